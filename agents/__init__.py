@@ -1,0 +1,56 @@
+"""Worker registry: WORKER_TYPE -> the module whose ``register(app, container)`` wires it.
+
+Adding a worker is one package under ``agents/`` plus one line here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from enginedge_streams.errors import ConfigError
+
+REGISTRY: dict[str, str] = {
+    "spacy": "agents.spacy.agent",
+}
+
+
+def load(worker_type: str, plugins: dict[str, str] | None = None) -> ModuleType:
+    modules = {**REGISTRY, **(plugins or {})}
+    try:
+        path = modules[worker_type]
+    except KeyError:
+        known = ", ".join(sorted(modules)) or "none"
+        raise ConfigError(f"WORKER_TYPE: unknown worker type {worker_type!r} (known: {known})") from None
+    module = importlib.import_module(path)
+    if not hasattr(module, "register"):
+        raise ConfigError(f"worker module {path} has no register(app, container)")
+    return module
+
+
+def available(plugins: dict[str, str] | None = None) -> list[str]:
+    return sorted({**REGISTRY, **(plugins or {})})
+
+
+def commands(worker_type: str) -> list[object]:
+    """The worker's command specs (``agents.<worker>.handlers.COMMANDS``), without Faust."""
+    path = REGISTRY[worker_type].rsplit(".", 1)[0] + ".handlers"
+    return list(importlib.import_module(path).COMMANDS)
+
+
+def settings_classes() -> list[type]:
+    """Every worker's settings class (``agents.<worker>.settings``), for the docs."""
+    from enginedge_streams.settings import EnvSettings
+
+    found: list[type] = []
+    for module_path in REGISTRY.values():
+        path = module_path.rsplit(".", 1)[0] + ".settings"
+        try:
+            module = importlib.import_module(path)
+        except ModuleNotFoundError:
+            continue
+        for value in vars(module).values():
+            if (isinstance(value, type) and issubclass(value, EnvSettings)
+                    and value is not EnvSettings and value.__module__ == module.__name__):
+                found.append(value)
+    return found

@@ -1,0 +1,1 @@
+"""spaCy NLP service (WORKER_TYPE=spacy, port 8001)."""

@@ -1,0 +1,124 @@
+"""The ``NlpEngine`` port on spaCy, with micro-batching through ``nlp.pipe``.
+
+The model loads once per process (in ``start``), in a thread. Concurrent
+commands' texts are gathered for up to ``batch_wait_ms`` and processed as one
+``nlp.pipe`` batch in a worker thread, so the event loop (and Kafka
+heartbeats) never block on inference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from agents.spacy.ports import AnnotatedDoc, Span, Token
+
+log = logging.getLogger("enginedge.spacy")
+
+
+def to_annotated(doc: Any) -> AnnotatedDoc:
+    sent_index: dict[int, int] = {}
+    sentences = []
+    for i, sent in enumerate(doc.sents):
+        sentences.append(Span(sent.text, sent.start_char, sent.end_char))
+        for tok in sent:
+            sent_index[tok.i] = i
+    tokens = [
+        Token(
+            text=t.text, lemma=t.lemma_, pos=t.pos_, tag=t.tag_, dep=t.dep_,
+            start=t.idx, end=t.idx + len(t.text), is_stop=t.is_stop, is_punct=t.is_punct,
+            is_alpha=t.is_alpha, sent=sent_index.get(t.i, 0),
+        )
+        for t in doc
+        if not t.is_space
+    ]
+    ents = [Span(e.text, e.start_char, e.end_char, e.label_) for e in doc.ents]
+    chunks = [Span(c.text, c.start_char, c.end_char, root_lemma=c.root.lemma_) for c in doc.noun_chunks]
+    content = [t for t in doc if not (t.is_stop or t.is_punct or t.is_space)] or list(doc)
+    vector: list[float] = []
+    if doc.tensor is not None and getattr(doc.tensor, "size", 0) and content:
+        rows = doc.tensor[[t.i for t in content]]
+        vector = [float(x) for x in rows.mean(axis=0)]
+    return AnnotatedDoc(doc.text, tokens, ents, chunks, sentences, vector)
+
+
+class SpacyNlpEngine:
+    def __init__(self, model_name: str, *, batch_size: int = 32, batch_wait_ms: float = 2.0) -> None:
+        self.model_name = model_name
+        self.batch_size = batch_size
+        self.batch_wait = batch_wait_ms / 1000.0
+        self._nlp: Any = None
+        self._queue: asyncio.Queue[tuple[str, asyncio.Future[AnnotatedDoc]]] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+
+    def loaded(self) -> bool:
+        return self._nlp is not None
+
+    def _load(self) -> Any:
+        import spacy
+
+        return spacy.load(self.model_name)
+
+    async def start(self) -> None:
+        if self._nlp is None:
+            self._nlp = await asyncio.to_thread(self._load)
+            log.info("loaded spaCy pipeline %s", self.model_name, extra={"model": self.model_name})
+        if self._task is None:
+            self._queue = asyncio.Queue()
+            self._task = asyncio.create_task(self._batcher())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def annotate_sync(self, texts: list[str]) -> list[AnnotatedDoc]:
+        if self._nlp is None:
+            self._nlp = self._load()
+        return [to_annotated(d) for d in self._nlp.pipe(texts, batch_size=self.batch_size)]
+
+    async def annotate(self, texts: list[str]) -> list[AnnotatedDoc]:
+        if self._queue is None:
+            await self.start()
+        assert self._queue is not None
+        loop = asyncio.get_running_loop()
+        futures = []
+        for text in texts:
+            fut: asyncio.Future[AnnotatedDoc] = loop.create_future()
+            self._queue.put_nowait((text, fut))
+            futures.append(fut)
+        return list(await asyncio.gather(*futures))
+
+    async def _batcher(self) -> None:
+        assert self._queue is not None
+        queue = self._queue
+        while True:
+            batch = [await queue.get()]
+            deadline = asyncio.get_running_loop().time() + self.batch_wait
+            while len(batch) < self.batch_size:
+                timeout = deadline - asyncio.get_running_loop().time()
+                if timeout <= 0:
+                    while len(batch) < self.batch_size and not queue.empty():
+                        batch.append(queue.get_nowait())
+                    break
+                try:
+                    batch.append(await asyncio.wait_for(queue.get(), timeout))
+                except TimeoutError:
+                    break
+            texts = [t for t, _ in batch]
+            try:
+                docs = await asyncio.to_thread(self.annotate_sync, texts)
+            except Exception as exc:
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(exc)
+                continue
+            self.batches += 1
+            for (_, fut), doc in zip(batch, docs, strict=True):
+                if not fut.done():
+                    fut.set_result(doc)

@@ -1,0 +1,1 @@
+"""Adapters shared by several workers: ``<tech>_<port>.py``, class ``<Tech><Port>``."""

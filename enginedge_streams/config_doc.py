@@ -1,0 +1,41 @@
+"""The configuration table of the README, generated from the settings classes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import SecretStr
+
+import agents
+from enginedge_streams.settings import Settings
+
+
+def rows() -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for cls in [Settings, *agents.settings_classes()]:
+        for name, field in cls.model_fields.items():
+            out.append({
+                "env": name.upper(),
+                "default": _default(field.default, field.annotation),
+                "description": field.description or "",
+                "scope": "all workers" if cls is Settings else cls.__module__.split(".")[1],
+            })
+    return out
+
+
+def _default(value: Any, annotation: Any) -> str:
+    if value is None:
+        return "(unset)"
+    if isinstance(value, SecretStr):
+        return "(secret)"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if value != "" else "(empty)"
+
+
+def table() -> str:
+    lines = ["| Variable | Default | Scope | Description |", "|---|---|---|---|"]
+    for row in rows():
+        desc = row["description"].replace("|", "\\|")
+        lines.append(f"| `{row['env']}` | `{row['default']}` | {row['scope']} | {desc} |")
+    return "\n".join(lines)

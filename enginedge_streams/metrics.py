@@ -1,0 +1,122 @@
+"""Prometheus metrics with the deployment guide's names.
+
+One ``CollectorRegistry`` per worker app, so tests can build many apps in one
+process. Process memory and CPU are read at scrape time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+
+import psutil
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+DURATION_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+
+class _ProcessCollector(Collector):
+    def __init__(self, worker_type: str) -> None:
+        self.worker_type = worker_type
+        self.proc = psutil.Process(os.getpid())
+        self.proc.cpu_percent(None)  # prime the sampler
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        mem = GaugeMetricFamily(
+            "worker_memory_usage_bytes", "Resident memory of the worker process.",
+            labels=["worker_type"],
+        )
+        mem.add_metric([self.worker_type], float(self.proc.memory_info().rss))
+        cpu = GaugeMetricFamily(
+            "worker_cpu_usage_percent", "CPU use of the worker process since the last scrape.",
+            labels=["worker_type"],
+        )
+        cpu.add_metric([self.worker_type], float(self.proc.cpu_percent(None)))
+        return [mem, cpu]
+
+
+class _LagCollector(Collector):
+    def __init__(self, worker_type: str, read_lag: Callable[[], dict[tuple[str, int], int]]) -> None:
+        self.worker_type = worker_type
+        self.read_lag = read_lag
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        lag = GaugeMetricFamily(
+            "worker_consumer_lag", "Messages not yet consumed, per assigned partition.",
+            labels=["worker_type", "topic", "partition"],
+        )
+        for (topic, partition), value in sorted(self.read_lag().items()):
+            lag.add_metric([self.worker_type, topic, str(partition)], float(value))
+        return [lag]
+
+
+class WorkerMetrics:
+    def __init__(self, worker_type: str, registry: CollectorRegistry | None = None) -> None:
+        self.worker_type = worker_type
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.commands = Counter(
+            "worker_commands", "Commands finished, by final status.",
+            ["worker_type", "status"], registry=r,
+        )
+        self.duration = Histogram(
+            "worker_command_duration_seconds", "Time from pick-up to result.",
+            ["worker_type"], buckets=DURATION_BUCKETS, registry=r,
+        )
+        self.api_calls = Counter(
+            "worker_external_api_calls", "Calls to external APIs.",
+            ["worker_type", "api"], registry=r,
+        )
+        self.api_errors = Counter(
+            "worker_external_api_errors", "Failed calls to external APIs.",
+            ["worker_type", "api"], registry=r,
+        )
+        self.dead_letters = Counter(
+            "worker_dead_letters", "Messages written to the DLQ.", ["worker_type"], registry=r
+        )
+        self.duplicates = Counter(
+            "worker_duplicate_commands",
+            "Deliveries of a command id that had already finished or was in flight.",
+            ["worker_type"], registry=r,
+        )
+        self.redriven = Counter(
+            "worker_redriven_commands",
+            "Non-terminal commands re-driven after their offset was committed.",
+            ["worker_type"], registry=r,
+        )
+        self.retries = Counter(
+            "worker_command_retries", "Retries after a retryable error.", ["worker_type"], registry=r
+        )
+        self.in_flight = Gauge(
+            "worker_commands_in_flight", "Commands being processed now.", ["worker_type"], registry=r
+        )
+        self.tokens = Counter(
+            "worker_tokens", "LLM tokens used.", ["worker_type", "model", "kind"], registry=r
+        )
+        self.cost = Counter(
+            "worker_cost_usd", "Estimated spend on external models.", ["worker_type", "model"],
+            registry=r,
+        )
+        r.register(_ProcessCollector(worker_type))
+        # Pre-create the label sets so dashboards see zeros, not gaps.
+        for status in ("COMPLETED", "FAILED", "DEAD_LETTERED"):
+            self.commands.labels(worker_type, status)
+        self.duration.labels(worker_type)
+        self.in_flight.labels(worker_type)
+
+    def watch_lag(self, read_lag: Callable[[], dict[tuple[str, int], int]]) -> None:
+        self.registry.register(_LagCollector(self.worker_type, read_lag))
+
+    def observe_command(self, status: str, seconds: float) -> None:
+        self.commands.labels(self.worker_type, status).inc()
+        self.duration.labels(self.worker_type).observe(seconds)
+
+    def external_call(self, api: str, *, error: bool = False) -> None:
+        self.api_calls.labels(self.worker_type, api).inc()
+        if error:
+            self.api_errors.labels(self.worker_type, api).inc()
+
+    def render(self, *extra: CollectorRegistry) -> bytes:
+        return b"".join(generate_latest(reg) for reg in (self.registry, *extra))

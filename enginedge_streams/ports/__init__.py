@@ -1,0 +1,1 @@
+"""Ports (typing.Protocol), one per module; adapters live in ``adapters/``."""

@@ -1,0 +1,387 @@
+"""The command engine every worker runs: decode, dedupe, execute, record, publish.
+
+Faust-free: it talks to a ``StatusStore`` and a ``ResultSink`` (ports), so the
+same code is driven by the Faust agent in production and by fakes in unit
+tests. Guarantees:
+
+* no exception escapes ``handle_message`` (Faust would ack and drop it);
+* a command id that reached a terminal status is never executed again — its
+  stored result is re-published;
+* a RUNNING record (with the full command and its source offset) is written
+  *synchronously* before the first ``await``, so it is durable before any
+  later offset can be committed; the re-driver uses it to re-run commands
+  whose offset was committed while they were still in flight (faust #606).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import ValidationError as PydanticValidationError
+
+from enginedge_streams.codec import (
+    decode_command,
+    encode_command,
+    validation_details,
+    validation_summary,
+)
+from enginedge_streams.errors import DecodeError
+from enginedge_streams.handlers import BoundHandler, CommandContext, Stopwatch, to_jsonable
+from enginedge_streams.logs import command_context
+from enginedge_streams.metrics import WorkerMetrics
+from enginedge_streams.policy import RetryPolicy, classify, retry_after_of
+from enginedge_streams.ports.result_sink import ResultSink
+from enginedge_streams.ports.status_store import StatusStore
+from enginedge_streams.records import (
+    Command,
+    DeadLetter,
+    ErrorInfo,
+    Result,
+    Status,
+    StatusRecord,
+    utcnow,
+)
+
+log = logging.getLogger("enginedge.processor")
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    key: bytes | None
+    value: bytes | None
+    topic: str
+    partition: int | None = None
+    offset: int | None = None
+
+
+@dataclass
+class _Pending:
+    partition: int | None
+    offset: int | None
+    redriven_at: float | None = None
+
+
+class CommandProcessor:
+    def __init__(
+        self,
+        *,
+        worker_type: str,
+        handlers: Mapping[str, BoundHandler],
+        store: StatusStore,
+        sink: ResultSink,
+        metrics: WorkerMetrics,
+        policy: RetryPolicy,
+        default_timeout_s: float,
+        max_command_bytes: int,
+    ) -> None:
+        self.worker_type = worker_type
+        self.handlers = handlers
+        self.store = store
+        self.sink = sink
+        self.metrics = metrics
+        self.policy = policy
+        self.default_timeout_s = default_timeout_s
+        self.max_command_bytes = max_command_bytes
+        self.in_flight: set[str] = set()
+        self.pending: dict[str, _Pending] = {}
+        self.recent: list[dict[str, object]] = []  # for the monitoring page
+        self.processed = 0
+        self.on_fatal: Callable[[BaseException], Awaitable[None]] = _reraise
+
+    # -- entry point ---------------------------------------------------------------
+
+    async def handle_message(self, msg: IncomingMessage) -> None:
+        """Process one raw message. Never raises."""
+        try:
+            try:
+                command = decode_command(msg.value, max_bytes=self.max_command_bytes)
+            except DecodeError as exc:
+                await self._dead_letter(msg, exc)
+                return
+            if msg.key != command.command_id.encode():
+                # Not keyed by its id (e.g. produced without a key): re-key it so
+                # every delivery of this id lands on the partition owning its status.
+                await self.sink.resubmit(command.command_id, msg.value or b"")
+                return
+            await self.execute(command, partition=msg.partition, offset=msg.offset)
+        except Exception as exc:
+            # Not a handler failure (those become FAILED results): the platform
+            # itself could not record or publish. Acking would lose the command,
+            # so hand it to on_fatal (the runtime crashes the worker unacked).
+            log.critical("cannot process a message safely; stopping", exc_info=True)
+            await self.on_fatal(exc)
+
+    async def execute(
+        self, command: Command, *, partition: int | None = None, offset: int | None = None
+    ) -> Result | None:
+        cid = command.command_id
+        with command_context(cid, command.correlation_id):
+            if cid in self.in_flight:
+                self.metrics.duplicates.labels(self.worker_type).inc()
+                log.info("duplicate delivery while in flight; ignored", extra={"event": "dup"})
+                return None
+            previous = self.store.get(cid)
+            if previous is not None and previous.status.terminal and previous.result is not None:
+                self.metrics.duplicates.labels(self.worker_type).inc()
+                self.pending.pop(cid, None)
+                log.info("already %s; re-publishing stored result", previous.status.value)
+                await self.sink.publish_result(previous.result, reply_to=command.reply_to)
+                return previous.result
+            # ---- synchronous until the RUNNING record is written ----
+            self.in_flight.add(cid)
+            attempts = previous.attempts if previous is not None else 0
+            record = StatusRecord(
+                command=command,
+                status=Status.RUNNING,
+                attempts=attempts,
+                worker_type=self.worker_type,
+                source_partition=partition,
+                source_offset=offset,
+                started_at=utcnow(),
+            )
+            self.store.put(record)
+            self.pending[cid] = _Pending(partition, offset)
+            self.metrics.in_flight.labels(self.worker_type).inc()
+            # ----------------------------------------------------------
+            try:
+                result = await self._run(command, record)
+            finally:
+                self.in_flight.discard(cid)
+                self.metrics.in_flight.labels(self.worker_type).dec()
+            record.status = result.status
+            record.result = result
+            record.attempts = result.attempts
+            record.updated_at = utcnow()
+            self.store.put(record)
+            self.pending.pop(cid, None)
+            await self.sink.publish_result(result, reply_to=command.reply_to)
+            self._remember(result)
+            return result
+
+    # -- execution with the error policy ------------------------------------------
+
+    async def _run(self, command: Command, record: StatusRecord) -> Result:
+        watch = Stopwatch()
+        started = record.started_at or utcnow()
+        deadline = command.effective_deadline(self.default_timeout_s)
+        attempt = record.attempts
+
+        def finish(
+            status: Status, value: object = None, error: ErrorInfo | None = None,
+            ctx: CommandContext | None = None,
+        ) -> Result:
+            result = Result(
+                command_id=command.command_id,
+                correlation_id=command.correlation_id,
+                worker_type=self.worker_type,
+                command_type=command.command_type,
+                status=status,
+                result=value,
+                error=error,
+                started_at=started,
+                finished_at=utcnow(),
+                processing_ms=round(watch.elapsed_ms(), 3),
+                attempts=max(attempt, 1),
+                usage=ctx.usage if ctx is not None else None,
+            )
+            self.metrics.observe_command(status.value, watch.elapsed_ms() / 1000.0)
+            level = logging.INFO if status is Status.COMPLETED else logging.WARNING
+            log.log(
+                level,
+                "%s %s" % (command.command_type, status.value.lower()),  # noqa: UP031
+                extra={
+                    "processingTime": result.processing_ms,
+                    "commandType": command.command_type,
+                    "status": status.value,
+                    "attempt": result.attempts,
+                    "errorCode": error.code if error else None,
+                    "model": ctx.usage.model if ctx and ctx.usage else None,
+                    "tokensUsed": ctx.usage.total_tokens if ctx and ctx.usage else None,
+                },
+            )
+            return result
+
+        handler = self.handlers.get(command.command_type)
+        if handler is None:
+            return finish(Status.FAILED, error=ErrorInfo(
+                code="UNKNOWN_COMMAND_TYPE",
+                message=f"{self.worker_type} has no command {command.command_type!r}",
+                details={"known": sorted(self.handlers)},
+            ))
+        try:
+            payload = handler.spec.payload_model.model_validate(command.payload)
+        except PydanticValidationError as exc:
+            return finish(Status.FAILED, error=ErrorInfo(
+                code="INVALID_PAYLOAD",
+                message=f"invalid payload for {command.command_type}: {validation_summary(exc)}",
+                details=validation_details(exc),
+            ))
+
+        while True:
+            attempt += 1
+            ctx = CommandContext(
+                command=command,
+                worker_type=self.worker_type,
+                attempt=attempt,
+                deadline=deadline,
+                on_progress=lambda fields: self._progress(record, fields),
+            )
+            remaining = (deadline - utcnow()).total_seconds()
+            if remaining <= 0:
+                return finish(Status.FAILED, error=_deadline_error(deadline), ctx=ctx)
+            if attempt > record.attempts:
+                record.attempts = attempt
+            try:
+                value = await asyncio.wait_for(handler(payload, ctx), timeout=remaining)
+                return finish(Status.COMPLETED, to_jsonable(value), ctx=ctx)
+            except TimeoutError as exc:
+                if utcnow() >= deadline:
+                    return finish(Status.FAILED, error=_deadline_error(deadline), ctx=ctx)
+                failure: BaseException = exc
+                info = classify(exc)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failure = exc
+                info = classify(exc)
+                if info.code == "INTERNAL_ERROR":
+                    log.warning("handler raised", exc_info=True)
+            if not self.policy.should_retry(info, attempt):
+                return finish(Status.FAILED, error=info, ctx=ctx)
+            delay = self.policy.delay(attempt, retry_after_of(failure))
+            if (deadline - utcnow()).total_seconds() <= delay:
+                return finish(Status.FAILED, error=info, ctx=ctx)
+            self.metrics.retries.labels(self.worker_type).inc()
+            record.status = Status.RETRYING
+            record.updated_at = utcnow()
+            record.progress = {**record.progress, "last_error": info.message}
+            self.store.put(record)
+            log.info("retrying in %.2fs after %s", delay, info.code, extra={"attempt": attempt})
+            await asyncio.sleep(delay)
+            record.status = Status.RUNNING
+            self.store.put(record)
+
+    def _progress(self, record: StatusRecord, fields: dict[str, object]) -> None:
+        record.progress = {**record.progress, **fields}
+        record.updated_at = utcnow()
+        self.store.put(record)
+
+    # -- DLQ -------------------------------------------------------------------------
+
+    async def _dead_letter(self, msg: IncomingMessage, exc: DecodeError) -> None:
+        letter = DeadLetter(
+            worker_type=self.worker_type,
+            reason=exc.message,
+            code=exc.code,
+            command_id=exc.command_id,
+            raw_base64=base64.b64encode(msg.value or b"").decode(),
+            raw_key_base64=base64.b64encode(msg.key).decode() if msg.key is not None else None,
+            topic=msg.topic,
+            partition=msg.partition,
+            offset=msg.offset,
+        )
+        self.metrics.dead_letters.labels(self.worker_type).inc()
+        self.metrics.observe_command(Status.DEAD_LETTERED.value, 0.0)
+        log.warning(
+            "dead-lettered an undecodable message: %s", exc.message,
+            extra={"topic": msg.topic, "partition": msg.partition, "offset": msg.offset,
+                   "errorCode": exc.code, "commandId": exc.command_id},
+        )
+        await self.sink.publish_dead_letter(letter)
+        if exc.command_id:
+            # Tell a waiting caller; the command itself could not be understood.
+            now = utcnow()
+            result = Result(
+                command_id=exc.command_id,
+                worker_type=self.worker_type,
+                command_type="unknown",
+                status=Status.DEAD_LETTERED,
+                error=ErrorInfo(code=exc.code, message=exc.message, details=exc.details),
+                started_at=now,
+                finished_at=now,
+                processing_ms=0.0,
+                attempts=0,
+            )
+            await self.sink.publish_result(result, reply_to=None)
+            self._remember(result)
+
+    # -- re-drive (faust #606) ---------------------------------------------------------
+
+    def rebuild_pending(self) -> int:
+        """Reload the index of non-terminal commands from the store (after recovery)."""
+        self.pending = {
+            r.command.command_id: _Pending(r.source_partition, r.source_offset)
+            for r in self.store.non_terminal()
+            if r.command.command_id not in self.in_flight
+        }
+        return len(self.pending)
+
+    def redrive_candidates(
+        self, committed: Mapping[int, int], *, now: float | None = None, every_s: float = 60.0
+    ) -> list[str]:
+        """Non-terminal commands whose source offset is already committed.
+
+        Such a command will never be delivered again (the commit went past it
+        while it was in flight, or the worker died after the commit), so it
+        has to be re-driven. Commands whose offset is not yet committed will
+        be redelivered by Kafka and are left alone.
+        """
+        now = time.monotonic() if now is None else now
+        out = []
+        for cid, p in self.pending.items():
+            if cid in self.in_flight or p.partition is None or p.offset is None:
+                continue
+            if p.partition not in committed or committed[p.partition] <= p.offset:
+                continue
+            if p.redriven_at is not None and now - p.redriven_at < every_s:
+                continue
+            p.redriven_at = now
+            out.append(cid)
+        return out
+
+    async def redrive(self, command_ids: list[str]) -> int:
+        count = 0
+        for cid in command_ids:
+            record = self.store.get(cid)
+            if record is None or record.status.terminal:
+                self.pending.pop(cid, None)
+                continue
+            with command_context(cid, record.command.correlation_id):
+                log.warning("re-driving a command whose offset was committed while in flight")
+            await self.sink.resubmit(cid, encode_command(record.command))
+            self.metrics.redriven.labels(self.worker_type).inc()
+            count += 1
+        return count
+
+    # -- monitoring ----------------------------------------------------------------
+
+    def _remember(self, result: Result) -> None:
+        self.processed += 1
+        self.recent.append({
+            "command_id": result.command_id,
+            "command_type": result.command_type,
+            "status": result.status.value,
+            "processing_ms": result.processing_ms,
+            "finished_at": result.finished_at.isoformat() if result.finished_at else None,
+            "error": result.error.model_dump() if result.error else None,
+        })
+        if len(self.recent) > 200:
+            del self.recent[:100]
+
+
+async def _reraise(exc: BaseException) -> None:
+    raise exc
+
+
+def _deadline_error(deadline: datetime) -> ErrorInfo:
+    return ErrorInfo(
+        code="DEADLINE_EXCEEDED",
+        message=f"deadline {deadline.isoformat()} passed before the command finished",
+        retryable=False,
+    )

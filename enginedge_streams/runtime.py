@@ -1,0 +1,212 @@
+"""Faust wiring shared by every worker: topics, status table, agent, timers, web.
+
+A worker's ``agents/<worker>/agent.py`` calls :func:`command_worker` with its
+command specs and ports; everything Faust-specific happens here, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import faust
+from mode import Service
+
+from enginedge_streams.codec import encode_dead_letter, encode_result
+from enginedge_streams.container import Container
+from enginedge_streams.handlers import CommandSpec, bind
+from enginedge_streams.metrics import WorkerMetrics
+from enginedge_streams.policy import RetryPolicy
+from enginedge_streams.processor import CommandProcessor, IncomingMessage
+from enginedge_streams.records import DeadLetter, Result
+from enginedge_streams.system import SYSTEM_COMMANDS, WorkerInfo
+from enginedge_streams.topics import WorkerTopics
+from tables.status import FaustStatusStore, create_status_table
+
+log = logging.getLogger("enginedge.runtime")
+
+
+class FaustResultSink:
+    """The ``ResultSink`` port on Faust topics (buffered; flushed before commits)."""
+
+    def __init__(self, app: faust.App, topics: WorkerTopics, partitions: int) -> None:
+        self.app = app
+        self.results = app.topic(topics.results, partitions=partitions)
+        self.dlq = app.topic(topics.dlq, partitions=partitions)
+        self.requests = app.topic(topics.requests, partitions=partitions)
+        self._reply_topics: dict[str, Any] = {}
+
+    async def publish_result(self, result: Result, *, reply_to: str | None) -> None:
+        key = result.command_id.encode()
+        value = encode_result(result)
+        await self.results.send(key=key, value=value)
+        if reply_to and reply_to != self.results.get_topic_name():
+            topic = self._reply_topics.get(reply_to)
+            if topic is None:
+                topic = self._reply_topics[reply_to] = self.app.topic(reply_to)
+            await topic.send(key=key, value=value)
+
+    async def publish_dead_letter(self, letter: DeadLetter) -> None:
+        key = (letter.command_id or "").encode() or None
+        await self.dlq.send(key=key, value=encode_dead_letter(letter))
+
+    async def resubmit(self, command_id: str, raw: bytes) -> None:
+        await self.requests.send(key=command_id.encode(), value=raw)
+
+
+class WorkerRuntime:
+    """Everything one worker type owns inside its Faust app."""
+
+    def __init__(
+        self,
+        app: faust.App,
+        container: Container,
+        *,
+        worker_type: str,
+        commands: Sequence[CommandSpec],
+        dependencies: Mapping[str, Any],
+    ) -> None:
+        s = container.settings
+        self.app = app
+        self.container = container
+        self.worker_type = worker_type
+        self.topics = WorkerTopics(worker_type, s.topic_prefix)
+        self.info = WorkerInfo(worker_type)
+        self.metrics = WorkerMetrics(worker_type)
+        self.specs = [*SYSTEM_COMMANDS, *commands]
+        self.handlers = bind(self.specs, {**dependencies, "worker_info": self.info})
+        self.requests_topic = app.topic(self.topics.requests, partitions=s.topic_partitions)
+        self.table = create_status_table(app, partitions=s.topic_partitions)
+        self.store = FaustStatusStore(self.table)
+        self.sink = FaustResultSink(app, self.topics, s.topic_partitions)
+        topics_list = getattr(app, "enginedge_topics", None)
+        if topics_list is not None:
+            topics_list.extend([self.topics.requests, self.topics.results, self.topics.dlq])
+        self.processor = CommandProcessor(
+            worker_type=worker_type,
+            handlers=self.handlers,
+            store=self.store,
+            sink=self.sink,
+            metrics=self.metrics,
+            policy=RetryPolicy(
+                s.retry_max_attempts, s.retry_backoff_base_ms / 1000, s.retry_backoff_max_ms / 1000
+            ),
+            default_timeout_s=s.command_timeout_seconds,
+            max_command_bytes=s.max_command_bytes,
+        )
+        self.processor.on_fatal = self._fatal
+        self.started = asyncio.Event()
+        self.start_error: str | None = None
+        self._generation = -1
+        self.metrics.watch_lag(self.consumer_lag)
+
+    async def _fatal(self, exc: BaseException) -> None:
+        """Crash the worker without acking: the message is redelivered after restart."""
+        self.app._crash(exc)  # mode.Service.crash, scheduled on the loop
+        await asyncio.Event().wait()  # block this actor until shutdown cancels it
+
+    # -- Kafka facts -------------------------------------------------------------------
+
+    def assignment(self) -> set[Any]:
+        try:
+            return {tp for tp in self.app.consumer.assignment() if tp.topic == self.topics.requests}
+        except Exception:
+            return set()
+
+    def committed_offsets(self) -> dict[int, int]:
+        committed = getattr(self.app.consumer, "_committed_offset", {})
+        return {
+            tp.partition: int(off)
+            for tp, off in list(committed.items())
+            if tp.topic == self.topics.requests and off is not None
+        }
+
+    def consumer_lag(self) -> dict[tuple[str, int], int]:
+        lag: dict[tuple[str, int], int] = {}
+        committed = self.committed_offsets()
+        for tp in self.assignment():
+            try:
+                high = self.app.consumer.highwater(tp)
+            except Exception:
+                continue
+            if high is None or high < 0:
+                continue
+            lag[(tp.topic, tp.partition)] = max(0, int(high) - committed.get(tp.partition, 0))
+        return lag
+
+    # -- wiring ----------------------------------------------------------------------
+
+    def install(self) -> None:
+        app = self.app
+        runtime = self
+        container = self.container
+        processor = self.processor
+        concurrency = container.settings.max_concurrency
+
+        @app.agent(self.requests_topic, name=f"{self.worker_type}-commands", concurrency=concurrency)
+        async def process_commands(stream: Any) -> None:
+            async for event in stream.events():
+                if not runtime.started.is_set():
+                    await runtime.started.wait()
+                msg = event.message
+                await processor.handle_message(
+                    IncomingMessage(msg.key, msg.value, msg.topic, msg.partition, msg.offset)
+                )
+
+        @app.timer(interval=container.settings.redrive_interval_seconds)
+        async def redrive() -> None:
+            await runtime.redrive_once()
+
+        class Components(Service):
+            async def on_start(self) -> None:
+                for component in container.components:
+                    try:
+                        await component.start()
+                    except Exception as exc:
+                        runtime.start_error = f"{type(component).__name__}: {exc}"
+                        log.exception("component failed to start: %s", runtime.start_error)
+                runtime.started.set()
+                log.info("%s worker started", runtime.worker_type, extra={"event": "started"})
+
+            async def on_stop(self) -> None:
+                for component in reversed(container.components):
+                    try:
+                        await component.stop()
+                    except Exception:
+                        log.exception("component failed to stop")
+
+        app.service(Components)
+
+        from enginedge_streams.web.views import install_views
+
+        install_views(self)
+
+    async def redrive_once(self) -> int:
+        if self.app.rebalancing or not self.started.is_set():
+            return 0
+        generation = getattr(self.app, "consumer_generation_id", 0)
+        if generation != self._generation:
+            self._generation = generation
+            n = self.processor.rebuild_pending()
+            if n:
+                log.info("%d non-terminal commands in the status table", n)
+        candidates = self.processor.redrive_candidates(self.committed_offsets())
+        return await self.processor.redrive(candidates) if candidates else 0
+
+
+def command_worker(
+    app: faust.App,
+    container: Container,
+    *,
+    worker_type: str,
+    commands: Sequence[CommandSpec],
+    dependencies: Mapping[str, Any],
+) -> WorkerRuntime:
+    """Declare a command worker on ``app``: the one call each worker's agent.py makes."""
+    runtime = WorkerRuntime(
+        app, container, worker_type=worker_type, commands=commands, dependencies=dependencies
+    )
+    runtime.install()
+    return runtime

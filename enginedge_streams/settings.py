@@ -1,0 +1,170 @@
+"""Platform settings: one typed object, read once from the environment.
+
+Every field is documented with its environment variable and default; the
+README's configuration table is generated from these descriptions
+(``enginedge config --markdown``). Worker packages add their own settings
+classes in ``agents/<worker>/settings.py`` the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from enginedge_streams.errors import ConfigError
+from enginedge_streams.worker_types import default_port
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+class EnvSettings(BaseSettings):
+    """Base for every settings class: env vars named like the fields, upper case."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+
+class Settings(EnvSettings):
+    """Settings shared by every worker process."""
+
+    worker_type: str = Field(
+        "",
+        description="Worker(s) this process runs: one type, a comma list, or `all` (local use). "
+        "Required to start a worker.",
+    )
+    port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Web port (health, metrics, status). Default: the worker's port from the "
+        "guide (llm 3001 ... news 3009, spacy 8001).",
+    )
+    web_host: str = Field("0.0.0.0", description="Interface the web server binds to.")  # noqa: S104
+    kafka_brokers: str = Field(
+        "127.0.0.1:9092", description="Comma-separated Kafka bootstrap servers (host:port)."
+    )
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL for cache and limits.")
+    log_level: str = Field("info", description="Log level: debug, info, warning, error.")
+    max_concurrency: int = Field(
+        4, ge=1, le=256, description="Commands processed concurrently per worker process."
+    )
+    health_check_interval: float = Field(
+        30.0, gt=0, description="Seconds between dependency health checks and heartbeats."
+    )
+    topic_prefix: str = Field(
+        "", description="Prefix for every topic and app id (isolates test runs or tenants)."
+    )
+    topic_partitions: int = Field(
+        4, ge=1, le=1024, description="Partitions for the topics this project creates."
+    )
+    topic_replication_factor: int = Field(1, ge=1, description="Replication factor of topics.")
+    data_dir: Path = Field(
+        Path("var/data"), description="Directory for RocksDB table state (one subfolder per app)."
+    )
+    api_token: SecretStr | None = Field(
+        None,
+        description="Bearer token required by `POST /commands`. Unset: HTTP submission is refused.",
+    )
+    web_tables_enabled: bool = Field(
+        False, description="Serve Faust's built-in `/table/` data view (off: it exposes data)."
+    )
+    retry_max_attempts: int = Field(
+        3, ge=1, le=20, description="Attempts for a command failing with a retryable error."
+    )
+    retry_backoff_base_ms: int = Field(200, ge=1, description="First retry delay (ms), doubled each time.")
+    retry_backoff_max_ms: int = Field(10_000, ge=1, description="Upper bound of one retry delay (ms).")
+    command_timeout_seconds: float = Field(
+        300.0, gt=0, description="Deadline for commands that carry none of their own."
+    )
+    max_command_bytes: int = Field(
+        1_000_000, ge=1024, description="Largest accepted command message (bytes); bigger -> DLQ."
+    )
+    redrive_interval_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="How often non-terminal commands whose offset was committed are re-driven.",
+    )
+    status_retention_hours: float = Field(
+        168.0, gt=0, description="Terminal command statuses older than this are purged."
+    )
+    broker_session_timeout: float = Field(
+        60.0, gt=0, description="Kafka consumer session timeout (seconds)."
+    )
+    broker_heartbeat_interval: float = Field(
+        3.0, gt=0, description="Kafka consumer heartbeat interval (seconds)."
+    )
+    broker_commit_interval: float = Field(
+        2.8, gt=0, description="Seconds between offset commits."
+    )
+    worker_plugins: str = Field(
+        "",
+        description="Extra worker types as `type=package.module` pairs, comma separated "
+        "(each module has `register` and `COMMANDS`).",
+    )
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.lower() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return value.lower()
+
+    @field_validator("worker_type")
+    @classmethod
+    def _worker_type(cls, value: str) -> str:
+        return value.strip().lower()
+
+    @property
+    def broker_url(self) -> str:
+        hosts = [h.strip() for h in self.kafka_brokers.split(",") if h.strip()]
+        return ";".join(f"kafka://{h}" for h in hosts)
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        return [h.strip() for h in self.kafka_brokers.split(",") if h.strip()]
+
+    def web_port_for(self, worker_type: str) -> int:
+        return self.port if self.port is not None else default_port(worker_type)
+
+    def plugin_modules(self) -> dict[str, str]:
+        """Parse WORKER_PLUGINS into {worker_type: module}."""
+        plugins: dict[str, str] = {}
+        for item in filter(None, (p.strip() for p in self.worker_plugins.split(","))):
+            name, sep, module = item.partition("=")
+            if not sep or not name.strip() or not module.strip():
+                raise ConfigError(
+                    f"WORKER_PLUGINS: expected `type=package.module`, got {item!r}"
+                )
+            plugins[name.strip()] = module.strip()
+        return plugins
+
+
+S = TypeVar("S", bound=EnvSettings)
+
+
+def load(cls: type[S], **overrides: Any) -> S:
+    """Read a settings class from the environment; errors name the variable."""
+    try:
+        return cls(**overrides)
+    except PydanticValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]).upper() or "?"
+            problems.append(f"{name}: {err['msg']}")
+        raise ConfigError("Invalid configuration: " + "; ".join(problems)) from None
+
+
+def secret_values(*objs: EnvSettings) -> list[str]:
+    """Every non-empty SecretStr value held by the given settings objects."""
+    values: list[str] = []
+    for obj in objs:
+        for name in type(obj).model_fields:
+            value = getattr(obj, name)
+            if isinstance(value, SecretStr):
+                raw = value.get_secret_value()
+                if raw:
+                    values.append(raw)
+    return values

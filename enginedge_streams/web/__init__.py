@@ -1,0 +1,1 @@
+"""HTTP views served by each worker's Faust web server."""

@@ -1,0 +1,1 @@
+"""Faust table definitions (one module per table or worker) and their port adapters."""
