@@ -159,7 +159,11 @@ def _count_phrases(text: str, phrases: tuple[str, ...]) -> Counter[str]:
 
 async def handle_analyze_speech(cmd: AnalyzeSpeech, *, nlp: NlpEngine) -> dict[str, Any]:
     (doc,) = await nlp.annotate([cmd.transcript])
-    words = [t for t in doc.tokens if not t.is_punct and not t.text.isspace()]
+    # Words as a listener counts them: clitics ("'m", "n't") belong to the word before.
+    words = [
+        t for t in doc.tokens
+        if not t.is_punct and not t.text.isspace() and not _is_clitic(t.text)
+    ]
     minutes = cmd.duration_seconds / 60.0
     fillers: Counter[str] = Counter(
         t.text.lower() for t in words if t.text.lower() in FILLERS
@@ -188,6 +192,10 @@ async def handle_analyze_speech(cmd: AnalyzeSpeech, *, nlp: NlpEngine) -> dict[s
         "hedge_count": sum(hedges.values()),
         "sentence_count": len(doc.sentences),
     }
+
+
+def _is_clitic(text: str) -> bool:
+    return text.startswith(("'", "’")) or text.lower() == "n't"
 
 
 _STOP = {"the", "a", "an", "this", "that", "these", "those", "our", "their", "its", "my", "your",

@@ -45,11 +45,14 @@ def to_annotated(doc: Any) -> AnnotatedDoc:
 
 
 class SpacyNlpEngine:
-    def __init__(self, model_name: str, *, batch_size: int = 32, batch_wait_ms: float = 2.0) -> None:
+    def __init__(
+        self, model_name: str, *, batch_size: int = 32, batch_wait_ms: float = 2.0,
+        pipeline: Any = None,
+    ) -> None:
         self.model_name = model_name
         self.batch_size = batch_size
         self.batch_wait = batch_wait_ms / 1000.0
-        self._nlp: Any = None
+        self._nlp: Any = pipeline  # an already loaded pipeline may be shared
         self._queue: asyncio.Queue[tuple[str, asyncio.Future[AnnotatedDoc]]] | None = None
         self._task: asyncio.Task[None] | None = None
         self.batches = 0

@@ -1,0 +1,68 @@
+"""Shared fixtures: unique topic prefixes, the real local stack, worker processes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.stack import KAFKA, ensure_stack
+from tests.support.workers import WorkerProcess
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = str(item.fspath)
+        if "/integration/" in path or "/reliability/" in path:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def stack() -> None:
+    """Kafka and Redis, started if needed (the same code as `enginedge stack up`)."""
+    ensure_stack("kafka", "redis")
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A unique topic/app prefix so every test has its own topics and groups."""
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture
+def worker_factory(
+    stack: None, tmp_path: Path, prefix: str
+) -> Iterator[Callable[..., WorkerProcess]]:
+    started: list[WorkerProcess] = []
+
+    def make(worker_type: str, *, env: dict[str, str] | None = None,
+             data_dir: Path | None = None, start: bool = True,
+             name: str | None = None) -> WorkerProcess:
+        n = len(started)
+        worker = WorkerProcess(
+            worker_type=worker_type,
+            prefix=prefix,
+            data_dir=data_dir or tmp_path / f"data-{n}",
+            log_path=tmp_path / f"{name or worker_type}-{n}.log",
+            env=env or {},
+        )
+        started.append(worker)
+        if start:
+            worker.start()
+        return worker
+
+    yield make
+    for worker in started:
+        worker.stop(timeout=20)
+
+
+@pytest.fixture
+async def bus(stack: None, prefix: str) -> AsyncIterator[object]:
+    from enginedge_streams.client import BusClient
+
+    client = BusClient([KAFKA], prefix=prefix, partitions=4)
+    await client.start()
+    yield client
+    await client.stop()

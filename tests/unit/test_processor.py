@@ -1,0 +1,226 @@
+"""The command engine with fakes: statuses, error policy, idempotency, DLQ, re-drive."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import orjson
+import pytest
+from pydantic import BaseModel, Field
+
+from enginedge_streams.errors import NotFoundError, RateLimitedError, RetryableError
+from enginedge_streams.handlers import CommandContext, CommandSpec, bind
+from enginedge_streams.metrics import WorkerMetrics
+from enginedge_streams.policy import RetryPolicy
+from enginedge_streams.processor import CommandProcessor, IncomingMessage
+from enginedge_streams.records import Command, Status, utcnow
+from enginedge_streams.testing import InMemoryStatusStore, RecordingSink
+
+
+class Echo(BaseModel):
+    text: str = Field(min_length=1)
+    fail_times: int = 0
+    error: str = "retryable"
+    sleep: float = 0.0
+
+
+class Effects:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.failures: dict[str, int] = {}
+
+
+async def handle_echo(cmd: Echo, *, effects: Effects, ctx: CommandContext) -> dict:
+    effects.calls.append(ctx.command_id)
+    if cmd.sleep:
+        await asyncio.sleep(cmd.sleep)
+    done = effects.failures.get(ctx.command_id, 0)
+    if done < cmd.fail_times:
+        effects.failures[ctx.command_id] = done + 1
+        if cmd.error == "retryable":
+            raise RetryableError("flaky dependency")
+        if cmd.error == "ratelimited":
+            raise RateLimitedError("slow down", retry_after=0.01)
+        if cmd.error == "notfound":
+            raise NotFoundError("no such thing")
+        raise RuntimeError("boom")
+    ctx.progress(step="done")
+    ctx.add_usage(prompt_tokens=3, completion_tokens=4)
+    return {"echo": cmd.text}
+
+
+def make(max_attempts: int = 3) -> tuple[CommandProcessor, InMemoryStatusStore, RecordingSink, Effects]:
+    store, sink, effects = InMemoryStatusStore(), RecordingSink(), Effects()
+    handlers = bind([CommandSpec("test.echo", Echo, handle_echo)], {"effects": effects})
+    proc = CommandProcessor(
+        worker_type="test", handlers=handlers, store=store, sink=sink,
+        metrics=WorkerMetrics("test"), policy=RetryPolicy(max_attempts, 0.001, 0.01),
+        default_timeout_s=30, max_command_bytes=10_000,
+    )
+    return proc, store, sink, effects
+
+
+def msg(cmd: Command, *, key: bytes | None = None, offset: int = 0) -> IncomingMessage:
+    raw = cmd.model_dump_json().encode()
+    return IncomingMessage(cmd.command_id.encode() if key is None else key, raw, "t", 0, offset)
+
+
+async def test_completed_result_and_status_lifecycle():
+    proc, store, sink, _ = make()
+    cmd = Command(command_type="test.echo", payload={"text": "hi"}, correlation_id="c1")
+    await proc.handle_message(msg(cmd))
+    (result, reply_to), = sink.results
+    assert result.status is Status.COMPLETED
+    assert result.result == {"echo": "hi"}
+    assert result.correlation_id == "c1" and result.attempts == 1
+    assert result.usage is not None and result.usage.prompt_tokens == 3
+    statuses = [w.status for w in store.writes]
+    assert statuses[0] is Status.RUNNING and statuses[-1] is Status.COMPLETED
+    assert store.get(cmd.command_id).progress == {"step": "done"}
+
+
+async def test_invalid_payload_is_failed_with_field_errors():
+    proc, _, sink, effects = make()
+    await proc.handle_message(msg(Command(command_type="test.echo", payload={"text": ""})))
+    result = sink.results[0][0]
+    assert result.status is Status.FAILED
+    assert result.error.code == "INVALID_PAYLOAD"
+    assert result.error.details["errors"][0]["field"] == "text"
+    assert effects.calls == []
+
+
+async def test_unknown_command_type():
+    proc, _, sink, _ = make()
+    await proc.handle_message(msg(Command(command_type="test.nope", payload={})))
+    assert sink.results[0][0].error.code == "UNKNOWN_COMMAND_TYPE"
+
+
+async def test_retryable_error_is_retried_then_completes():
+    proc, store, sink, effects = make()
+    cmd = Command(command_type="test.echo", payload={"text": "x", "fail_times": 2})
+    await proc.handle_message(msg(cmd))
+    result = sink.results[0][0]
+    assert result.status is Status.COMPLETED and result.attempts == 3
+    assert Status.RETRYING in [w.status for w in store.writes]
+    assert len(effects.calls) == 3
+
+
+async def test_retries_exhausted_fail_as_retryable():
+    proc, _, sink, _ = make(max_attempts=2)
+    cmd = Command(command_type="test.echo", payload={"text": "x", "fail_times": 5, "error": "ratelimited"})
+    await proc.handle_message(msg(cmd))
+    result = sink.results[0][0]
+    assert result.status is Status.FAILED and result.attempts == 2
+    assert result.error.code == "RATE_LIMITED" and result.error.retryable
+
+
+async def test_permanent_and_unexpected_errors_fail_at_once():
+    proc, _, sink, effects = make()
+    await proc.handle_message(msg(Command(command_type="test.echo", payload={"text": "x", "fail_times": 1, "error": "notfound"})))
+    await proc.handle_message(msg(Command(command_type="test.echo", payload={"text": "x", "fail_times": 1, "error": "crash"})))
+    codes = [r.error.code for r, _ in sink.results]
+    assert codes == ["NOT_FOUND", "INTERNAL_ERROR"]
+    assert len(effects.calls) == 2
+
+
+async def test_deadline_passed_before_start():
+    proc, _, sink, effects = make()
+    cmd = Command(command_type="test.echo", payload={"text": "x"}, deadline=utcnow() - timedelta(seconds=1))
+    await proc.handle_message(msg(cmd))
+    assert sink.results[0][0].error.code == "DEADLINE_EXCEEDED"
+    assert effects.calls == []
+
+
+async def test_deadline_hit_while_running():
+    proc, _, sink, _ = make()
+    cmd = Command(command_type="test.echo", payload={"text": "x", "sleep": 5}, timeout_ms=100)
+    await proc.handle_message(msg(cmd))
+    result = sink.results[0][0]
+    assert result.status is Status.FAILED and result.error.code == "DEADLINE_EXCEEDED"
+
+
+async def test_same_command_id_twice_executes_once_and_republishes():
+    proc, _, sink, effects = make()
+    cmd = Command(command_type="test.echo", payload={"text": "once"})
+    await proc.handle_message(msg(cmd, offset=1))
+    await proc.handle_message(msg(cmd, offset=2))
+    assert effects.calls == [cmd.command_id]
+    assert len(sink.results) == 2
+    assert sink.results[0][0] == sink.results[1][0]
+
+
+async def test_duplicate_while_in_flight_is_ignored():
+    proc, _, sink, effects = make()
+    cmd = Command(command_type="test.echo", payload={"text": "x", "sleep": 0.05})
+    await asyncio.gather(proc.handle_message(msg(cmd)), proc.handle_message(msg(cmd)))
+    assert len(effects.calls) == 1 and len(sink.results) == 1
+
+
+async def test_undecodable_goes_to_dlq_with_raw_bytes():
+    proc, _, sink, _ = make()
+    await proc.handle_message(IncomingMessage(b"k", b"\xff\x00not json", "t", 3, 7))
+    (letter,) = sink.dead_letters
+    assert letter.code == "UNDECODABLE" and letter.partition == 3 and letter.offset == 7
+    import base64
+    assert base64.b64decode(letter.raw_base64) == b"\xff\x00not json"
+    assert sink.results == []
+
+
+async def test_bad_envelope_with_id_is_dead_lettered_and_reported():
+    proc, _, sink, _ = make()
+    raw = orjson.dumps({"command_id": "abc", "command_type": "NOT VALID", "payload": []})
+    await proc.handle_message(IncomingMessage(b"abc", raw, "t", 0, 1))
+    assert sink.dead_letters[0].command_id == "abc"
+    result = sink.results[0][0]
+    assert result.status is Status.DEAD_LETTERED and result.command_id == "abc"
+
+
+async def test_oversize_message_is_dead_lettered():
+    proc, _, sink, _ = make()
+    cmd = Command(command_type="test.echo", payload={"text": "x" * 20_000})
+    await proc.handle_message(msg(cmd))
+    assert "MAX_COMMAND_BYTES" in sink.dead_letters[0].reason
+
+
+async def test_message_keyed_differently_is_rekeyed_not_executed():
+    proc, _, sink, effects = make()
+    cmd = Command(command_type="test.echo", payload={"text": "x"})
+    await proc.handle_message(msg(cmd, key=b""))
+    assert sink.resubmitted[0][0] == cmd.command_id
+    assert effects.calls == []
+
+
+async def test_store_failure_is_fatal_not_acked():
+    proc, store, sink, effects = make()
+    store.fail_puts = True
+    seen = []
+
+    async def fatal(exc):
+        seen.append(exc)
+
+    proc.on_fatal = fatal
+    await proc.handle_message(msg(Command(command_type="test.echo", payload={"text": "x"})))
+    assert seen and isinstance(seen[0], OSError)
+    assert sink.results == [] and effects.calls == []
+
+
+async def test_redrive_only_commands_whose_offset_was_committed():
+    proc, store, sink, _ = make()
+    # Simulate two RUNNING records left by a crash: offset 5 (committed past) and 9 (not).
+    from enginedge_streams.records import StatusRecord
+
+    for offset in (5, 9):
+        cmd = Command(command_id=f"c{offset}", command_type="test.echo", payload={"text": "x"})
+        store.put(StatusRecord(command=cmd, status=Status.RUNNING, worker_type="test",
+                               source_partition=0, source_offset=offset))
+    assert proc.rebuild_pending() == 2
+    ids = proc.redrive_candidates({0: 7}, now=100.0)
+    assert ids == ["c5"]
+    assert proc.redrive_candidates({0: 7}, now=101.0) == []  # not again right away
+    assert await proc.redrive(ids) == 1
+    assert sink.resubmitted[0][0] == "c5"
+    # The re-driven command runs normally when it comes back.
+    await proc.handle_message(IncomingMessage(b"c5", sink.resubmitted[0][1], "t", 0, 20))
+    assert sink.results[-1][0].status is Status.COMPLETED
+    assert "c5" not in proc.pending
