@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -38,6 +38,7 @@ class _ResultListener:
         self.topic = topic
         self.waiters: dict[str, list[asyncio.Future[Result]]] = {}
         self.seen: OrderedDict[str, Result] = OrderedDict()
+        self.counts: Counter[str] = Counter()  # result records seen per command id
         self.keep = keep
         self.consumer: AIOKafkaConsumer | None = None
         self.task: asyncio.Task[None] | None = None
@@ -64,6 +65,7 @@ class _ResultListener:
                 log.warning("ignoring an undecodable result on %s", self.topic)
                 continue
             self.seen[result.command_id] = result
+            self.counts[result.command_id] += 1
             if len(self.seen) > self.keep:
                 self.seen.popitem(last=False)
             for fut in self.waiters.pop(result.command_id, []):

@@ -84,6 +84,7 @@ class WorkerRuntime:
         topics_list = getattr(app, "enginedge_topics", None)
         if topics_list is not None:
             topics_list.extend([self.topics.requests, self.topics.results, self.topics.dlq])
+            app.enginedge_source_topics.append(self.topics.requests)  # type: ignore[attr-defined]
         self.processor = CommandProcessor(
             worker_type=worker_type,
             handlers=self.handlers,
