@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any
 
 from enginedge_streams.errors import ConfigError
 
@@ -21,7 +22,9 @@ def load(worker_type: str, plugins: dict[str, str] | None = None) -> ModuleType:
         path = modules[worker_type]
     except KeyError:
         known = ", ".join(sorted(modules)) or "none"
-        raise ConfigError(f"WORKER_TYPE: unknown worker type {worker_type!r} (known: {known})") from None
+        raise ConfigError(
+            f"WORKER_TYPE: unknown worker type {worker_type!r} (known: {known})"
+        ) from None
     module = importlib.import_module(path)
     if not hasattr(module, "register"):
         raise ConfigError(f"worker module {path} has no register(app, container)")
@@ -38,11 +41,11 @@ def commands(worker_type: str) -> list[object]:
     return list(importlib.import_module(path).COMMANDS)
 
 
-def settings_classes() -> list[type]:
+def settings_classes() -> list[type[Any]]:
     """Every worker's settings class (``agents.<worker>.settings``), for the docs."""
     from enginedge_streams.settings import EnvSettings
 
-    found: list[type] = []
+    found: list[type[Any]] = []
     for module_path in REGISTRY.values():
         path = module_path.rsplit(".", 1)[0] + ".settings"
         try:
@@ -50,7 +53,11 @@ def settings_classes() -> list[type]:
         except ModuleNotFoundError:
             continue
         for value in vars(module).values():
-            if (isinstance(value, type) and issubclass(value, EnvSettings)
-                    and value is not EnvSettings and value.__module__ == module.__name__):
+            if (
+                isinstance(value, type)
+                and issubclass(value, EnvSettings)
+                and value is not EnvSettings
+                and value.__module__ == module.__name__
+            ):
                 found.append(value)
     return found

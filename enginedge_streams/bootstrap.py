@@ -12,9 +12,9 @@ from typing import Any
 import faust
 
 import agents
-from enginedge_streams.faust_app import create_app
 from enginedge_streams.container import Container
 from enginedge_streams.errors import ConfigError
+from enginedge_streams.faust_app import create_app
 from enginedge_streams.logs import REDACTOR
 from enginedge_streams.settings import Settings, load, secret_values
 

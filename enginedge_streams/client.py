@@ -45,7 +45,9 @@ class _ResultListener:
 
     async def start(self) -> None:
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.servers, enable_auto_commit=False, group_id=None,
+            bootstrap_servers=self.servers,
+            enable_auto_commit=False,
+            group_id=None,
             fetch_max_wait_ms=50,
         )
         await self.consumer.start()
@@ -123,8 +125,11 @@ class BusClient:
     async def start(self) -> None:
         if self.producer is None:
             self.producer = AIOKafkaProducer(
-                bootstrap_servers=self.servers, client_id=self.client_name, acks="all",
-                linger_ms=1, enable_idempotence=True,
+                bootstrap_servers=self.servers,
+                client_id=self.client_name,
+                acks="all",
+                linger_ms=1,
+                enable_idempotence=True,
             )
             await self.producer.start()
 

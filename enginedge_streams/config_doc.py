@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import SecretStr
+from pydantic_settings import BaseSettings
 
 import agents
 from enginedge_streams.settings import Settings
@@ -12,14 +13,17 @@ from enginedge_streams.settings import Settings
 
 def rows() -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
-    for cls in [Settings, *agents.settings_classes()]:
+    classes: list[type[BaseSettings]] = [Settings, *agents.settings_classes()]
+    for cls in classes:
         for name, field in cls.model_fields.items():
-            out.append({
-                "env": name.upper(),
-                "default": _default(field.default, field.annotation),
-                "description": field.description or "",
-                "scope": "all workers" if cls is Settings else cls.__module__.split(".")[1],
-            })
+            out.append(
+                {
+                    "env": name.upper(),
+                    "default": _default(field.default, field.annotation),
+                    "description": field.description or "",
+                    "scope": "all workers" if cls is Settings else cls.__module__.split(".")[1],
+                }
+            )
     return out
 
 

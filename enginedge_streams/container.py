@@ -44,9 +44,9 @@ class Container:
 
     def manage(self, component: T) -> T:
         """Start ``component`` with the worker and stop it on shutdown (if it has start/stop)."""
-        if hasattr(component, "start") and hasattr(component, "stop"):
-            if all(c is not component for c in self.components):
-                self.components.append(cast(Lifecycle, component))
+        lifecycle = hasattr(component, "start") and hasattr(component, "stop")
+        if lifecycle and all(c is not component for c in self.components):
+            self.components.append(cast(Lifecycle, component))
         return component
 
     def add_readiness(self, name: str, check: ReadinessCheck) -> None:
@@ -78,6 +78,7 @@ class Container:
 
         client = self.manage(self.provide("redis", make))
         if "redis" not in self.readiness and hasattr(client, "ping"):
+
             async def check() -> tuple[bool, str]:
                 ok = await client.ping()
                 return ok, "reachable" if ok else "unreachable"
@@ -87,6 +88,7 @@ class Container:
 
     def bus(self, *, inbox: str) -> Any:
         """A bus client for cross-worker calls (``await bus.call(...)``)."""
+
         def make() -> Any:
             from enginedge_streams.client import BusClient
 

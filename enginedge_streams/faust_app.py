@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 import faust
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -61,7 +62,8 @@ class EnginEdgeApp(faust.App):
     async def on_start(self) -> None:
         await super().on_start()
         await ensure_topics(self.enginedge_settings, self.enginedge_topics)
-        self.consumer._read_offset = _NoGapReadOffsets(set(self.enginedge_source_topics))
+        consumer: Any = self.consumer
+        consumer._read_offset = _NoGapReadOffsets(set(self.enginedge_source_topics))
 
 
 async def ensure_topics(settings: Settings, names: list[str], *, attempts: int = 600) -> None:

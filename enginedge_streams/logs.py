@@ -24,8 +24,19 @@ _correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 #: ``extra=`` keys copied into the JSON object.
 EXTRA_FIELDS = (
-    "processingTime", "model", "tokensUsed", "commandType", "status", "attempt", "errorCode",
-    "topic", "partition", "offset", "event", "provider", "durationMs",
+    "processingTime",
+    "model",
+    "tokensUsed",
+    "commandType",
+    "status",
+    "attempt",
+    "errorCode",
+    "topic",
+    "partition",
+    "offset",
+    "event",
+    "provider",
+    "durationMs",
 )
 
 #: Patterns that look like credentials wherever they appear.

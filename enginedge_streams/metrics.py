@@ -25,12 +25,14 @@ class _ProcessCollector(Collector):
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
         mem = GaugeMetricFamily(
-            "worker_memory_usage_bytes", "Resident memory of the worker process.",
+            "worker_memory_usage_bytes",
+            "Resident memory of the worker process.",
             labels=["worker_type"],
         )
         mem.add_metric([self.worker_type], float(self.proc.memory_info().rss))
         cpu = GaugeMetricFamily(
-            "worker_cpu_usage_percent", "CPU use of the worker process since the last scrape.",
+            "worker_cpu_usage_percent",
+            "CPU use of the worker process since the last scrape.",
             labels=["worker_type"],
         )
         cpu.add_metric([self.worker_type], float(self.proc.cpu_percent(None)))
@@ -38,13 +40,16 @@ class _ProcessCollector(Collector):
 
 
 class _LagCollector(Collector):
-    def __init__(self, worker_type: str, read_lag: Callable[[], dict[tuple[str, int], int]]) -> None:
+    def __init__(
+        self, worker_type: str, read_lag: Callable[[], dict[tuple[str, int], int]]
+    ) -> None:
         self.worker_type = worker_type
         self.read_lag = read_lag
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
         lag = GaugeMetricFamily(
-            "worker_consumer_lag", "Messages not yet consumed, per assigned partition.",
+            "worker_consumer_lag",
+            "Messages not yet consumed, per assigned partition.",
             labels=["worker_type", "topic", "partition"],
         )
         for (topic, partition), value in sorted(self.read_lag().items()):
@@ -58,20 +63,29 @@ class WorkerMetrics:
         self.registry = registry or CollectorRegistry(auto_describe=True)
         r = self.registry
         self.commands = Counter(
-            "worker_commands", "Commands finished, by final status.",
-            ["worker_type", "status"], registry=r,
+            "worker_commands",
+            "Commands finished, by final status.",
+            ["worker_type", "status"],
+            registry=r,
         )
         self.duration = Histogram(
-            "worker_command_duration_seconds", "Time from pick-up to result.",
-            ["worker_type"], buckets=DURATION_BUCKETS, registry=r,
+            "worker_command_duration_seconds",
+            "Time from pick-up to result.",
+            ["worker_type"],
+            buckets=DURATION_BUCKETS,
+            registry=r,
         )
         self.api_calls = Counter(
-            "worker_external_api_calls", "Calls to external APIs.",
-            ["worker_type", "api"], registry=r,
+            "worker_external_api_calls",
+            "Calls to external APIs.",
+            ["worker_type", "api"],
+            registry=r,
         )
         self.api_errors = Counter(
-            "worker_external_api_errors", "Failed calls to external APIs.",
-            ["worker_type", "api"], registry=r,
+            "worker_external_api_errors",
+            "Failed calls to external APIs.",
+            ["worker_type", "api"],
+            registry=r,
         )
         self.dead_letters = Counter(
             "worker_dead_letters", "Messages written to the DLQ.", ["worker_type"], registry=r
@@ -79,24 +93,34 @@ class WorkerMetrics:
         self.duplicates = Counter(
             "worker_duplicate_commands",
             "Deliveries of a command id that had already finished or was in flight.",
-            ["worker_type"], registry=r,
+            ["worker_type"],
+            registry=r,
         )
         self.redriven = Counter(
             "worker_redriven_commands",
             "Non-terminal commands re-driven after their offset was committed.",
-            ["worker_type"], registry=r,
+            ["worker_type"],
+            registry=r,
         )
         self.retries = Counter(
-            "worker_command_retries", "Retries after a retryable error.", ["worker_type"], registry=r
+            "worker_command_retries",
+            "Retries after a retryable error.",
+            ["worker_type"],
+            registry=r,
         )
         self.in_flight = Gauge(
-            "worker_commands_in_flight", "Commands being processed now.", ["worker_type"], registry=r
+            "worker_commands_in_flight",
+            "Commands being processed now.",
+            ["worker_type"],
+            registry=r,
         )
         self.tokens = Counter(
             "worker_tokens", "LLM tokens used.", ["worker_type", "model", "kind"], registry=r
         )
         self.cost = Counter(
-            "worker_cost_usd", "Estimated spend on external models.", ["worker_type", "model"],
+            "worker_cost_usd",
+            "Estimated spend on external models.",
+            ["worker_type", "model"],
             registry=r,
         )
         r.register(_ProcessCollector(worker_type))

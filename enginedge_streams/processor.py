@@ -173,7 +173,9 @@ class CommandProcessor:
         attempt = record.attempts
 
         def finish(
-            status: Status, value: object = None, error: ErrorInfo | None = None,
+            status: Status,
+            value: object = None,
+            error: ErrorInfo | None = None,
             ctx: CommandContext | None = None,
         ) -> Result:
             result = Result(
@@ -209,19 +211,26 @@ class CommandProcessor:
 
         handler = self.handlers.get(command.command_type)
         if handler is None:
-            return finish(Status.FAILED, error=ErrorInfo(
-                code="UNKNOWN_COMMAND_TYPE",
-                message=f"{self.worker_type} has no command {command.command_type!r}",
-                details={"known": sorted(self.handlers)},
-            ))
+            return finish(
+                Status.FAILED,
+                error=ErrorInfo(
+                    code="UNKNOWN_COMMAND_TYPE",
+                    message=f"{self.worker_type} has no command {command.command_type!r}",
+                    details={"known": sorted(self.handlers)},
+                ),
+            )
         try:
             payload = handler.spec.payload_model.model_validate(command.payload)
         except PydanticValidationError as exc:
-            return finish(Status.FAILED, error=ErrorInfo(
-                code="INVALID_PAYLOAD",
-                message=f"invalid payload for {command.command_type}: {validation_summary(exc)}",
-                details=validation_details(exc),
-            ))
+            return finish(
+                Status.FAILED,
+                error=ErrorInfo(
+                    code="INVALID_PAYLOAD",
+                    message=f"invalid payload for {command.command_type}: "
+                    f"{validation_summary(exc)}",
+                    details=validation_details(exc),
+                ),
+            )
 
         while True:
             attempt += 1
@@ -235,8 +244,7 @@ class CommandProcessor:
             remaining = (deadline - utcnow()).total_seconds()
             if remaining <= 0:
                 return finish(Status.FAILED, error=_deadline_error(deadline), ctx=ctx)
-            if attempt > record.attempts:
-                record.attempts = attempt
+            record.attempts = max(record.attempts, attempt)
             try:
                 value = await asyncio.wait_for(handler(payload, ctx), timeout=remaining)
                 return finish(Status.COMPLETED, to_jsonable(value), ctx=ctx)
@@ -289,9 +297,15 @@ class CommandProcessor:
         self.metrics.dead_letters.labels(self.worker_type).inc()
         self.metrics.observe_command(Status.DEAD_LETTERED.value, 0.0)
         log.warning(
-            "dead-lettered an undecodable message: %s", exc.message,
-            extra={"topic": msg.topic, "partition": msg.partition, "offset": msg.offset,
-                   "errorCode": exc.code, "commandId": exc.command_id},
+            "dead-lettered an undecodable message: %s",
+            exc.message,
+            extra={
+                "topic": msg.topic,
+                "partition": msg.partition,
+                "offset": msg.offset,
+                "errorCode": exc.code,
+                "commandId": exc.command_id,
+            },
         )
         await self.sink.publish_dead_letter(letter)
         if exc.command_id:
@@ -363,14 +377,16 @@ class CommandProcessor:
 
     def _remember(self, result: Result) -> None:
         self.processed += 1
-        self.recent.append({
-            "command_id": result.command_id,
-            "command_type": result.command_type,
-            "status": result.status.value,
-            "processing_ms": result.processing_ms,
-            "finished_at": result.finished_at.isoformat() if result.finished_at else None,
-            "error": result.error.model_dump() if result.error else None,
-        })
+        self.recent.append(
+            {
+                "command_id": result.command_id,
+                "command_type": result.command_type,
+                "status": result.status.value,
+                "processing_ms": result.processing_ms,
+                "finished_at": result.finished_at.isoformat() if result.finished_at else None,
+                "error": result.error.model_dump() if result.error else None,
+            }
+        )
         if len(self.recent) > 200:
             del self.recent[:100]
 

@@ -51,13 +51,19 @@ class Command(BaseModel):
         default_factory=new_id, min_length=1, max_length=200, description="Unique id; Kafka key."
     )
     command_type: str = Field(
-        min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$",
+        min_length=1,
+        max_length=100,
+        pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$",
         description="Dotted name, e.g. `nlp.analyze`.",
     )
-    payload: dict[str, Any] = Field(default_factory=dict, description="Command-specific JSON object.")
+    payload: dict[str, Any] = Field(
+        default_factory=dict, description="Command-specific JSON object."
+    )
     correlation_id: str | None = Field(None, max_length=200, description="Ties commands together.")
     reply_to: str | None = Field(
-        None, max_length=249, pattern=r"^[A-Za-z0-9._-]+$",
+        None,
+        max_length=249,
+        pattern=r"^[A-Za-z0-9._-]+$",
         description="Extra topic the result is also written to.",
     )
     created_at: datetime = Field(default_factory=utcnow)

@@ -130,7 +130,8 @@ class WorkerRuntime:
         for tp in self.assignment():
             try:
                 high = self.app.consumer.highwater(tp)
-            except Exception:
+            except Exception:  # no fetch yet for this partition
+                log.debug("no highwater yet for %s", tp)
                 continue
             if high is None or high < 0:
                 continue
@@ -146,7 +147,9 @@ class WorkerRuntime:
         processor = self.processor
         concurrency = container.settings.max_concurrency
 
-        @app.agent(self.requests_topic, name=f"{self.worker_type}-commands", concurrency=concurrency)
+        @app.agent(
+            self.requests_topic, name=f"{self.worker_type}-commands", concurrency=concurrency
+        )
         async def process_commands(stream: Any) -> None:
             async for event in stream.events():
                 if not runtime.started.is_set():
@@ -156,7 +159,7 @@ class WorkerRuntime:
                     IncomingMessage(msg.key, msg.value, msg.topic, msg.partition, msg.offset)
                 )
 
-        @app.timer(interval=container.settings.redrive_interval_seconds)
+        @app.timer(interval=container.settings.redrive_interval_seconds)  # type: ignore[untyped-decorator]  # faust is untyped
         async def redrive() -> None:
             await runtime.redrive_once()
 

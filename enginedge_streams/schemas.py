@@ -41,9 +41,7 @@ def _schema(spec: CommandSpec) -> dict[str, Any]:
 
 def render() -> dict[str, str]:
     """Relative path -> file content, deterministic."""
-    files = {
-        f"{name}.schema.json": _dump(schema) for name, schema in envelope_schemas().items()
-    }
+    files = {f"{name}.schema.json": _dump(schema) for name, schema in envelope_schemas().items()}
     for worker_type, commands in payload_schemas().items():
         for command_type, schema in commands.items():
             files[f"payloads/{worker_type}/{command_type}.schema.json"] = _dump(schema)

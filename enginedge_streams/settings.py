@@ -46,7 +46,9 @@ class Settings(EnvSettings):
     kafka_brokers: str = Field(
         "127.0.0.1:9092", description="Comma-separated Kafka bootstrap servers (host:port)."
     )
-    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL for cache and limits.")
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="Redis URL for cache and limits."
+    )
     log_level: str = Field("info", description="Log level: debug, info, warning, error.")
     max_concurrency: int = Field(
         4, ge=1, le=256, description="Commands processed concurrently per worker process."
@@ -74,8 +76,12 @@ class Settings(EnvSettings):
     retry_max_attempts: int = Field(
         3, ge=1, le=20, description="Attempts for a command failing with a retryable error."
     )
-    retry_backoff_base_ms: int = Field(200, ge=1, description="First retry delay (ms), doubled each time.")
-    retry_backoff_max_ms: int = Field(10_000, ge=1, description="Upper bound of one retry delay (ms).")
+    retry_backoff_base_ms: int = Field(
+        200, ge=1, description="First retry delay (ms), doubled each time."
+    )
+    retry_backoff_max_ms: int = Field(
+        10_000, ge=1, description="Upper bound of one retry delay (ms)."
+    )
     command_timeout_seconds: float = Field(
         300.0, gt=0, description="Deadline for commands that carry none of their own."
     )
@@ -96,9 +102,7 @@ class Settings(EnvSettings):
     broker_heartbeat_interval: float = Field(
         3.0, gt=0, description="Kafka consumer heartbeat interval (seconds)."
     )
-    broker_commit_interval: float = Field(
-        2.8, gt=0, description="Seconds between offset commits."
-    )
+    broker_commit_interval: float = Field(2.8, gt=0, description="Seconds between offset commits.")
     worker_plugins: str = Field(
         "",
         description="Extra worker types as `type=package.module` pairs, comma separated "
@@ -135,9 +139,7 @@ class Settings(EnvSettings):
         for item in filter(None, (p.strip() for p in self.worker_plugins.split(","))):
             name, sep, module = item.partition("=")
             if not sep or not name.strip() or not module.strip():
-                raise ConfigError(
-                    f"WORKER_PLUGINS: expected `type=package.module`, got {item!r}"
-                )
+                raise ConfigError(f"WORKER_PLUGINS: expected `type=package.module`, got {item!r}")
             plugins[name.strip()] = module.strip()
         return plugins
 

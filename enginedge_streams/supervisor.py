@@ -67,7 +67,9 @@ class ProcessSupervisor:
                 child.restarts += 1
                 log.warning(
                     "%s worker exited with %s; restarting in %.0fs",
-                    child.worker_type, proc.returncode, delay,
+                    child.worker_type,
+                    proc.returncode,
+                    delay,
                 )
                 await asyncio.sleep(delay)
                 if not self.stopping:
@@ -76,7 +78,9 @@ class ProcessSupervisor:
 
     async def stop(self, timeout: float = 30.0) -> None:
         self.stopping = True
-        procs = [c.process for c in self.children.values() if c.process and c.process.returncode is None]
+        procs = [
+            c.process for c in self.children.values() if c.process and c.process.returncode is None
+        ]
         for proc in procs:
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(signal.SIGTERM)
@@ -129,13 +133,16 @@ def supervisor_app(settings: Settings, worker_types: list[str]) -> faust.App:
     @app.page("/health")
     async def health(self: faust.web.View, request: faust.web.Request) -> faust.web.Response:
         children = {
-            t: {"pid": c.process.pid if c.process else None,
+            t: {
+                "pid": c.process.pid if c.process else None,
                 "running": bool(c.process and c.process.returncode is None),
-                "restarts": c.restarts}
+                "restarts": c.restarts,
+            }
             for t, c in supervisor.children.items()
         }
         ok = all(c["running"] for c in children.values())
-        return self.json({"status": "ok" if ok else "degraded", "workers": children},
-                         status=200 if ok else 503)
+        return self.json(
+            {"status": "ok" if ok else "degraded", "workers": children}, status=200 if ok else 503
+        )
 
     return app

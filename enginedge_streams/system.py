@@ -47,7 +47,9 @@ async def handle_ping(cmd: Ping, *, worker_info: WorkerInfo, ctx: CommandContext
 
 SYSTEM_COMMANDS = [
     CommandSpec(
-        "system.ping", Ping, handle_ping,
+        "system.ping",
+        Ping,
+        handle_ping,
         "Liveness through the bus: answers with the worker's identity (optional delay).",
         read_only=True,
     ),

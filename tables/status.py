@@ -10,7 +10,7 @@ from typing import Any
 
 import faust
 
-from enginedge_streams.records import StatusRecord, TERMINAL
+from enginedge_streams.records import TERMINAL, StatusRecord
 
 TABLE_NAME = "command-status"
 

@@ -37,9 +37,14 @@ def worker_factory(
 ) -> Iterator[Callable[..., WorkerProcess]]:
     started: list[WorkerProcess] = []
 
-    def make(worker_type: str, *, env: dict[str, str] | None = None,
-             data_dir: Path | None = None, start: bool = True,
-             name: str | None = None) -> WorkerProcess:
+    def make(
+        worker_type: str,
+        *,
+        env: dict[str, str] | None = None,
+        data_dir: Path | None = None,
+        start: bool = True,
+        name: str | None = None,
+    ) -> WorkerProcess:
         n = len(started)
         worker = WorkerProcess(
             worker_type=worker_type,

@@ -19,11 +19,16 @@ WORKER_TYPE = "spacy"
 
 def register(app: faust.App, container: Container) -> Any:
     settings = load(SpacySettings)
-    nlp = container.manage(container.provide("nlp", lambda: SpacyNlpEngine(
-        settings.spacy_model,
-        batch_size=settings.spacy_batch_size,
-        batch_wait_ms=settings.spacy_batch_wait_ms,
-    )))
+    nlp = container.manage(
+        container.provide(
+            "nlp",
+            lambda: SpacyNlpEngine(
+                settings.spacy_model,
+                batch_size=settings.spacy_batch_size,
+                batch_wait_ms=settings.spacy_batch_wait_ms,
+            ),
+        )
+    )
     container.redis()  # readiness includes Redis, as for every worker
 
     async def model_loaded() -> tuple[bool, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
 
 from agents.spacy.messages import (
@@ -30,8 +30,16 @@ async def handle_analyze(cmd: AnalyzeText, *, nlp: NlpEngine) -> dict[str, Any]:
         ]
     if "tokens" in cmd.parts:
         out["tokens"] = [
-            {"text": t.text, "lemma": t.lemma, "pos": t.pos, "tag": t.tag, "dep": t.dep,
-             "start": t.start, "end": t.end, "is_stop": t.is_stop}
+            {
+                "text": t.text,
+                "lemma": t.lemma,
+                "pos": t.pos,
+                "tag": t.tag,
+                "dep": t.dep,
+                "start": t.start,
+                "end": t.end,
+                "is_stop": t.is_stop,
+            }
             for t in doc.tokens
         ]
     if "noun_chunks" in cmd.parts:
@@ -47,7 +55,7 @@ async def handle_analyze(cmd: AnalyzeText, *, nlp: NlpEngine) -> dict[str, Any]:
 def keywords_of(doc: AnnotatedDoc, top_k: int) -> list[dict[str, Any]]:
     """Rank lemmas and noun phrases by frequency, boosted for entities and early mentions."""
     n = max(1, len(doc.tokens))
-    scores: Counter[str] = Counter()
+    scores: dict[str, float] = defaultdict(float)
     counts: Counter[str] = Counter()
     surface: dict[str, str] = {}
     for i, t in enumerate(doc.tokens):
@@ -60,7 +68,7 @@ def keywords_of(doc: AnnotatedDoc, top_k: int) -> list[dict[str, Any]]:
         surface.setdefault(key, t.text if t.pos == "PROPN" else t.lemma.lower())
     entity_keys = {e.text.lower() for e in doc.entities}
     for chunk in doc.noun_chunks:
-        words = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9+#.-]*", chunk.text)]
+        words = list(re.findall(r"[A-Za-z][A-Za-z0-9+#.-]*", chunk.text))
         content = [w for w in words if w.lower() not in _STOP]
         if len(content) < 2:
             continue
@@ -71,7 +79,7 @@ def keywords_of(doc: AnnotatedDoc, top_k: int) -> list[dict[str, Any]]:
     for key in list(scores):
         if key in entity_keys:
             scores[key] *= 1.5
-    top = scores.most_common(top_k)
+    top = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
     best = top[0][1] if top else 1.0
     return [
         {"keyword": surface[k], "score": round(s / best, 4), "count": counts[k]} for k, s in top
@@ -85,7 +93,8 @@ async def handle_keywords(cmd: ExtractKeywords, *, nlp: NlpEngine) -> dict[str, 
 
 def _lemmas(doc: AnnotatedDoc) -> set[str]:
     return {
-        t.lemma.lower() for t in doc.tokens
+        t.lemma.lower()
+        for t in doc.tokens
         if not t.is_stop and not t.is_punct and t.is_alpha and t.pos in CONTENT_POS
     }
 
@@ -113,8 +122,11 @@ def similarity_of(a: AnnotatedDoc, b: AnnotatedDoc) -> dict[str, float]:
 
 async def handle_similarity(cmd: CompareTexts, *, nlp: NlpEngine) -> dict[str, Any]:
     a, b = await nlp.annotate([cmd.text_a, cmd.text_b])
-    return {"model": nlp.model_name, **similarity_of(a, b),
-            "method": "0.5*((cos(context vectors)+1)/2) + 0.5*jaccard(content lemmas)"}
+    return {
+        "model": nlp.model_name,
+        **similarity_of(a, b),
+        "method": "0.5*((cos(context vectors)+1)/2) + 0.5*jaccard(content lemmas)",
+    }
 
 
 async def handle_categorize(cmd: CategorizeTopic, *, nlp: NlpEngine) -> dict[str, Any]:
@@ -123,7 +135,7 @@ async def handle_categorize(cmd: CategorizeTopic, *, nlp: NlpEngine) -> dict[str
     topic, *cat_docs = await nlp.annotate(texts)
     topic_lemmas = _lemmas(topic)
     topic_words = {t.text.lower() for t in topic.tokens if t.is_alpha}
-    ranked = []
+    ranked: list[dict[str, Any]] = []
     for cat, doc in zip(cats, cat_docs, strict=True):
         keys = _lemmas(doc) | {k.lower() for k in cat.keywords}
         hits = sorted(keys & (topic_lemmas | topic_words))
@@ -134,16 +146,33 @@ async def handle_categorize(cmd: CategorizeTopic, *, nlp: NlpEngine) -> dict[str
     ranked.sort(key=lambda r: (-r["score"], r["category"]))
     for i, r in enumerate(ranked, 1):
         r["rank"] = i
-    return {"model": nlp.model_name, "topic": cmd.topic, "categories": ranked,
-            "best": ranked[0]["category"]}
+    return {
+        "model": nlp.model_name,
+        "topic": cmd.topic,
+        "categories": ranked,
+        "best": ranked[0]["category"],
+    }
 
 
 FILLERS = ("um", "uh", "erm", "er", "ah", "hmm", "uhm")
 FILLER_PHRASES = ("you know", "i mean", "kind of", "sort of", "basically", "literally", "actually")
 HEDGES = (
-    "i think", "i guess", "i believe", "maybe", "perhaps", "probably", "possibly", "might",
-    "i'm not sure", "i am not sure", "somewhat", "it seems", "more or less", "i suppose",
-    "kind of", "sort of",
+    "i think",
+    "i guess",
+    "i believe",
+    "maybe",
+    "perhaps",
+    "probably",
+    "possibly",
+    "might",
+    "i'm not sure",
+    "i am not sure",
+    "somewhat",
+    "it seems",
+    "more or less",
+    "i suppose",
+    "kind of",
+    "sort of",
 )
 
 
@@ -161,13 +190,10 @@ async def handle_analyze_speech(cmd: AnalyzeSpeech, *, nlp: NlpEngine) -> dict[s
     (doc,) = await nlp.annotate([cmd.transcript])
     # Words as a listener counts them: clitics ("'m", "n't") belong to the word before.
     words = [
-        t for t in doc.tokens
-        if not t.is_punct and not t.text.isspace() and not _is_clitic(t.text)
+        t for t in doc.tokens if not t.is_punct and not t.text.isspace() and not _is_clitic(t.text)
     ]
     minutes = cmd.duration_seconds / 60.0
-    fillers: Counter[str] = Counter(
-        t.text.lower() for t in words if t.text.lower() in FILLERS
-    )
+    fillers: Counter[str] = Counter(t.text.lower() for t in words if t.text.lower() in FILLERS)
     # "like" only counts when used as a filler (interjection / set off by commas).
     for i, t in enumerate(doc.tokens):
         if t.text.lower() == "like":
@@ -195,21 +221,71 @@ async def handle_analyze_speech(cmd: AnalyzeSpeech, *, nlp: NlpEngine) -> dict[s
 
 
 def _is_clitic(text: str) -> bool:
-    return text.startswith(("'", "’")) or text.lower() == "n't"
+    return text.startswith(("'", "\N{RIGHT SINGLE QUOTATION MARK}")) or text.lower() == "n't"
 
 
-_STOP = {"the", "a", "an", "this", "that", "these", "those", "our", "their", "its", "my", "your",
-         "his", "her", "we", "they", "it", "of", "and", "or", "to", "in", "on", "for", "with"}
+_STOP = {
+    "the",
+    "a",
+    "an",
+    "this",
+    "that",
+    "these",
+    "those",
+    "our",
+    "their",
+    "its",
+    "my",
+    "your",
+    "his",
+    "her",
+    "we",
+    "they",
+    "it",
+    "of",
+    "and",
+    "or",
+    "to",
+    "in",
+    "on",
+    "for",
+    "with",
+}
 
 COMMANDS = [
-    CommandSpec("nlp.analyze", AnalyzeText, handle_analyze,
-                "Entities, tokens with POS/lemma, noun chunks, sentences.", read_only=True),
-    CommandSpec("nlp.keywords", ExtractKeywords, handle_keywords,
-                "Salient keywords and key phrases with scores.", read_only=True),
-    CommandSpec("nlp.similarity", CompareTexts, handle_similarity,
-                "Similarity of two texts (0..1) with its components.", read_only=True),
-    CommandSpec("nlp.categorize_topic", CategorizeTopic, handle_categorize,
-                "Rank candidate categories for a topic.", read_only=True),
-    CommandSpec("nlp.analyze_speech", AnalyzeSpeech, handle_analyze_speech,
-                "Filler words, words per minute and hedging in a transcript.", read_only=True),
+    CommandSpec(
+        "nlp.analyze",
+        AnalyzeText,
+        handle_analyze,
+        "Entities, tokens with POS/lemma, noun chunks, sentences.",
+        read_only=True,
+    ),
+    CommandSpec(
+        "nlp.keywords",
+        ExtractKeywords,
+        handle_keywords,
+        "Salient keywords and key phrases with scores.",
+        read_only=True,
+    ),
+    CommandSpec(
+        "nlp.similarity",
+        CompareTexts,
+        handle_similarity,
+        "Similarity of two texts (0..1) with its components.",
+        read_only=True,
+    ),
+    CommandSpec(
+        "nlp.categorize_topic",
+        CategorizeTopic,
+        handle_categorize,
+        "Rank candidate categories for a topic.",
+        read_only=True,
+    ),
+    CommandSpec(
+        "nlp.analyze_speech",
+        AnalyzeSpeech,
+        handle_analyze_speech,
+        "Filler words, words per minute and hedging in a transcript.",
+        read_only=True,
+    ),
 ]

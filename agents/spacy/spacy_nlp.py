@@ -27,26 +27,41 @@ def to_annotated(doc: Any) -> AnnotatedDoc:
             sent_index[tok.i] = i
     tokens = [
         Token(
-            text=t.text, lemma=t.lemma_, pos=t.pos_, tag=t.tag_, dep=t.dep_,
-            start=t.idx, end=t.idx + len(t.text), is_stop=t.is_stop, is_punct=t.is_punct,
-            is_alpha=t.is_alpha, sent=sent_index.get(t.i, 0),
+            text=t.text,
+            lemma=t.lemma_,
+            pos=t.pos_,
+            tag=t.tag_,
+            dep=t.dep_,
+            start=t.idx,
+            end=t.idx + len(t.text),
+            is_stop=t.is_stop,
+            is_punct=t.is_punct,
+            is_alpha=t.is_alpha,
+            sent=sent_index.get(t.i, 0),
         )
         for t in doc
         if not t.is_space
     ]
     ents = [Span(e.text, e.start_char, e.end_char, e.label_) for e in doc.ents]
-    chunks = [Span(c.text, c.start_char, c.end_char, root_lemma=c.root.lemma_) for c in doc.noun_chunks]
+    chunks = [
+        Span(c.text, c.start_char, c.end_char, root_lemma=c.root.lemma_) for c in doc.noun_chunks
+    ]
     content = [t for t in doc if not (t.is_stop or t.is_punct or t.is_space)] or list(doc)
     vector: list[float] = []
-    if doc.tensor is not None and getattr(doc.tensor, "size", 0) and content:
-        rows = doc.tensor[[t.i for t in content]]
+    tensor = doc.tensor
+    if tensor is not None and tensor.size and content:
+        rows = tensor[[t.i for t in content]]
         vector = [float(x) for x in rows.mean(axis=0)]
     return AnnotatedDoc(doc.text, tokens, ents, chunks, sentences, vector)
 
 
 class SpacyNlpEngine:
     def __init__(
-        self, model_name: str, *, batch_size: int = 32, batch_wait_ms: float = 2.0,
+        self,
+        model_name: str,
+        *,
+        batch_size: int = 32,
+        batch_wait_ms: float = 2.0,
         pipeline: Any = None,
     ) -> None:
         self.model_name = model_name

@@ -25,7 +25,9 @@ class RedisCache:
 
     async def set(self, key: str, value: bytes, *, ttl_seconds: float | None = None) -> None:
         if ttl_seconds is not None:
-            await self.client.run("SET", self._key(key), value, "PX", max(1, int(ttl_seconds * 1000)))
+            await self.client.run(
+                "SET", self._key(key), value, "PX", max(1, int(ttl_seconds * 1000))
+            )
         else:
             await self.client.run("SET", self._key(key), value)
 

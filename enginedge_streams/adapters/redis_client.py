@@ -19,7 +19,9 @@ class RedisClient:
     def redis(self) -> aioredis.Redis:
         if self._redis is None:
             self._redis = aioredis.Redis.from_url(
-                self.url, socket_connect_timeout=2.0, socket_timeout=5.0,
+                self.url,
+                socket_connect_timeout=2.0,
+                socket_timeout=5.0,
                 health_check_interval=15,
             )
         return self._redis
@@ -41,6 +43,6 @@ class RedisClient:
     async def run(self, op: str, *args: Any) -> Any:
         """Run one command; connection trouble becomes a retryable error."""
         try:
-            return await self.redis.execute_command(op, *args)
+            return await self.redis.execute_command(op, *args)  # type: ignore[no-untyped-call]
         except (RedisError, OSError) as exc:
             raise DependencyUnavailableError(f"redis {op} failed: {exc}") from exc

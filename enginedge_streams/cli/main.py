@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import urllib.error
@@ -39,9 +40,15 @@ def cli() -> None:
 @click.option("--correlation-id", default=None)
 @click.option("--user-id", default=None)
 @click.option("--tenant-id", default=None)
-def submit(
-    worker: str, command_type: str, payload: str, wait: bool, timeout: float,
-    command_id: str | None, correlation_id: str | None, user_id: str | None,
+def submit(  # noqa: PLR0917 - one parameter per CLI option
+    worker: str,
+    command_type: str,
+    payload: str,
+    wait: bool,
+    timeout: float,
+    command_id: str | None,
+    correlation_id: str | None,
+    user_id: str | None,
     tenant_id: str | None,
 ) -> None:
     """Send COMMAND_TYPE to WORKER; print its id (or, with --wait, its result)."""
@@ -56,15 +63,22 @@ def submit(
         raise click.BadParameter("must be a JSON object", param_hint="--payload")
     s = _settings()
     fields: dict[str, Any] = {"timeout_ms": int(timeout * 1000)}
-    for key, value in (("command_id", command_id), ("correlation_id", correlation_id),
-                       ("user_id", user_id), ("tenant_id", tenant_id)):
+    for key, value in (
+        ("command_id", command_id),
+        ("correlation_id", correlation_id),
+        ("user_id", user_id),
+        ("tenant_id", tenant_id),
+    ):
         if value:
             fields[key] = value
 
     async def go() -> int:
-        async with BusClient(s.bootstrap_servers, prefix=s.topic_prefix,
-                             partitions=s.topic_partitions,
-                             client_name=new_client_name()) as client:
+        async with BusClient(
+            s.bootstrap_servers,
+            prefix=s.topic_prefix,
+            partitions=s.topic_partitions,
+            client_name=new_client_name(),
+        ) as client:
             command = client.command(command_type, data, **fields)
             if not wait:
                 await client.send(worker, command)
@@ -117,7 +131,9 @@ def results(workers: tuple[str, ...], follow: bool, from_beginning: bool) -> Non
 
     async def go() -> None:
         consumer = AIOKafkaConsumer(
-            *topics, bootstrap_servers=s.bootstrap_servers, group_id=None,
+            *topics,
+            bootstrap_servers=s.bootstrap_servers,
+            group_id=None,
             auto_offset_reset="earliest" if from_beginning else "latest",
             enable_auto_commit=False,
         )
@@ -133,10 +149,8 @@ def results(workers: tuple[str, ...], follow: bool, from_beginning: bool) -> Non
         finally:
             await consumer.stop()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(go())
-    except KeyboardInterrupt:
-        pass
 
 
 @cli.group()
@@ -183,7 +197,9 @@ def stack_status() -> None:
 
 
 @cli.command()
-@click.option("--workers", default=None, help="Worker types (comma list or all). Default: WORKER_TYPE or all.")
+@click.option(
+    "--workers", default=None, help="Worker types (comma list or all). Default: WORKER_TYPE or all."
+)
 def run(workers: str | None) -> None:
     """Run worker processes on the local stack (one Faust worker per type)."""
     import agents

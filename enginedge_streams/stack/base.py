@@ -45,19 +45,22 @@ def apt_install(*packages: str) -> None:
     if not any(lists.glob("*Packages*")):
         subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
     result = subprocess.run(
-        [*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env,
+        [*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+        env=env,
+        check=False,
     )
     if result.returncode != 0:  # stale lists: refresh once and retry
         subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
         subprocess.run(
             [*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
-            check=True, env=env,
+            check=True,
+            env=env,
         )
 
 
 def _dpkg_installed(package: str) -> bool:
     result = subprocess.run(
-        ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True
+        ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True, check=False
     )
     return result.returncode == 0 and "install ok installed" in result.stdout
 

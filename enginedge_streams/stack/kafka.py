@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -49,52 +50,86 @@ class KafkaService:
             raise RuntimeError("Maven (mvn) is needed to resolve the Kafka jars")
         self.root.mkdir(parents=True, exist_ok=True)
         pom = self.root / "pom.xml"
-        pom.write_text(resources.files("enginedge_streams.stack").joinpath("kafka-pom.xml").read_text())
+        pom.write_text(
+            resources.files("enginedge_streams.stack").joinpath("kafka-pom.xml").read_text()
+        )
         subprocess.run(
-            ["mvn", "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
-             f"-DoutputDirectory={self.libs}"],
+            [
+                "mvn",
+                "-q",
+                "-B",
+                "-f",
+                str(pom),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={self.libs}",
+            ],
             check=True,
         )
 
     def _java(self) -> list[str]:
-        return ["java", "-cp", f"{self.libs}/*", f"-Dlog4j.configuration=file:{self.root}/log4j.properties"]
+        return [
+            "java",
+            "-cp",
+            f"{self.libs}/*",
+            f"-Dlog4j.configuration=file:{self.root}/log4j.properties",
+        ]
 
     def configure(self) -> Path:
         props = self.root / "server.properties"
-        props.write_text("\n".join([
-            "process.roles=broker,controller",
-            "node.id=1",
-            f"controller.quorum.voters=1@{self.host}:{self.controller_port}",
-            f"listeners=PLAINTEXT://{self.host}:{self.port},CONTROLLER://{self.host}:{self.controller_port}",
-            f"advertised.listeners=PLAINTEXT://{self.host}:{self.port}",
-            "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "inter.broker.listener.name=PLAINTEXT",
-            f"log.dirs={self.data}",
-            "num.partitions=1",
-            "auto.create.topics.enable=true",
-            "offsets.topic.replication.factor=1",
-            "offsets.topic.num.partitions=10",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
-            "group.initial.rebalance.delay.ms=0",
-            "log.retention.hours=168",
-            "delete.topic.enable=true",
-            "",
-        ]))
+        props.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@{self.host}:{self.controller_port}",
+                    f"listeners=PLAINTEXT://{self.host}:{self.port},CONTROLLER://{self.host}:{self.controller_port}",
+                    f"advertised.listeners=PLAINTEXT://{self.host}:{self.port}",
+                    "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    f"log.dirs={self.data}",
+                    "num.partitions=1",
+                    "auto.create.topics.enable=true",
+                    "offsets.topic.replication.factor=1",
+                    "offsets.topic.num.partitions=10",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    "log.retention.hours=168",
+                    "delete.topic.enable=true",
+                    "",
+                ]
+            )
+        )
         (self.root / "log4j.properties").write_text(LOG4J)
         return props
 
     def format(self, props: Path) -> None:
         if (self.data / "meta.properties").exists():
             return
-        cluster_id = subprocess.run(
-            [*self._java(), "kafka.tools.StorageTool", "random-uuid"],
-            check=True, capture_output=True, text=True,
-        ).stdout.strip().splitlines()[-1] or uuid.uuid4().hex
+        cluster_id = (
+            subprocess.run(
+                [*self._java(), "kafka.tools.StorageTool", "random-uuid"],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+            or uuid.uuid4().hex
+        )
         subprocess.run(
-            [*self._java(), "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)],
-            check=True, capture_output=True,
+            [
+                *self._java(),
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                str(props),
+            ],
+            check=True,
+            capture_output=True,
         )
 
     def start(self, timeout: float = 90.0) -> None:
@@ -106,8 +141,14 @@ class KafkaService:
                 raise RuntimeError(f"port {self.port} is taken by another process")
             heap = os.environ.get("STACK_KAFKA_HEAP", "768m")
             self.proc.start(
-                [*self._java(), f"-Xmx{heap}", f"-Xms{heap}", "-XX:+UseG1GC",
-                 "kafka.Kafka", str(props)]
+                [
+                    *self._java(),
+                    f"-Xmx{heap}",
+                    f"-Xms{heap}",
+                    "-XX:+UseG1GC",
+                    "kafka.Kafka",
+                    str(props),
+                ]
             )
         wait_for(self.ready, timeout, f"Kafka at {self.address}")
 
@@ -121,8 +162,13 @@ class KafkaService:
 
     def status(self) -> ServiceStatus:
         pid = self.proc.pid()
-        return ServiceStatus(self.name, pid is not None, pid, self.address,
-                             "installed" if self.installed() else "not installed")
+        return ServiceStatus(
+            self.name,
+            pid is not None,
+            pid,
+            self.address,
+            "installed" if self.installed() else "not installed",
+        )
 
 
 def _metadata_ok(address: str) -> bool:
@@ -139,9 +185,7 @@ def _metadata_ok(address: str) -> bool:
         except Exception:
             return False
         finally:
-            try:
+            with contextlib.suppress(Exception):
                 await admin.close()
-            except Exception:  # noqa: S110
-                pass
 
     return asyncio.run(probe())

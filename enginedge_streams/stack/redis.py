@@ -35,11 +35,23 @@ class RedisService:
         if not self.proc.running():
             if port_open(self.host, self.port):
                 raise RuntimeError(f"port {self.port} is taken by another process")
-            self.proc.start([
-                shutil.which("redis-server") or "redis-server",
-                "--bind", self.host, "--port", str(self.port), "--save", "",
-                "--appendonly", "no", "--dir", str(self.root), "--daemonize", "no",
-            ])
+            self.proc.start(
+                [
+                    shutil.which("redis-server") or "redis-server",
+                    "--bind",
+                    self.host,
+                    "--port",
+                    str(self.port),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(self.root),
+                    "--daemonize",
+                    "no",
+                ]
+            )
         wait_for(lambda: port_open(self.host, self.port), timeout, f"Redis at {self.address}")
 
     def stop(self) -> None:

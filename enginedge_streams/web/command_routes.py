@@ -40,15 +40,24 @@ def _install(runtime: WorkerRuntime, path: str, handler: BoundHandler) -> None:
                 payload = spec.payload_model.model_validate(body)
             except PydanticValidationError as exc:
                 return self.json(
-                    {"error": {"code": "INVALID_PAYLOAD", "message": "invalid payload",
-                               **validation_details(exc)}},
+                    {
+                        "error": {
+                            "code": "INVALID_PAYLOAD",
+                            "message": "invalid payload",
+                            **validation_details(exc),
+                        }
+                    },
                     status=400,
                 )
             except orjson.JSONDecodeError as exc:
-                return self.json({"error": {"code": "INVALID_JSON", "message": str(exc)}}, 400)
+                return self.json(
+                    {"error": {"code": "INVALID_JSON", "message": str(exc)}}, status=400
+                )
             command = Command(command_type=spec.command_type, payload=body)
             ctx = CommandContext(
-                command=command, worker_type=runtime.worker_type, attempt=1,
+                command=command,
+                worker_type=runtime.worker_type,
+                attempt=1,
                 deadline=command.effective_deadline(settings.command_timeout_seconds),
             )
             try:

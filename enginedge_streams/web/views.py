@@ -49,12 +49,14 @@ def install_views(runtime: WorkerRuntime) -> None:
 
     @app.page("/health")
     async def health(self: web.View, request: web.Request) -> web.Response:
-        return self.json({
-            "status": "ok",
-            "workerType": runtime.worker_type,
-            "instanceId": runtime.info.instance_id,
-            "version": runtime.info.version,
-        })
+        return self.json(
+            {
+                "status": "ok",
+                "workerType": runtime.worker_type,
+                "instanceId": runtime.info.instance_id,
+                "version": runtime.info.version,
+            }
+        )
 
     @app.page("/ready")
     async def ready(self: web.View, request: web.Request) -> web.Response:
@@ -82,22 +84,29 @@ def install_views(runtime: WorkerRuntime) -> None:
     @app.page("/commands")
     class Commands(web.View):
         async def get(self, request: web.Request) -> web.Response:
-            return self.json({
-                "workerType": runtime.worker_type,
-                "commands": [
-                    {
-                        "command_type": spec.command_type,
-                        "description": spec.description,
-                        "payload_schema": spec.payload_model.model_json_schema(),
-                    }
-                    for spec in runtime.specs
-                ],
-            })
+            return self.json(
+                {
+                    "workerType": runtime.worker_type,
+                    "commands": [
+                        {
+                            "command_type": spec.command_type,
+                            "description": spec.description,
+                            "payload_schema": spec.payload_model.model_json_schema(),
+                        }
+                        for spec in runtime.specs
+                    ],
+                }
+            )
 
         async def post(self, request: web.Request) -> web.Response:
             if not bearer_ok(request.headers, settings.api_token):
                 return self.json(
-                    {"error": {"code": "UNAUTHORIZED", "message": "a valid bearer token is required"}},
+                    {
+                        "error": {
+                            "code": "UNAUTHORIZED",
+                            "message": "a valid bearer token is required",
+                        }
+                    },
                     status=401,
                     headers={"WWW-Authenticate": "Bearer"},
                 )
@@ -108,8 +117,13 @@ def install_views(runtime: WorkerRuntime) -> None:
                 command = Command.model_validate(data)
             except PydanticValidationError as exc:
                 return self.json(
-                    {"error": {"code": "INVALID_COMMAND", "message": "invalid command",
-                               **validation_details(exc)}},
+                    {
+                        "error": {
+                            "code": "INVALID_COMMAND",
+                            "message": "invalid command",
+                            **validation_details(exc),
+                        }
+                    },
                     status=400,
                 )
             except (orjson.JSONDecodeError, TypeError) as exc:
@@ -121,7 +135,10 @@ def install_views(runtime: WorkerRuntime) -> None:
             )
             await delivery  # acknowledged by the broker before we answer 202
             return self.json(
-                {"command_id": command.command_id, "status": "PENDING",
-                 "status_url": f"/commands/{command.command_id}"},
+                {
+                    "command_id": command.command_id,
+                    "status": "PENDING",
+                    "status_url": f"/commands/{command.command_id}",
+                },
                 status=202,
             )

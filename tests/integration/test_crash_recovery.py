@@ -31,8 +31,10 @@ async def _send_all(bus, commands):
     await bus.start()
     producer = bus.producer
     topic = bus.topics("ledger").requests
-    futures = [await producer.send(topic, key=c.command_id.encode(), value=c.model_dump_json().encode())
-               for c in commands]
+    futures = [
+        await producer.send(topic, key=c.command_id.encode(), value=c.model_dump_json().encode())
+        for c in commands
+    ]
     await asyncio.gather(*futures)
 
 
@@ -49,17 +51,23 @@ async def _wait_all(listener, ids, timeout):
 async def _ledger(run):
     r = aioredis.Redis.from_url(REDIS_URL)
     try:
-        executions = {k.decode(): int(v) for k, v in (await r.hgetall(f"ledger:{run}:executions")).items()}
+        executions = {
+            k.decode(): int(v) for k, v in (await r.hgetall(f"ledger:{run}:executions")).items()
+        }
         applied = {k.decode() for k in await r.hkeys(f"ledger:{run}:applied")}
         return executions, applied
     finally:
         await r.aclose()
 
 
-async def test_sigkill_mid_run_loses_nothing_and_applies_each_effect_once(worker_factory, bus, tmp_path):
+async def test_sigkill_mid_run_loses_nothing_and_applies_each_effect_once(
+    worker_factory, bus, tmp_path
+):
     n = 1200
     run = uuid.uuid4().hex
-    worker = worker_factory("ledger", env={**LEDGER_ENV, "MAX_CONCURRENCY": "4"}, data_dir=tmp_path / "ledger")
+    worker = worker_factory(
+        "ledger", env={**LEDGER_ENV, "MAX_CONCURRENCY": "4"}, data_dir=tmp_path / "ledger"
+    )
     listener = await bus.listen("ledger")
     commands = [bus.command("ledger.apply", {"run": run, "sleep_ms": 3}) for _ in range(n)]
     ids = [c.command_id for c in commands]
@@ -77,8 +85,10 @@ async def test_sigkill_mid_run_loses_nothing_and_applies_each_effect_once(worker
     assert applied == set(ids)  # each effect applied exactly once
     reexecuted = sum(v - 1 for v in executions.values() if v > 1)
     duplicates = sum(c - 1 for i, c in listener.counts.items() if i in set(ids))
-    print(f"\ncrash test: n={n} done_before_kill={done_before_kill} re-executed={reexecuted} "
-          f"duplicate_results={duplicates}")
+    print(
+        f"\ncrash test: n={n} done_before_kill={done_before_kill} re-executed={reexecuted} "
+        f"duplicate_results={duplicates}"
+    )
     # Only commands in flight at the kill may run again: at most MAX_CONCURRENCY of them.
     assert reexecuted <= 4
     assert set(executions) == set(ids)
@@ -117,9 +127,9 @@ async def test_wiped_rocksdb_is_rebuilt_from_the_changelog(worker_factory, bus, 
     data = tmp_path / "wipe"
     worker = worker_factory("ledger", env=LEDGER_ENV, data_dir=data)
     run = uuid.uuid4().hex
-    results = await asyncio.gather(*[
-        bus.call("ledger", "ledger.apply", {"run": run}, timeout=60) for _ in range(30)
-    ])
+    results = await asyncio.gather(
+        *[bus.call("ledger", "ledger.apply", {"run": run}, timeout=60) for _ in range(30)]
+    )
     failed = await bus.call("ledger", "ledger.apply", {"run": ""}, timeout=60)
     ids = [r.command_id for r in results] + [failed.command_id]
     before = {i: json.loads(http_get(f"{worker.url}/commands/{i}")[1]) for i in ids}
@@ -131,6 +141,8 @@ async def test_wiped_rocksdb_is_rebuilt_from_the_changelog(worker_factory, bus, 
     after = {i: json.loads(http_get(f"{worker.url}/commands/{i}")[1]) for i in ids}
     assert after == before
     # And the rebuilt table still de-duplicates: re-sending an id re-publishes, not re-runs.
-    again = await bus.call_command("ledger", bus.command("ledger.apply", {"run": run}, command_id=ids[0]), timeout=60)
+    again = await bus.call_command(
+        "ledger", bus.command("ledger.apply", {"run": run}, command_id=ids[0]), timeout=60
+    )
     executions, _ = await _ledger(run)
     assert again.status is Status.COMPLETED and executions[ids[0]] == 1

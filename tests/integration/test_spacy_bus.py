@@ -22,25 +22,51 @@ pytestmark = pytest.mark.timeout(240)
 API_TOKEN = "it-test-token-6d41c9"
 
 CASES = [
-    ("nlp.analyze", {"text": "Angela Merkel visited Paris in 2019."}, lambda r: any(e["label"] == "PERSON" for e in r["entities"])),
-    ("nlp.keywords", {"text": "Redis caches results. Redis is fast.", "top_k": 3}, lambda r: r["keywords"][0]["keyword"] == "Redis"),
-    ("nlp.similarity", {"text_a": "cats and dogs", "text_b": "dogs and cats"}, lambda r: r["similarity"] > 0.9),
-    ("nlp.categorize_topic", {"topic": "new football season", "categories": ["sports", "cooking"]}, lambda r: r["best"] == "sports"),
-    ("nlp.analyze_speech", {"transcript": "Um, I think it works.", "duration_seconds": 3}, lambda r: r["filler_words"] == {"um": 1}),
+    (
+        "nlp.analyze",
+        {"text": "Angela Merkel visited Paris in 2019."},
+        lambda r: any(e["label"] == "PERSON" for e in r["entities"]),
+    ),
+    (
+        "nlp.keywords",
+        {"text": "Redis caches results. Redis is fast.", "top_k": 3},
+        lambda r: r["keywords"][0]["keyword"] == "Redis",
+    ),
+    (
+        "nlp.similarity",
+        {"text_a": "cats and dogs", "text_b": "dogs and cats"},
+        lambda r: r["similarity"] > 0.9,
+    ),
+    (
+        "nlp.categorize_topic",
+        {"topic": "new football season", "categories": ["sports", "cooking"]},
+        lambda r: r["best"] == "sports",
+    ),
+    (
+        "nlp.analyze_speech",
+        {"transcript": "Um, I think it works.", "duration_seconds": 3},
+        lambda r: r["filler_words"] == {"um": 1},
+    ),
     ("system.ping", {"echo": "x"}, lambda r: r["pong"] and r["worker_type"] == "spacy"),
 ]
 
 
 @pytest.fixture
 def spacy_worker(worker_factory):
-    return worker_factory("spacy", env={"API_TOKEN": API_TOKEN, "MAX_CONCURRENCY": "4",
-                                        "OPENAI_API_KEY": "sk-dummy-never-logged-123456"})
+    return worker_factory(
+        "spacy",
+        env={
+            "API_TOKEN": API_TOKEN,
+            "MAX_CONCURRENCY": "4",
+            "OPENAI_API_KEY": "sk-dummy-never-logged-123456",
+        },
+    )
 
 
 async def test_every_command_type_completes_and_status_is_served(spacy_worker, bus):
-    results = await asyncio.gather(*[
-        bus.call("spacy", ctype, payload, timeout=60) for ctype, payload, _ in CASES
-    ])
+    results = await asyncio.gather(
+        *[bus.call("spacy", ctype, payload, timeout=60) for ctype, payload, _ in CASES]
+    )
     for (ctype, _, check), result in zip(CASES, results):
         assert result.status is Status.COMPLETED, (ctype, result.error)
         assert check(result.result), (ctype, result.result)
@@ -61,7 +87,9 @@ async def test_invalid_payload_fails_with_clear_code(spacy_worker, bus):
 
 
 async def test_same_command_id_twice_is_executed_once(spacy_worker, bus):
-    command = bus.command("nlp.keywords", {"text": "Kafka Kafka Kafka"}, command_id=f"dup-{uuid.uuid4().hex}")
+    command = bus.command(
+        "nlp.keywords", {"text": "Kafka Kafka Kafka"}, command_id=f"dup-{uuid.uuid4().hex}"
+    )
     first = await bus.call_command("spacy", command, timeout=60)
     listener = await bus.listen("spacy")
     listener.seen.pop(command.command_id, None)
@@ -75,10 +103,14 @@ async def test_same_command_id_twice_is_executed_once(spacy_worker, bus):
 
 async def test_undecodable_message_goes_to_dlq_and_agent_keeps_running(spacy_worker, bus, prefix):
     dlq = f"{prefix}worker.spacy.dlq"
-    consumer = AIOKafkaConsumer(dlq, bootstrap_servers=KAFKA, auto_offset_reset="earliest", group_id=None)
+    consumer = AIOKafkaConsumer(
+        dlq, bootstrap_servers=KAFKA, auto_offset_reset="earliest", group_id=None
+    )
     await consumer.start()
     try:
-        await bus.send_raw(f"{prefix}worker.spacy.requests", b"\x00\x01 definitely not json", key=b"poison")
+        await bus.send_raw(
+            f"{prefix}worker.spacy.requests", b"\x00\x01 definitely not json", key=b"poison"
+        )
         msg = await asyncio.wait_for(consumer.getone(), 60)
         letter = json.loads(msg.value)
         assert letter["code"] == "UNDECODABLE"
@@ -94,11 +126,18 @@ async def test_undecodable_message_goes_to_dlq_and_agent_keeps_running(spacy_wor
 async def test_command_from_a_plain_kafka_client(spacy_worker, bus, prefix):
     listener = await bus.listen("spacy")
     command_id = f"kcat-{uuid.uuid4().hex}"
-    line = json.dumps({"command_id": command_id, "command_type": "nlp.analyze",
-                       "payload": {"text": "IBM hired Ada in Berlin."}})
+    line = json.dumps(
+        {
+            "command_id": command_id,
+            "command_type": "nlp.analyze",
+            "payload": {"text": "IBM hired Ada in Berlin."},
+        }
+    )
     subprocess.run(
         ["kcat", "-P", "-b", KAFKA, "-t", f"{prefix}worker.spacy.requests", "-K", "\t"],
-        input=f"{command_id}\t{line}\n".encode(), check=True, timeout=30,
+        input=f"{command_id}\t{line}\n".encode(),
+        check=True,
+        timeout=30,
     )
     result = await listener.wait(command_id, 60)
     assert result.status is Status.COMPLETED
@@ -106,8 +145,12 @@ async def test_command_from_a_plain_kafka_client(spacy_worker, bus, prefix):
     # An unkeyed message (no key at all) is re-keyed and still answered.
     command_id2 = f"kcat-nokey-{uuid.uuid4().hex}"
     line2 = json.dumps({"command_id": command_id2, "command_type": "system.ping", "payload": {}})
-    subprocess.run(["kcat", "-P", "-b", KAFKA, "-t", f"{prefix}worker.spacy.requests"],
-                   input=f"{line2}\n".encode(), check=True, timeout=30)
+    subprocess.run(
+        ["kcat", "-P", "-b", KAFKA, "-t", f"{prefix}worker.spacy.requests"],
+        input=f"{line2}\n".encode(),
+        check=True,
+        timeout=30,
+    )
     assert (await listener.wait(command_id2, 60)).status is Status.COMPLETED
 
 
@@ -115,13 +158,20 @@ async def test_metrics_pass_promtool_and_http_routes(spacy_worker, bus):
     await bus.call("spacy", "system.ping", {}, timeout=60)
     status, body = http_get(f"{spacy_worker.url}/metrics")
     assert status == 200
-    for name in ("worker_commands_total", "worker_command_duration_seconds", "worker_memory_usage_bytes",
-                 "worker_cpu_usage_percent", "worker_consumer_lag"):
+    for name in (
+        "worker_commands_total",
+        "worker_command_duration_seconds",
+        "worker_memory_usage_bytes",
+        "worker_cpu_usage_percent",
+        "worker_consumer_lag",
+    ):
         assert name in body.decode()
     if shutil.which("promtool"):
         check = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
         assert check.returncode == 0, check.stdout + check.stderr
-    status, body = http_post(f"{spacy_worker.url}/analyze", b'{"text": "Google is in Mountain View."}')
+    status, body = http_post(
+        f"{spacy_worker.url}/analyze", b'{"text": "Google is in Mountain View."}'
+    )
     assert status == 200 and any(e["text"] == "Google" for e in json.loads(body)["entities"])
     status, body = http_post(f"{spacy_worker.url}/similarity", b'{"text_a": "x"}')
     assert status == 400 and json.loads(body)["error"]["code"] == "INVALID_PAYLOAD"
@@ -134,9 +184,13 @@ async def test_metrics_pass_promtool_and_http_routes(spacy_worker, bus):
 async def test_post_commands_requires_the_bearer_token(spacy_worker, bus):
     body = orjson.dumps({"command_type": "system.ping", "payload": {"echo": "http"}})
     assert http_post(f"{spacy_worker.url}/commands", body)[0] == 401
-    assert http_post(f"{spacy_worker.url}/commands", body, {"Authorization": "Bearer wrong"})[0] == 401
+    assert (
+        http_post(f"{spacy_worker.url}/commands", body, {"Authorization": "Bearer wrong"})[0] == 401
+    )
     listener = await bus.listen("spacy")
-    status, resp = http_post(f"{spacy_worker.url}/commands", body, {"Authorization": f"Bearer {API_TOKEN}"})
+    status, resp = http_post(
+        f"{spacy_worker.url}/commands", body, {"Authorization": f"Bearer {API_TOKEN}"}
+    )
     assert status == 202
     accepted = json.loads(resp)
     result = await listener.wait(accepted["command_id"], 60)
@@ -146,6 +200,8 @@ async def test_post_commands_requires_the_bearer_token(spacy_worker, bus):
     log = "\n".join(spacy_worker.log_lines())
     assert API_TOKEN not in log and "sk-dummy-never-logged-123456" not in log
     json_lines = [json.loads(line) for line in spacy_worker.log_lines() if line.startswith("{")]
-    assert json_lines and all({"timestamp", "level", "workerType", "message"} <= set(d) for d in json_lines)
+    assert json_lines and all(
+        {"timestamp", "level", "workerType", "message"} <= set(d) for d in json_lines
+    )
     completed = [d for d in json_lines if d.get("status") == "COMPLETED"]
     assert completed and all(d["commandId"] and "processingTime" in d for d in completed)

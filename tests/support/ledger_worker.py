@@ -46,5 +46,6 @@ COMMANDS = [CommandSpec("ledger.apply", Apply, handle_apply, "Test side effect."
 
 def register(app: faust.App, container: Container) -> Any:
     ledger = Ledger(container.redis())
-    return command_worker(app, container, worker_type="ledger", commands=COMMANDS,
-                          dependencies={"ledger": ledger})
+    return command_worker(
+        app, container, worker_type="ledger", commands=COMMANDS, dependencies={"ledger": ledger}
+    )

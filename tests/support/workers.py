@@ -27,17 +27,18 @@ def free_port() -> int:
 
 def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
             return resp.status, resp.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
 
 
-def http_post(url: str, body: bytes, headers: dict[str, str] | None = None,
-              timeout: float = 30.0) -> tuple[int, bytes]:
+def http_post(
+    url: str, body: bytes, headers: dict[str, str] | None = None, timeout: float = 30.0
+) -> tuple[int, bytes]:
     req = urllib.request.Request(url, data=body, headers=headers or {}, method="POST")
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, resp.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
@@ -80,7 +81,11 @@ class WorkerProcess:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "faust", "-A", "enginedge_streams", "worker", "-l", "info"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         if wait:
             self.wait_ready(timeout)

@@ -22,9 +22,18 @@ def test_decode_valid_command_from_plain_json():
     assert cmd.command_id == "a1" and cmd.payload == {"text": "hi"} and cmd.attempt == 1
 
 
-@pytest.mark.parametrize("raw", [b"", b"not json", b"[1,2]", b'"x"', b'{"command_type": 5}',
-                                 b'{"command_type":"nlp.analyze","payload":[]}',
-                                 b'{"command_type":"nlp.analyze","bogus":1}'])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"not json",
+        b"[1,2]",
+        b'"x"',
+        b'{"command_type": 5}',
+        b'{"command_type":"nlp.analyze","payload":[]}',
+        b'{"command_type":"nlp.analyze","bogus":1}',
+    ],
+)
 def test_decode_rejects_non_commands(raw):
     with pytest.raises(DecodeError):
         decode_command(raw, max_bytes=1000)
@@ -34,7 +43,9 @@ def test_deadline_from_timeout_and_default():
     created = datetime(2026, 1, 1, tzinfo=UTC)
     cmd = Command(command_type="a.b", created_at=created, timeout_ms=1500)
     assert cmd.effective_deadline(60) == created + timedelta(milliseconds=1500)
-    assert Command(command_type="a.b", created_at=created).effective_deadline(60) == created + timedelta(seconds=60)
+    assert Command(command_type="a.b", created_at=created).effective_deadline(
+        60
+    ) == created + timedelta(seconds=60)
 
 
 def test_backoff_grows_with_jitter_and_honours_retry_after():
@@ -86,17 +97,26 @@ def test_secret_values_and_redaction(monkeypatch):
     assert "tok-very-secret-123" in secret_values(settings)
     assert "tok-very-secret-123" not in repr(settings)
     redact = Redactor(secret_values(settings))
-    text = ("token tok-very-secret-123 Authorization: Bearer abcdefghijklmnop "
-            "key sk-proj-ABCDEFGHIJKL password=hunter22 jwt eyJhbGciOi.eyJzdWIiOiIx.c2lnbmF0dXJl")
+    text = (
+        "token tok-very-secret-123 Authorization: Bearer abcdefghijklmnop "
+        "key sk-proj-ABCDEFGHIJKL password=hunter22 jwt eyJhbGciOi.eyJzdWIiOiIx.c2lnbmF0dXJl"
+    )
     out = redact(text)
-    for secret in ("tok-very-secret-123", "abcdefghijklmnop", "sk-proj-ABCDEFGHIJKL", "hunter22",
-                   "eyJzdWIiOiIx"):
+    for secret in (
+        "tok-very-secret-123",
+        "abcdefghijklmnop",
+        "sk-proj-ABCDEFGHIJKL",
+        "hunter22",
+        "eyJzdWIiOiIx",
+    ):
         assert secret not in out
 
 
 def test_json_log_line_has_the_guide_fields():
     fmt = JsonFormatter(worker_type="spacy", redactor=Redactor(["s3cr3t-value"]))
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "done with %s", ("s3cr3t-value",), None)
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "done with %s", ("s3cr3t-value",), None
+    )
     record.processingTime = 12.5
     record.model = "m"
     record.tokensUsed = 42

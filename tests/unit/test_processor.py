@@ -6,7 +6,6 @@ import asyncio
 from datetime import timedelta
 
 import orjson
-import pytest
 from pydantic import BaseModel, Field
 
 from enginedge_streams.errors import NotFoundError, RateLimitedError, RetryableError
@@ -50,13 +49,20 @@ async def handle_echo(cmd: Echo, *, effects: Effects, ctx: CommandContext) -> di
     return {"echo": cmd.text}
 
 
-def make(max_attempts: int = 3) -> tuple[CommandProcessor, InMemoryStatusStore, RecordingSink, Effects]:
+def make(
+    max_attempts: int = 3,
+) -> tuple[CommandProcessor, InMemoryStatusStore, RecordingSink, Effects]:
     store, sink, effects = InMemoryStatusStore(), RecordingSink(), Effects()
     handlers = bind([CommandSpec("test.echo", Echo, handle_echo)], {"effects": effects})
     proc = CommandProcessor(
-        worker_type="test", handlers=handlers, store=store, sink=sink,
-        metrics=WorkerMetrics("test"), policy=RetryPolicy(max_attempts, 0.001, 0.01),
-        default_timeout_s=30, max_command_bytes=10_000,
+        worker_type="test",
+        handlers=handlers,
+        store=store,
+        sink=sink,
+        metrics=WorkerMetrics("test"),
+        policy=RetryPolicy(max_attempts, 0.001, 0.01),
+        default_timeout_s=30,
+        max_command_bytes=10_000,
     )
     return proc, store, sink, effects
 
@@ -70,7 +76,7 @@ async def test_completed_result_and_status_lifecycle():
     proc, store, sink, _ = make()
     cmd = Command(command_type="test.echo", payload={"text": "hi"}, correlation_id="c1")
     await proc.handle_message(msg(cmd))
-    (result, reply_to), = sink.results
+    ((result, reply_to),) = sink.results
     assert result.status is Status.COMPLETED
     assert result.result == {"echo": "hi"}
     assert result.correlation_id == "c1" and result.attempts == 1
@@ -108,7 +114,9 @@ async def test_retryable_error_is_retried_then_completes():
 
 async def test_retries_exhausted_fail_as_retryable():
     proc, _, sink, _ = make(max_attempts=2)
-    cmd = Command(command_type="test.echo", payload={"text": "x", "fail_times": 5, "error": "ratelimited"})
+    cmd = Command(
+        command_type="test.echo", payload={"text": "x", "fail_times": 5, "error": "ratelimited"}
+    )
     await proc.handle_message(msg(cmd))
     result = sink.results[0][0]
     assert result.status is Status.FAILED and result.attempts == 2
@@ -117,8 +125,21 @@ async def test_retries_exhausted_fail_as_retryable():
 
 async def test_permanent_and_unexpected_errors_fail_at_once():
     proc, _, sink, effects = make()
-    await proc.handle_message(msg(Command(command_type="test.echo", payload={"text": "x", "fail_times": 1, "error": "notfound"})))
-    await proc.handle_message(msg(Command(command_type="test.echo", payload={"text": "x", "fail_times": 1, "error": "crash"})))
+    await proc.handle_message(
+        msg(
+            Command(
+                command_type="test.echo",
+                payload={"text": "x", "fail_times": 1, "error": "notfound"},
+            )
+        )
+    )
+    await proc.handle_message(
+        msg(
+            Command(
+                command_type="test.echo", payload={"text": "x", "fail_times": 1, "error": "crash"}
+            )
+        )
+    )
     codes = [r.error.code for r, _ in sink.results]
     assert codes == ["NOT_FOUND", "INTERNAL_ERROR"]
     assert len(effects.calls) == 2
@@ -126,7 +147,9 @@ async def test_permanent_and_unexpected_errors_fail_at_once():
 
 async def test_deadline_passed_before_start():
     proc, _, sink, effects = make()
-    cmd = Command(command_type="test.echo", payload={"text": "x"}, deadline=utcnow() - timedelta(seconds=1))
+    cmd = Command(
+        command_type="test.echo", payload={"text": "x"}, deadline=utcnow() - timedelta(seconds=1)
+    )
     await proc.handle_message(msg(cmd))
     assert sink.results[0][0].error.code == "DEADLINE_EXCEEDED"
     assert effects.calls == []
@@ -163,6 +186,7 @@ async def test_undecodable_goes_to_dlq_with_raw_bytes():
     (letter,) = sink.dead_letters
     assert letter.code == "UNDECODABLE" and letter.partition == 3 and letter.offset == 7
     import base64
+
     assert base64.b64decode(letter.raw_base64) == b"\xff\x00not json"
     assert sink.results == []
 
@@ -212,8 +236,15 @@ async def test_redrive_only_commands_whose_offset_was_committed():
 
     for offset in (5, 9):
         cmd = Command(command_id=f"c{offset}", command_type="test.echo", payload={"text": "x"})
-        store.put(StatusRecord(command=cmd, status=Status.RUNNING, worker_type="test",
-                               source_partition=0, source_offset=offset))
+        store.put(
+            StatusRecord(
+                command=cmd,
+                status=Status.RUNNING,
+                worker_type="test",
+                source_partition=0,
+                source_offset=offset,
+            )
+        )
     assert proc.rebuild_pending() == 2
     ids = proc.redrive_candidates({0: 7}, now=100.0)
     assert ids == ["c5"]

@@ -40,11 +40,17 @@ async def engine(pipeline):
 
 async def test_analyze_entities_tokens_chunks_sentences(engine):
     out = await handle_analyze(
-        AnalyzeText(text="Apple is buying a U.K. startup for $1 billion. Tim Cook said so in London."),
+        AnalyzeText(
+            text="Apple is buying a U.K. startup for $1 billion. Tim Cook said so in London."
+        ),
         nlp=engine,
     )
     labels = {(e["text"], e["label"]) for e in out["entities"]}
-    assert ("Apple", "ORG") in labels and ("London", "GPE") in labels and ("Tim Cook", "PERSON") in labels
+    assert (
+        ("Apple", "ORG") in labels
+        and ("London", "GPE") in labels
+        and ("Tim Cook", "PERSON") in labels
+    )
     buying = next(t for t in out["tokens"] if t["text"] == "buying")
     assert buying["lemma"] == "buy" and buying["pos"] == "VERB"
     assert len(out["sentences"]) == 2
@@ -57,40 +63,58 @@ async def test_analyze_selected_parts_only(engine):
 
 
 async def test_keywords_rank_repeated_topic_first(engine):
-    text = ("Kafka streams carry commands between workers. Kafka partitions let workers scale. "
-            "Each worker reads its Kafka topic.")
+    text = (
+        "Kafka streams carry commands between workers. Kafka partitions let workers scale. "
+        "Each worker reads its Kafka topic."
+    )
     out = await handle_keywords(ExtractKeywords(text=text, top_k=5), nlp=engine)
     assert out["keywords"][0]["keyword"] == "Kafka"
     assert len(out["keywords"]) <= 5 and out["keywords"][0]["score"] == 1.0
 
 
 async def test_similarity_orders_related_above_unrelated(engine):
-    related = await handle_similarity(CompareTexts(
-        text_a="The bank raised interest rates to fight inflation.",
-        text_b="Interest rates were raised by the central bank because inflation rose."), nlp=engine)
-    unrelated = await handle_similarity(CompareTexts(
-        text_a="The bank raised interest rates to fight inflation.",
-        text_b="My cat sleeps on the warm windowsill all afternoon."), nlp=engine)
+    related = await handle_similarity(
+        CompareTexts(
+            text_a="The bank raised interest rates to fight inflation.",
+            text_b="Interest rates were raised by the central bank because inflation rose.",
+        ),
+        nlp=engine,
+    )
+    unrelated = await handle_similarity(
+        CompareTexts(
+            text_a="The bank raised interest rates to fight inflation.",
+            text_b="My cat sleeps on the warm windowsill all afternoon.",
+        ),
+        nlp=engine,
+    )
     assert 0 <= unrelated["similarity"] < related["similarity"] <= 1
 
 
 async def test_categorize_topic_ranks_the_fitting_category_first(engine):
-    out = await handle_categorize(CategorizeTopic(
-        topic="The central bank raised interest rates again as inflation stayed high",
-        categories=[
-            "sports",
-            {"name": "economy", "keywords": ["inflation", "bank", "rates", "market"]},
-            {"name": "technology", "description": "software, computers and the internet"},
-        ]), nlp=engine)
+    out = await handle_categorize(
+        CategorizeTopic(
+            topic="The central bank raised interest rates again as inflation stayed high",
+            categories=[
+                "sports",
+                {"name": "economy", "keywords": ["inflation", "bank", "rates", "market"]},
+                {"name": "technology", "description": "software, computers and the internet"},
+            ],
+        ),
+        nlp=engine,
+    )
     assert out["best"] == "economy"
     assert [c["rank"] for c in out["categories"]] == [1, 2, 3]
     assert "inflation" in out["categories"][0]["matched_terms"]
 
 
 async def test_analyze_speech_counts_fillers_pace_and_hedges(engine):
-    transcript = ("Um, so I think we, like, basically rebuilt the pipeline. Uh, you know, "
-                  "it was maybe the hardest part. I'm not sure we tested it enough.")
-    out = await handle_analyze_speech(AnalyzeSpeech(transcript=transcript, duration_seconds=12), nlp=engine)
+    transcript = (
+        "Um, so I think we, like, basically rebuilt the pipeline. Uh, you know, "
+        "it was maybe the hardest part. I'm not sure we tested it enough."
+    )
+    out = await handle_analyze_speech(
+        AnalyzeSpeech(transcript=transcript, duration_seconds=12), nlp=engine
+    )
     assert out["filler_words"]["um"] == 1 and out["filler_words"]["uh"] == 1
     assert out["filler_words"]["like"] == 1 and out["filler_words"]["you know"] == 1
     assert out["hedging_phrases"]["i think"] == 1 and out["hedging_phrases"]["maybe"] == 1
@@ -102,6 +126,8 @@ async def test_analyze_speech_counts_fillers_pace_and_hedges(engine):
 
 async def test_concurrent_requests_share_nlp_pipe_batches(engine):
     before = engine.batches
-    docs = await asyncio.gather(*[engine.annotate([f"Text number {i} about Paris."]) for i in range(20)])
+    docs = await asyncio.gather(
+        *[engine.annotate([f"Text number {i} about Paris."]) for i in range(20)]
+    )
     assert all(d[0].entities for d in docs)
     assert engine.batches - before < 20  # batched, not one pipe call per text

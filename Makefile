@@ -1,0 +1,75 @@
+# EnginEdge Streams - the commands a person and CI use.
+#   make run    set everything up, start the local stack and run the workers
+#   make test   set everything up, start the local stack and run the test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+WORKERS ?= all
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+.PHONY: setup
+setup: system-deps $(VENV)/.installed ## Install system packages, the virtualenv and the Kafka jars
+
+.PHONY: system-deps
+system-deps: ## Install the Debian packages in scripts/system-packages.txt (idempotent)
+	@./scripts/install-system-deps.sh
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip wheel
+	$(BIN)/pip install -q -e '.[all,dev]'
+	@touch $@
+
+.PHONY: stack-up
+stack-up: setup ## Start Kafka (KRaft) and Redis on 127.0.0.1, waiting until ready
+	$(BIN)/enginedge stack up
+
+.PHONY: stack-down
+stack-down: ## Stop the local services
+	$(BIN)/enginedge stack down
+
+.PHONY: stack-status
+stack-status: ## Show the local services
+	$(BIN)/enginedge stack status
+
+.PHONY: run
+run: stack-up ## Run the workers (WORKERS=all, or e.g. WORKERS=spacy) on the local stack
+	$(BIN)/enginedge run --workers $(WORKERS)
+
+.PHONY: test
+test: stack-up ## Run the whole test suite (unit, wiring, integration on the real stack)
+	./scripts/run-tests.sh $(PYTEST_ARGS)
+
+.PHONY: test-unit
+test-unit: setup ## Run only the fast unit tests (no services)
+	./scripts/run-tests.sh tests/unit $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: setup ## Ruff lint + format check and mypy (strict on the packages)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+.PHONY: format
+format: setup ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+.PHONY: bench
+bench: stack-up ## Run the benchmarks and print ratios (see docs/benchmarks.md)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+.PHONY: schemas
+schemas: setup ## Regenerate docs/schemas from the code
+	$(BIN)/enginedge schemas --out docs/schemas
+
+.PHONY: clean
+clean: ## Remove local state (RocksDB data); the stack's data stays in .stack/
+	rm -rf var
