@@ -71,3 +71,43 @@ async def bus(stack: None, prefix: str) -> AsyncIterator[object]:
     await client.start()
     yield client
     await client.stop()
+
+
+@pytest.fixture(scope="module")
+def module_prefix() -> str:
+    return f"m{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture(scope="module")
+def module_worker_factory(
+    stack: None, tmp_path_factory: pytest.TempPathFactory, module_prefix: str
+) -> Iterator[Callable[..., WorkerProcess]]:
+    """Like worker_factory, but the workers live for the whole test module."""
+    root = tmp_path_factory.mktemp("module-workers")
+    started: list[WorkerProcess] = []
+
+    def make(worker_type: str, *, env: dict[str, str] | None = None, start: bool = True) -> WorkerProcess:
+        n = len(started)
+        worker = WorkerProcess(
+            worker_type=worker_type, prefix=module_prefix, data_dir=root / f"data-{n}",
+            log_path=root / f"{worker_type}-{n}.log", env=env or {},
+        )
+        started.append(worker)
+        if start:
+            worker.start()
+        return worker
+
+    yield make
+    for worker in started:
+        worker.stop(timeout=20)
+
+
+@pytest.fixture
+async def module_bus(stack: None, module_prefix: str) -> AsyncIterator[object]:
+    """A bus client on the module's topic prefix (a fresh client per test: one event loop each)."""
+    from enginedge_streams.client import BusClient
+
+    client = BusClient([KAFKA], prefix=module_prefix, partitions=4)
+    await client.start()
+    yield client
+    await client.stop()
