@@ -1,0 +1,1 @@
+"""Benchmarks: each compares this project with a reference measured in the same run."""
