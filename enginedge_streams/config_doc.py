@@ -13,7 +13,9 @@ from enginedge_streams.settings import Settings
 
 def rows() -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
-    classes: list[type[BaseSettings]] = [Settings, *agents.settings_classes()]
+    from enginedge_streams.safe_http import HttpSettings
+
+    classes: list[type[BaseSettings]] = [Settings, HttpSettings, *agents.settings_classes()]
     for cls in classes:
         for name, field in cls.model_fields.items():
             out.append(
@@ -21,7 +23,7 @@ def rows() -> list[dict[str, str]]:
                     "env": name.upper(),
                     "default": _default(field.default, field.annotation),
                     "description": field.description or "",
-                    "scope": "all workers" if cls is Settings else cls.__module__.split(".")[1],
+                    "scope": _scope(cls),
                 }
             )
     return out
@@ -43,3 +45,11 @@ def table() -> str:
         desc = row["description"].replace("|", "\\|")
         lines.append(f"| `{row['env']}` | `{row['default']}` | {row['scope']} | {desc} |")
     return "\n".join(lines)
+
+
+def _scope(cls: type[BaseSettings]) -> str:
+    if cls.__module__.startswith("agents."):
+        return cls.__module__.split(".")[1]
+    if cls.__name__ == "HttpSettings":
+        return "outbound HTTP"
+    return "all workers"
