@@ -21,13 +21,16 @@ from bench.common import BenchContext, machine, markdown
 def discover() -> list[str]:
     import bench
 
-    return sorted(m.name.removeprefix("bench_") for m in pkgutil.iter_modules(bench.__path__)
-                  if m.name.startswith("bench_"))
+    return sorted(
+        m.name.removeprefix("bench_")
+        for m in pkgutil.iter_modules(bench.__path__)
+        if m.name.startswith("bench_")
+    )
 
 
 async def main(names: list[str], quick: bool) -> int:
     out_dir = Path("bench/results")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before any benchmark
     facts = machine()
     print("machine: " + ", ".join(f"{k}={v}" for k, v in facts.items()))
     failures = 0
@@ -46,15 +49,15 @@ async def main(names: list[str], quick: bool) -> int:
             await ctx.close()
         table = markdown(rows)
         print(f"\n## {name} ({time.perf_counter() - t0:.0f}s)\n\n{table}")
-        (out_dir / f"{name}.md").write_text(
-            f"machine: {facts}\n\n{table}\n"
-        )
+        (out_dir / f"{name}.md").write_text(f"machine: {facts}\n\n{table}\n")
     return 1 if failures else 0
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all: {', '.join(discover())})")
+    parser.add_argument(
+        "names", nargs="*", help=f"benchmarks to run (default all: {', '.join(discover())})"
+    )
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
     sys.exit(asyncio.run(main(args.names or discover(), args.quick)))

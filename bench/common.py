@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 import statistics
@@ -46,12 +47,15 @@ class BenchContext:
     def setup(self) -> None:
         ensure_stack("kafka", "redis")
 
-    def worker(self, worker_type: str, env: dict[str, str] | None = None,
-               prefix: str | None = None) -> WorkerProcess:
+    def worker(
+        self, worker_type: str, env: dict[str, str] | None = None, prefix: str | None = None
+    ) -> WorkerProcess:
         n = len(self.workers)
         w = WorkerProcess(
-            worker_type=worker_type, prefix=prefix or self.prefix,
-            data_dir=self.tmp / f"data-{n}", log_path=self.tmp / f"{worker_type}-{n}.log",
+            worker_type=worker_type,
+            prefix=prefix or self.prefix,
+            data_dir=self.tmp / f"data-{n}",
+            log_path=self.tmp / f"{worker_type}-{n}.log",
             env={"LOG_LEVEL": "warning", **(env or {})},
         )
         self.workers.append(w)
@@ -106,16 +110,20 @@ def machine() -> dict[str, str]:
     return {
         "python": platform.python_version(),
         "cpu": cpu,
-        "cores": str(len([l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("processor")])),
+        "cores": str(os.cpu_count()),
         "kernel": platform.release(),
         "java": java.splitlines()[0] if java else "?",
     }
 
 
 def markdown(rows: list[Row]) -> str:
-    out = ["| benchmark | ours | reference | unit | ratio (ours/ref) | target | notes |",
-           "|---|---:|---:|---|---:|---|---|"]
+    out = [
+        "| benchmark | ours | reference | unit | ratio (ours/ref) | target | notes |",
+        "|---|---:|---:|---|---:|---|---|",
+    ]
     for r in rows:
-        out.append(f"| {r.name} | {r.ours:,.2f} | {r.reference:,.2f} | {r.unit} | "
-                   f"{r.ratio:.2f}x | {r.target} | {r.notes} |")
+        out.append(
+            f"| {r.name} | {r.ours:,.2f} | {r.reference:,.2f} | {r.unit} | "
+            f"{r.ratio:.2f}x | {r.target} | {r.notes} |"
+        )
     return "\n".join(out)

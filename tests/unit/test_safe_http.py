@@ -113,7 +113,7 @@ async def test_loopback_only_with_the_test_switch_and_limits(server):
         resp = await client.fetch(f"{server}/hop")
         assert resp.status == 200 and resp.text() == "hello" and resp.redirects
         assert resp.headers["etag"] == '"v1"'
-        with pytest.raises(UrlRefusedError, match="169.254.169.254"):
+        with pytest.raises(UrlRefusedError, match=r"169\.254\.169\.254"):
             await client.fetch(f"{server}/internal")
         with pytest.raises(LimitExceededError):
             await client.fetch(f"{server}/big")
