@@ -12,6 +12,7 @@ from typing import Any
 from enginedge_streams.errors import ConfigError
 
 REGISTRY: dict[str, str] = {
+    "scheduling": "agents.scheduling.agent",
     "spacy": "agents.spacy.agent",
 }
 

@@ -1,0 +1,295 @@
+"""Handlers for calendars and events: create, update, delete, get, list, free slots, conflicts."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from agents.scheduling.messages import (
+    Conflicts,
+    CreateCalendar,
+    CreateEvent,
+    EventFields,
+    EventRef,
+    FreeSlots,
+    ListEvents,
+    OverrideIn,
+    SlotQuery,
+    UpdateEvent,
+)
+from agents.scheduling.model import Calendar, Event, Occurrence, Override, as_utc, zone
+from agents.scheduling.ports import Clock
+from agents.scheduling.recurrence import expand, recurrence_key, validate_rrule
+from agents.scheduling.repository import SchedulingRepository
+from agents.scheduling.slots import DEFAULT_HOURS, conflicts, free_slots
+from enginedge_streams.errors import LimitExceededError, PermanentError, ValidationError
+from enginedge_streams.handlers import CommandContext
+
+MAX_EVENTS_PER_CALENDAR = 50_000
+
+
+def derived_id(kind: str, command_id: str) -> str:
+    """A stable id for an object created by a command: re-running it finds the same object."""
+    return f"{kind}-{hashlib.sha256(command_id.encode()).hexdigest()[:20]}"
+
+
+async def handle_create_calendar(
+    cmd: CreateCalendar, *, repo: SchedulingRepository, clock: Clock, ctx: CommandContext
+) -> dict[str, Any]:
+    zone(cmd.timezone)
+    calendar_id = cmd.calendar_id or derived_id("cal", ctx.command_id)
+    existing = repo.calendar(calendar_id)
+    if existing is not None:
+        if existing.name == cmd.name and existing.timezone == cmd.timezone:
+            return {"calendar": existing.model_dump(mode="json"), "created": False}
+        raise PermanentError(f"calendar {calendar_id!r} already exists", code="CALENDAR_EXISTS")
+    cal = Calendar(
+        calendar_id=calendar_id,
+        name=cmd.name,
+        timezone=cmd.timezone,
+        owner_id=cmd.owner_id or ctx.user_id,
+        created_at=clock.now(),
+    )
+    repo.save_calendar(cal)
+    return {"calendar": cal.model_dump(mode="json"), "created": True}
+
+
+def _exdate(value: datetime | date) -> datetime:
+    if isinstance(value, datetime):
+        return as_utc(value)
+    return datetime.combine(value, time(0), tzinfo=UTC)
+
+
+def _override(ov: OverrideIn) -> tuple[str, Override]:
+    rid = ov.recurrence_id
+    key = recurrence_key(as_utc(rid) if isinstance(rid, datetime) else rid)
+    return key, Override(
+        start=as_utc(ov.start) if ov.start else None,
+        end=as_utc(ov.end) if ov.end else None,
+        title=ov.title,
+        cancelled=ov.cancelled,
+    )
+
+
+def build_event(
+    fields: EventFields, *, calendar: Calendar, event_id: str, uid: str, now: datetime
+) -> Event:
+    tz = fields.timezone or calendar.timezone
+    zone(tz)
+    if fields.rrule:
+        validate_rrule(fields.rrule, tz)
+    return Event(
+        event_id=event_id,
+        calendar_id=calendar.calendar_id,
+        uid=uid,
+        title=fields.title,
+        description=fields.description,
+        location=fields.location,
+        all_day=fields.start_date is not None,
+        start=as_utc(fields.start) if fields.start else None,
+        end=as_utc(fields.end) if fields.end else None,
+        start_date=fields.start_date,
+        end_date=fields.end_date
+        or (fields.start_date + timedelta(days=1) if fields.start_date else None),
+        timezone=tz,
+        rrule=fields.rrule or None,
+        exdates=[_exdate(d) for d in fields.exdates],
+        overrides=dict(_override(o) for o in fields.overrides),
+        reminders=list(fields.reminders),
+        busy=fields.busy,
+        updated_at=now,
+    )
+
+
+async def handle_create_event(
+    cmd: CreateEvent, *, repo: SchedulingRepository, clock: Clock, ctx: CommandContext
+) -> dict[str, Any]:
+    cal = repo.require_calendar(cmd.calendar_id)
+    event_id = cmd.event_id or derived_id("ev", ctx.command_id)
+    existing = repo.event(cal.calendar_id, event_id)
+    if existing is not None:
+        if cmd.event_id is None:  # re-run of this very command
+            return {"event": existing.model_dump(mode="json"), "created": False}
+        raise PermanentError(f"event {event_id!r} already exists", code="EVENT_EXISTS")
+    if len(repo.store.keys(f"ev:{cal.calendar_id}:")) >= MAX_EVENTS_PER_CALENDAR:
+        raise LimitExceededError(f"calendar holds {MAX_EVENTS_PER_CALENDAR} events already")
+    fields = EventFields.model_validate(cmd.model_dump(exclude={"calendar_id", "event_id"}))
+    ev = build_event(
+        fields, calendar=cal, event_id=event_id, uid=f"{event_id}@enginedge", now=clock.now()
+    )
+    repo.save_event(ev)
+    return {"event": ev.model_dump(mode="json"), "created": True}
+
+
+async def handle_update_event(
+    cmd: UpdateEvent, *, repo: SchedulingRepository, clock: Clock
+) -> dict[str, Any]:
+    cal = repo.require_calendar(cmd.calendar_id)
+    ev = repo.require_event(cmd.calendar_id, cmd.event_id)
+    current = EventFields(
+        title=ev.title,
+        description=ev.description,
+        location=ev.location,
+        start=ev.start,
+        end=ev.end,
+        start_date=ev.start_date if ev.all_day else None,
+        end_date=ev.end_date if ev.all_day else None,
+        timezone=ev.timezone,
+        rrule=ev.rrule,
+        reminders=ev.reminders,
+        busy=ev.busy,
+    ).model_dump()
+    changes = cmd.changes.model_dump(exclude_unset=True)
+    if "start_date" in changes or "end_date" in changes:
+        current.update(start=None, end=None)
+    if "start" in changes or "end" in changes:
+        current.update(start_date=None, end_date=None)
+    current.update({k: v for k, v in changes.items() if k not in {"exdates", "overrides"}})
+    try:
+        fields = EventFields.model_validate(current)
+    except Exception as exc:
+        raise ValidationError(
+            f"the updated event is invalid: {exc}", code="INVALID_UPDATE"
+        ) from None
+    updated = build_event(fields, calendar=cal, event_id=ev.event_id, uid=ev.uid, now=clock.now())
+    updated.exdates = (
+        [_exdate(d) for d in cmd.changes.exdates] if cmd.changes.exdates is not None else ev.exdates
+    ) + [_exdate(d) for d in cmd.add_exdates]
+    updated.overrides = (
+        dict(_override(o) for o in cmd.changes.overrides)
+        if cmd.changes.overrides is not None
+        else dict(ev.overrides)
+    )
+    updated.overrides.update(dict(_override(o) for o in cmd.add_overrides))
+    updated.sequence = ev.sequence + 1
+    updated.external_ids = ev.external_ids
+    if updated.model_dump(exclude={"updated_at", "sequence"}) == ev.model_dump(
+        exclude={"updated_at", "sequence"}
+    ):
+        return {"event": ev.model_dump(mode="json"), "changed": False}
+    repo.save_event(updated)
+    return {"event": updated.model_dump(mode="json"), "changed": True}
+
+
+async def handle_delete_event(cmd: EventRef, *, repo: SchedulingRepository) -> dict[str, Any]:
+    ev = repo.event(cmd.calendar_id, cmd.event_id)
+    if ev is None:
+        return {"deleted": False, "event_id": cmd.event_id}
+    repo.delete_event(ev)
+    if ev.external_ids:
+        repo.store.put(
+            f"tomb:{ev.calendar_id}:{ev.event_id}", ev.model_dump_json().encode()
+        )  # remembered so the next sync deletes the remote copies
+    return {"deleted": True, "event_id": cmd.event_id}
+
+
+async def handle_get_event(cmd: EventRef, *, repo: SchedulingRepository) -> dict[str, Any]:
+    return {"event": repo.require_event(cmd.calendar_id, cmd.event_id).model_dump(mode="json")}
+
+
+async def handle_list_events(cmd: ListEvents, *, repo: SchedulingRepository) -> dict[str, Any]:
+    cal = repo.require_calendar(cmd.calendar_id)
+    tz = zone(cmd.timezone or cal.timezone)
+    start, end = as_utc(cmd.start), as_utc(cmd.end)
+    if end <= start:
+        raise ValidationError("end must be after start", code="INVALID_RANGE")
+    occurrences: list[Occurrence] = []
+    for ev in repo.events(cal.calendar_id):
+        occurrences.extend(expand(ev, start, end))
+    occurrences.sort(key=lambda o: (o.start, o.event_id))
+    return {
+        "calendar_id": cal.calendar_id,
+        "occurrences": [o.as_dict(tz) for o in occurrences[: cmd.limit]],
+        "truncated": len(occurrences) > cmd.limit,
+    }
+
+
+def busy_occurrences(
+    repo: SchedulingRepository,
+    calendar_ids: list[str],
+    start: datetime,
+    end: datetime,
+    *,
+    ignore_event: str | None = None,
+) -> list[Occurrence]:
+    out: list[Occurrence] = []
+    for cid in dict.fromkeys(calendar_ids):
+        repo.require_calendar(cid)
+        for ev in repo.events(cid):
+            if ev.event_id != ignore_event:
+                out.extend(expand(ev, start, end))
+    return out
+
+
+def hours_of(q: SlotQuery) -> dict[str, list[tuple[str, str]]]:
+    return dict(q.working_hours) if q.working_hours is not None else dict(DEFAULT_HOURS)
+
+
+async def handle_free_slots(cmd: FreeSlots, *, repo: SchedulingRepository) -> dict[str, Any]:
+    tz = zone(cmd.timezone)
+    start, end = as_utc(cmd.start), as_utc(cmd.end)
+    buffer = timedelta(minutes=cmd.buffer_minutes)
+    busy = busy_occurrences(repo, cmd.calendar_ids, start - buffer, end + buffer)
+    min_len = timedelta(minutes=max(cmd.duration_minutes, cmd.min_slot_minutes or 0))
+    slots = free_slots(
+        busy, start=start, end=end, tz=tz, hours=hours_of(cmd), buffer=buffer, min_length=min_len
+    )
+    return {
+        "timezone": cmd.timezone,
+        "slots": [
+            {
+                "start": s.isoformat(),
+                "end": e.isoformat(),
+                "local_start": s.astimezone(tz).isoformat(),
+                "local_end": e.astimezone(tz).isoformat(),
+                "minutes": int((e - s).total_seconds() // 60),
+            }
+            for s, e in slots[: cmd.max_slots]
+        ],
+        "truncated": len(slots) > cmd.max_slots,
+        "busy_occurrences": len(busy),
+    }
+
+
+async def handle_conflicts(cmd: Conflicts, *, repo: SchedulingRepository) -> dict[str, Any]:
+    start, end = as_utc(cmd.start), as_utc(cmd.end)
+    if end <= start:
+        raise ValidationError("end must be after start", code="INVALID_RANGE")
+    zone(cmd.timezone)
+    if cmd.rrule:
+        validate_rrule(cmd.rrule, cmd.timezone)
+    proposed_event = Event(
+        event_id="proposed",
+        calendar_id="",
+        uid="proposed",
+        title="proposed",
+        start=start,
+        end=end,
+        timezone=cmd.timezone,
+        rrule=cmd.rrule,
+        updated_at=start,
+    )
+    horizon_end = start + timedelta(days=cmd.horizon_days) if cmd.rrule else end
+    proposed = expand(proposed_event, start, horizon_end)
+    buffer = timedelta(minutes=cmd.buffer_minutes)
+    existing = busy_occurrences(
+        repo,
+        cmd.calendar_ids,
+        start - buffer,
+        horizon_end + buffer,
+        ignore_event=cmd.ignore_event_id,
+    )
+    pairs = conflicts(proposed, existing, buffer)
+    return {
+        "conflict": bool(pairs),
+        "checked_occurrences": len(proposed),
+        "conflicts": [
+            {
+                "proposed_start": p.start.isoformat(),
+                "proposed_end": p.end.isoformat(),
+                "with": e.as_dict(),
+            }
+            for p, e in pairs[:500]
+        ],
+    }

@@ -1,0 +1,226 @@
+"""Handlers for interop: ICS import/export and sync with remote calendars (last write wins)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from agents.scheduling.ics import export_calendar, parse_calendar
+from agents.scheduling.messages import ExportIcs, ImportIcs, SyncCalendar
+from agents.scheduling.model import Event
+from agents.scheduling.ports import CalendarSyncProvider, Clock, RemoteEvent
+from agents.scheduling.repository import SchedulingRepository
+from enginedge_streams.errors import DependencyUnavailableError, PermanentError
+from enginedge_streams.handlers import CommandContext
+
+
+async def handle_import_ics(
+    cmd: ImportIcs, *, repo: SchedulingRepository, clock: Clock
+) -> dict[str, Any]:
+    cal = repo.require_calendar(cmd.calendar_id)
+    events = parse_calendar(cmd.ics, cal.calendar_id, cal.timezone, clock.now())
+    created, updated, unchanged = [], [], []
+    for ev in events:
+        existing = repo.event(cal.calendar_id, ev.event_id)
+        if existing is None:
+            created.append(ev.event_id)
+        else:
+            ev.external_ids = existing.external_ids
+            same = existing.model_dump(exclude={"updated_at", "external_ids"}) == ev.model_dump(
+                exclude={"updated_at", "external_ids"}
+            )
+            if same:
+                unchanged.append(ev.event_id)
+                continue
+            updated.append(ev.event_id)
+        repo.save_event(ev)
+    return {
+        "calendar_id": cal.calendar_id,
+        "created": created,
+        "updated": updated,
+        "unchanged": unchanged,
+    }
+
+
+async def handle_export_ics(cmd: ExportIcs, *, repo: SchedulingRepository) -> dict[str, Any]:
+    cal = repo.require_calendar(cmd.calendar_id)
+    events = repo.events(cal.calendar_id)
+    return {
+        "calendar_id": cal.calendar_id,
+        "events": len(events),
+        "ics": export_calendar(cal, events),
+    }
+
+
+def _remote_of(ev: Event, provider: str) -> RemoteEvent:
+    return RemoteEvent(
+        external_id=ev.external_ids.get(provider, ""),
+        uid=ev.uid,
+        title=ev.title,
+        start=ev.start,
+        end=ev.end,
+        start_date=ev.start_date if ev.all_day else None,
+        end_date=ev.end_date if ev.all_day else None,
+        all_day=ev.all_day,
+        timezone=ev.timezone,
+        rrule=ev.rrule,
+        description=ev.description,
+        location=ev.location,
+        updated_at=ev.updated_at,
+    )
+
+
+def _apply_remote(
+    local: Event | None, remote: RemoteEvent, calendar_id: str, provider: str, now: datetime
+) -> Event:
+    event_id = (
+        local.event_id
+        if local
+        else "sync-" + hashlib.sha256(f"{provider}:{remote.external_id}".encode()).hexdigest()[:24]
+    )
+    fields: dict[str, Any] = {
+        "event_id": event_id,
+        "calendar_id": calendar_id,
+        "uid": local.uid if local else (remote.uid or f"{event_id}@{provider}"),
+        "title": remote.title or "(no title)",
+        "description": remote.description,
+        "location": remote.location,
+        "all_day": remote.all_day,
+        "timezone": remote.timezone,
+        "rrule": remote.rrule,
+        "updated_at": remote.updated_at or now,
+        "external_ids": {**(local.external_ids if local else {}), provider: remote.external_id},
+        "reminders": local.reminders if local else [],
+        "busy": local.busy if local else True,
+        "sequence": (local.sequence + 1) if local else 0,
+    }
+    if remote.all_day:
+        fields.update(start_date=remote.start_date, end_date=remote.end_date)
+    else:
+        fields.update(start=remote.start, end=remote.end)
+    return Event(**fields)
+
+
+def _pushed_key(calendar_id: str, provider: str, event_id: str) -> str:
+    return f"pushed:{calendar_id}:{provider}:{event_id}"
+
+
+async def handle_sync(
+    cmd: SyncCalendar,
+    *,
+    repo: SchedulingRepository,
+    clock: Clock,
+    sync_providers: Mapping[str, CalendarSyncProvider],
+    ctx: CommandContext,
+) -> dict[str, Any]:
+    cal = repo.require_calendar(cmd.calendar_id)
+    provider = sync_providers.get(cmd.provider)
+    if provider is None:
+        raise PermanentError(
+            f"sync provider {cmd.provider!r} is not configured on this worker",
+            code="PROVIDER_NOT_CONFIGURED",
+        )
+    stats = {
+        "pulled": 0,
+        "created": 0,
+        "updated": 0,
+        "deleted": 0,
+        "kept_local": 0,
+        "pushed": 0,
+        "remote_deleted": 0,
+    }
+    now = clock.now()
+    try:
+        if cmd.direction in ("pull", "both"):
+            await _pull(cmd, repo, provider, stats, now)
+        if cmd.direction in ("push", "both"):
+            await _push(cmd, repo, provider, stats)
+    except (OSError, TimeoutError) as exc:
+        raise DependencyUnavailableError(f"{cmd.provider}: {exc}") from exc
+    ctx.progress(**stats)
+    return {
+        "calendar_id": cal.calendar_id,
+        "provider": cmd.provider,
+        **stats,
+        "cursor_saved": repo.sync_cursor(cal.calendar_id, cmd.provider) is not None,
+    }
+
+
+async def _pull(
+    cmd: SyncCalendar,
+    repo: SchedulingRepository,
+    provider: CalendarSyncProvider,
+    stats: dict[str, int],
+    now: datetime,
+) -> None:
+    cursor = repo.sync_cursor(cmd.calendar_id, cmd.provider)
+    batch = await provider.pull(cmd.remote_calendar, cursor)
+    for remote in batch.changes:
+        stats["pulled"] += 1
+        local = repo.event_by_external(cmd.calendar_id, cmd.provider, remote.external_id)
+        remote_time = remote.updated_at or now
+        local_newer = (
+            local is not None
+            and local.updated_at > remote_time
+            and (
+                _pushed_at(repo, cmd, local) is None
+                or local.updated_at > _pushed_at(repo, cmd, local)  # type: ignore[operator]
+            )
+        )
+        if remote.deleted:
+            if local is not None and not local_newer:
+                repo.delete_event(local)
+                repo.store.delete(_pushed_key(cmd.calendar_id, cmd.provider, local.event_id))
+                stats["deleted"] += 1
+            elif local is not None:
+                stats["kept_local"] += 1
+            continue
+        if local_newer:
+            stats["kept_local"] += 1  # last write wins: the local change is pushed below
+            continue
+        ev = _apply_remote(local, remote, cmd.calendar_id, cmd.provider, now)
+        repo.save_event(ev)
+        repo.store.put(
+            _pushed_key(cmd.calendar_id, cmd.provider, ev.event_id),
+            ev.updated_at.isoformat().encode(),
+        )
+        stats["updated" if local else "created"] += 1
+    repo.save_sync_cursor(cmd.calendar_id, cmd.provider, batch.cursor)
+
+
+def _pushed_at(repo: SchedulingRepository, cmd: SyncCalendar, ev: Event) -> datetime | None:
+    raw = repo.store.get(_pushed_key(cmd.calendar_id, cmd.provider, ev.event_id))
+    return None if raw is None else datetime.fromisoformat(raw.decode())
+
+
+async def _push(
+    cmd: SyncCalendar,
+    repo: SchedulingRepository,
+    provider: CalendarSyncProvider,
+    stats: dict[str, int],
+) -> None:
+    for ev in repo.events(cmd.calendar_id):
+        pushed = _pushed_at(repo, cmd, ev)
+        if pushed is not None and ev.updated_at <= pushed and cmd.provider in ev.external_ids:
+            continue
+        remote_id = await provider.push(cmd.remote_calendar, _remote_of(ev, cmd.provider))
+        if ev.external_ids.get(cmd.provider) != remote_id:
+            ev.external_ids = {**ev.external_ids, cmd.provider: remote_id}
+            repo.save_event(ev)
+        repo.store.put(
+            _pushed_key(cmd.calendar_id, cmd.provider, ev.event_id),
+            ev.updated_at.isoformat().encode(),
+        )
+        stats["pushed"] += 1
+    for key, raw in list(repo.store.scan(f"tomb:{cmd.calendar_id}:")):
+        gone = Event.model_validate_json(raw)
+        remote_id = gone.external_ids.pop(cmd.provider, None)
+        if remote_id:
+            await provider.delete(cmd.remote_calendar, remote_id)
+            stats["remote_deleted"] += 1
+        if gone.external_ids:
+            repo.store.put(key, gone.model_dump_json().encode())
+        else:
+            repo.store.delete(key)

@@ -1,0 +1,192 @@
+"""Expand events (single, recurring with RRULE/EXDATE/overrides, all-day) into occurrences.
+
+Recurrences are expanded in the event's own IANA zone with ``dateutil.rrule``
+on an aware ``DTSTART``: the wall-clock time is kept across DST changes (a
+09:00 New York meeting stays 09:00 local in summer), and a local time that
+does not exist on a spring-forward day is read with the offset before the gap,
+as RFC 5545 says.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrule, rrulestr
+
+from agents.scheduling.model import Event, Occurrence, zone
+from enginedge_streams.errors import LimitExceededError, ValidationError
+
+MAX_OCCURRENCES = 20_000
+_UNTIL = re.compile(r"UNTIL=([0-9]{8}(?:T[0-9]{6}Z?)?)", re.IGNORECASE)
+
+
+def normalise_rrule(text: str) -> str:
+    rule = text.strip()
+    if rule.upper().startswith("RRULE:"):
+        rule = rule[6:]
+    return rule
+
+
+def _rule(event: Event, dtstart: datetime) -> rrule:
+    assert event.rrule is not None
+    text = normalise_rrule(event.rrule)
+
+    # An aware DTSTART needs a UTC UNTIL; a floating one a floating UNTIL (RFC 5545 3.3.10).
+    def fix(m: re.Match[str]) -> str:
+        raw = m.group(1)
+        if raw.endswith("Z"):
+            utc = datetime.strptime(raw, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        else:
+            local = (
+                datetime.strptime(raw, "%Y%m%dT%H%M%S")
+                if "T" in raw
+                else datetime.combine(datetime.strptime(raw, "%Y%m%d").date(), time(23, 59, 59))
+            )
+            utc = local.replace(tzinfo=dtstart.tzinfo or UTC).astimezone(UTC)
+        if dtstart.tzinfo is None:
+            return "UNTIL=" + utc.strftime("%Y%m%dT%H%M%S")
+        return "UNTIL=" + utc.strftime("%Y%m%dT%H%M%SZ")
+
+    text = _UNTIL.sub(fix, text)
+    try:
+        parsed = rrulestr(text, dtstart=dtstart)
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(
+            f"invalid RRULE {event.rrule!r}: {exc}", code="INVALID_RRULE"
+        ) from None
+    if not isinstance(parsed, rrule):
+        raise ValidationError("only one RRULE per event is supported", code="INVALID_RRULE")
+    return parsed
+
+
+def validate_rrule(rule: str, tz: str) -> None:
+    probe = Event(
+        event_id="x",
+        calendar_id="x",
+        uid="x",
+        title="x",
+        start=datetime(2000, 1, 1, tzinfo=UTC),
+        end=datetime(2000, 1, 1, 1, tzinfo=UTC),
+        timezone=tz,
+        rrule=rule,
+        updated_at=datetime(2000, 1, 1, tzinfo=UTC),
+    )
+    _rule(probe, datetime(2000, 1, 1, tzinfo=zone(tz)))
+
+
+def day_start(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def recurrence_key(value: datetime | date) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.isoformat()
+
+
+def expand(event: Event, start: datetime, end: datetime) -> list[Occurrence]:
+    """Occurrences of ``event`` overlapping ``[start, end)`` (aware datetimes), sorted."""
+    tz = zone(event.timezone)
+    out: list[Occurrence] = []
+    if event.all_day:
+        assert event.start_date is not None
+        assert event.end_date is not None
+        length = event.end_date - event.start_date
+        firsts: list[date | datetime]
+        if event.rrule:
+            rule = _rule(event, datetime.combine(event.start_date, time(0)))
+            lo = datetime.combine((start.astimezone(tz) - length).date(), time(0))
+            hi = datetime.combine(end.astimezone(tz).date(), time(0))
+            firsts = [d.date() for d in _bounded(rule.between(lo, hi, inc=True))]
+        else:
+            firsts = [event.start_date]
+        excluded = {recurrence_key(d.astimezone(UTC).date()) for d in event.exdates}
+        for first in firsts:
+            assert isinstance(first, date)
+            key = recurrence_key(first)
+            if key in excluded:
+                continue
+            occ_start, occ_end = day_start(first, tz), day_start(first + length, tz)
+            out.append(_occ(event, key, occ_start, occ_end))
+    else:
+        assert event.start is not None
+        assert event.end is not None
+        duration = event.end - event.start
+        if event.rrule:
+            local_start = event.start.astimezone(tz)
+            rule = _rule(event, local_start)
+            starts = [
+                s.astimezone(UTC) for s in _bounded(rule.between(start - duration, end, inc=True))
+            ]
+        else:
+            starts = [event.start.astimezone(UTC)]
+        excluded = {recurrence_key(d) for d in event.exdates}
+        for s in starts:
+            key = recurrence_key(s)
+            if key not in excluded:
+                out.append(_occ(event, key, s, s + duration))
+    out = _apply_overrides(event, out)
+    # Overridden occurrences moved into the range from outside it.
+    seen = {o.recurrence_id for o in out}
+    for key, ov in event.overrides.items():
+        if (
+            key in seen
+            or ov.cancelled
+            or ov.start is None
+            or key in {recurrence_key(d) for d in event.exdates}
+        ):
+            continue
+        moved = _occ(event, key, ov.start, ov.end or ov.start, ov.title)
+        out.append(moved)
+    out = [o for o in out if o.start < end and o.end > start]
+    out.sort(key=lambda o: (o.start, o.end, o.event_id))
+    return out
+
+
+def _bounded(values: list[datetime]) -> list[datetime]:
+    if len(values) > MAX_OCCURRENCES:
+        raise LimitExceededError(
+            f"the range holds more than {MAX_OCCURRENCES} occurrences of one event; "
+            "query a shorter range",
+            code="TOO_MANY_OCCURRENCES",
+        )
+    return values
+
+
+def _occ(
+    event: Event, key: str, start: datetime, end: datetime, title: str | None = None
+) -> Occurrence:
+    return Occurrence(
+        event_id=event.event_id,
+        calendar_id=event.calendar_id,
+        recurrence_id=key,
+        start=start.astimezone(UTC),
+        end=end.astimezone(UTC),
+        title=title or event.title,
+        all_day=event.all_day,
+        busy=event.busy,
+        reminders=tuple(event.reminders),
+    )
+
+
+def _apply_overrides(event: Event, occurrences: list[Occurrence]) -> list[Occurrence]:
+    if not event.overrides:
+        return occurrences
+    out = []
+    for occ in occurrences:
+        ov = event.overrides.get(occ.recurrence_id)
+        if ov is None:
+            out.append(occ)
+            continue
+        if ov.cancelled:
+            continue
+        new_start = ov.start or occ.start
+        new_end = ov.end or (new_start + (occ.end - occ.start))
+        out.append(_occ(event, occ.recurrence_id, new_start, new_end, ov.title or occ.title))
+    return out
+
+
+def next_after(event: Event, after: datetime, horizon: timedelta) -> list[Occurrence]:
+    return expand(event, after, after + horizon)

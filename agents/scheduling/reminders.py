@@ -1,0 +1,143 @@
+"""Reminders: which are due, and the timer-side scheduler that asks the worker to fire them.
+
+Faust tables can only be written while a command is processed, so the timer
+never writes: each tick it finds reminders whose time has come and that are
+not yet recorded as fired, and sends a ``reminder.fire`` command to the
+worker's own requests topic with a command id derived from the reminder key.
+The command handler emits the ``reminder.due`` record and records the firing
+in the table. The platform runs a command id once (a re-sent one re-publishes
+its stored result), and the handler checks the fired record too, so a
+reminder is emitted once even if the timer sends it again or the worker
+restarts; reminders that fell due while the worker was down are fired on the
+next start (``late: true``) within a catch-up window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from agents.scheduling.model import Event
+from agents.scheduling.ports import Clock, CommandSender
+from agents.scheduling.recurrence import expand
+from agents.scheduling.repository import SchedulingRepository
+
+log = logging.getLogger("enginedge.scheduling.reminders")
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    key: str
+    calendar_id: str
+    event_id: str
+    recurrence_id: str
+    minutes_before: int
+    due_at: datetime
+    start: datetime
+    title: str
+
+    @property
+    def command_id(self) -> str:
+        return "reminder-" + hashlib.sha256(self.key.encode()).hexdigest()[:32]
+
+
+def reminder_key(calendar_id: str, event_id: str, recurrence_id: str, minutes: int) -> str:
+    return f"{calendar_id}/{event_id}/{recurrence_id}/{minutes}"
+
+
+def reminders_between(events: list[Event], start: datetime, end: datetime) -> list[DueReminder]:
+    """Reminders with ``start <= due_at < end``."""
+    out: list[DueReminder] = []
+    for ev in events:
+        if not ev.reminders:
+            continue
+        longest = timedelta(minutes=max(ev.reminders))
+        for occ in expand(ev, start, end + longest):
+            for minutes in ev.reminders:
+                due = occ.start - timedelta(minutes=minutes)
+                if start <= due < end:
+                    key = reminder_key(ev.calendar_id, ev.event_id, occ.recurrence_id, minutes)
+                    out.append(
+                        DueReminder(
+                            key,
+                            ev.calendar_id,
+                            ev.event_id,
+                            occ.recurrence_id,
+                            minutes,
+                            due,
+                            occ.start,
+                            occ.title,
+                        )
+                    )
+    out.sort(key=lambda r: (r.due_at, r.key))
+    return out
+
+
+class ReminderScheduler:
+    """Timer-side: keeps the next reminders in memory and sends ``reminder.fire`` when due."""
+
+    def __init__(
+        self,
+        repo: SchedulingRepository,
+        sender: CommandSender,
+        clock: Clock,
+        *,
+        catchup: timedelta,
+        horizon: timedelta = timedelta(minutes=10),
+        resend_after: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self.repo = repo
+        self.sender = sender
+        self.clock = clock
+        self.catchup = catchup
+        self.horizon = horizon
+        self.resend_after = resend_after
+        self.upcoming: list[DueReminder] = []
+        self.window_end: datetime | None = None
+        self.seen_version = -1
+        self.sent: dict[str, datetime] = {}
+
+    def _refresh(self, now: datetime) -> None:
+        start = now - self.catchup
+        self.window_end = now + self.horizon
+        self.upcoming = reminders_between(self.repo.all_events(), start, self.window_end)
+        self.seen_version = self.repo.version
+
+    async def tick(self) -> int:
+        """Send every due, unfired reminder; return how many commands were sent."""
+        now = self.clock.now()
+        if (
+            self.window_end is None
+            or self.repo.version != self.seen_version
+            or now >= self.window_end - self.horizon / 2
+        ):
+            self._refresh(now)
+        sent = 0
+        for rem in self.upcoming:
+            if rem.due_at > now:
+                break
+            last = self.sent.get(rem.key)
+            if last is not None and now - last < self.resend_after:
+                continue
+            if self.repo.reminder_fired(rem.key) is not None:
+                continue
+            await self.sender.send(
+                rem.command_id,
+                "reminder.fire",
+                {
+                    "key": rem.key,
+                    "calendar_id": rem.calendar_id,
+                    "event_id": rem.event_id,
+                    "recurrence_id": rem.recurrence_id,
+                    "minutes_before": rem.minutes_before,
+                    "due_at": rem.due_at.isoformat(),
+                },
+            )
+            self.sent[rem.key] = now
+            sent += 1
+        if len(self.sent) > 10_000:
+            cutoff = now - self.catchup
+            self.sent = {k: v for k, v in self.sent.items() if v >= cutoff}
+        return sent

@@ -1,0 +1,128 @@
+"""Typed access to the scheduling state over the ``KeyValueStore`` port.
+
+Key layout (one table): ``cal:<calendar>``, ``ev:<calendar>:<event>``,
+``habit:<user>:<habit>``, ``goal:<user>:<goal>``, ``plan:<plan>``,
+``fired:<reminder key>``, ``sync:<calendar>:<provider>``,
+``ext:<calendar>:<provider>:<remote id>`` -> event id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from agents.scheduling.model import Calendar, Event, Goal, Habit, Plan
+from agents.scheduling.ports import KeyValueStore
+from enginedge_streams.errors import NotFoundError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class SchedulingRepository:
+    def __init__(self, store: KeyValueStore) -> None:
+        self.store = store
+        self.version = 0  # bumped on every event change (the reminder scheduler watches it)
+
+    def _get(self, key: str, model: type[M]) -> M | None:
+        raw = self.store.get(key)
+        return None if raw is None else model.model_validate_json(raw)
+
+    def _put(self, key: str, value: BaseModel) -> None:
+        self.store.put(key, value.model_dump_json().encode())
+
+    # calendars
+    def calendar(self, calendar_id: str) -> Calendar | None:
+        return self._get(f"cal:{calendar_id}", Calendar)
+
+    def require_calendar(self, calendar_id: str) -> Calendar:
+        cal = self.calendar(calendar_id)
+        if cal is None:
+            raise NotFoundError(f"no calendar {calendar_id!r}", code="CALENDAR_NOT_FOUND")
+        return cal
+
+    def save_calendar(self, cal: Calendar) -> None:
+        self._put(f"cal:{cal.calendar_id}", cal)
+
+    def calendars(self) -> list[Calendar]:
+        return [Calendar.model_validate_json(v) for _, v in self.store.scan("cal:")]
+
+    # events
+    def event(self, calendar_id: str, event_id: str) -> Event | None:
+        return self._get(f"ev:{calendar_id}:{event_id}", Event)
+
+    def require_event(self, calendar_id: str, event_id: str) -> Event:
+        ev = self.event(calendar_id, event_id)
+        if ev is None:
+            raise NotFoundError(
+                f"no event {event_id!r} in calendar {calendar_id!r}", code="EVENT_NOT_FOUND"
+            )
+        return ev
+
+    def save_event(self, ev: Event) -> None:
+        self._put(f"ev:{ev.calendar_id}:{ev.event_id}", ev)
+        for provider, remote in ev.external_ids.items():
+            self.store.put(f"ext:{ev.calendar_id}:{provider}:{remote}", ev.event_id.encode())
+        self.version += 1
+
+    def delete_event(self, ev: Event) -> None:
+        self.store.delete(f"ev:{ev.calendar_id}:{ev.event_id}")
+        for provider, remote in ev.external_ids.items():
+            self.store.delete(f"ext:{ev.calendar_id}:{provider}:{remote}")
+        self.version += 1
+
+    def events(self, calendar_id: str) -> list[Event]:
+        return [Event.model_validate_json(v) for _, v in self.store.scan(f"ev:{calendar_id}:")]
+
+    def all_events(self) -> list[Event]:
+        return [Event.model_validate_json(v) for _, v in self.store.scan("ev:")]
+
+    def event_by_external(self, calendar_id: str, provider: str, remote: str) -> Event | None:
+        raw = self.store.get(f"ext:{calendar_id}:{provider}:{remote}")
+        return None if raw is None else self.event(calendar_id, raw.decode())
+
+    # habits and goals
+    def habit(self, user_id: str, habit_id: str) -> Habit | None:
+        return self._get(f"habit:{user_id}:{habit_id}", Habit)
+
+    def save_habit(self, habit: Habit) -> None:
+        self._put(f"habit:{habit.user_id}:{habit.habit_id}", habit)
+
+    def habits(self, user_id: str) -> list[Habit]:
+        return [Habit.model_validate_json(v) for _, v in self.store.scan(f"habit:{user_id}:")]
+
+    def goal(self, user_id: str, goal_id: str) -> Goal | None:
+        return self._get(f"goal:{user_id}:{goal_id}", Goal)
+
+    def save_goal(self, goal: Goal) -> None:
+        self._put(f"goal:{goal.user_id}:{goal.goal_id}", goal)
+
+    def goals(self, user_id: str) -> list[Goal]:
+        return [Goal.model_validate_json(v) for _, v in self.store.scan(f"goal:{user_id}:")]
+
+    # plans
+    def plan(self, plan_id: str) -> Plan | None:
+        return self._get(f"plan:{plan_id}", Plan)
+
+    def save_plan(self, plan: Plan) -> None:
+        self._put(f"plan:{plan.plan_id}", plan)
+
+    # reminders
+    def reminder_fired(self, key: str) -> datetime | None:
+        raw = self.store.get(f"fired:{key}")
+        return None if raw is None else datetime.fromisoformat(raw.decode())
+
+    def mark_fired(self, key: str, at: datetime) -> None:
+        self.store.put(f"fired:{key}", at.isoformat().encode())
+
+    # sync cursors
+    def sync_cursor(self, calendar_id: str, provider: str) -> str | None:
+        raw = self.store.get(f"sync:{calendar_id}:{provider}")
+        return None if raw is None else raw.decode()
+
+    def save_sync_cursor(self, calendar_id: str, provider: str, cursor: str | None) -> None:
+        if cursor is None:
+            self.store.delete(f"sync:{calendar_id}:{provider}")
+        else:
+            self.store.put(f"sync:{calendar_id}:{provider}", cursor.encode())

@@ -1,0 +1,148 @@
+"""A RocksDB-backed Faust table whose keys live in one partition chosen by the key itself.
+
+Faust's stock table puts a key in the partition of the *event being processed*
+and, inside a stream, reads only that partition's RocksDB. Our commands are
+keyed by ``command_id``, so two commands about the same calendar or user land
+on different partitions: the second would not see what the first wrote, and
+after a rebuild from the changelog the older copy could win. This table
+instead stores and publishes every key in ``crc32(key) % partitions`` — the
+changelog partition and the local RocksDB partition always agree, reads go to
+exactly one place, and a rebuild from the changelog replays each key in order.
+
+State is therefore complete only on a replica that owns every partition (one
+replica per worker type), which is how the scheduling and identity workers are
+deployed; see their docs.
+
+:class:`FaustKeyValueStore` exposes the table through the worker's
+``KeyValueStore`` port, with an in-memory sorted key index for prefix scans.
+"""
+
+from __future__ import annotations
+
+import bisect
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+import faust
+from faust.stores.rocksdb import Store as RocksStore
+from faust.tables.table import Table
+
+
+def key_partition(key: bytes, partitions: int) -> int:
+    return zlib.crc32(key) % partitions
+
+
+class KeyPartitionedRocksStore(RocksStore):  # type: ignore[misc]  # faust is untyped
+    """RocksDB store that reads and writes a key only in its own partition's database."""
+
+    def _partition(self, key: bytes) -> int:
+        return key_partition(key, int(self.table.partitions))
+
+    def _set(self, key: bytes, value: bytes | None) -> None:
+        partition = self._partition(key)
+        self._key_index[key] = partition
+        self._db_for_partition(partition).put(key, value)
+
+    def _get(self, key: bytes) -> bytes | None:
+        value = self._db_for_partition(self._partition(key)).get(key)
+        return None if value is None else bytes(value)
+
+    def _del(self, key: bytes) -> None:
+        self._db_for_partition(self._partition(key)).delete(key)
+
+    def _contains(self, key: bytes) -> bool:
+        return self._db_for_partition(self._partition(key)).get(key) is not None
+
+
+class KeyPartitionedTable(Table):  # type: ignore[misc]  # faust is untyped
+    """A Faust table whose changelog partition is a function of the key."""
+
+    def partition_for_key(self, key: Any) -> int:
+        raw = key if isinstance(key, bytes) else str(key).encode()
+        return key_partition(raw, int(self.partitions))
+
+    def _new_store(self) -> Any:
+        url = self._store or self.app.conf.store
+        return KeyPartitionedRocksStore(
+            url,
+            self.app,
+            self,
+            table_name=self.name,
+            key_type=self.key_type,
+            key_serializer=self.key_serializer,
+            value_type=self.value_type,
+            value_serializer=self.value_serializer,
+            loop=self.loop,
+            options=self.options,
+        )
+
+
+def create_kv_table(app: faust.App, name: str, *, partitions: int, help_text: str) -> Any:
+    table = KeyPartitionedTable(
+        name,
+        app=app,
+        default=None,
+        partitions=partitions,
+        key_type=bytes,
+        value_type=bytes,
+        help=help_text,
+    )
+    return app.tables.add(table)
+
+
+class FaustKeyValueStore:
+    """The ``KeyValueStore`` port (bytes in, bytes out) over a key-partitioned table.
+
+    Writes must happen while a command is being processed (inside the agent's
+    stream); reads work anywhere. ``start`` builds the sorted key index once
+    the table is recovered.
+    """
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+        self._keys: list[str] = []
+        self._loaded = False
+
+    async def start(self) -> None:
+        self.reindex()
+
+    async def stop(self) -> None:
+        return None
+
+    def reindex(self) -> None:
+        self._keys = sorted(k.decode() for k, v in self.table.items() if v is not None)
+        self._loaded = True
+
+    def get(self, key: str) -> bytes | None:
+        raw = self.table.get(key.encode())
+        return None if raw is None else bytes(raw)
+
+    def put(self, key: str, value: bytes) -> None:
+        self.table[key.encode()] = value
+        i = bisect.bisect_left(self._keys, key)
+        if i == len(self._keys) or self._keys[i] != key:
+            self._keys.insert(i, key)
+
+    def delete(self, key: str) -> None:
+        if self.table.get(key.encode()) is not None:
+            del self.table[key.encode()]
+        i = bisect.bisect_left(self._keys, key)
+        if i < len(self._keys) and self._keys[i] == key:
+            del self._keys[i]
+
+    def keys(self, prefix: str) -> list[str]:
+        if not self._loaded:
+            self.reindex()
+        i = bisect.bisect_left(self._keys, prefix)
+        out = []
+        while i < len(self._keys) and self._keys[i].startswith(prefix):
+            out.append(self._keys[i])
+            i += 1
+        return out
+
+    def scan(self, prefix: str) -> Iterator[tuple[str, bytes]]:
+        for key in self.keys(prefix):
+            value = self.get(key)
+            if value is not None:
+                yield key, value
