@@ -80,8 +80,9 @@ class KeyPartitionedTable(Table):  # type: ignore[misc]  # faust is untyped
 
 def create_kv_table(app: faust.App, name: str, *, partitions: int, help_text: str) -> Any:
     table = KeyPartitionedTable(
-        name,
-        app=app,
+        app,
+        name=name,
+        beacon=app.tables.beacon,
         default=None,
         partitions=partitions,
         key_type=bytes,

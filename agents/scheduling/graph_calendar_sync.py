@@ -36,6 +36,7 @@ def _from_item(item: dict[str, Any]) -> RemoteEvent:
         external_id=item["id"],
         uid=item.get("iCalUId", "") or item.get("transactionId", "") or "",
         deleted="@removed" in item,
+        rrule_known=False,
         updated_at=datetime.fromisoformat(modified.replace("Z", "+00:00")) if modified else None,
     )
     if ev.deleted:

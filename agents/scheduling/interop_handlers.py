@@ -96,11 +96,20 @@ def _apply_remote(
         "busy": local.busy if local else True,
         "sequence": (local.sequence + 1) if local else 0,
     }
+    if local is not None and not remote.rrule_known:
+        fields.update(rrule=local.rrule, exdates=local.exdates, overrides=local.overrides)
     if remote.all_day:
         fields.update(start_date=remote.start_date, end_date=remote.end_date)
     else:
         fields.update(start=remote.start, end=remote.end)
     return Event(**fields)
+
+
+def _same(a: Event, b: Event) -> bool:
+    fields = {"title", "description", "location", "all_day", "start", "end", "rrule"}
+    if a.all_day:
+        fields |= {"start_date", "end_date"}
+    return a.model_dump(include=fields) == b.model_dump(include=fields)
 
 
 def _pushed_key(calendar_id: str, provider: str, event_id: str) -> str:
@@ -181,6 +190,8 @@ async def _pull(
             stats["kept_local"] += 1  # last write wins: the local change is pushed below
             continue
         ev = _apply_remote(local, remote, cmd.calendar_id, cmd.provider, now)
+        if local is not None and _same(local, ev):
+            continue  # our own push coming back, or no real change
         repo.save_event(ev)
         repo.store.put(
             _pushed_key(cmd.calendar_id, cmd.provider, ev.event_id),

@@ -52,6 +52,7 @@ class RemoteEvent:
     all_day: bool = False
     timezone: str = "UTC"
     rrule: str | None = None
+    rrule_known: bool = True  # False: the provider does not carry recurrences (keep ours)
     description: str = ""
     location: str = ""
     updated_at: datetime | None = None
