@@ -125,6 +125,7 @@ def create_app(settings: Settings, worker_type: str) -> EnginEdgeApp:
         broker_commit_interval=settings.broker_commit_interval,
         broker_request_timeout=max(90.0, settings.broker_session_timeout + 10),
         producer_acks=-1,
+        producer_linger=settings.producer_linger_ms / 1000.0,
         stream_wait_empty=True,
         table_standby_replicas=0,
         logging_config=logs.logging_config(worker_type, settings.log_level),

@@ -124,18 +124,24 @@ class WorkerMetrics:
             registry=r,
         )
         r.register(_ProcessCollector(worker_type))
-        # Pre-create the label sets so dashboards see zeros, not gaps.
-        for status in ("COMPLETED", "FAILED", "DEAD_LETTERED"):
-            self.commands.labels(worker_type, status)
-        self.duration.labels(worker_type)
-        self.in_flight.labels(worker_type)
+        # Label children bound once (hot path), and pre-created so dashboards see zeros.
+        self._by_status = {
+            s: self.commands.labels(worker_type, s) for s in ("COMPLETED", "FAILED", "DEAD_LETTERED")
+        }
+        self._duration = self.duration.labels(worker_type)
+        self.in_flight_gauge = self.in_flight.labels(worker_type)
+        self.duplicate = self.duplicates.labels(worker_type).inc
+        self.retry = self.retries.labels(worker_type).inc
+        self.dead_letter = self.dead_letters.labels(worker_type).inc
+        self.redrive = self.redriven.labels(worker_type).inc
 
     def watch_lag(self, read_lag: Callable[[], dict[tuple[str, int], int]]) -> None:
         self.registry.register(_LagCollector(self.worker_type, read_lag))
 
     def observe_command(self, status: str, seconds: float) -> None:
-        self.commands.labels(self.worker_type, status).inc()
-        self.duration.labels(self.worker_type).observe(seconds)
+        child = self._by_status.get(status) or self.commands.labels(self.worker_type, status)
+        child.inc()
+        self._duration.observe(seconds)
 
     def external_call(self, api: str, *, error: bool = False) -> None:
         self.api_calls.labels(self.worker_type, api).inc()

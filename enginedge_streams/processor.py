@@ -123,12 +123,12 @@ class CommandProcessor:
         cid = command.command_id
         with command_context(cid, command.correlation_id):
             if cid in self.in_flight:
-                self.metrics.duplicates.labels(self.worker_type).inc()
+                self.metrics.duplicate()
                 log.info("duplicate delivery while in flight; ignored", extra={"event": "dup"})
                 return None
             previous = self.store.get(cid)
             if previous is not None and previous.status.terminal and previous.result is not None:
-                self.metrics.duplicates.labels(self.worker_type).inc()
+                self.metrics.duplicate()
                 self.pending.pop(cid, None)
                 log.info("already %s; re-publishing stored result", previous.status.value)
                 await self.sink.publish_result(previous.result, reply_to=command.reply_to)
@@ -147,13 +147,13 @@ class CommandProcessor:
             )
             self.store.put(record)
             self.pending[cid] = _Pending(partition, offset)
-            self.metrics.in_flight.labels(self.worker_type).inc()
+            self.metrics.in_flight_gauge.inc()
             # ----------------------------------------------------------
             try:
                 result = await self._run(command, record)
             finally:
                 self.in_flight.discard(cid)
-                self.metrics.in_flight.labels(self.worker_type).dec()
+                self.metrics.in_flight_gauge.dec()
             record.status = result.status
             record.result = result
             record.attempts = result.attempts
@@ -246,7 +246,8 @@ class CommandProcessor:
                 return finish(Status.FAILED, error=_deadline_error(deadline), ctx=ctx)
             record.attempts = max(record.attempts, attempt)
             try:
-                value = await asyncio.wait_for(handler(payload, ctx), timeout=remaining)
+                async with asyncio.timeout(remaining):  # no extra Task per command
+                    value = await handler(payload, ctx)
                 return finish(Status.COMPLETED, to_jsonable(value), ctx=ctx)
             except TimeoutError as exc:
                 if utcnow() >= deadline:
@@ -265,7 +266,7 @@ class CommandProcessor:
             delay = self.policy.delay(attempt, retry_after_of(failure))
             if (deadline - utcnow()).total_seconds() <= delay:
                 return finish(Status.FAILED, error=info, ctx=ctx)
-            self.metrics.retries.labels(self.worker_type).inc()
+            self.metrics.retry()
             record.status = Status.RETRYING
             record.updated_at = utcnow()
             record.progress = {**record.progress, "last_error": info.message}
@@ -294,7 +295,7 @@ class CommandProcessor:
             partition=msg.partition,
             offset=msg.offset,
         )
-        self.metrics.dead_letters.labels(self.worker_type).inc()
+        self.metrics.dead_letter()
         self.metrics.observe_command(Status.DEAD_LETTERED.value, 0.0)
         log.warning(
             "dead-lettered an undecodable message: %s",
@@ -369,7 +370,7 @@ class CommandProcessor:
             with command_context(cid, record.command.correlation_id):
                 log.warning("re-driving a command whose offset was committed while in flight")
             await self.sink.resubmit(cid, encode_command(record.command))
-            self.metrics.redriven.labels(self.worker_type).inc()
+            self.metrics.redrive()
             count += 1
         return count
 

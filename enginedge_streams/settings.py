@@ -103,6 +103,10 @@ class Settings(EnvSettings):
         3.0, gt=0, description="Kafka consumer heartbeat interval (seconds)."
     )
     broker_commit_interval: float = Field(2.8, gt=0, description="Seconds between offset commits.")
+    producer_linger_ms: float = Field(
+        5.0, ge=0, le=1000,
+        description="How long the producer waits to batch results and changelog writes (ms).",
+    )
     worker_plugins: str = Field(
         "",
         description="Extra worker types as `type=package.module` pairs, comma separated "

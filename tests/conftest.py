@@ -86,11 +86,16 @@ def module_worker_factory(
     root = tmp_path_factory.mktemp("module-workers")
     started: list[WorkerProcess] = []
 
-    def make(worker_type: str, *, env: dict[str, str] | None = None, start: bool = True) -> WorkerProcess:
+    def make(
+        worker_type: str, *, env: dict[str, str] | None = None, start: bool = True
+    ) -> WorkerProcess:
         n = len(started)
         worker = WorkerProcess(
-            worker_type=worker_type, prefix=module_prefix, data_dir=root / f"data-{n}",
-            log_path=root / f"{worker_type}-{n}.log", env=env or {},
+            worker_type=worker_type,
+            prefix=module_prefix,
+            data_dir=root / f"data-{n}",
+            log_path=root / f"{worker_type}-{n}.log",
+            env=env or {},
         )
         started.append(worker)
         if start:

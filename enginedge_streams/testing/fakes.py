@@ -15,6 +15,7 @@ class InMemoryStatusStore:
         self.data: dict[str, bytes] = {}
         self.writes: list[StatusRecord] = []
         self.fail_puts = False
+        self.keep_history = True
 
     def get(self, command_id: str) -> StatusRecord | None:
         raw = self.data.get(command_id)
@@ -24,7 +25,8 @@ class InMemoryStatusStore:
         if self.fail_puts:
             raise OSError("status store unavailable")
         self.data[record.command.command_id] = record.model_dump_json().encode()
-        self.writes.append(record.model_copy(deep=True))
+        if self.keep_history:
+            self.writes.append(record.model_copy(deep=True))
 
     def non_terminal(self) -> Iterator[StatusRecord]:
         for raw in self.data.values():

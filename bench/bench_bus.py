@@ -1,0 +1,205 @@
+"""Bus: no-op commands through a worker vs a raw aiokafka consume->produce loop.
+
+Both run on the same broker with the same partition count, in one run:
+
+* throughput: N commands produced as fast as possible; time until all N
+  results are read back;
+* latency: a closed loop with C commands in flight; p50/p99 of send->result.
+
+The reference is what a user would otherwise write by hand: one aiokafka
+consumer in a group reading the requests topic, decoding each JSON command
+and producing a JSON result keyed by the command id, committing periodically.
+It has no status table, no idempotency, no retries and no DLQ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from bench.common import BenchContext, Row, percentile
+from tests.support.stack import KAFKA
+
+PARTITIONS = 4
+
+
+async def _create(topics: list[str]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(t, PARTITIONS, 1) for t in topics])
+    finally:
+        await admin.close()
+
+
+async def raw_loop(requests: str, results: str, stop: asyncio.Event) -> None:
+    consumer = AIOKafkaConsumer(
+        requests, bootstrap_servers=KAFKA, group_id=f"raw-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest", enable_auto_commit=True, auto_commit_interval_ms=2800,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all", linger_ms=1)
+    await consumer.start()
+    await producer.start()
+    try:
+        while not stop.is_set():
+            batch = await consumer.getmany(timeout_ms=100, max_records=500)
+            for messages in batch.values():
+                for msg in messages:
+                    command = orjson.loads(msg.value)
+                    result = {
+                        "command_id": command["command_id"],
+                        "command_type": command["command_type"],
+                        "status": "COMPLETED",
+                        "result": {"pong": True},
+                    }
+                    await producer.send(results, key=msg.key, value=orjson.dumps(result))
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+class Driver:
+    """Produces commands and reads results from the results topic (from its end)."""
+
+    def __init__(self, requests: str, results: str) -> None:
+        self.requests = requests
+        self.results = results
+        self.sent: dict[str, float] = {}
+        self.latencies: list[float] = []
+        self.done: dict[str, float] = {}
+        self.waiters: dict[str, asyncio.Future[None]] = {}
+
+    async def start(self) -> None:
+        self.producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all", linger_ms=1)
+        await self.producer.start()
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, group_id=None)
+        await self.consumer.start()
+        tps = [TopicPartition(self.results, p) for p in range(PARTITIONS)]
+        self.consumer.assign(tps)
+        await self.consumer.seek_to_end(*tps)
+        for tp in tps:
+            await self.consumer.position(tp)
+        self.task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for msg in self.consumer:
+            cid = msg.key.decode()
+            now = time.perf_counter()
+            if cid in self.sent and cid not in self.done:
+                self.done[cid] = now
+                self.latencies.append(now - self.sent[cid])
+                fut = self.waiters.pop(cid, None)
+                if fut is not None and not fut.done():
+                    fut.set_result(None)
+
+    def command(self) -> tuple[str, bytes]:
+        cid = uuid.uuid4().hex
+        body = {"command_id": cid, "command_type": "system.ping", "payload": {}}
+        return cid, orjson.dumps(body)
+
+    async def blast(self, n: int) -> float:
+        t0 = time.perf_counter()
+        futures = []
+        for _ in range(n):
+            cid, body = self.command()
+            self.sent[cid] = time.perf_counter()
+            futures.append(await self.producer.send(self.requests, key=cid.encode(), value=body))
+        await asyncio.gather(*futures)
+        while len(self.done) < len(self.sent):
+            await asyncio.sleep(0.01)
+        return time.perf_counter() - t0
+
+    async def closed_loop(self, total: int, in_flight: int) -> list[float]:
+        self.latencies.clear()
+        sem = asyncio.Semaphore(in_flight)
+
+        async def one() -> None:
+            async with sem:
+                cid, body = self.command()
+                fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                self.waiters[cid] = fut
+                self.sent[cid] = time.perf_counter()
+                await self.producer.send_and_wait(self.requests, key=cid.encode(), value=body)
+                await asyncio.wait_for(fut, 60)
+
+        await asyncio.gather(*(one() for _ in range(total)))
+        return list(self.latencies)
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+        await self.consumer.stop()
+        await self.producer.stop()
+
+
+async def measure(requests: str, results: str, n: int, loop_n: int) -> tuple[float, list[float]]:
+    driver = Driver(requests, results)
+    await driver.start()
+    try:
+        await driver.blast(200)  # warm-up: connections, assignment, JIT-free caches
+        driver.sent.clear()
+        driver.done.clear()
+        seconds = await driver.blast(n)
+        latencies = await driver.closed_loop(loop_n, in_flight=8)
+    finally:
+        await driver.stop()
+    return n / seconds, latencies
+
+
+async def run(ctx: BenchContext) -> list[Row]:
+    n = 2000 if ctx.quick else 10_000
+    loop_n = 400 if ctx.quick else 2000
+    rows: list[Row] = []
+
+    # Reference: raw aiokafka loop.
+    raw_req, raw_res = f"{ctx.prefix}raw.requests", f"{ctx.prefix}raw.results"
+    await _create([raw_req, raw_res])
+    stop = asyncio.Event()
+    loop_task = asyncio.create_task(raw_loop(raw_req, raw_res, stop))
+    await asyncio.sleep(3)
+    raw_tput, raw_lat = await measure(raw_req, raw_res, n, loop_n)
+    stop.set()
+    await loop_task
+
+    # Second reference: the same no-op as a bare Faust agent (isolates our platform's cost).
+    fref_req, fref_res = f"{ctx.prefix}fref.requests", f"{ctx.prefix}fref.results"
+    await _create([fref_req, fref_res])
+    env = {**os.environ, "BENCH_PREFIX": ctx.prefix, "PORT": "6099", "PYTHONPATH": os.getcwd()}
+    faust_ref = subprocess.Popen(
+        [sys.executable, "-m", "faust", "-A", "bench.faust_reference", "worker", "-l", "warning"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        await asyncio.sleep(12)  # join the group and get the assignment
+        faust_tput, faust_lat = await measure(fref_req, fref_res, n, loop_n)
+    finally:
+        faust_ref.terminate()
+        faust_ref.wait(timeout=60)
+
+    # Ours: a worker answering system.ping (status table, idempotency, metrics, logs).
+    ctx.worker("spacy", env={"MAX_CONCURRENCY": "8", "TOPIC_PARTITIONS": str(PARTITIONS)})
+    ours_tput, ours_lat = await measure(
+        f"{ctx.prefix}worker.spacy.requests", f"{ctx.prefix}worker.spacy.results", n, loop_n
+    )
+    rows.append(Row("no-op throughput", ours_tput, raw_tput, "cmd/s", ">= 0.7x",
+                    f"{n} commands, {PARTITIONS} partitions, MAX_CONCURRENCY=8"))
+    rows.append(Row("no-op throughput vs bare Faust agent", ours_tput, faust_tput, "cmd/s", "",
+                    "same no-op written as a plain Faust agent (no status table)"))
+    rows.append(Row("no-op latency p50", percentile(ours_lat, 50) * 1000,
+                    percentile(raw_lat, 50) * 1000, "ms", "lower is better",
+                    f"closed loop, 8 in flight, {loop_n} commands"))
+    rows.append(Row("no-op latency p99", percentile(ours_lat, 99) * 1000,
+                    percentile(raw_lat, 99) * 1000, "ms", "<= 2x"))
+    rows.append(Row("no-op latency p50 vs bare Faust agent", percentile(ours_lat, 50) * 1000,
+                    percentile(faust_lat, 50) * 1000, "ms", "lower is better"))
+    return rows
