@@ -14,6 +14,7 @@ from enginedge_streams.errors import ConfigError
 REGISTRY: dict[str, str] = {
     "scheduling": "agents.scheduling.agent",
     "spacy": "agents.spacy.agent",
+    "latex": "agents.latex.agent",
 }
 
 

@@ -1,0 +1,1 @@
+"""The LaTeX worker: sandboxed TeX Live compiles, math rendering, templates, diagnostics."""

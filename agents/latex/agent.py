@@ -1,0 +1,73 @@
+"""Wiring only: the LaTeX worker's runner, renderer, artifact store, commands and routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+
+from agents.latex.handlers import COMMANDS, CompilePolicy
+from agents.latex.http import install_routes
+from agents.latex.latexmk_tex_runner import LatexmkTexRunner
+from agents.latex.sandbox import Limits
+from agents.latex.settings import LatexSettings
+from agents.latex.ziamath_math_renderer import ZiamathMathRenderer
+from enginedge_streams.adapters.filesystem_artifact_store import FilesystemArtifactStore
+from enginedge_streams.container import Container
+from enginedge_streams.runtime import command_worker
+from enginedge_streams.settings import load
+
+WORKER_TYPE = "latex"
+
+
+def register(app: faust.App, container: Container) -> Any:
+    settings = load(LatexSettings)
+    concurrency = settings.latex_max_concurrent_compiles or container.settings.max_concurrency
+    tex = container.manage(
+        container.provide(
+            "tex",
+            lambda: LatexmkTexRunner(
+                limits=Limits(
+                    cpu_seconds=settings.latex_cpu_seconds,
+                    memory_bytes=settings.latex_memory_mb * 1024 * 1024,
+                    max_file_bytes=settings.latex_max_output_bytes,
+                ),
+                max_workdir_bytes=settings.latex_max_workdir_bytes,
+                max_concurrent=concurrency,
+                sandbox=settings.latex_sandbox,
+                engines=settings.engines,
+                work_root=settings.latex_work_dir,
+                cache_dir=settings.latex_cache_dir,
+            ),
+        )
+    )
+    artifacts = container.manage(
+        container.provide(
+            "artifacts",
+            lambda: FilesystemArtifactStore(
+                settings.artifact_dir,
+                retention_hours=settings.artifact_retention_hours,
+                max_total_bytes=settings.artifact_max_total_mb * 1024 * 1024,
+            ),
+        )
+    )
+    math = container.provide("math", ZiamathMathRenderer)
+    policy = CompilePolicy(
+        timeout_seconds=settings.latex_timeout_seconds,
+        max_input_bytes=settings.latex_max_input_bytes,
+        max_output_bytes=settings.latex_max_output_bytes,
+        log_max_chars=settings.latex_log_max_chars,
+        inline_artifact_max_bytes=settings.latex_inline_artifact_max_bytes,
+    )
+    container.redis()  # readiness includes Redis, as for every worker
+    container.add_readiness("tex", tex.ready)
+    container.add_readiness("artifacts", artifacts.ready)
+    runtime = command_worker(
+        app,
+        container,
+        worker_type=WORKER_TYPE,
+        commands=COMMANDS,
+        dependencies={"tex": tex, "artifacts": artifacts, "math": math, "policy": policy},
+    )
+    install_routes(runtime, artifacts)
+    return runtime

@@ -1,0 +1,358 @@
+"""LaTeX worker handlers: plain async functions over the TexRunner, MathRenderer and
+ArtifactStore ports (no Faust, no adapters)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+from agents.latex import templates
+from agents.latex.diagnostics import Diagnostic, parse_bibtex_output, parse_log
+from agents.latex.messages import (
+    CompileDocument,
+    GetArtifact,
+    ListTemplates,
+    RenderMath,
+    RenderTemplate,
+)
+from agents.latex.ports import CompileJob, CompileOutcome, MathRenderer, TexRunner
+from enginedge_streams.errors import (
+    DeadlineExceededError,
+    DependencyUnavailableError,
+    LimitExceededError,
+    NotFoundError,
+    PermanentError,
+    ValidationError,
+)
+from enginedge_streams.handlers import CommandContext, CommandSpec
+from enginedge_streams.ports.artifact_store import ArtifactStore
+
+PAGES_RE = re.compile(r"Output written on .*?\((\d+) pages?")
+TEXT_SOURCES = (".tex", ".ltx", ".sty", ".cls", ".bib", ".def", ".cfg")
+UNKNOWN_MATH_CMD_RE = re.compile(r"<m[io][^>]*>(\\[A-Za-z]+)</m[io]>")
+
+
+@dataclass(frozen=True)
+class CompilePolicy:
+    """The limits a handler enforces before and around the runner (from settings)."""
+
+    timeout_seconds: float = 60.0
+    max_input_bytes: int = 10_000_000
+    max_output_bytes: int = 20_000_000
+    log_max_chars: int = 20_000
+    inline_artifact_max_bytes: int = 512_000
+
+
+def artifact_id_for(command_id: str) -> str:
+    """Deterministic per command: a re-run (at-least-once) overwrites, never duplicates."""
+    return "pdf-" + hashlib.sha256(command_id.encode()).hexdigest()[:32]
+
+
+def _clip(text: str | None, n: int) -> str | None:
+    return text if text is None or len(text) <= n else text[: n - 1] + "…"
+
+
+def _diag_view(d: Diagnostic) -> dict[str, Any]:
+    view = d.view()
+    view["message"] = _clip(view.get("message"), 500)
+    if "context" in view:
+        view["context"] = _clip(view["context"], 200)
+    return view
+
+
+def _decode_files(cmd: CompileDocument) -> dict[str, bytes]:
+    files = {cmd.main_filename: cmd.main.encode()}
+    for f in cmd.files:
+        if f.content is not None:
+            files[f.path] = f.content.encode()
+            continue
+        try:
+            files[f.path] = base64.b64decode(f.content_base64 or "", validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError(
+                f"files[{f.path}]: content_base64 is not valid base64",
+                details={"path": f.path},
+            ) from None
+    return files
+
+
+async def compile_pdf(
+    files: dict[str, bytes],
+    *,
+    main_filename: str,
+    engine: str,
+    bibliography: str = "auto",
+    max_passes: int = 5,
+    timeout_seconds: float | None = None,
+    filename: str | None = None,
+    tex: TexRunner,
+    artifacts: ArtifactStore,
+    policy: CompilePolicy,
+    ctx: CommandContext,
+) -> dict[str, Any]:
+    """Compile in the sandbox, diagnose, store the PDF; FAILED with diagnostics otherwise."""
+    if engine not in tex.engines:
+        if not tex.engines:
+            raise DependencyUnavailableError("no TeX engine is available on this worker")
+        raise PermanentError(
+            f"engine {engine!r} is not available here (available: {', '.join(tex.engines)})",
+            code="ENGINE_UNAVAILABLE",
+            details={"available": list(tex.engines)},
+        )
+    total = sum(len(v) for v in files.values())
+    if total > policy.max_input_bytes:
+        raise LimitExceededError(
+            f"the input is {total:,} bytes; the limit is {policy.max_input_bytes:,}",
+            code="INPUT_TOO_LARGE",
+            details={"input_bytes": total, "limit": policy.max_input_bytes},
+        )
+    timeout = min(timeout_seconds or policy.timeout_seconds, policy.timeout_seconds)
+    timeout = min(timeout, ctx.remaining_seconds() - 0.5)
+    if timeout <= 0:
+        raise DeadlineExceededError("no time left before the command's deadline to compile")
+    ctx.progress(stage="compiling", engine=engine)
+    outcome = await tex.compile(
+        CompileJob(main_filename, files, engine, bibliography, max_passes, timeout)
+    )
+    sources = {
+        path: data.decode("utf-8", errors="replace")
+        for path, data in files.items()
+        if path.lower().endswith(TEXT_SOURCES)
+    }
+    diag = parse_log(outcome.log, sources=sources, main_file=main_filename)
+    errors = diag.errors + parse_bibtex_output(outcome.runner_output)
+    summary = _summary(outcome, engine, errors, diag.warnings, policy)
+    if outcome.outcome == "timeout":
+        raise PermanentError(
+            f"compile stopped: {outcome.detail}", code="LATEX_TIMEOUT", details=summary
+        )
+    if outcome.outcome == "output_too_large":
+        raise LimitExceededError(
+            f"compile stopped: {outcome.detail}", code="OUTPUT_TOO_LARGE", details=summary
+        )
+    if outcome.outcome != "ok" or outcome.pdf is None or errors:
+        raise PermanentError(_failure_message(outcome, errors), code="LATEX_ERROR", details=summary)
+    pdf = outcome.pdf
+    if len(pdf) > policy.max_output_bytes:
+        raise LimitExceededError(
+            f"the PDF is {len(pdf):,} bytes; the limit is {policy.max_output_bytes:,}",
+            code="OUTPUT_TOO_LARGE",
+            details=summary,
+        )
+    ctx.progress(stage="storing")
+    pages = PAGES_RE.findall(outcome.log)
+    stem = main_filename.rsplit(".", 1)[0]
+    info = await artifacts.put(
+        pdf,
+        content_type="application/pdf",
+        filename=filename or f"{stem}.pdf",
+        artifact_id=artifact_id_for(ctx.command_id),
+        metadata={
+            "command_id": ctx.command_id,
+            "engine": engine,
+            "pages": pages[-1] if pages else "",
+            **({"tenant_id": ctx.tenant_id} if ctx.tenant_id else {}),
+            **({"user_id": ctx.user_id} if ctx.user_id else {}),
+        },
+    )
+    artifact = {
+        **info.view(),
+        "pages": int(pages[-1]) if pages else None,
+        "url": f"/artifacts/{info.artifact_id}",
+    }
+    return {"artifact": artifact, **summary}
+
+
+def _summary(
+    outcome: CompileOutcome,
+    engine: str,
+    errors: list[Diagnostic],
+    warnings: list[Diagnostic],
+    policy: CompilePolicy,
+) -> dict[str, Any]:
+    log = outcome.log or outcome.runner_output
+    truncated = len(log) > policy.log_max_chars
+    return {
+        "engine": engine,
+        "passes": outcome.passes,
+        "tool_runs": outcome.tool_runs,
+        "duration_ms": round(outcome.duration_ms, 1),
+        "errors": [_diag_view(d) for d in errors[:50]],
+        "warnings": [_diag_view(d) for d in warnings[:50]],
+        "log": log[-policy.log_max_chars :] if truncated else log,
+        "log_truncated": truncated,
+    }
+
+
+def _failure_message(outcome: CompileOutcome, errors: list[Diagnostic]) -> str:
+    if errors:
+        first = errors[0]
+        where = f"{first.file}:{first.line}: " if first.file and first.line else ""
+        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+        return f"LaTeX error: {where}{first.message}{more}"
+    if outcome.outcome == "killed":
+        return f"compile stopped: {outcome.detail}"
+    tail = [ln for ln in outcome.runner_output.splitlines() if ln.startswith("Latexmk:")]
+    return "compile failed" + (f": {tail[-1]}" if tail else " without a PDF")
+
+
+async def handle_compile(
+    cmd: CompileDocument,
+    *,
+    tex: TexRunner,
+    artifacts: ArtifactStore,
+    policy: CompilePolicy,
+    ctx: CommandContext,
+) -> dict[str, Any]:
+    return await compile_pdf(
+        _decode_files(cmd),
+        main_filename=cmd.main_filename,
+        engine=cmd.engine,
+        bibliography=cmd.bibliography,
+        max_passes=cmd.max_passes,
+        timeout_seconds=cmd.timeout_seconds,
+        filename=cmd.filename,
+        tex=tex,
+        artifacts=artifacts,
+        policy=policy,
+        ctx=ctx,
+    )
+
+
+def _balanced(latex: str) -> bool:
+    depth = 0
+    escaped = False
+    for ch in latex:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def _png_size(png: bytes) -> dict[str, int]:
+    width, height = struct.unpack(">II", png[16:24])
+    return {"width": width, "height": height}
+
+
+async def handle_render_math(cmd: RenderMath, *, math: MathRenderer) -> dict[str, Any]:
+    if not _balanced(cmd.latex):
+        raise ValidationError(
+            "unbalanced braces in the formula", code="INVALID_MATH", details={"latex": cmd.latex}
+        )
+    out: dict[str, Any] = {"latex": cmd.latex, "display": cmd.display}
+    mathml = await math.mathml(cmd.latex, display=cmd.display)
+    unknown = sorted(set(UNKNOWN_MATH_CMD_RE.findall(mathml)))
+    if unknown:
+        raise ValidationError(
+            f"unknown command(s) in the formula: {', '.join(unknown)}",
+            code="INVALID_MATH",
+            details={"unknown_commands": unknown},
+        )
+    if "mathml" in cmd.formats:
+        out["mathml"] = mathml
+    if "svg" in cmd.formats or "png" in cmd.formats:
+        svg = await math.svg(cmd.latex, display=cmd.display, size=cmd.size)
+        if "svg" in cmd.formats:
+            out["svg"] = svg
+        if "png" in cmd.formats:
+            png = await math.png(svg, scale=cmd.png_scale)
+            out["png_base64"] = base64.b64encode(png).decode()
+            out["png"] = {"bytes": len(png), **_png_size(png)}
+    return out
+
+
+async def handle_template_list(cmd: ListTemplates) -> dict[str, Any]:
+    return {"templates": templates.listing()}
+
+
+async def handle_template_render(
+    cmd: RenderTemplate,
+    *,
+    tex: TexRunner,
+    artifacts: ArtifactStore,
+    policy: CompilePolicy,
+    ctx: CommandContext,
+) -> dict[str, Any]:
+    source = templates.render(cmd.template, cmd.values, engine=cmd.engine)
+    out: dict[str, Any] = {"template": cmd.template, "engine": cmd.engine, "source": source}
+    if cmd.compile:
+        out["compile"] = await compile_pdf(
+            {"main.tex": source.encode()},
+            main_filename="main.tex",
+            engine=cmd.engine,
+            timeout_seconds=cmd.timeout_seconds,
+            filename=f"{cmd.template}.pdf",
+            tex=tex,
+            artifacts=artifacts,
+            policy=policy,
+            ctx=ctx,
+        )
+    return out
+
+
+async def handle_artifact_get(
+    cmd: GetArtifact, *, artifacts: ArtifactStore, policy: CompilePolicy
+) -> dict[str, Any]:
+    item = await artifacts.get(cmd.artifact_id)
+    if item is None:
+        raise NotFoundError(f"no artifact {cmd.artifact_id!r} (unknown or expired)")
+    info, data = item
+    out: dict[str, Any] = {**info.view(), "url": f"/artifacts/{info.artifact_id}"}
+    if cmd.include_content:
+        if info.size <= policy.inline_artifact_max_bytes:
+            out["content_base64"] = base64.b64encode(data).decode()
+        else:
+            out["content_omitted"] = (
+                f"{info.size:,} bytes is over the inline limit of "
+                f"{policy.inline_artifact_max_bytes:,}: download it from the url"
+            )
+    return out
+
+
+COMMANDS = [
+    CommandSpec(
+        "latex.compile",
+        CompileDocument,
+        handle_compile,
+        "Compile LaTeX (pdflatex/xelatex/lualatex, multi-pass) in a sandbox to a PDF artifact.",
+    ),
+    CommandSpec(
+        "latex.render_math",
+        RenderMath,
+        handle_render_math,
+        "Render a formula to MathML and SVG (PNG when asked) without a TeX run.",
+        read_only=True,
+    ),
+    CommandSpec(
+        "latex.template.list",
+        ListTemplates,
+        handle_template_list,
+        "The document templates and their variables.",
+        read_only=True,
+    ),
+    CommandSpec(
+        "latex.template.render",
+        RenderTemplate,
+        handle_template_render,
+        "Fill a template with LaTeX-escaped values; optionally compile it to a PDF.",
+    ),
+    CommandSpec(
+        "latex.artifact.get",
+        GetArtifact,
+        handle_artifact_get,
+        "An artifact's metadata and (when small) its bytes.",
+        read_only=True,
+    ),
+]

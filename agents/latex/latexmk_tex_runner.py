@@ -1,0 +1,385 @@
+"""The ``TexRunner`` port on TeX Live's latexmk, run in a sandbox (see ``sandbox.py``).
+
+One compile = a fresh private directory (removed afterwards), the job's files
+written into it, ``latexmk`` run under prlimit (and bubblewrap when available)
+with a wall-clock timeout, a watchdog on the directory's total size, and at
+most ``max_concurrent`` compiles at once. A compile that runs over its time
+or size is killed with its whole process group; the worker carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import shutil
+import signal
+import tempfile
+import time
+from collections import Counter, deque
+from pathlib import Path
+from typing import Literal
+
+from agents.latex.ports import CompileJob, CompileOutcome
+from agents.latex.sandbox import (
+    INSIDE_WORKDIR,
+    Limits,
+    bwrap_argv,
+    bwrap_available,
+    child_env,
+    prlimit_argv,
+)
+
+log = logging.getLogger("enginedge.latex")
+
+ENGINE_FLAGS = {"pdflatex": "-pdf", "xelatex": "-pdfxe", "lualatex": "-pdflua"}
+BIB_FLAGS = {"auto": "-bibtex-cond", "bibtex": "-bibtex", "none": "-bibtex-"}
+RUN_RE = re.compile(r"^Run number \d+ of rule '([^']+)'")
+LOG_HEAD, LOG_TAIL = 1_000_000, 2_000_000
+OUTPUT_KEEP = 64_000
+LUA_CACHE = ".texmf-var"
+WARMUP_DOC = b"\\documentclass{article}\\begin{document}warm $x$\\end{document}\n"
+
+SandboxMode = Literal["bwrap", "none"]
+
+
+class LatexmkTexRunner:
+    def __init__(
+        self,
+        *,
+        limits: Limits,
+        max_workdir_bytes: int,
+        max_concurrent: int,
+        sandbox: Literal["auto", "bwrap", "none"] = "auto",
+        engines: tuple[str, ...] = ("pdflatex", "xelatex", "lualatex"),
+        work_root: Path | None = None,
+        cache_dir: Path | None = None,
+        max_files: int = 2_000,
+        poll_seconds: float = 0.2,
+    ) -> None:
+        self.limits = limits
+        self.max_workdir_bytes = max_workdir_bytes
+        self.max_concurrent = max_concurrent
+        self.sandbox_setting = sandbox
+        self.configured = engines
+        self.work_root = work_root
+        self.cache_dir = cache_dir
+        self.max_files = max_files
+        self.poll = poll_seconds
+        self.mode: SandboxMode | None = None  # decided in start()
+        self.engines: tuple[str, ...] = ()
+        self.problem = ""
+        self.running = 0
+        self.completed = 0
+        self._slots = asyncio.Semaphore(max_concurrent)
+        self._warmup: asyncio.Task[None] | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self.mode is not None:
+            return
+        if self.work_root is not None:
+            await asyncio.to_thread(self.work_root.mkdir, parents=True, exist_ok=True)
+        if shutil.which("latexmk") is None:
+            self.problem = "latexmk is not installed (scripts/install-system-deps.sh)"
+            self.mode = "none"
+            return
+        mode: SandboxMode = "none"
+        if self.sandbox_setting in ("auto", "bwrap"):
+            ok, why = await self._probe_bwrap()
+            if ok:
+                mode = "bwrap"
+            elif self.sandbox_setting == "bwrap":
+                self.problem = f"LATEX_SANDBOX=bwrap but bubblewrap does not work here: {why}"
+            else:
+                log.warning("bubblewrap unavailable (%s): TeX runs without it; no lualatex", why)
+        self.mode = mode
+        installed = [e for e in self.configured if shutil.which(e)]
+        # LuaTeX's Lua reads and writes any file it can see: only inside bubblewrap.
+        self.engines = tuple(e for e in installed if e != "lualatex" or mode == "bwrap")
+        if not self.problem and not self.engines:
+            self.problem = "no TeX engine available"
+        log.info("TeX runner ready: sandbox=%s engines=%s", mode, ",".join(self.engines))
+        if "lualatex" in self.engines and self.cache_dir is not None:
+            self._warmup = asyncio.create_task(self._warm_lua_cache())
+
+    async def stop(self) -> None:
+        if self._warmup is not None:
+            self._warmup.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._warmup
+
+    async def ready(self) -> tuple[bool, str]:
+        if self.mode is None:
+            return False, "starting"
+        if self.problem:
+            return False, self.problem
+        return True, f"sandbox={self.mode}; engines={','.join(self.engines)}"
+
+    async def _probe_bwrap(self) -> tuple[bool, str]:
+        if not bwrap_available():
+            return False, "bwrap not installed"
+        with tempfile.TemporaryDirectory(prefix="latex-probe-", dir=self.work_root) as tmp:
+            argv = [*bwrap_argv(Path(tmp)), "kpsewhich", "article.cls"]
+            try:
+                proc = await asyncio.create_subprocess_exec(
+                    *argv,
+                    env=child_env(INSIDE_WORKDIR, f"{INSIDE_WORKDIR}/{LUA_CACHE}"),
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.STDOUT,
+                )
+                out, _ = await asyncio.wait_for(proc.communicate(), 30)
+            except (OSError, TimeoutError) as exc:
+                return False, f"{type(exc).__name__}: {exc}"
+            if proc.returncode != 0 or b"article.cls" not in out:
+                return False, out.decode(errors="replace").strip()[-300:] or "probe failed"
+        return True, "ok"
+
+    async def _warm_lua_cache(self) -> None:
+        """Build luaotfload's font cache once (a trusted document), kept read-only."""
+        assert self.cache_dir is not None
+        target = self.cache_dir / "lua"
+        if (target / ".complete").exists():
+            return
+        job = CompileJob("warm.tex", {"warm.tex": WARMUP_DOC}, engine="lualatex", max_passes=1)
+        keep: dict[str, Path] = {}
+        outcome = await self.compile(job, keep_cache_in=keep, use_cache=False)
+        if outcome.outcome != "ok" or "dir" not in keep:
+            log.warning("lualatex font cache warm-up failed: %s", outcome.detail or outcome.outcome)
+            return
+
+        def install() -> None:
+            tmp = Path(tempfile.mkdtemp(prefix=".lua-", dir=self.cache_dir))
+            shutil.rmtree(tmp)
+            shutil.move(str(keep["dir"]), tmp)
+            (tmp / ".complete").write_text("ok")
+            shutil.rmtree(target, ignore_errors=True)
+            tmp.rename(target)
+
+        try:
+            await asyncio.to_thread(self.cache_dir.mkdir, parents=True, exist_ok=True)
+            await asyncio.to_thread(install)
+        finally:
+            shutil.rmtree(keep["dir"].parent, ignore_errors=True)
+
+    # -- one compile -----------------------------------------------------------------
+
+    async def compile(
+        self,
+        job: CompileJob,
+        *,
+        keep_cache_in: dict[str, Path] | None = None,
+        use_cache: bool = True,
+    ) -> CompileOutcome:
+        if self.mode is None:
+            await self.start()
+        async with self._slots:
+            self.running += 1
+            workdir = Path(tempfile.mkdtemp(prefix="latex-", dir=self.work_root))
+            try:
+                await asyncio.to_thread(self._prepare, workdir, job, use_cache)
+                outcome = await self._run(workdir, job)
+                if keep_cache_in is not None and (workdir / LUA_CACHE).is_dir():
+                    holder = Path(tempfile.mkdtemp(prefix="latex-keep-", dir=self.work_root))
+                    shutil.move(str(workdir / LUA_CACHE), holder / "lua")
+                    keep_cache_in["dir"] = holder / "lua"
+                return outcome
+            finally:
+                self.running -= 1
+                self.completed += 1
+                await asyncio.to_thread(shutil.rmtree, workdir, True)
+
+    def _prepare(self, workdir: Path, job: CompileJob, use_cache: bool) -> None:
+        os.chmod(workdir, 0o700)
+        root = workdir.resolve()
+        for rel, data in job.files.items():
+            path = (workdir / rel).resolve()
+            if root not in path.parents:  # validated upstream; never trust it twice
+                raise ValueError(f"path escapes the working directory: {rel!r}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        cache = self.cache_dir / "lua" if self.cache_dir is not None else None
+        if job.engine == "lualatex" and use_cache and cache and (cache / ".complete").exists():
+            shutil.copytree(cache, workdir / LUA_CACHE)
+
+    def argv(self, workdir: Path, job: CompileJob) -> list[str]:
+        latexmk = [
+            "latexmk",
+            "-norc",  # never read a latexmkrc (Perl code) from anywhere
+            ENGINE_FLAGS[job.engine],
+            BIB_FLAGS.get(job.bibliography, "-bibtex-cond"),
+            "-interaction=nonstopmode",
+            "-file-line-error",
+            "-no-shell-escape",
+            "-e",
+            f"$max_repeat={int(job.max_passes)}",
+            job.main_filename,
+        ]
+        sandbox = bwrap_argv(workdir) if self.mode == "bwrap" else []
+        return [*prlimit_argv(self.limits), *sandbox, *latexmk]
+
+    async def _run(self, workdir: Path, job: CompileJob) -> CompileOutcome:
+        inside = INSIDE_WORKDIR if self.mode == "bwrap" else str(workdir)
+        env = child_env(inside, f"{inside}/{LUA_CACHE}")
+        started = time.perf_counter()
+        proc = await asyncio.create_subprocess_exec(
+            *self.argv(workdir, job),
+            cwd=workdir,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,  # its own process group: killed as a whole
+        )
+        output: deque[str] = deque()
+        kept = [0]
+        runs: Counter[str] = Counter()
+        stopped: list[tuple[str, str]] = []
+
+        async def read_output() -> None:
+            assert proc.stdout is not None
+            async for raw in proc.stdout:
+                line = raw.decode(errors="replace")
+                match = RUN_RE.match(line)
+                if match:
+                    runs[match.group(1).split()[0]] += 1
+                output.append(line)
+                kept[0] += len(line)
+                while kept[0] > OUTPUT_KEEP and len(output) > 1:
+                    kept[0] -= len(output.popleft())
+
+        async def watch_size() -> None:
+            while True:
+                await asyncio.sleep(self.poll)
+                total, count = await asyncio.to_thread(_usage, workdir)
+                if total > self.max_workdir_bytes or count > self.max_files:
+                    stopped.append(
+                        (
+                            "output_too_large",
+                            f"the compile wrote {total:,} bytes in {count} files "
+                            f"(limits {self.max_workdir_bytes:,} bytes, {self.max_files} files)",
+                        )
+                    )
+                    _kill(proc.pid)
+                    return
+
+        reader = asyncio.create_task(read_output())
+        watcher = asyncio.create_task(watch_size())
+        try:
+            try:
+                await asyncio.wait_for(proc.wait(), job.timeout_seconds)
+            except TimeoutError:
+                stopped.append(
+                    ("timeout", f"killed after the {job.timeout_seconds:g}s wall-clock limit")
+                )
+                _kill(proc.pid)
+                await proc.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(reader, 5)
+        finally:
+            watcher.cancel()
+            reader.cancel()
+            if proc.returncode is None:  # cancelled (deadline, shutdown): never leak a child
+                _kill(proc.pid)
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(proc.wait())
+        duration_ms = (time.perf_counter() - started) * 1000.0
+        return await asyncio.to_thread(
+            lambda: self._collect(
+                workdir=workdir,
+                job=job,
+                returncode=proc.returncode,
+                stopped=stopped,
+                runs=runs,
+                output="".join(output),
+                duration_ms=duration_ms,
+            )
+        )
+
+    def _collect(
+        self,
+        *,
+        workdir: Path,
+        job: CompileJob,
+        returncode: int | None,
+        stopped: list[tuple[str, str]],
+        runs: Counter[str],
+        output: str,
+        duration_ms: float,
+    ) -> CompileOutcome:
+        stem = job.main_filename.rsplit(".", 1)[0]
+        log_text = _read_log(workdir / f"{stem}.log")
+        pdf_path = workdir / f"{stem}.pdf"
+        outcome: str
+        detail = ""
+        if stopped:
+            outcome, detail = stopped[0]
+        else:
+            big = [p for p in _files(workdir) if p.stat().st_size >= self.limits.max_file_bytes]
+            if big:
+                outcome = "output_too_large"
+                detail = (
+                    f"{big[0].name} reached the {self.limits.max_file_bytes:,}-byte file size "
+                    "limit; the compile was stopped"
+                )
+            elif returncode == 0 and pdf_path.is_file():
+                outcome = "ok"
+            elif returncode is not None and returncode < 0:
+                outcome = "killed"
+                detail = f"latexmk was killed by signal {-returncode}"
+            else:
+                outcome = "failed"
+        pdf = pdf_path.read_bytes() if outcome == "ok" else None
+        engine_rule = "pdflatex" if job.engine == "pdflatex" else job.engine
+        return CompileOutcome(
+            outcome=outcome,  # type: ignore[arg-type]  # one of the Outcome literals above
+            pdf=pdf,
+            log=log_text,
+            runner_output=output,
+            passes=runs.get(engine_rule, 0),
+            tool_runs={k: v for k, v in runs.items() if k != engine_rule},
+            duration_ms=duration_ms,
+            exit_code=returncode,
+            detail=detail,
+        )
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _files(root: Path) -> list[Path]:
+    out: list[Path] = []
+    for dirpath, _, names in os.walk(root):
+        out.extend(Path(dirpath) / n for n in names)
+    return out
+
+
+def _usage(root: Path) -> tuple[int, int]:
+    total = count = 0
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+                count += 1
+    return total, count
+
+
+def _read_log(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            if size <= LOG_HEAD + LOG_TAIL:
+                data = fh.read()
+            else:
+                head = fh.read(LOG_HEAD)
+                fh.seek(size - LOG_TAIL)
+                data = head + b"\n[... log truncated ...]\n" + fh.read()
+    except OSError:
+        return ""
+    return data.decode("utf-8", errors="replace")
