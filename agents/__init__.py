@@ -12,6 +12,8 @@ from typing import Any
 from enginedge_streams.errors import ConfigError
 
 REGISTRY: dict[str, str] = {
+    "agent_tool": "agents.agent_tool.agent",
+    "llm": "agents.llm.agent",
     "scheduling": "agents.scheduling.agent",
     "spacy": "agents.spacy.agent",
     "latex": "agents.latex.agent",

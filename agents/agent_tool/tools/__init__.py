@@ -1,0 +1,1 @@
+"""One module per tool; each has ``create(deps) -> Tool``. Registered in ``registry.py``."""

@@ -1,0 +1,312 @@
+"""The ReAct loop: the model picks a tool, the tool worker runs it, the observation goes back.
+
+With a tool-calling model the provider's API carries the calls (OpenAI
+``tools``/Anthropic ``tool_use``); otherwise a text protocol is used and parsed:
+``Thought: ... Action: <tool> Action Input: {json}`` or ``Final Answer: ...``.
+Every tool call is one step; the loop stops at a final answer or ``max_steps``.
+Tool call ids derive from the command id, the step and the call itself, so a
+re-run of the same command re-uses the tool worker's stored results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents.llm.gateway import ChatOutcome, LlmGateway
+from agents.llm.model_registry import ModelInfo
+from agents.llm.ports import ChatMessage, ToolResult, ToolRunner, ToolSpec
+from enginedge_streams.errors import LimitExceededError
+
+OBSERVATION_CHARS = 4_000
+TOOLS_SYSTEM = (
+    "You are an agent that solves the user's task step by step. Use the tools when they "
+    "help; call one tool at a time and wait for its result. When you know the answer, reply "
+    "with the final answer only, without calling a tool."
+)
+TEXT_SYSTEM = """You are an agent that solves the user's task step by step with tools.
+
+Tools:
+{tools}
+
+Reply in exactly one of these formats.
+To use a tool:
+Thought: <why>
+Action: <tool name>
+Action Input: <JSON object with the tool's arguments>
+
+When you know the answer:
+Thought: <why>
+Final Answer: <the answer>"""
+REMINDER = (
+    "Your reply did not follow the format. Reply with either `Action:` and `Action Input:` "
+    "lines, or a `Final Answer:` line."
+)
+
+_FINAL = re.compile(r"Final Answer\s*:\s*(.*)", re.S | re.I)
+_ACTION = re.compile(r"Action\s*:\s*([A-Za-z_][\w-]*)", re.I)
+_INPUT = re.compile(r"Action Input\s*:\s*", re.I)
+_THOUGHT = re.compile(r"Thought\s*:\s*(.*?)(?:\n\s*(?:Action|Final Answer)\s*:|$)", re.S | re.I)
+
+
+@dataclass
+class Parsed:
+    thought: str = ""
+    action: str | None = None
+    args: dict[str, Any] | None = None
+    final: str | None = None
+
+
+def parse_reply(text: str) -> Parsed:
+    """Parse the text protocol; an action wins over a final answer written after it."""
+    thought_match = _THOUGHT.search(text)
+    parsed = Parsed(thought=thought_match.group(1).strip() if thought_match else "")
+    action = _ACTION.search(text)
+    final = _FINAL.search(text)
+    if action and (final is None or action.start() < final.start()):
+        parsed.action = action.group(1)
+        marker = _INPUT.search(text, action.end())
+        if marker:
+            start = text.find("{", marker.end())
+            if start >= 0:
+                try:
+                    value, _ = json.JSONDecoder().raw_decode(text[start:])
+                    parsed.args = value if isinstance(value, dict) else None
+                except json.JSONDecodeError:
+                    parsed.args = None
+        return parsed
+    if final:
+        parsed.final = final.group(1).strip()
+    return parsed
+
+
+def describe_tools(tools: list[ToolSpec]) -> str:
+    lines = []
+    for t in tools:
+        props = t.parameters.get("properties", {})
+        required = set(t.parameters.get("required", []))
+        args = ", ".join(
+            f'"{k}"{"" if k in required else "?"}: {_type_of(v)}' for k, v in props.items()
+        )
+        lines.append(f"- {t.name}: {t.description} Arguments: {{{args}}}")
+    return "\n".join(lines)
+
+
+def _type_of(schema: dict[str, Any]) -> str:
+    if "enum" in schema:
+        return " | ".join(json.dumps(v) for v in schema["enum"])
+    return str(schema.get("type", "any"))
+
+
+def call_id(command_id: str, step: int, tool: str, args: dict[str, Any]) -> str:
+    digest = hashlib.sha256(json.dumps([tool, args], sort_keys=True).encode()).hexdigest()[:10]
+    return f"{command_id}.s{step}.{digest}"
+
+
+def observation_text(result: ToolResult) -> str:
+    if result.ok:
+        text = json.dumps(result.output, ensure_ascii=False, default=str)
+    else:
+        text = f"ERROR {result.error_code}: {result.error_message}"
+    return text if len(text) <= OBSERVATION_CHARS else text[:OBSERVATION_CHARS] + " [truncated]"
+
+
+@dataclass
+class Step:
+    step: int
+    thought: str
+    tool: str
+    args: dict[str, Any]
+    ok: bool
+    observation: Any
+    error: dict[str, Any] | None
+    duration_ms: float
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "thought": self.thought,
+            "tool": self.tool,
+            "args": self.args,
+            "ok": self.ok,
+            "observation": self.observation,
+            "error": self.error,
+            "duration_ms": self.duration_ms,
+        }
+
+
+@dataclass
+class AgentRun:
+    steps: list[Step] = field(default_factory=list)
+    final_answer: str | None = None
+    stop_reason: str = "max_steps"
+    model_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    protocol: str = "tools"
+    models: list[str] = field(default_factory=list)
+
+    def count(self, outcome: ChatOutcome) -> None:
+        self.model_calls += 1
+        self.prompt_tokens += outcome.response.prompt_tokens
+        self.completion_tokens += outcome.response.completion_tokens
+        self.cost_usd = round(self.cost_usd + outcome.cost_usd, 10)
+        if outcome.model.name not in self.models:
+            self.models.append(outcome.model.name)
+
+
+@dataclass
+class AgentLoop:
+    gateway: LlmGateway
+    tools: ToolRunner
+    command_id: str
+    on_step: Callable[[Step], None] = lambda _s: None
+    remaining_s: Callable[[], float] = lambda: 300.0
+    tool_timeout_s: float = 30.0
+    attempt: int = 1
+
+    async def run(
+        self,
+        task: str,
+        model: ModelInfo,
+        specs: list[ToolSpec],
+        *,
+        max_steps: int,
+        max_tokens: int | None,
+        temperature: float,
+    ) -> AgentRun:
+        run = AgentRun(protocol="tools" if model.supports_tools else "text")
+        out_tokens = self.gateway.output_tokens(model, max_tokens)
+        budget = self.gateway.prompt_budget(model, out_tokens)
+        allowed = {t.name for t in specs}
+        if model.supports_tools:
+            messages = [ChatMessage("system", TOOLS_SYSTEM), ChatMessage("user", task)]
+        else:
+            system = TEXT_SYSTEM.format(tools=describe_tools(specs))
+            messages = [ChatMessage("system", system), ChatMessage("user", f"Task: {task}")]
+        reminded = False
+        while len(run.steps) < max_steps:
+            self._fit(messages, budget)
+            outcome = await self.gateway.chat(
+                model,
+                messages,
+                max_tokens=out_tokens,
+                temperature=temperature,
+                tools=tuple(specs),
+                stop=() if model.supports_tools else ("\nObservation:",),
+                attempt=self.attempt,
+            )
+            run.count(outcome)
+            reply = outcome.response
+            if reply.tool_calls:
+                messages.append(ChatMessage("assistant", reply.text, tool_calls=reply.tool_calls))
+                for call in reply.tool_calls:
+                    if len(run.steps) >= max_steps:
+                        result = ToolResult(False, None, "MAX_STEPS", "step budget exhausted")
+                    else:
+                        result = await self._step(
+                            run, reply.text, call.name, call.arguments, allowed
+                        )
+                    messages.append(
+                        ChatMessage(
+                            "tool", observation_text(result), tool_call_id=call.id, name=call.name
+                        )
+                    )
+                continue
+            if model.supports_tools and outcome.model.supports_tools:
+                run.final_answer, run.stop_reason = reply.text.strip(), "final_answer"
+                return run
+            parsed = parse_reply(reply.text)
+            if parsed.action is not None:
+                args = parsed.args if parsed.args is not None else {}
+                result = (
+                    await self._step(run, parsed.thought, parsed.action, args, allowed)
+                    if parsed.args is not None
+                    else ToolResult(
+                        False, None, "INVALID_ACTION_INPUT", "Action Input is not a JSON object"
+                    )
+                )
+                if parsed.args is None:
+                    self._record(run, parsed.thought, parsed.action, {}, result, 0.0)
+                messages.append(ChatMessage("assistant", reply.text.strip()))
+                messages.append(ChatMessage("user", f"Observation: {observation_text(result)}"))
+                reminded = False
+                continue
+            if parsed.final is not None:
+                run.final_answer, run.stop_reason = parsed.final, "final_answer"
+                return run
+            if reminded or not reply.text.strip():
+                run.final_answer, run.stop_reason = reply.text.strip() or None, "unformatted_answer"
+                return run
+            messages.append(ChatMessage("assistant", reply.text.strip()))
+            messages.append(ChatMessage("user", REMINDER))
+            reminded = True
+        return run
+
+    async def _step(
+        self, run: AgentRun, thought: str, tool: str, args: dict[str, Any], allowed: set[str]
+    ) -> ToolResult:
+        step = len(run.steps) + 1
+        started = time.perf_counter()
+        if tool not in allowed:
+            result = ToolResult(
+                False, None, "TOOL_NOT_ALLOWED", f"{tool!r} is not one of {sorted(allowed)}"
+            )
+        else:
+            timeout = max(1.0, min(self.tool_timeout_s, self.remaining_s() - 2.0))
+            result = await self.tools.execute(
+                tool,
+                args,
+                call_id=call_id(self.command_id, step, tool, args),
+                budget_key=self.command_id,
+                timeout=timeout,
+            )
+        self._record(run, thought, tool, args, result, (time.perf_counter() - started) * 1000)
+        return result
+
+    def _record(  # noqa: PLR0917 - private helper
+        self,
+        run: AgentRun,
+        thought: str,
+        tool: str,
+        args: dict[str, Any],
+        result: ToolResult,
+        ms: float,
+    ) -> None:
+        step = Step(
+            step=len(run.steps) + 1,
+            thought=thought,
+            tool=tool,
+            args=args,
+            ok=result.ok,
+            observation=result.output if result.ok else None,
+            error=None
+            if result.ok
+            else {"code": result.error_code, "message": result.error_message},
+            duration_ms=round(ms, 3),
+        )
+        run.steps.append(step)
+        self.on_step(step)
+
+    def _fit(self, messages: list[ChatMessage], budget: int) -> None:
+        """Shorten the oldest observations until the prompt fits the model's window."""
+        counter = self.gateway.counter
+        i = 2
+        while counter.count_messages(messages) > budget and i < len(messages):
+            m = messages[i]
+            if (m.role == "tool" or m.content.startswith("Observation:")) and len(m.content) > 200:
+                messages[i] = ChatMessage(
+                    m.role, m.content[:200] + " [shortened]", m.tool_calls, m.tool_call_id, m.name
+                )
+            i += 1
+        if counter.count_messages(messages) > budget:
+            raise LimitExceededError(
+                "the agent's transcript no longer fits the model's context window",
+                code="CONTEXT_TOO_LARGE",
+            )

