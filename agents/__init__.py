@@ -12,6 +12,7 @@ from typing import Any
 from enginedge_streams.errors import ConfigError
 
 REGISTRY: dict[str, str] = {
+    "data_processing": "agents.data_processing.agent",
     "agent_tool": "agents.agent_tool.agent",
     "llm": "agents.llm.agent",
     "scheduling": "agents.scheduling.agent",

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from enginedge_streams.stack.base import ServiceStatus
 from enginedge_streams.stack.kafka import KafkaService
+from enginedge_streams.stack.postgres import PostgresService
 from enginedge_streams.stack.redis import RedisService
 
 
@@ -20,7 +21,7 @@ class Service(Protocol):
 
 
 def all_services() -> dict[str, Service]:
-    return {"kafka": KafkaService(), "redis": RedisService()}
+    return {"kafka": KafkaService(), "redis": RedisService(), "postgres": PostgresService()}
 
 
 def select(names: list[str] | None) -> list[Service]:

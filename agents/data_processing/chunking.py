@@ -1,0 +1,181 @@
+"""Chunking: recursive by characters, and token-aware recursive (cl100k_base), with overlap.
+
+Both cut at the best boundary available near the size limit, in this order:
+paragraph (blank line), line, sentence end, clause, word; a hard cut only when
+the window holds none of them. A chunk is never shorter than half the size
+unless the segment ends. Chunks never cross a :class:`Segment` (a PDF page or
+a Markdown/HTML heading section), so each records its page and headings.
+
+Speed: the token splitter encodes each text **once** (``encode_to_numpy``),
+turns token lengths into character offsets with numpy, and then only searches
+separators in the text — it never re-encodes pieces (LangChain's
+``from_tiktoken_encoder`` does, which is why it is ~3x slower).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import numpy as np
+
+from agents.data_processing.model import Chunk, Segment
+
+Strategy = Literal["recursive", "token"]
+# Separator groups by priority; within a group the last occurrence wins.
+GROUPS: tuple[tuple[str, ...], ...] = (
+    ("\n\n",),
+    ("\n",),
+    (". ", "? ", "! ", ".\t", "。"),
+    ("; ", ": ", ", "),
+    (" ", "\t"),
+)
+_WS = re.compile(r"\s")
+
+
+def best_cut(text: str, lo: int, hi: int) -> int:
+    """The position to cut ``text`` at, within (lo, hi]: after the best separator, or ``hi``."""
+    for group in GROUPS:
+        pos = -1
+        width = 0
+        for sep in group:
+            p = text.rfind(sep, lo, hi)
+            if p > pos:
+                pos, width = p, len(sep)
+        if pos >= 0:
+            cut = pos + (1 if width > 1 and group is not GROUPS[0] else width)
+            return cut if cut > lo else hi
+    return hi
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def split_chars(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
+    """Character spans of recursive chunks of at most ``size`` characters."""
+    if size < 1 or overlap < 0 or overlap >= size:
+        raise ValueError("need size >= 1 and 0 <= overlap < size")
+    n = len(text)
+    spans: list[tuple[int, int]] = []
+    start, _ = _trim(text, 0, n)
+    min_len = max(1, size // 2)
+    while start < n:
+        hard = start + size
+        end = n if hard >= n else best_cut(text, start + min_len, hard)
+        s, e = _trim(text, start, end)
+        if e > s:
+            spans.append((s, e))
+        if end >= n:
+            break
+        nxt = end - overlap if overlap else end
+        if nxt <= start:
+            nxt = end
+        elif nxt < end and not text[nxt - 1].isspace():
+            m = _WS.search(text, nxt, end)  # start the overlap at a word
+            nxt = m.end() if m else nxt
+        start = nxt
+        while start < n and text[start].isspace():
+            start += 1
+    return spans
+
+
+@functools.cache
+def _token_lengths(encoding: Any) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Byte length of every token id (computed once per encoding)."""
+    lengths = np.zeros(encoding.n_vocab, dtype=np.int64)
+    for i in range(encoding.n_vocab):
+        try:
+            lengths[i] = len(encoding.decode_single_token_bytes(i))
+        except KeyError:  # holes in the id space
+            continue
+    return lengths
+
+
+def token_char_ends(encoding: Any, text: str) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """For each token of ``text`` (encoded once), the character offset where it ends."""
+    tokens = encoding.encode_to_numpy(text, disallowed_special=())
+    byte_ends = np.cumsum(_token_lengths(encoding)[tokens], dtype=np.int64)
+    if text.isascii():
+        return byte_ends
+    raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    starts = (raw & 0xC0) != 0x80
+    chars_before = np.concatenate(([0], np.cumsum(starts, dtype=np.int64)))
+    ends: np.ndarray[Any, np.dtype[np.int64]] = chars_before[byte_ends]
+    return ends
+
+
+def split_tokens(encoding: Any, text: str, size: int, overlap: int) -> list[tuple[int, int, int]]:
+    """(start, end, token_count) of token-aware recursive chunks of at most ``size`` tokens."""
+    if size < 1 or overlap < 0 or overlap >= size:
+        raise ValueError("need size >= 1 and 0 <= overlap < size")
+    ends = token_char_ends(encoding, text)
+    ntok = len(ends)
+    out: list[tuple[int, int, int]] = []
+    t = 0
+    while t < ntok:
+        hi = min(t + size, ntok)
+        end_tok = hi
+        if hi < ntok:
+            c_lo = int(ends[t + size // 2 - 1]) if size > 1 else int(ends[t])
+            c_hi = int(ends[hi - 1])
+            cut = best_cut(text, c_lo, c_hi)
+            if cut < c_hi:
+                end_tok = int(np.searchsorted(ends, cut, side="right"))
+                if end_tok <= t:
+                    end_tok = hi
+        c_start = int(ends[t - 1]) if t > 0 else 0
+        s, e = _trim(text, c_start, int(ends[end_tok - 1]))
+        if e > s:
+            out.append((s, e, end_tok - t))
+        if end_tok >= ntok:
+            break
+        nxt = end_tok - overlap
+        t = nxt if nxt > t else end_tok
+    return out
+
+
+class Chunker:
+    """Turns segments into chunks with offsets, pages and headings."""
+
+    def __init__(self, encoding: Any = None) -> None:
+        self._encoding = encoding
+
+    @property
+    def encoding(self) -> Any:
+        if self._encoding is None:
+            from agents.data_processing.tiktoken_offline import encoding
+
+            self._encoding = encoding("cl100k_base")
+        return self._encoding
+
+    def warm_up(self) -> None:
+        _token_lengths(self.encoding)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.encoding.encode_to_numpy(text, disallowed_special=()))
+
+    def chunk(
+        self, segments: Iterable[Segment], strategy: Strategy, size: int, overlap: int
+    ) -> list[Chunk]:
+        chunks: list[Chunk] = []
+        for seg in segments:
+            if strategy == "token":
+                for s, e, n in split_tokens(self.encoding, seg.text, size, overlap):
+                    chunks.append(
+                        Chunk(
+                            seg.text[s:e], seg.offset + s, seg.offset + e, seg.page, seg.headings, n
+                        )
+                    )
+            else:
+                for s, e in split_chars(seg.text, size, overlap):
+                    chunks.append(
+                        Chunk(seg.text[s:e], seg.offset + s, seg.offset + e, seg.page, seg.headings)
+                    )
+        return chunks

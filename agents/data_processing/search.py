@@ -1,0 +1,103 @@
+"""document.search: vector, keyword and hybrid retrieval over any ``VectorStore``.
+
+Hybrid fusion (the same for every store, computed here):
+
+    score(c) = alpha * max(0, cos(q, c)) + (1 - alpha) * kw(c) / max_kw
+
+over the union of the vector top-N and the keyword top-N (N = max(4*top_k, 20)),
+where ``cos`` is the cosine similarity from the vector search, ``kw`` the
+store's full-text relevance (PostgreSQL ``ts_rank_cd``, Weaviate BM25,
+in-memory BM25) and ``max_kw`` the best keyword score among the candidates.
+A chunk missing from one list scores 0 on that component. Ties break on
+document id, then chunk index, so results are deterministic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from agents.data_processing.messages import SearchDocuments
+from agents.data_processing.model import Hit
+from agents.data_processing.ports import Embedder, VectorStore
+
+FORMULA = "alpha*max(0,cos) + (1-alpha)*kw/max_kw over the union of both top-N lists"
+
+
+def fuse(
+    vector_hits: list[Hit], keyword_hits: list[Hit], alpha: float, top_k: int
+) -> list[tuple[Hit, float, float | None, float | None]]:
+    """(hit, fused score, vector score, keyword score), best first."""
+    by_id: dict[str, Hit] = {}
+    vec: dict[str, float] = {}
+    kw: dict[str, float] = {}
+    for h in vector_hits:
+        by_id.setdefault(h.chunk_id, h)
+        vec[h.chunk_id] = h.score
+    for h in keyword_hits:
+        by_id.setdefault(h.chunk_id, h)
+        kw[h.chunk_id] = h.score
+    max_kw = max(kw.values(), default=0.0)
+    fused = []
+    for cid, hit in by_id.items():
+        v = max(0.0, vec.get(cid, 0.0))
+        k = kw.get(cid, 0.0) / max_kw if max_kw > 0 else 0.0
+        fused.append((hit, alpha * v + (1 - alpha) * k, vec.get(cid), kw.get(cid)))
+    fused.sort(key=lambda t: (-t[1], t[0].document_id, t[0].index))
+    return fused[:top_k]
+
+
+async def handle_search(
+    cmd: SearchDocuments, *, store: VectorStore, embedder: Embedder
+) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    filters = dict(cmd.filter)
+    rows: list[dict[str, Any]] = []
+    if cmd.mode in ("vector", "hybrid"):
+        e0 = time.perf_counter()
+        vector = (await embedder.embed([cmd.query]))[0].tolist()
+        timings["embed_ms"] = (time.perf_counter() - e0) * 1000
+    s0 = time.perf_counter()
+    if cmd.mode == "vector":
+        hits = await store.search_vector(cmd.collection, vector, cmd.top_k, filters)
+        rows = [{**h.to_dict(), "vector_score": round(h.score, 6)} for h in hits]
+    elif cmd.mode == "keyword":
+        hits = await store.search_keyword(cmd.collection, cmd.query, cmd.top_k, filters)
+        rows = [{**h.to_dict(), "keyword_score": round(h.score, 6)} for h in hits]
+    else:
+        n = max(4 * cmd.top_k, 20)
+        vec_hits, kw_hits = await asyncio.gather(
+            store.search_vector(cmd.collection, vector, n, filters),
+            store.search_keyword(cmd.collection, cmd.query, n, filters),
+        )
+        for hit, score, v, k in fuse(vec_hits, kw_hits, cmd.alpha, cmd.top_k):
+            rows.append(
+                {
+                    **hit.to_dict(),
+                    "score": round(score, 6),
+                    "vector_score": None if v is None else round(v, 6),
+                    "keyword_score": None if k is None else round(k, 6),
+                }
+            )
+    timings["search_ms"] = (time.perf_counter() - s0) * 1000
+    if cmd.min_score is not None:
+        rows = [r for r in rows if r["score"] >= cmd.min_score]
+    for rank, row in enumerate(rows, 1):
+        row["rank"] = rank
+    timings["total_ms"] = (time.perf_counter() - t0) * 1000
+    out: dict[str, Any] = {
+        "query": cmd.query,
+        "collection": cmd.collection,
+        "mode": cmd.mode,
+        "top_k": cmd.top_k,
+        "results": rows,
+        "embedding_model": embedder.model_name,
+        "store": store.name,
+        "timings": {k: round(v, 2) for k, v in timings.items()},
+    }
+    if cmd.mode == "hybrid":
+        out["alpha"] = cmd.alpha
+        out["formula"] = FORMULA
+    return out
