@@ -64,10 +64,19 @@ class AnthropicChatProvider:
         self.base_url = base_url
         self.timeout_s = timeout_s
         self._client: Any = None
+        self._sampling_params: set[str] = set()
 
     async def start(self) -> None:
         if self._client is None:
+            import inspect
+
             from anthropic import AsyncAnthropic
+            from anthropic.resources.messages import AsyncMessages
+
+            # Newer SDKs dropped sampling parameters from the Messages API; send only
+            # what this SDK version accepts.
+            accepted = set(inspect.signature(AsyncMessages.create).parameters)
+            self._sampling_params = accepted & {"temperature"}
 
             self._client = AsyncAnthropic(
                 api_key=self.api_key or "not-set",
@@ -92,9 +101,10 @@ class AnthropicChatProvider:
             "model": request.model,
             "messages": messages,
             "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
             "timeout": request.timeout_s,
         }
+        if "temperature" in self._sampling_params:
+            kwargs["temperature"] = request.temperature
         if system:
             kwargs["system"] = system
         if request.tools:
