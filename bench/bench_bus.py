@@ -114,7 +114,10 @@ class Driver:
             self.sent[cid] = time.perf_counter()
             futures.append(await self.producer.send(self.requests, key=cid.encode(), value=body))
         await asyncio.gather(*futures)
+        deadline = time.perf_counter() + 300
         while len(self.done) < len(self.sent):
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"only {len(self.done)}/{len(self.sent)} results after 300 s")
             await asyncio.sleep(0.01)
         return time.perf_counter() - t0
 
@@ -176,7 +179,7 @@ async def run(ctx: BenchContext) -> list[Row]:
     await _create([fref_req, fref_res])
     env = {**os.environ, "BENCH_PREFIX": ctx.prefix, "PORT": "6099", "PYTHONPATH": os.getcwd()}
     faust_ref = subprocess.Popen(
-        [sys.executable, "-m", "faust", "-A", "bench.faust_reference", "worker", "-l", "warning"],
+        [sys.executable, "-m", "faust", "-A", "bench.faust_reference", "worker", "-l", "warn"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:

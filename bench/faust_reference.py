@@ -21,7 +21,7 @@ app = faust.App(
     web_port=int(os.environ.get("PORT", "6066")),
     web_host="127.0.0.1",
     producer_acks=-1,
-    producer_linger=0.005,
+    producer_linger=float(os.environ.get("LINGER", "0.005")),
     topic_partitions=4,
 )
 requests = app.topic(f"{PREFIX}fref.requests")

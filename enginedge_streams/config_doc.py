@@ -39,6 +39,18 @@ def _default(value: Any, annotation: Any) -> str:
     return str(value) if value != "" else "(empty)"
 
 
+BEGIN, END = "<!-- config:begin -->", "<!-- config:end -->"
+
+
+def inject(readme: str) -> str:
+    """README text with the configuration table between the markers replaced."""
+    head, sep, rest = readme.partition(BEGIN)
+    _, sep2, tail = rest.partition(END)
+    if not sep or not sep2:
+        raise ValueError("README has no configuration markers")
+    return f"{head}{BEGIN}\n{table()}\n{END}{tail}"
+
+
 def table() -> str:
     lines = ["| Variable | Default | Scope | Description |", "|---|---|---|---|"]
     for row in rows():

@@ -225,10 +225,19 @@ def schemas(out: str) -> None:
 
 @cli.command()
 @click.option("--markdown", is_flag=True, help="Print the README's configuration table.")
-def config(markdown: bool) -> None:
+@click.option("--write-readme", type=click.Path(exists=True), default=None,
+              help="Rewrite the table between the markers of this README.")
+def config(markdown: bool, write_readme: str | None) -> None:
     """Show every setting with its environment variable and default."""
-    from enginedge_streams.config_doc import rows, table
+    from pathlib import Path
 
+    from enginedge_streams.config_doc import inject, rows, table
+
+    if write_readme:
+        path = Path(write_readme)
+        path.write_text(inject(path.read_text()))
+        click.echo(f"updated {path}")
+        return
     if markdown:
         click.echo(table())
         return
