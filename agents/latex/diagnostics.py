@@ -156,6 +156,8 @@ def _classify(message: str) -> str:
     rules = [
         ("Undefined control sequence", "undefined_control_sequence"),
         ("not loadable", "missing_font"),
+        ("I can't write on file", "file_access_denied"),
+        ("I can't open file", "file_access_denied"),
         ("not found", "missing_file"),
         ("Missing $ inserted", "missing_dollar"),
         ("Display math should end with $$", "missing_dollar"),
@@ -194,6 +196,10 @@ def _classify(message: str) -> str:
 STATIC_SUGGESTIONS = {
     "missing_font": "This font is not installed on the server: choose another font (or upload "
     "the .otf/.ttf file with the document and load it by file name with xelatex/lualatex).",
+    "file_access_denied": "A document may only read and write files in its own compile "
+    "directory (the main file and `files`): absolute paths and `..` are refused.",
+    "shell_escape_blocked": "This worker never runs shell commands (\\write18 is always off): "
+    "produce that material beforehand and send it with the document in `files`.",
     "missing_dollar": "A math-only character or command (_ ^ \\alpha ...) is used in text: put "
     "the formula in $...$, or escape the character (\\_ for an underscore).",
     "missing_begin_document": "Text or a typesetting command appears before \\begin{document}: "
@@ -387,6 +393,9 @@ def _enrich(
             found = _find_in_sources(sources, needles)
             if found:
                 d.file, d.line = found
+            if name.startswith(("/", "~")) or "../" in name:
+                d.kind = "file_access_denied"
+                d.message += " (reading outside the compile directory is not allowed)"
     elif d.kind == "runaway_argument":
         macro = SCAN_USE_RE.search(d.message)
         if macro:
@@ -443,6 +452,11 @@ def _warning(
     if m and "There were undefined references" not in line:
         file, no = where(line)
         return Diagnostic("latex_warning", m.group(1).strip(), file, no)
+    if line.startswith("runsystem("):
+        command = line[len("runsystem(") :].rsplit(")...", 1)[0]
+        d = Diagnostic("shell_escape_blocked", f"shell escape is disabled: `{command}` was not run")
+        d.extra["command"] = command
+        return d
     if line.startswith("Missing character: There is no"):
         return Diagnostic("missing_character", line.strip())
     return None
@@ -456,12 +470,10 @@ def parse_bibtex_output(output: str) -> list[Diagnostic]:
         if line.startswith(("I couldn't open database file", "I couldn't open style file")):
             found.append(Diagnostic("bibtex_error", line.strip()))
         m = BIBTEX_LINE_RE.search(line)
-        if m and i > 0:
-            message = lines[i - 1].strip() if "---line" in line and line.startswith("-") else line
-            d = Diagnostic(
-                "bibtex_error", message.strip(), _clean_file(m.group(2)), int(m.group(1))
-            )
-            found.append(d)
+        if m:
+            message = line[: m.start()].strip() or (lines[i - 1].strip() if i else "")
+            file, number = _clean_file(m.group(2)), int(m.group(1))
+            found.append(Diagnostic("bibtex_error", message or "BibTeX error", file, number))
     for d in found:
         d.suggestion = _suggest(d.kind, d)
     return _dedupe(found)

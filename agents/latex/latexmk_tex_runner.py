@@ -112,6 +112,12 @@ class LatexmkTexRunner:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._warmup
 
+    async def warmed(self) -> None:
+        """Wait for the lualatex font-cache warm-up started by ``start`` (if any)."""
+        if self._warmup is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._warmup)
+
     async def ready(self) -> tuple[bool, str]:
         if self.mode is None:
             return False, "starting"

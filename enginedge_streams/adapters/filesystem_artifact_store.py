@@ -85,7 +85,7 @@ class FilesystemArtifactStore:
         artifact_id: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> ArtifactInfo:
-        artifact_id = artifact_id or f"a{uuid.uuid4().hex}"
+        artifact_id = f"a{uuid.uuid4().hex}" if artifact_id is None else artifact_id
         if not valid_artifact_id(artifact_id):
             raise ValidationError(f"invalid artifact id {artifact_id!r}")
         now = self.clock()

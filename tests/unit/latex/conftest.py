@@ -1,0 +1,91 @@
+"""Fixtures for the LaTeX worker's unit tests: the real TeX runner (Debian TeX Live)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from agents.latex.handlers import CompilePolicy
+from agents.latex.latexmk_tex_runner import LatexmkTexRunner
+from agents.latex.sandbox import Limits
+from enginedge_streams.adapters.filesystem_artifact_store import FilesystemArtifactStore
+from enginedge_streams.handlers import CommandContext
+from enginedge_streams.records import Command, utcnow
+
+if shutil.which("latexmk") is None:  # installed by scripts/install-system-deps.sh
+    pytest.skip("TeX Live (latexmk) is not installed", allow_module_level=True)
+
+
+@pytest.fixture(scope="session")
+def tex_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("latex-cache")
+
+
+def make_runner(cache: Path, work: Path, *, sandbox: str = "auto", **kw) -> LatexmkTexRunner:
+    limits = Limits(
+        cpu_seconds=kw.pop("cpu_seconds", 60),
+        memory_bytes=kw.pop("memory_bytes", 2 << 30),
+        max_file_bytes=kw.pop("max_file_bytes", 20_000_000),
+    )
+    return LatexmkTexRunner(
+        limits=limits,
+        max_workdir_bytes=kw.pop("max_workdir_bytes", 200_000_000),
+        max_concurrent=kw.pop("max_concurrent", 2),
+        sandbox=sandbox,  # type: ignore[arg-type]
+        work_root=work,
+        cache_dir=cache,
+        **kw,
+    )
+
+
+@pytest.fixture
+async def runner(tex_cache: Path, tmp_path: Path):
+    r = make_runner(tex_cache, tmp_path / "work")
+    await r.start()
+    await r.warmed()
+    yield r
+    await r.stop()
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = FilesystemArtifactStore(tmp_path / "artifacts", retention_hours=1, purge_interval_seconds=0)
+    await s.start()
+    yield s
+    await s.stop()
+
+
+@pytest.fixture
+def policy() -> CompilePolicy:
+    return CompilePolicy(timeout_seconds=60)
+
+
+def context(command_id: str | None = None, seconds: float = 120.0) -> CommandContext:
+    fields = {"command_id": command_id} if command_id else {}
+    command = Command(command_type="latex.compile", payload={}, **fields)
+    return CommandContext(
+        command=command,
+        worker_type="latex",
+        attempt=1,
+        deadline=utcnow() + timedelta(seconds=seconds),
+    )
+
+
+def pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "out.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def pdf_pages(pdf: bytes, tmp_path: Path) -> int:
+    path = tmp_path / "info.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    line = next(ln for ln in out.stdout.splitlines() if ln.startswith("Pages:"))
+    return int(line.split()[1])

@@ -1,0 +1,111 @@
+"""Templates: every one renders and compiles; user values are escaped, never executed."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.latex import templates
+from agents.latex.escaping import escape, lines, paragraphs
+from agents.latex.handlers import CompilePolicy, handle_template_list, handle_template_render
+from agents.latex.messages import ListTemplates, RenderTemplate
+from enginedge_streams.errors import NotFoundError, ValidationError
+from tests.unit.latex.conftest import context, pdf_text
+
+pytestmark = pytest.mark.timeout(120)
+
+ATTACKS = [
+    "\\input{/etc/passwd}",
+    "}\\immediate\\write18{touch /tmp/pwned}{",
+    "^^5cinput{/etc/passwd}",
+    "$x$ & # % ~ _ ^ { } \\\\ \\par",
+    "\\end{document}",
+    "[evil]",
+    "\\catcode`\\@=0 @input{x}",
+]
+
+
+def test_escape_turns_every_special_into_printable_text():
+    assert escape("a & b % c $ d # e _ f { g } h ~ i ^ j \\ k") == (
+        "a \\& b \\% c \\$ d \\# e \\_ f \\{ g \\} h \\textasciitilde{} i "
+        "\\textasciicircum{} j \\textbackslash{} k"
+    )
+    assert escape("line one\nline two\x00\x07") == "line one line two"
+    assert escape("[opt]") == "{[}opt{]}"
+    assert paragraphs("one\n\ntwo & three") == "one\n\ntwo \\& three"
+    assert lines(["12 Road", "Town_1"]) == "12 Road \\\\\nTown\\_1"
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_no_value_survives_as_a_command(attack):
+    source = templates.render("article", {"title": attack, "body": attack, "author": attack})
+    escaped = escape(attack)
+    assert source.count(escaped) >= 2
+    value_free = source.replace(escaped, "")
+    for token in ("\\input", "\\write18", "^^5c", "\\catcode", "@input"):
+        assert token not in value_free
+
+
+async def test_injection_attempts_are_printed_literally(runner, store, tmp_path):
+    values = {"title": "Safe?", "body": "\n\n".join(ATTACKS)}
+    out = await handle_template_render(
+        RenderTemplate(template="article", values=values, compile=True),
+        tex=runner,
+        artifacts=store,
+        policy=CompilePolicy(),
+        ctx=context(),
+    )
+    _, pdf = await store.get(out["compile"]["artifact"]["artifact_id"])
+    text = pdf_text(pdf, tmp_path)
+    assert "\\input{/etc/passwd}" in text and "root:" not in text
+    assert "\\immediate\\write18{touch /tmp/pwned}" in text
+    assert "^^5cinput" in text and "\\end{document}" in text
+    assert not [w for w in out["compile"]["warnings"] if w["kind"] == "shell_escape_blocked"]
+
+
+@pytest.mark.parametrize("name", sorted(templates.TEMPLATES))
+async def test_every_template_compiles_with_its_example(name, runner, store, tmp_path):
+    example = templates.TEMPLATES[name].example
+    out = await handle_template_render(
+        RenderTemplate(template=name, values=example, compile=True),
+        tex=runner,
+        artifacts=store,
+        policy=CompilePolicy(),
+        ctx=context(),
+    )
+    assert out["source"].startswith("\\documentclass")
+    result = out["compile"]
+    assert result["artifact"]["pages"] >= 1 and result["artifact"]["filename"] == f"{name}.pdf"
+    _, pdf = await store.get(result["artifact"]["artifact_id"])
+    text = " ".join(pdf_text(pdf, tmp_path).split())
+    first_value = next(v for v in example.values() if isinstance(v, str))
+    assert first_value in text
+
+
+async def test_xelatex_variant_uses_fontspec(runner, store, tmp_path):
+    values = {"name": "Zoë Ångström", "skills": ["Ünïcode"]}
+    out = await handle_template_render(
+        RenderTemplate(template="resume", values=values, compile=True, engine="xelatex"),
+        tex=runner,
+        artifacts=store,
+        policy=CompilePolicy(),
+        ctx=context(),
+    )
+    assert "\\usepackage{fontspec}" in out["source"]
+    _, pdf = await store.get(out["compile"]["artifact"]["artifact_id"])
+    text = pdf_text(pdf, tmp_path)
+    assert "Zoë Ångström" in text and "Ünïcode" in text
+
+
+async def test_list_and_validation():
+    listing = (await handle_template_list(ListTemplates()))["templates"]
+    assert {t["name"] for t in listing} == {"article", "report", "letter", "resume", "cv", "beamer"}
+    resume = next(t for t in listing if t["name"] == "resume")
+    assert "experience" in resume["variables"]["properties"] and resume["example"]
+    with pytest.raises(NotFoundError):
+        templates.render("memo", {})
+    with pytest.raises(ValidationError) as exc:
+        templates.render("letter", {"sender_name": "A", "recipient_name": "B", "extra": 1})
+    fields = {e["field"] for e in exc.value.details["errors"]}
+    assert {"body", "extra"} <= fields
+    with pytest.raises(ValidationError):
+        templates.render("article", {"title": "x" * 301})
