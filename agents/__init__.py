@@ -15,6 +15,7 @@ REGISTRY: dict[str, str] = {
     "data_processing": "agents.data_processing.agent",
     "agent_tool": "agents.agent_tool.agent",
     "llm": "agents.llm.agent",
+    "identity": "agents.identity.agent",
     "scheduling": "agents.scheduling.agent",
     "spacy": "agents.spacy.agent",
     "latex": "agents.latex.agent",
