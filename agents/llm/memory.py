@@ -67,8 +67,14 @@ class Conversation(BaseModel):
             self.applied.pop(next(iter(self.applied)))
         self.updated_at = utcnow()
 
-    def compact(self, max_bytes: int) -> None:
-        """Drop the oldest stored turns until the JSON fits ``max_bytes`` (changelog limit)."""
+    def compact(self, max_bytes: int, *, keep_applied: int = 1) -> None:
+        """Fit the JSON in ``max_bytes`` (the changelog's message limit).
+
+        First forget the oldest remembered results (only recent commands can be
+        redelivered), then drop the oldest stored turns.
+        """
+        while len(self.applied) > keep_applied and len(self.model_dump_json()) > max_bytes:
+            self.applied.pop(next(iter(self.applied)))
         while len(self.turns) > 2 and len(self.model_dump_json()) > max_bytes:
             dropped = self.turns.pop(0)
             self.dropped_turns += 1

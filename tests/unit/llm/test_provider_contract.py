@@ -15,7 +15,7 @@ from agents.llm.anthropic_chat_provider import AnthropicChatProvider
 from agents.llm.fakes import ScriptedChatProvider, tool_call_reply
 from agents.llm.huggingface_chat_provider import HuggingFaceChatProvider
 from agents.llm.openai_chat_provider import OpenAIChatProvider
-from agents.llm.ports import ChatMessage, ChatRequest, ToolCall, ToolSpec
+from agents.llm.ports import ChatMessage, ChatRequest, ToolSpec
 from agents.llm.provider_errors import retry_after_seconds
 from enginedge_streams.errors import (
     DependencyUnavailableError,
