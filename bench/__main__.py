@@ -30,7 +30,7 @@ def discover() -> list[str]:
 
 async def main(names: list[str], quick: bool) -> int:
     out_dir = Path("bench/results")
-    out_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before any benchmark
+    out_dir.mkdir(parents=True, exist_ok=True)
     facts = machine()
     print("machine: " + ", ".join(f"{k}={v}" for k, v in facts.items()))
     failures = 0

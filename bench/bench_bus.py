@@ -43,8 +43,12 @@ async def _create(topics: list[str]) -> None:
 
 async def raw_loop(requests: str, results: str, stop: asyncio.Event) -> None:
     consumer = AIOKafkaConsumer(
-        requests, bootstrap_servers=KAFKA, group_id=f"raw-{uuid.uuid4().hex[:6]}",
-        auto_offset_reset="earliest", enable_auto_commit=True, auto_commit_interval_ms=2800,
+        requests,
+        bootstrap_servers=KAFKA,
+        group_id=f"raw-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=True,
+        auto_commit_interval_ms=2800,
     )
     producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all", linger_ms=1)
     await consumer.start()
@@ -180,7 +184,9 @@ async def run(ctx: BenchContext) -> list[Row]:
     env = {**os.environ, "BENCH_PREFIX": ctx.prefix, "PORT": "6099", "PYTHONPATH": os.getcwd()}
     faust_ref = subprocess.Popen(
         [sys.executable, "-m", "faust", "-A", "bench.faust_reference", "worker", "-l", "warn"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         await asyncio.sleep(12)  # join the group and get the assignment
@@ -194,15 +200,52 @@ async def run(ctx: BenchContext) -> list[Row]:
     ours_tput, ours_lat = await measure(
         f"{ctx.prefix}worker.spacy.requests", f"{ctx.prefix}worker.spacy.results", n, loop_n
     )
-    rows.append(Row("no-op throughput", ours_tput, raw_tput, "cmd/s", ">= 0.7x",
-                    f"{n} commands, {PARTITIONS} partitions, MAX_CONCURRENCY=8"))
-    rows.append(Row("no-op throughput vs bare Faust agent", ours_tput, faust_tput, "cmd/s", "",
-                    "same no-op written as a plain Faust agent (no status table)"))
-    rows.append(Row("no-op latency p50", percentile(ours_lat, 50) * 1000,
-                    percentile(raw_lat, 50) * 1000, "ms", "lower is better",
-                    f"closed loop, 8 in flight, {loop_n} commands"))
-    rows.append(Row("no-op latency p99", percentile(ours_lat, 99) * 1000,
-                    percentile(raw_lat, 99) * 1000, "ms", "<= 2x"))
-    rows.append(Row("no-op latency p50 vs bare Faust agent", percentile(ours_lat, 50) * 1000,
-                    percentile(faust_lat, 50) * 1000, "ms", "lower is better"))
+    rows.append(
+        Row(
+            "no-op throughput",
+            ours_tput,
+            raw_tput,
+            "cmd/s",
+            ">= 0.7x",
+            f"{n} commands, {PARTITIONS} partitions, MAX_CONCURRENCY=8",
+        )
+    )
+    rows.append(
+        Row(
+            "no-op throughput vs bare Faust agent",
+            ours_tput,
+            faust_tput,
+            "cmd/s",
+            "",
+            "same no-op written as a plain Faust agent (no status table)",
+        )
+    )
+    rows.append(
+        Row(
+            "no-op latency p50",
+            percentile(ours_lat, 50) * 1000,
+            percentile(raw_lat, 50) * 1000,
+            "ms",
+            "lower is better",
+            f"closed loop, 8 in flight, {loop_n} commands",
+        )
+    )
+    rows.append(
+        Row(
+            "no-op latency p99",
+            percentile(ours_lat, 99) * 1000,
+            percentile(raw_lat, 99) * 1000,
+            "ms",
+            "<= 2x",
+        )
+    )
+    rows.append(
+        Row(
+            "no-op latency p50 vs bare Faust agent",
+            percentile(ours_lat, 50) * 1000,
+            percentile(faust_lat, 50) * 1000,
+            "ms",
+            "lower is better",
+        )
+    )
     return rows

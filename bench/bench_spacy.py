@@ -8,11 +8,28 @@ import time
 
 from bench.common import BenchContext, Row
 
-SUBJECTS = ["Apple", "The European Central Bank", "Ada Lovelace", "Microsoft", "A startup in Berlin",
-            "The city council of Paris", "NASA", "Toyota", "The University of Toronto", "Siemens"]
+SUBJECTS = [
+    "Apple",
+    "The European Central Bank",
+    "Ada Lovelace",
+    "Microsoft",
+    "A startup in Berlin",
+    "The city council of Paris",
+    "NASA",
+    "Toyota",
+    "The University of Toronto",
+    "Siemens",
+]
 VERBS = ["announced", "acquired", "criticised", "launched", "reviewed", "funded", "opened"]
-OBJECTS = ["a new research lab", "a $2 billion bond", "plans for Tokyo", "an AI assistant",
-           "the quarterly report", "a factory in Texas", "a partnership with IBM"]
+OBJECTS = [
+    "a new research lab",
+    "a $2 billion bond",
+    "plans for Tokyo",
+    "an AI assistant",
+    "the quarterly report",
+    "a factory in Texas",
+    "a partnership with IBM",
+]
 
 
 def corpus(n: int, seed: int = 7) -> list[str]:
@@ -40,13 +57,19 @@ async def run(ctx: BenchContext) -> list[Row]:
     bus = await ctx.bus()
     await bus.call("spacy", "nlp.analyze", {"text": "warm up"}, timeout=60)
     t0 = time.perf_counter()
-    results = await asyncio.gather(*[
-        bus.call("spacy", "nlp.analyze", {"text": t}, timeout=300) for t in texts
-    ])
+    results = await asyncio.gather(
+        *[bus.call("spacy", "nlp.analyze", {"text": t}, timeout=300) for t in texts]
+    )
     worker = n / (time.perf_counter() - t0)
     assert all(r.status.value == "COMPLETED" for r in results)
     return [
-        Row("nlp.analyze throughput", worker, direct, "texts/s", "",
+        Row(
+            "nlp.analyze throughput",
+            worker,
+            direct,
+            "texts/s",
+            "",
             f"{n} two-sentence texts; reference = nlp.pipe(batch_size=32) in-process; "
-            "worker MAX_CONCURRENCY=32, micro-batched through nlp.pipe"),
+            "worker MAX_CONCURRENCY=32, micro-batched through nlp.pipe",
+        ),
     ]

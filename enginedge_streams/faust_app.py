@@ -54,6 +54,7 @@ class EnginEdgeApp(faust.App):
     enginedge_settings: Settings
     enginedge_topics: list[str]
     enginedge_source_topics: list[str]
+    enginedge_runtimes: dict[str, Any]
 
     async def on_first_start(self) -> None:
         self.conf.datadir.mkdir(parents=True, exist_ok=True)
@@ -134,4 +135,5 @@ def create_app(settings: Settings, worker_type: str) -> EnginEdgeApp:
     app.enginedge_settings = settings
     app.enginedge_topics = []
     app.enginedge_source_topics = []
+    app.enginedge_runtimes = {}
     return app

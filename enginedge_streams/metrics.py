@@ -126,7 +126,8 @@ class WorkerMetrics:
         r.register(_ProcessCollector(worker_type))
         # Label children bound once (hot path), and pre-created so dashboards see zeros.
         self._by_status = {
-            s: self.commands.labels(worker_type, s) for s in ("COMPLETED", "FAILED", "DEAD_LETTERED")
+            s: self.commands.labels(worker_type, s)
+            for s in ("COMPLETED", "FAILED", "DEAD_LETTERED")
         }
         self._duration = self.duration.labels(worker_type)
         self.in_flight_gauge = self.in_flight.labels(worker_type)

@@ -19,6 +19,7 @@ from enginedge_streams.container import Container
 from enginedge_streams.handlers import CommandSpec, bind
 from enginedge_streams.metrics import WorkerMetrics
 from enginedge_streams.policy import RetryPolicy
+from enginedge_streams.ports.result_sink import ResultSink
 from enginedge_streams.processor import CommandProcessor, IncomingMessage
 from enginedge_streams.records import DeadLetter, Result
 from enginedge_streams.system import SYSTEM_COMMANDS, WorkerInfo
@@ -80,7 +81,9 @@ class WorkerRuntime:
         self.requests_topic = app.topic(self.topics.requests, partitions=s.topic_partitions)
         self.table = create_status_table(app, partitions=s.topic_partitions)
         self.store = FaustStatusStore(self.table)
-        self.sink = FaustResultSink(app, self.topics, s.topic_partitions)
+        self.sink: ResultSink = container.provide(
+            "result_sink", lambda: FaustResultSink(app, self.topics, s.topic_partitions)
+        )
         topics_list = getattr(app, "enginedge_topics", None)
         if topics_list is not None:
             topics_list.extend([self.topics.requests, self.topics.results, self.topics.dlq])
@@ -165,27 +168,34 @@ class WorkerRuntime:
 
         class Components(Service):
             async def on_start(self) -> None:
-                for component in container.components:
-                    try:
-                        await component.start()
-                    except Exception as exc:
-                        runtime.start_error = f"{type(component).__name__}: {exc}"
-                        log.exception("component failed to start: %s", runtime.start_error)
-                runtime.started.set()
-                log.info("%s worker started", runtime.worker_type, extra={"event": "started"})
+                await runtime.start_components()
 
             async def on_stop(self) -> None:
-                for component in reversed(container.components):
-                    try:
-                        await component.stop()
-                    except Exception:
-                        log.exception("component failed to stop")
+                await runtime.stop_components()
 
         app.service(Components)
 
         from enginedge_streams.web.views import install_views
 
         install_views(self)
+
+    async def start_components(self) -> None:
+        """Start the worker's adapters (after table recovery), then let commands through."""
+        for component in self.container.components:
+            try:
+                await component.start()
+            except Exception as exc:
+                self.start_error = f"{type(component).__name__}: {exc}"
+                log.exception("component failed to start: %s", self.start_error)
+        self.started.set()
+        log.info("%s worker started", self.worker_type, extra={"event": "started"})
+
+    async def stop_components(self) -> None:
+        for component in reversed(self.container.components):
+            try:
+                await component.stop()
+            except Exception:
+                log.exception("component failed to stop")
 
     async def redrive_once(self) -> int:
         if self.app.rebalancing or not self.started.is_set():
@@ -213,4 +223,7 @@ def command_worker(
         app, container, worker_type=worker_type, commands=commands, dependencies=dependencies
     )
     runtime.install()
+    runtimes = getattr(app, "enginedge_runtimes", None)
+    if runtimes is not None:
+        runtimes[worker_type] = runtime
     return runtime
