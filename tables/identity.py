@@ -15,7 +15,9 @@ TABLE_NAME = "identity-state"
 
 def create_identity_table(app: faust.App, *, partitions: int) -> Any:
     return create_kv_table(
-        app, TABLE_NAME, partitions=partitions,
+        app,
+        TABLE_NAME,
+        partitions=partitions,
         help_text="Identity state: users, indexes, refresh tokens, signing keys, OAuth states.",
     )
 

@@ -33,11 +33,11 @@ def key_partition(key: bytes, partitions: int) -> int:
     return zlib.crc32(key) % partitions
 
 
-class KeyPartitionedRocksStore(RocksStore):  # type: ignore[misc]  # faust is untyped
+class KeyPartitionedRocksStore(RocksStore):
     """RocksDB store that reads and writes a key only in its own partition's database."""
 
     def _partition(self, key: bytes) -> int:
-        return key_partition(key, int(self.table.partitions))
+        return key_partition(key, int(self.table.partitions or 1))
 
     def _set(self, key: bytes, value: bytes | None) -> None:
         partition = self._partition(key)
@@ -55,12 +55,12 @@ class KeyPartitionedRocksStore(RocksStore):  # type: ignore[misc]  # faust is un
         return self._db_for_partition(self._partition(key)).get(key) is not None
 
 
-class KeyPartitionedTable(Table):  # type: ignore[misc]  # faust is untyped
+class KeyPartitionedTable(Table):  # type: ignore[type-arg]  # bytes -> bytes
     """A Faust table whose changelog partition is a function of the key."""
 
     def partition_for_key(self, key: Any) -> int:
         raw = key if isinstance(key, bytes) else str(key).encode()
-        return key_partition(raw, int(self.partitions))
+        return key_partition(raw, int(self.partitions or 1))
 
     def _new_store(self) -> Any:
         url = self._store or self.app.conf.store

@@ -1,1 +1,1 @@
-"""Identity worker (WORKER_TYPE=identity, port 3008): users, passwords, JWT + JWKS, OAuth linking, profiles."""
+"""Identity worker (WORKER_TYPE=identity, port 3008): users, tokens, JWKS, OAuth linking."""

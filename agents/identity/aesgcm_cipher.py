@@ -21,8 +21,10 @@ def parse_key(raw: str, *, name: str = "IDENTITY_ENCRYPTION_KEY") -> bytes:
     try:
         key = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
     except (binascii.Error, ValueError):
-        raise ConfigError(f"{name}: not base64 (generate one: python -c \"import os,base64;"
-                          "print(base64.urlsafe_b64encode(os.urandom(32)).decode())\")") from None
+        raise ConfigError(
+            f'{name}: not base64 (generate one: python -c "import os,base64;'
+            'print(base64.urlsafe_b64encode(os.urandom(32)).decode())")'
+        ) from None
     if len(key) != 32:
         raise ConfigError(f"{name}: must decode to 32 bytes (AES-256), got {len(key)}")
     return key
@@ -46,5 +48,6 @@ class AesGcmCipher:
             return self._aead.decrypt(raw[:12], raw[12:], purpose.encode())
         except InvalidTag:
             raise PermanentError(
-                "cannot decrypt a stored secret (wrong IDENTITY_ENCRYPTION_KEY?)", code="DECRYPT_FAILED"
+                "cannot decrypt a stored secret (wrong IDENTITY_ENCRYPTION_KEY?)",
+                code="DECRYPT_FAILED",
             ) from None

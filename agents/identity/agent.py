@@ -40,17 +40,40 @@ def oauth_providers(s: IdentitySettings) -> dict[str, OAuthProvider]:
     out: dict[str, OAuthProvider] = {}
     t = s.oauth_http_timeout_seconds
     if s.oauth_github_client_id and s.oauth_github_client_secret:
-        out["github"] = AuthlibOAuthProvider(ProviderConfig(
-            "github", "github", s.oauth_github_client_id, s.oauth_github_client_secret.get_secret_value(),
-            "read:user user:email", authorize_url=s.oauth_github_authorize_url,
-            token_url=s.oauth_github_token_url, api_url=s.oauth_github_api_url), timeout=t)
+        out["github"] = AuthlibOAuthProvider(
+            ProviderConfig(
+                "github",
+                "github",
+                s.oauth_github_client_id,
+                s.oauth_github_client_secret.get_secret_value(),
+                "read:user user:email",
+                authorize_url=s.oauth_github_authorize_url,
+                token_url=s.oauth_github_token_url,
+                api_url=s.oauth_github_api_url,
+            ),
+            timeout=t,
+        )
     for name, cid, secret, issuer in (
         ("google", s.oauth_google_client_id, s.oauth_google_client_secret, s.oauth_google_issuer),
-        ("linkedin", s.oauth_linkedin_client_id, s.oauth_linkedin_client_secret, s.oauth_linkedin_issuer),
+        (
+            "linkedin",
+            s.oauth_linkedin_client_id,
+            s.oauth_linkedin_client_secret,
+            s.oauth_linkedin_issuer,
+        ),
     ):
         if cid and secret:
-            out[name] = AuthlibOAuthProvider(ProviderConfig(
-                name, "oidc", cid, secret.get_secret_value(), "openid email profile", issuer=issuer), timeout=t)
+            out[name] = AuthlibOAuthProvider(
+                ProviderConfig(
+                    name,
+                    "oidc",
+                    cid,
+                    secret.get_secret_value(),
+                    "openid email profile",
+                    issuer=issuer,
+                ),
+                timeout=t,
+            )
     return out
 
 
@@ -68,35 +91,65 @@ def register(app: faust.App, container: Container) -> Any:
     repo = IdentityRepository(store)
     cipher = AesGcmCipher(raw_key)
     clock = container.provide("clock", SystemClock)
-    hasher = container.provide("hasher", lambda: Argon2PasswordHasher(
-        time_cost=settings.argon2_time_cost, memory_cost_kib=settings.argon2_memory_kib,
-        parallelism=settings.argon2_parallelism))
+    hasher = container.provide(
+        "hasher",
+        lambda: Argon2PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost_kib=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        ),
+    )
     access_ttl = timedelta(seconds=settings.access_token_ttl_seconds)
     rotation = timedelta(days=settings.signing_key_rotation_days)
-    keys = KeyRing(repo, cipher, access_ttl=access_ttl, rotation_period=rotation,
-                   key_bits=settings.rsa_key_bits)
+    keys = KeyRing(
+        repo,
+        cipher,
+        access_ttl=access_ttl,
+        rotation_period=rotation,
+        key_bits=settings.rsa_key_bits,
+    )
     tokens = TokenService(
-        repo, keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience, access_ttl=access_ttl,
+        repo,
+        keys,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        access_ttl=access_ttl,
         refresh_ttl=timedelta(days=settings.refresh_token_ttl_days),
-        derivation_key=hmac.new(raw_key, b"enginedge-identity/token-derivation", hashlib.sha256).digest(),
+        derivation_key=hmac.new(
+            raw_key, b"enginedge-identity/token-derivation", hashlib.sha256
+        ).digest(),
     )
     policy = IdentityPolicy(
         login_limit_per_account=settings.login_limit_per_account,
         login_limit_per_ip=settings.login_limit_per_ip,
         login_window_seconds=settings.login_window_seconds,
         oauth_state_ttl_seconds=settings.oauth_state_ttl_seconds,
-        redirect_uris={p: f"{settings.oauth_redirect_uri_base.rstrip('/')}/{p}"
-                       for p in ("github", "google", "linkedin")},
+        redirect_uris={
+            p: f"{settings.oauth_redirect_uri_base.rstrip('/')}/{p}"
+            for p in ("github", "google", "linkedin")
+        },
         allowed_redirect_prefixes=tuple(
-            p.strip() for p in settings.oauth_allowed_redirect_prefixes.split(",") if p.strip()),
+            p.strip() for p in settings.oauth_allowed_redirect_prefixes.split(",") if p.strip()
+        ),
     )
     container.redis()  # readiness includes Redis (the login limiter lives there)
     runtime = command_worker(
-        app, container, worker_type=WORKER_TYPE, commands=COMMANDS,
+        app,
+        container,
+        worker_type=WORKER_TYPE,
+        commands=COMMANDS,
         dependencies={
-            "repo": repo, "hasher": hasher, "cipher": cipher, "clock": clock, "keys": keys,
-            "tokens": tokens, "policy": policy, "limiter": container.rate_limiter(),
-            "oauth_providers": container.provide("oauth_providers", lambda: oauth_providers(settings)),
+            "repo": repo,
+            "hasher": hasher,
+            "cipher": cipher,
+            "clock": clock,
+            "keys": keys,
+            "tokens": tokens,
+            "policy": policy,
+            "limiter": container.rate_limiter(),
+            "oauth_providers": container.provide(
+                "oauth_providers", lambda: oauth_providers(settings)
+            ),
         },
     )
     install_routes(runtime, keys, clock)
@@ -108,9 +161,14 @@ def register(app: faust.App, container: Container) -> Any:
         if not keys.needs_rotation(now):
             return
         initial = keys.active(now) is None
-        command_id = "keys-rotate-initial" if initial else rotation_command_id(now.timestamp(), rotation)
-        command = Command(command_id=command_id, command_type="keys.rotate",
-                          payload={"reason": "initial" if initial else "scheduled"})
+        command_id = (
+            "keys-rotate-initial" if initial else rotation_command_id(now.timestamp(), rotation)
+        )
+        command = Command(
+            command_id=command_id,
+            command_type="keys.rotate",
+            payload={"reason": "initial" if initial else "scheduled"},
+        )
         await runtime.requests_topic.send(key=command_id.encode(), value=encode_command(command))
         log.info("asked for a signing key rotation (%s)", command_id, extra={"event": "keys"})
 

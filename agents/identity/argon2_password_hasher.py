@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 
-from argon2 import PasswordHasher as _Argon2, Type
+from argon2 import PasswordHasher as _Argon2
+from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 
 class Argon2PasswordHasher:
     def __init__(self, *, time_cost: int, memory_cost_kib: int, parallelism: int) -> None:
         self._ph = _Argon2(
-            time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=parallelism,
-            hash_len=32, salt_len=16, type=Type.ID,
+            time_cost=time_cost,
+            memory_cost=memory_cost_kib,
+            parallelism=parallelism,
+            hash_len=32,
+            salt_len=16,
+            type=Type.ID,
         )
         self._dummy: str | None = None
 

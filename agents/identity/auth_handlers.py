@@ -33,24 +33,37 @@ async def _throttle(limiter: RateLimiter, key: str, limit: int, window: float, w
     if not decision.allowed:
         raise LimitExceededError(
             f"too many login attempts for this {what}; try again later",
-            code="LOGIN_THROTTLED", details={"retry_after": round(decision.retry_after, 1), "scope": what},
+            code="LOGIN_THROTTLED",
+            details={"retry_after": round(decision.retry_after, 1), "scope": what},
         )
 
 
 async def handle_login(
-    cmd: Login, *, repo: IdentityRepository, hasher: PasswordHasher, tokens: TokenService,
-    keys: KeyRing, limiter: RateLimiter, policy: IdentityPolicy, clock: Clock, ctx: CommandContext,
+    cmd: Login,
+    *,
+    repo: IdentityRepository,
+    hasher: PasswordHasher,
+    tokens: TokenService,
+    keys: KeyRing,
+    limiter: RateLimiter,
+    policy: IdentityPolicy,
+    clock: Clock,
+    ctx: CommandContext,
 ) -> dict[str, Any]:
     window = policy.login_window_seconds
     if cmd.ip:
-        await _throttle(limiter, f"login:ip:{cmd.ip}", policy.login_limit_per_ip, window, "IP address")
+        await _throttle(
+            limiter, f"login:ip:{cmd.ip}", policy.login_limit_per_ip, window, "IP address"
+        )
     password = cmd.password.get_secret_value()
     try:
         email = normalise_email(cmd.email)
     except PermanentError:
         email = cmd.email.strip().lower()
     account = hashlib.sha256(email.encode()).hexdigest()[:32]
-    await _throttle(limiter, f"login:acct:{account}", policy.login_limit_per_account, window, "account")
+    await _throttle(
+        limiter, f"login:acct:{account}", policy.login_limit_per_account, window, "account"
+    )
     owner = repo.user_id_by_email(email)
     user: User | None = repo.user(owner) if owner else None
     if user is None or user.password_hash is None or user.disabled:
@@ -95,7 +108,11 @@ async def handle_rotate_keys(cmd: RotateKeys, *, keys: KeyRing, clock: Clock) ->
         return {"rotated": False, "reason": "the signing key is not due for rotation"}
     key = await keys.generate()
     record = keys.install(key, clock.now())
-    return {"rotated": True, "kid": record.kid, "published": [k["kid"] for k in keys.jwks(now)["keys"]]}
+    return {
+        "rotated": True,
+        "kid": record.kid,
+        "published": [k["kid"] for k in keys.jwks(now)["keys"]],
+    }
 
 
 def rotation_command_id(now_ts: float, period: timedelta) -> str:

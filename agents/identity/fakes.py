@@ -19,7 +19,12 @@ class FastPasswordHasher:
 
     async def hash(self, password: str) -> str:
         salt = hashlib.sha256(password.encode()).hexdigest()[:16]
-        return "fake$" + salt + "$" + hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), 10).hex()
+        return (
+            "fake$"
+            + salt
+            + "$"
+            + hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), 10).hex()
+        )
 
     async def verify(self, stored: str, password: str) -> bool:
         return hmac.compare_digest(stored, await self.hash(password))

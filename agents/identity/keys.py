@@ -30,8 +30,14 @@ class _Loaded:
 
 class KeyRing:
     def __init__(
-        self, repo: IdentityRepository, cipher: Cipher, *, access_ttl: timedelta,
-        rotation_period: timedelta, key_bits: int = 2048, leeway: timedelta = timedelta(minutes=5),
+        self,
+        repo: IdentityRepository,
+        cipher: Cipher,
+        *,
+        access_ttl: timedelta,
+        rotation_period: timedelta,
+        key_bits: int = 2048,
+        leeway: timedelta = timedelta(minutes=5),
     ) -> None:
         self.repo = repo
         self.cipher = cipher
@@ -55,7 +61,10 @@ class KeyRing:
         if current:
             newest = current[-1]
             pem = self.cipher.decrypt(newest.private_encrypted, purpose=PURPOSE)
-            active = (newest.kid, RSAKey.import_key(pem, parameters={"kid": newest.kid, "alg": ALG}))
+            active = (
+                newest.kid,
+                RSAKey.import_key(pem, parameters={"kid": newest.kid, "alg": ALG}),
+            )
         keyset = KeySet([RSAKey.import_key(k.public_jwk) for k in published])
         self._cache = _Loaded(self.repo.keys_version, active, published, keyset)
         return self._cache
@@ -67,24 +76,29 @@ class KeyRing:
         return self._load(now).keyset
 
     def jwks(self, now: datetime) -> dict[str, Any]:
-        return {"keys": [k.public_jwk for k in self._load(now).published if self._published(k, now)]}
+        return {
+            "keys": [k.public_jwk for k in self._load(now).published if self._published(k, now)]
+        }
 
     def needs_rotation(self, now: datetime) -> bool:
         current = [k for k in self.repo.signing_keys() if k.retired_at is None]
         return not current or current[-1].created_at + self.rotation_period <= now
 
     async def generate(self) -> RSAKey:
-        key = await asyncio.to_thread(RSAKey.generate_key, self.key_bits, None, True)
-        return key
+        return await asyncio.to_thread(RSAKey.generate_key, self.key_bits, None, True)
 
     def install(self, key: RSAKey, now: datetime) -> SigningKey:
         """Make ``key`` the signing key; retire the current one; drop keys no token can use."""
         public = key.as_dict(private=False)
-        kid = base64.urlsafe_b64encode(
-            hashlib.sha256(str(public["n"]).encode()).digest()[:12]
-        ).decode().rstrip("=")
+        kid = (
+            base64.urlsafe_b64encode(hashlib.sha256(str(public["n"]).encode()).digest()[:12])
+            .decode()
+            .rstrip("=")
+        )
         record = SigningKey(
-            kid=kid, alg=ALG, public_jwk={**public, "kid": kid, "alg": ALG, "use": "sig"},
+            kid=kid,
+            alg=ALG,
+            public_jwk={**public, "kid": kid, "alg": ALG, "use": "sig"},
             private_encrypted=self.cipher.encrypt(key.as_pem(private=True), purpose=PURPOSE),
             created_at=now,
         )

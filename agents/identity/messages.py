@@ -10,10 +10,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
-IdStr = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._@:-]+$")]
+IdStr = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._@:-]+$")
+]
 Email = Annotated[str, StringConstraints(min_length=3, max_length=320)]
 Provider = Literal["github", "google", "linkedin"]
-Role = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_:-]*$")]
+Role = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_:-]*$")
+]
 
 
 class _Payload(BaseModel):

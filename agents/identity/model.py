@@ -50,8 +50,15 @@ class User(_Stored):
             "has_password": self.password_hash is not None,
             "profile": {k: v.model_dump(mode="json") for k, v in self.profile.items()},
             "linked_accounts": sorted(
-                ({"provider": a.provider, "subject": a.subject, "email": a.email,
-                  "linked_at": a.linked_at.isoformat()} for a in self.links.values()),
+                (
+                    {
+                        "provider": a.provider,
+                        "subject": a.subject,
+                        "email": a.email,
+                        "linked_at": a.linked_at.isoformat(),
+                    }
+                    for a in self.links.values()
+                ),
                 key=lambda a: a["provider"],
             ),
         }

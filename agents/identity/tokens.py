@@ -37,8 +37,15 @@ def _b64(data: bytes) -> str:
 
 class TokenService:
     def __init__(
-        self, repo: IdentityRepository, keys: KeyRing, *, issuer: str, audience: str,
-        access_ttl: timedelta, refresh_ttl: timedelta, derivation_key: bytes,
+        self,
+        repo: IdentityRepository,
+        keys: KeyRing,
+        *,
+        issuer: str,
+        audience: str,
+        access_ttl: timedelta,
+        refresh_ttl: timedelta,
+        derivation_key: bytes,
         leeway_seconds: int = 30,
     ) -> None:
         self.repo = repo
@@ -51,38 +58,57 @@ class TokenService:
         self.leeway = leeway_seconds
 
     def _derive(self, label: str, seed: str, n: int = 32) -> str:
-        return _b64(hmac.new(self._derive_key, f"{label}:{seed}".encode(), hashlib.sha256).digest()[:n])
+        return _b64(
+            hmac.new(self._derive_key, f"{label}:{seed}".encode(), hashlib.sha256).digest()[:n]
+        )
 
     # -- issuing -------------------------------------------------------------------
 
     def access_token(self, user: User, family_id: str, now: datetime, seed: str) -> str:
         active = self.keys.active(now)
         if active is None:
-            raise DependencyUnavailableError("no signing key yet (keys.rotate pending)", code="NO_SIGNING_KEY")
+            raise DependencyUnavailableError(
+                "no signing key yet (keys.rotate pending)", code="NO_SIGNING_KEY"
+            )
         kid, key = active
         claims: dict[str, Any] = {
-            "iss": self.issuer, "aud": self.audience, "sub": user.user_id,
-            "iat": int(now.timestamp()), "nbf": int(now.timestamp()),
-            "exp": int((now + self.access_ttl).timestamp()), "jti": self._derive("jti", seed, 16),
-            "roles": list(user.roles), "tenant": user.tenant_id, "sid": family_id,
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": user.user_id,
+            "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()),
+            "exp": int((now + self.access_ttl).timestamp()),
+            "jti": self._derive("jti", seed, 16),
+            "roles": list(user.roles),
+            "tenant": user.tenant_id,
+            "sid": family_id,
         }
         if user.email:
             claims["email"] = user.email
         return str(jwt.encode({"alg": ALG, "kid": kid, "typ": "at+jwt"}, claims, key))
 
-    def issue(self, user: User, now: datetime, *, seed: str, family_id: str | None = None) -> dict[str, Any]:
+    def issue(
+        self, user: User, now: datetime, *, seed: str, family_id: str | None = None
+    ) -> dict[str, Any]:
         if family_id is None:
             family_id = self._derive("fam", seed, 16)
             if self.repo.family(family_id) is None:
-                self.repo.save_family(Family(family_id=family_id, user_id=user.user_id, created_at=now))
+                self.repo.save_family(
+                    Family(family_id=family_id, user_id=user.user_id, created_at=now)
+                )
         token_id = self._derive("rt", seed, 16)
         secret = self._derive("rts", seed, 32)
         if self.repo.refresh(token_id) is None:
-            self.repo.save_refresh(RefreshRecord(
-                token_id=token_id, family_id=family_id, user_id=user.user_id,
-                secret_hash=hashlib.sha256(secret.encode()).hexdigest(), issued_at=now,
-                expires_at=now + self.refresh_ttl,
-            ))
+            self.repo.save_refresh(
+                RefreshRecord(
+                    token_id=token_id,
+                    family_id=family_id,
+                    user_id=user.user_id,
+                    secret_hash=hashlib.sha256(secret.encode()).hexdigest(),
+                    issued_at=now,
+                    expires_at=now + self.refresh_ttl,
+                )
+            )
         return {
             "token_type": "Bearer",
             "access_token": self.access_token(user, family_id, now, seed),
@@ -116,7 +142,9 @@ class TokenService:
         replacement = self._derive("rt", seed, 16)
         if record.used_at is not None and record.replaced_by != replacement:
             self.revoke_family(record.family_id, now, "refresh token reuse")
-            raise TokenError("refresh token reuse detected; the session was revoked", code="TOKEN_REUSED")
+            raise TokenError(
+                "refresh token reuse detected; the session was revoked", code="TOKEN_REUSED"
+            )
         if record.expires_at <= now:
             raise TokenError("refresh token expired", code="TOKEN_EXPIRED")
         user = self.repo.user(record.user_id)
@@ -138,10 +166,13 @@ class TokenService:
             raise TokenError("not an access token")
         claims = dict(decoded.claims)
         registry = jwt.JWTClaimsRegistry(
-            now=int(now.timestamp()), leeway=self.leeway,
+            now=int(now.timestamp()),
+            leeway=self.leeway,
             iss={"essential": True, "value": self.issuer},
             aud={"essential": True, "value": self.audience},
-            exp={"essential": True}, sub={"essential": True}, jti={"essential": True},
+            exp={"essential": True},
+            sub={"essential": True},
+            jti={"essential": True},
         )
         if not check_time:
             claims_for_check = {**claims, "exp": int(now.timestamp()) + 60, "nbf": 0, "iat": 0}
@@ -166,7 +197,9 @@ class TokenService:
     def revoke(self, token: str, now: datetime) -> dict[str, Any]:
         if token.count(".") == 2:  # a JWT access token
             claims = self.decode(token, now, check_time=False)
-            self.repo.deny(str(claims["jti"]), datetime.fromtimestamp(int(claims["exp"]), now.tzinfo))
+            self.repo.deny(
+                str(claims["jti"]), datetime.fromtimestamp(int(claims["exp"]), now.tzinfo)
+            )
             return {"revoked": "access_token", "jti": claims["jti"]}
         record = self._lookup(token)
         self.revoke_family(record.family_id, now, "revoked")

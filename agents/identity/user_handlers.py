@@ -50,7 +50,11 @@ def set_profile(user: User, values: dict[str, Any], source: str, now: datetime) 
 
 
 async def handle_register(
-    cmd: Register, *, repo: IdentityRepository, hasher: PasswordHasher, clock: Clock,
+    cmd: Register,
+    *,
+    repo: IdentityRepository,
+    hasher: PasswordHasher,
+    clock: Clock,
     ctx: CommandContext,
 ) -> dict[str, Any]:
     email = normalise_email(cmd.email)
@@ -68,8 +72,15 @@ async def handle_register(
         repo.release_email(email, user_id)
         raise
     now = clock.now()
-    user = User(user_id=user_id, email=email, password_hash=password_hash, roles=sorted(set(cmd.roles)),
-                tenant_id=cmd.tenant_id or ctx.tenant_id, created_at=now, updated_at=now)
+    user = User(
+        user_id=user_id,
+        email=email,
+        password_hash=password_hash,
+        roles=sorted(set(cmd.roles)),
+        tenant_id=cmd.tenant_id or ctx.tenant_id,
+        created_at=now,
+        updated_at=now,
+    )
     set_profile(user, cmd.profile, "user", now)
     repo.save_user(user)
     return {"user": user.public(), "created": True}
@@ -80,7 +91,11 @@ async def handle_get_user(cmd: UserRef, *, repo: IdentityRepository) -> dict[str
 
 
 async def handle_update_user(
-    cmd: UpdateUser, *, repo: IdentityRepository, hasher: PasswordHasher, tokens: TokenService,
+    cmd: UpdateUser,
+    *,
+    repo: IdentityRepository,
+    hasher: PasswordHasher,
+    tokens: TokenService,
     clock: Clock,
 ) -> dict[str, Any]:
     user = repo.require_user(cmd.user_id)
@@ -91,7 +106,9 @@ async def handle_update_user(
         if email != user.email:
             owner = repo.user_id_by_email(email)
             if owner is not None and owner != user.user_id:
-                raise PermanentError("this e-mail address is already registered", code="EMAIL_TAKEN")
+                raise PermanentError(
+                    "this e-mail address is already registered", code="EMAIL_TAKEN"
+                )
             repo.claim_email(email, user.user_id)
             if user.email:
                 repo.release_email(user.email, user.user_id)

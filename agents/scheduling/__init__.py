@@ -1,1 +1,1 @@
-"""Scheduling worker (WORKER_TYPE=scheduling, port 3007): calendars, recurrence, free slots, planning, reminders."""
+"""Scheduling worker (WORKER_TYPE=scheduling, port 3007): calendars, free slots, reminders."""

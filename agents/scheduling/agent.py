@@ -73,7 +73,7 @@ def register(app: faust.App, container: Container) -> Any:
     store = container.manage(container.provide("scheduling_store", lambda: scheduling_store(table)))
     repo = SchedulingRepository(store)
     clock = container.provide("clock", SystemClock)
-    events_name = WorkerTopics(WORKER_TYPE, container.settings.topic_prefix).extra("events")
+    events_name = WorkerTopics(WORKER_TYPE, container.settings.topic_prefix).extra("events")  # noqa: S610
     events_topic = app.topic(events_name, partitions=partitions)
     providers = container.provide("sync_providers", lambda: sync_providers(settings, container))
     container.redis()  # readiness includes Redis, as for every worker
@@ -89,7 +89,7 @@ def register(app: faust.App, container: Container) -> Any:
             "sync_providers": providers,
         },
     )
-    assert events_name == runtime.topics.extra("events")
+    assert events_name == runtime.topics.extra("events")  # noqa: S610
     topics = getattr(app, "enginedge_topics", None)
     if topics is not None:
         topics.append(events_name)

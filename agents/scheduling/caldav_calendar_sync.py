@@ -58,10 +58,10 @@ class CaldavCalendarSync:
             await asyncio.to_thread(client.close)
 
     def _calendar(self, remote_calendar: str) -> Any:
-        import caldav
+        from caldav.davclient import DAVClient
 
         if self._client is None:
-            self._client = caldav.DAVClient(
+            self._client = DAVClient(
                 url=self.url,
                 username=self.username,
                 password=self.password,

@@ -223,7 +223,9 @@ def busy_occurrences(
 
 
 def hours_of(q: SlotQuery) -> dict[str, list[tuple[str, str]]]:
-    return dict(q.working_hours) if q.working_hours is not None else dict(DEFAULT_HOURS)
+    if q.working_hours is None:
+        return dict(DEFAULT_HOURS)
+    return {str(day): list(ranges) for day, ranges in q.working_hours.items()}
 
 
 async def handle_free_slots(cmd: FreeSlots, *, repo: SchedulingRepository) -> dict[str, Any]:

@@ -43,12 +43,11 @@ def export_calendar(cal: Calendar, events: list[Event]) -> str:
         for key, ov in sorted(ev.overrides.items()):
             child = icalendar.Event()
             child.add("uid", ev.uid)
-            rid = (
-                date.fromisoformat(key)
-                if ev.all_day
-                else datetime.fromisoformat(key.replace("Z", "+00:00"))
-            )
-            child.add("recurrence-id", rid if ev.all_day else rid.astimezone(tz))  # type: ignore[union-attr]
+            if ev.all_day:
+                child.add("recurrence-id", date.fromisoformat(key))
+            else:
+                rid = datetime.fromisoformat(key.replace("Z", "+00:00"))
+                child.add("recurrence-id", rid.astimezone(tz))
             child.add("dtstamp", ev.updated_at)
             child.add("summary", ov.title or ev.title)
             if ov.cancelled:
@@ -118,7 +117,7 @@ def parse_calendar(text: str, calendar_id: str, default_tz: str, now: datetime) 
         if master is None:
             continue  # an override whose series is not in the file
         rid = comp.decoded("recurrence-id")
-        key = recurrence_key(rid if isinstance(rid, datetime) else rid)
+        key = recurrence_key(rid)
         cancelled = str(comp.get("status", "")).upper() == "CANCELLED"
         start = comp.decoded("dtstart") if comp.get("dtstart") is not None else None
         end = comp.decoded("dtend") if comp.get("dtend") is not None else None

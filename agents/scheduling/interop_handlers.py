@@ -227,7 +227,7 @@ async def _push(
         stats["pushed"] += 1
     for key, raw in list(repo.store.scan(f"tomb:{cmd.calendar_id}:")):
         gone = Event.model_validate_json(raw)
-        remote_id = gone.external_ids.pop(cmd.provider, None)
+        remote_id = gone.external_ids.pop(cmd.provider, "")
         if remote_id:
             await provider.delete(cmd.remote_calendar, remote_id)
             stats["remote_deleted"] += 1

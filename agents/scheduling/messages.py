@@ -20,6 +20,7 @@ IdStr = Annotated[
 HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 MAX_ICS = 2_000_000
+ALL_WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class _Payload(BaseModel):
@@ -82,9 +83,12 @@ class EventFields(_Payload):
                 raise ValueError("start and end need a UTC offset")
             if self.end <= self.start:
                 raise ValueError("end must be after start")
-        elif self.start_date is not None:
-            if self.end_date is not None and self.end_date <= self.start_date:
-                raise ValueError("end_date (exclusive) must be after start_date")
+        elif (
+            self.start_date is not None
+            and self.end_date is not None
+            and self.end_date <= self.start_date
+        ):
+            raise ValueError("end_date (exclusive) must be after start_date")
         return self
 
 
@@ -237,7 +241,7 @@ class CreateHabit(_Payload):
     habit_id: str | None = Field(None, min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._@-]+$")
     name: str = Field(min_length=1, max_length=200)
     days: list[Weekday] = Field(
-        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        default_factory=lambda: list(ALL_WEEKDAYS),
         min_length=1,
         max_length=7,
     )

@@ -18,6 +18,7 @@ from agents.scheduling.messages import (
     MarkMilestone,
     PlanSchedule,
     ScheduleHabits,
+    Weekday,
 )
 from agents.scheduling.model import Event, Goal, Habit, Milestone, Placement, Plan, as_utc, zone
 from agents.scheduling.planner import PlanItem, plan
@@ -28,6 +29,7 @@ from agents.scheduling.slots import free_slots, local_instant, parse_hhmm
 from enginedge_streams.errors import NotFoundError, PermanentError, ValidationError
 from enginedge_streams.handlers import CommandContext
 
+ALL_DAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NUMBERS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 
 
@@ -188,12 +190,10 @@ async def handle_create_habit(
             "give both window_start < window_end, or neither", code="INVALID_WINDOW"
         )
     habit_id = cmd.habit_id or derived_id("habit", ctx.command_id)
-    if repo.habit(cmd.user_id, habit_id) is not None:
+    existing = repo.habit(cmd.user_id, habit_id)
+    if existing is not None:
         if cmd.habit_id is None:
-            return {
-                "habit": repo.habit(cmd.user_id, habit_id).model_dump(mode="json"),
-                "created": False,
-            }  # type: ignore[union-attr]
+            return {"habit": existing.model_dump(mode="json"), "created": False}
         raise PermanentError(f"habit {habit_id!r} already exists", code="HABIT_EXISTS")
     habit = Habit(
         habit_id=habit_id,
@@ -290,7 +290,7 @@ async def handle_schedule_habits(
         start=cmd.start,
         end=cmd.end,
         timezone=cmd.timezone or cal.timezone,
-        working_hours=cmd.working_hours or {d: [("00:00", "24:00")] for d in DAY_NUMBERS},  # type: ignore[misc]
+        working_hours=cmd.working_hours or {d: [("00:00", "24:00")] for d in ALL_DAYS},
         buffer_minutes=cmd.buffer_minutes,
         habit_user_id=cmd.user_id,
         habit_ids=cmd.habit_ids,

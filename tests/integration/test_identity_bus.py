@@ -30,9 +30,11 @@ ENC_KEY = base64.urlsafe_b64encode(os.urandom(32)).decode()
 def provider():
     p = LocalOAuthProvider()
     p.start()
-    p.people = {"github": Person("424242", "gh.user@example.com", login="octo"),
-                "google": Person("g-sub-1", "Gina@Example.com", name="Gina G."),
-                "linkedin": Person("li-sub-9", "someone-else@example.com", name="Gina (LinkedIn)")}
+    p.people = {
+        "github": Person("424242", "gh.user@example.com", login="octo"),
+        "google": Person("g-sub-1", "Gina@Example.com", name="Gina G."),
+        "linkedin": Person("li-sub-9", "someone-else@example.com", name="Gina (LinkedIn)"),
+    }
     yield p
     p.stop()
 
@@ -41,18 +43,26 @@ def provider():
 def identity_worker(module_worker_factory, provider):
     gh, go, li = provider.client("github"), provider.client("google"), provider.client("linkedin")
     SECRETS.extend([ENC_KEY, gh.client_secret, go.client_secret, li.client_secret])
-    return module_worker_factory("identity", env={
-        "IDENTITY_ENCRYPTION_KEY": ENC_KEY, "SIGNING_KEY_CHECK_SECONDS": "2", "LOGIN_LIMIT_PER_ACCOUNT": "4",
-        "OAUTH_REDIRECT_URI_BASE": "http://127.0.0.1:9/oauth/callback",
-        "OAUTH_GITHUB_CLIENT_ID": gh.client_id, "OAUTH_GITHUB_CLIENT_SECRET": gh.client_secret,
-        "OAUTH_GITHUB_AUTHORIZE_URL": f"{provider.url}/github/login/oauth/authorize",
-        "OAUTH_GITHUB_TOKEN_URL": f"{provider.url}/github/login/oauth/access_token",
-        "OAUTH_GITHUB_API_URL": f"{provider.url}/github/api",
-        "OAUTH_GOOGLE_CLIENT_ID": go.client_id, "OAUTH_GOOGLE_CLIENT_SECRET": go.client_secret,
-        "OAUTH_GOOGLE_ISSUER": provider.issuer("google"),
-        "OAUTH_LINKEDIN_CLIENT_ID": li.client_id, "OAUTH_LINKEDIN_CLIENT_SECRET": li.client_secret,
-        "OAUTH_LINKEDIN_ISSUER": provider.issuer("linkedin"),
-    })
+    return module_worker_factory(
+        "identity",
+        env={
+            "IDENTITY_ENCRYPTION_KEY": ENC_KEY,
+            "SIGNING_KEY_CHECK_SECONDS": "2",
+            "LOGIN_LIMIT_PER_ACCOUNT": "4",
+            "OAUTH_REDIRECT_URI_BASE": "http://127.0.0.1:9/oauth/callback",
+            "OAUTH_GITHUB_CLIENT_ID": gh.client_id,
+            "OAUTH_GITHUB_CLIENT_SECRET": gh.client_secret,
+            "OAUTH_GITHUB_AUTHORIZE_URL": f"{provider.url}/github/login/oauth/authorize",
+            "OAUTH_GITHUB_TOKEN_URL": f"{provider.url}/github/login/oauth/access_token",
+            "OAUTH_GITHUB_API_URL": f"{provider.url}/github/api",
+            "OAUTH_GOOGLE_CLIENT_ID": go.client_id,
+            "OAUTH_GOOGLE_CLIENT_SECRET": go.client_secret,
+            "OAUTH_GOOGLE_ISSUER": provider.issuer("google"),
+            "OAUTH_LINKEDIN_CLIENT_ID": li.client_id,
+            "OAUTH_LINKEDIN_CLIENT_SECRET": li.client_secret,
+            "OAUTH_LINKEDIN_ISSUER": provider.issuer("linkedin"),
+        },
+    )
 
 
 async def _call(bus, ctype, payload):
@@ -79,7 +89,9 @@ def verify_with_published_jwks(worker, token, audience="enginedge"):
     jwks = pyjwt.PyJWKSet.from_dict(_jwks(worker))
     kid = pyjwt.get_unverified_header(token)["kid"]
     key = next(k for k in jwks.keys if k.key_id == kid)
-    return pyjwt.decode(token, key.key, algorithms=["RS256"], audience=audience, issuer="enginedge-identity")
+    return pyjwt.decode(
+        token, key.key, algorithms=["RS256"], audience=audience, issuer="enginedge-identity"
+    )
 
 
 async def test_signing_key_exists_after_first_start(identity_worker):
@@ -95,36 +107,56 @@ async def test_register_login_refresh_reuse_revoke_and_rotation(identity_worker,
     bus = module_bus
     email, password = f"Eve.{uuid.uuid4().hex[:6]}@Example.COM", f"pw-{uuid.uuid4().hex}"
     SECRETS.append(password)
-    user = (await _ok(bus, "user.register", {"email": email, "password": password, "roles": ["user", "admin"],
-                                             "tenant_id": "acme"}))["user"]
+    user = (
+        await _ok(
+            bus,
+            "user.register",
+            {"email": email, "password": password, "roles": ["user", "admin"], "tenant_id": "acme"},
+        )
+    )["user"]
     assert user["email"] == email.lower()
     dup = await _call(bus, "user.register", {"email": email.upper(), "password": password})
     assert dup.status is Status.FAILED and dup.error.code == "EMAIL_TAKEN"
     login = await _ok(bus, "auth.login", {"email": email, "password": password, "ip": "192.0.2.10"})
     claims = verify_with_published_jwks(identity_worker, login["access_token"])
-    assert claims["sub"] == user["user_id"] and claims["tenant"] == "acme" and claims["roles"] == ["admin", "user"]
+    assert (
+        claims["sub"] == user["user_id"]
+        and claims["tenant"] == "acme"
+        and claims["roles"] == ["admin", "user"]
+    )
     assert {"iss", "aud", "exp", "iat", "jti"} <= set(claims)
     with pytest.raises(pyjwt.InvalidAudienceError):
         verify_with_published_jwks(identity_worker, login["access_token"], audience="another-api")
     head, body, sig = login["access_token"].split(".")
     tampered = f"{head}.{body[:-2]}{'A' if body[-2] != 'A' else 'B'}{body[-1]}.{sig}"
-    assert (await _ok(bus, "auth.verify", {"token": tampered})) == {"active": False, "error": "INVALID_TOKEN"}
+    assert (await _ok(bus, "auth.verify", {"token": tampered})) == {
+        "active": False,
+        "error": "INVALID_TOKEN",
+    }
     # Rotation of refresh tokens, then reuse of the old one revokes the family.
     rotated = await _ok(bus, "auth.refresh", {"token": login["refresh_token"]})
     assert rotated["refresh_token"] != login["refresh_token"]
     reuse = await _call(bus, "auth.refresh", {"token": login["refresh_token"]})
     assert reuse.status is Status.FAILED and reuse.error.code == "TOKEN_REUSED"
-    assert (await _ok(bus, "auth.verify", {"token": rotated["access_token"]}))["error"] == "TOKEN_REVOKED"
+    assert (await _ok(bus, "auth.verify", {"token": rotated["access_token"]}))[
+        "error"
+    ] == "TOKEN_REVOKED"
     # A new session; revoke its access token explicitly.
     session = await _ok(bus, "auth.login", {"email": email, "password": password})
     assert (await _ok(bus, "auth.verify", {"token": session["access_token"]}))["active"]
     await _ok(bus, "auth.revoke", {"token": session["access_token"]})
-    assert (await _ok(bus, "auth.verify", {"token": session["access_token"]}))["error"] == "TOKEN_REVOKED"
+    assert (await _ok(bus, "auth.verify", {"token": session["access_token"]}))[
+        "error"
+    ] == "TOKEN_REVOKED"
     # Key rotation: old tokens keep verifying (ours and the JWKS), new ones use the new key.
     before = (await _ok(bus, "auth.login", {"email": email, "password": password}))["access_token"]
     rot = await _ok(bus, "keys.rotate", {"reason": "manual"})
     after = (await _ok(bus, "auth.login", {"email": email, "password": password}))["access_token"]
-    assert pyjwt.get_unverified_header(after)["kid"] == rot["kid"] != pyjwt.get_unverified_header(before)["kid"]
+    assert (
+        pyjwt.get_unverified_header(after)["kid"]
+        == rot["kid"]
+        != pyjwt.get_unverified_header(before)["kid"]
+    )
     assert len(_jwks(identity_worker)["keys"]) == 2
     assert (await _ok(bus, "auth.verify", {"token": before}))["active"]
     verify_with_published_jwks(identity_worker, before)
@@ -136,10 +168,17 @@ async def test_uniform_errors_and_login_throttling_in_redis(identity_worker, mod
     email, password = f"t{uuid.uuid4().hex[:8]}@example.com", f"pw-{uuid.uuid4().hex}"
     SECRETS.append(password)
     await _ok(bus, "user.register", {"email": email, "password": password})
-    unknown = await _call(bus, "auth.login", {"email": f"nobody{uuid.uuid4().hex[:6]}@example.com", "password": password})
+    unknown = await _call(
+        bus,
+        "auth.login",
+        {"email": f"nobody{uuid.uuid4().hex[:6]}@example.com", "password": password},
+    )
     wrong = await _call(bus, "auth.login", {"email": email, "password": password + "x"})
-    assert (unknown.error.code, unknown.error.message) == (wrong.error.code, wrong.error.message) == (
-        "INVALID_CREDENTIALS", "invalid e-mail or password")
+    assert (
+        (unknown.error.code, unknown.error.message)
+        == (wrong.error.code, wrong.error.message)
+        == ("INVALID_CREDENTIALS", "invalid e-mail or password")
+    )
     for _ in range(3):  # 1 wrong above + 3 = the limit of 4
         await _call(bus, "auth.login", {"email": email, "password": "wrong-" + password})
     throttled = await _call(bus, "auth.login", {"email": email, "password": password})
@@ -150,7 +189,11 @@ async def test_uniform_errors_and_login_throttling_in_redis(identity_worker, mod
 async def _oauth(bus, provider_name, **extra):
     start = await _ok(bus, "oauth.authorize_url", {"provider": provider_name, **extra})
     q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(start["authorization_url"]).query))
-    assert q["state"] == start["state"] and q["code_challenge_method"] == "S256" and q["code_challenge"]
+    assert (
+        q["state"] == start["state"]
+        and q["code_challenge_method"] == "S256"
+        and q["code_challenge"]
+    )
     redirected = follow_authorization(start["authorization_url"])
     SECRETS.append(redirected.code)
     return start, redirected
@@ -163,44 +206,74 @@ async def test_oauth_github_google_linkedin_end_to_end(identity_worker, module_b
     gh = await _ok(bus, "oauth.callback", {"provider": "github", "code": r.code, "state": r.state})
     assert gh["created"] and gh["user"]["email"] == "gh.user@example.com"
     assert gh["user"]["linked_accounts"][0]["subject"] == "424242"
-    assert gh["user"]["profile"]["username"]["value"] == "octo" and gh["user"]["profile"]["username"]["source"] == "github"
+    assert (
+        gh["user"]["profile"]["username"]["value"] == "octo"
+        and gh["user"]["profile"]["username"]["source"] == "github"
+    )
     verify_with_published_jwks(identity_worker, gh["access_token"])
     # The same callback again (replayed state + code): refused, nothing created.
-    replay = await _call(bus, "oauth.callback", {"provider": "github", "code": r.code, "state": r.state})
+    replay = await _call(
+        bus, "oauth.callback", {"provider": "github", "code": r.code, "state": r.state}
+    )
     assert replay.status is Status.FAILED and replay.error.code == "OAUTH_STATE_MISMATCH"
     # A replayed code under a fresh, valid state: the provider rejects it.
     start2 = await _ok(bus, "oauth.authorize_url", {"provider": "github"})
-    replay2 = await _call(bus, "oauth.callback", {"provider": "github", "code": r.code, "state": start2["state"]})
+    replay2 = await _call(
+        bus, "oauth.callback", {"provider": "github", "code": r.code, "state": start2["state"]}
+    )
     assert replay2.status is Status.FAILED and replay2.error.code == "OAUTH_CODE_REJECTED"
     assert ("token-rejected", "replayed") in provider.events
     # A state we never issued.
-    forged = await _call(bus, "oauth.callback", {"provider": "github", "code": "x", "state": "s" * 43})
+    forged = await _call(
+        bus, "oauth.callback", {"provider": "github", "code": "x", "state": "s" * 43}
+    )
     assert forged.error.code == "OAUTH_STATE_MISMATCH"
     # A state issued for another provider.
     g_start = await _ok(bus, "oauth.authorize_url", {"provider": "google"})
-    wrong = await _call(bus, "oauth.callback", {"provider": "github", "code": "x", "state": g_start["state"]})
+    wrong = await _call(
+        bus, "oauth.callback", {"provider": "github", "code": "x", "state": g_start["state"]}
+    )
     assert wrong.error.code == "OAUTH_STATE_MISMATCH"
     # Google (OIDC): ID token checked (nonce, aud, iss); a user registered with the same
     # verified address is linked, not duplicated; profile fields merged with provenance.
     password = f"pw-{uuid.uuid4().hex}"
     SECRETS.append(password)
-    gina = (await _ok(bus, "user.register", {"email": "gina@example.com", "password": password,
-                                             "profile": {"name": "Gina (set by Gina)"}}))["user"]
+    gina = (
+        await _ok(
+            bus,
+            "user.register",
+            {
+                "email": "gina@example.com",
+                "password": password,
+                "profile": {"name": "Gina (set by Gina)"},
+            },
+        )
+    )["user"]
     _, r = await _oauth(bus, "google")
     g = await _ok(bus, "oauth.callback", {"provider": "google", "code": r.code, "state": r.state})
     assert not g["created"] and g["user"]["user_id"] == gina["user_id"]
     prof = g["user"]["profile"]
-    assert prof["name"] == {"value": "Gina (set by Gina)", "source": "user", "updated_at": prof["name"]["updated_at"]}
+    assert prof["name"] == {
+        "value": "Gina (set by Gina)",
+        "source": "user",
+        "updated_at": prof["name"]["updated_at"],
+    }
     assert prof["avatar_url"]["source"] == "google" and prof["locale"]["value"] == "en-GB"
     # LinkedIn (OIDC) linked explicitly to Gina although its e-mail differs.
     _, r = await _oauth(bus, "linkedin", link_user_id=gina["user_id"])
-    li = await _ok(bus, "oauth.callback", {"provider": "linkedin", "code": r.code, "state": r.state})
+    li = await _ok(
+        bus, "oauth.callback", {"provider": "linkedin", "code": r.code, "state": r.state}
+    )
     assert {a["provider"] for a in li["user"]["linked_accounts"]} == {"google", "linkedin"}
-    assert li["user"]["profile"]["given_name" if "given_name" in li["user"]["profile"] else "avatar_url"]
+    assert li["user"]["profile"][
+        "given_name" if "given_name" in li["user"]["profile"] else "avatar_url"
+    ]
     # Unlink; the GitHub-only user cannot drop its only way in.
     out = await _ok(bus, "oauth.unlink", {"user_id": gina["user_id"], "provider": "linkedin"})
     assert {a["provider"] for a in out["user"]["linked_accounts"]} == {"google"}
-    last = await _call(bus, "oauth.unlink", {"user_id": gh["user"]["user_id"], "provider": "github"})
+    last = await _call(
+        bus, "oauth.unlink", {"user_id": gh["user"]["user_id"], "provider": "github"}
+    )
     assert last.error.code == "LAST_LOGIN_METHOD"
     SECRETS.extend(provider.issued)
 

@@ -26,7 +26,13 @@ from agents.scheduling.fakes import FixedClock, InMemoryKeyValueStore
 from agents.scheduling.google_calendar_sync import GoogleCalendarSync
 from agents.scheduling.graph_calendar_sync import GraphCalendarSync
 from agents.scheduling.interop_handlers import handle_sync
-from agents.scheduling.messages import CreateCalendar, CreateEvent, EventRef, SyncCalendar, UpdateEvent
+from agents.scheduling.messages import (
+    CreateCalendar,
+    CreateEvent,
+    EventRef,
+    SyncCalendar,
+    UpdateEvent,
+)
 from agents.scheduling.repository import SchedulingRepository
 from enginedge_streams.errors import PermanentError
 from tests.support.fake_calendar_apis import FakeGoogleCalendar, FakeGraph
@@ -43,19 +49,48 @@ def utc(*a: int) -> datetime:
 
 async def _local(clock):
     repo = SchedulingRepository(InMemoryKeyValueStore())
-    await handle_create_calendar(CreateCalendar(calendar_id="c", name="c", timezone="Europe/Paris"), repo=repo,
-                                 clock=clock, ctx=make_ctx())
-    await handle_create_event(CreateEvent(calendar_id="c", event_id="one", title="One", start=utc(2026, 3, 2, 9),
-                                          end=utc(2026, 3, 2, 10)), repo=repo, clock=clock, ctx=make_ctx())
-    await handle_create_event(CreateEvent(calendar_id="c", event_id="two", title="Two", start=utc(2026, 3, 3, 9),
-                                          end=utc(2026, 3, 3, 10), rrule="FREQ=WEEKLY;COUNT=3"),
-                              repo=repo, clock=clock, ctx=make_ctx())
+    await handle_create_calendar(
+        CreateCalendar(calendar_id="c", name="c", timezone="Europe/Paris"),
+        repo=repo,
+        clock=clock,
+        ctx=make_ctx(),
+    )
+    await handle_create_event(
+        CreateEvent(
+            calendar_id="c",
+            event_id="one",
+            title="One",
+            start=utc(2026, 3, 2, 9),
+            end=utc(2026, 3, 2, 10),
+        ),
+        repo=repo,
+        clock=clock,
+        ctx=make_ctx(),
+    )
+    await handle_create_event(
+        CreateEvent(
+            calendar_id="c",
+            event_id="two",
+            title="Two",
+            start=utc(2026, 3, 3, 9),
+            end=utc(2026, 3, 3, 10),
+            rrule="FREQ=WEEKLY;COUNT=3",
+        ),
+        repo=repo,
+        clock=clock,
+        ctx=make_ctx(),
+    )
     return repo
 
 
 async def _sync(repo, clock, provider, name, remote, direction="both"):
-    return await handle_sync(SyncCalendar(calendar_id="c", provider=name, remote_calendar=remote, direction=direction),
-                             repo=repo, clock=clock, sync_providers={name: provider}, ctx=make_ctx())
+    return await handle_sync(
+        SyncCalendar(calendar_id="c", provider=name, remote_calendar=remote, direction=direction),
+        repo=repo,
+        clock=clock,
+        sync_providers={name: provider},
+        ctx=make_ctx(),
+    )
 
 
 async def test_google_calendar_incremental_sync_last_write_wins():
@@ -65,8 +100,13 @@ async def test_google_calendar_incremental_sync_last_write_wins():
     clock = FixedClock(datetime.now(UTC) - timedelta(minutes=5))
     try:
         repo = await _local(clock)
-        fake.remote_upsert("remote1", summary="From Google", start={"dateTime": "2026-03-04T08:00:00Z", "timeZone": "Europe/Paris"},
-                           end={"dateTime": "2026-03-04T09:00:00Z"}, iCalUID="r1@google")
+        fake.remote_upsert(
+            "remote1",
+            summary="From Google",
+            start={"dateTime": "2026-03-04T08:00:00Z", "timeZone": "Europe/Paris"},
+            end={"dateTime": "2026-03-04T09:00:00Z"},
+            iCalUID="r1@google",
+        )
         out = await _sync(repo, clock, provider, "google", "primary")
         assert (out["created"], out["pushed"]) == (1, 2)  # pulled the remote one, pushed our two
         assert {e["summary"] for e in fake.s.events.values()} == {"From Google", "One", "Two"}
@@ -85,8 +125,11 @@ async def test_google_calendar_incremental_sync_last_write_wins():
         assert out["updated"] == 1 and repo.event("c", "one").title == "One (edited in Google)"
         # A local edit newer than the remote one wins and is pushed.
         clock.at = datetime.now(UTC) + timedelta(minutes=1)
-        await handle_update_event(UpdateEvent(calendar_id="c", event_id="one", changes={"title": "One (local)"}),
-                                  repo=repo, clock=clock)
+        await handle_update_event(
+            UpdateEvent(calendar_id="c", event_id="one", changes={"title": "One (local)"}),
+            repo=repo,
+            clock=clock,
+        )
         fake.s.clock_offset = -30
         fake.remote_upsert(ext_one, summary="One (older remote edit)")
         out = await _sync(repo, clock, provider, "google", "primary")
@@ -99,7 +142,9 @@ async def test_google_calendar_incremental_sync_last_write_wins():
         out = await _sync(repo, clock, provider, "google", "primary")
         assert out["deleted"] == 1 and out["remote_deleted"] == 1
         assert {e.event_id for e in repo.events("c")} == {"one"}
-        assert {e["summary"] for e in fake.s.events.values() if e["status"] != "cancelled"} == {"One (local)"}
+        assert {e["summary"] for e in fake.s.events.values() if e["status"] != "cancelled"} == {
+            "One (local)"
+        }
         # An expired sync token (410) falls back to a full sync.
         repo.save_sync_cursor("c", "google", "expired-token")
         out = await _sync(repo, clock, provider, "google", "primary", direction="pull")
@@ -123,9 +168,13 @@ async def test_microsoft_graph_delta_sync_and_idempotent_create():
     try:
         repo = await _local(clock)
         for i in range(3):
-            fake.remote_upsert(f"AAMk-r{i}", subject=f"Outlook {i}", isAllDay=False,
-                               start={"dateTime": f"2026-03-0{i + 4}T08:00:00.0000000", "timeZone": "UTC"},
-                               end={"dateTime": f"2026-03-0{i + 4}T09:00:00.0000000", "timeZone": "UTC"})
+            fake.remote_upsert(
+                f"AAMk-r{i}",
+                subject=f"Outlook {i}",
+                isAllDay=False,
+                start={"dateTime": f"2026-03-0{i + 4}T08:00:00.0000000", "timeZone": "UTC"},
+                end={"dateTime": f"2026-03-0{i + 4}T09:00:00.0000000", "timeZone": "UTC"},
+            )
         out = await _sync(repo, clock, provider, "microsoft", "cal-1")
         assert out["created"] == 3 and out["pushed"] == 2
         assert any("startDateTime=" in q for _, q in fake.s.requests)
@@ -146,7 +195,9 @@ async def test_microsoft_graph_delta_sync_and_idempotent_create():
         fake.remote_delete("AAMk-r1")
         out = await _sync(repo, clock, provider, "microsoft", "cal-1", direction="pull")
         assert out["deleted"] == 1 and out["created"] == out["updated"] == 0  # own pushes ignored
-        assert repo.event("c", "two").rrule == "FREQ=WEEKLY;COUNT=3"  # Graph carries no RRULE: ours kept
+        assert (
+            repo.event("c", "two").rrule == "FREQ=WEEKLY;COUNT=3"
+        )  # Graph carries no RRULE: ours kept
         assert "$deltatoken=" in repo.sync_cursor("c", "microsoft")
         assert "Outlook 1" not in {e.title for e in repo.events("c")}
     finally:
@@ -161,9 +212,19 @@ def radicale(tmp_path):
         pytest.fail("radicale is not installed (scripts/system-packages.txt; make system-deps)")
     port = free_port()
     proc = subprocess.Popen(
-        [binary, "--server-hosts", f"127.0.0.1:{port}", "--storage-filesystem-folder", str(tmp_path / "dav"),
-         "--auth-type", "none", "--logging-level", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            "--server-hosts",
+            f"127.0.0.1:{port}",
+            "--storage-filesystem-folder",
+            str(tmp_path / "dav"),
+            "--auth-type",
+            "none",
+            "--logging-level",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/"
     import socket
@@ -189,18 +250,23 @@ async def test_caldav_sync_against_real_radicale(radicale):
     import caldav
 
     client = caldav.DAVClient(url=radicale, username="alice", password="pw")
-    remote_cal = await asyncio.to_thread(lambda: client.principal().make_calendar(name="work", cal_id="work"))
+    remote_cal = await asyncio.to_thread(
+        lambda: client.principal().make_calendar(name="work", cal_id="work")
+    )
     provider = CaldavCalendarSync(radicale, "alice", "pw")
     clock = FixedClock(datetime.now(UTC) - timedelta(minutes=5))
     try:
         repo = await _local(clock)
         out = await _sync(repo, clock, provider, "caldav", "alice/work/")
         assert out["pushed"] == 3 - 1 and out["pulled"] == 0  # "one" and "two" pushed
-        objects = await asyncio.to_thread(lambda: [o.icalendar_component for o in remote_cal.events()])
+        objects = await asyncio.to_thread(
+            lambda: [o.icalendar_component for o in remote_cal.events()]
+        )
         assert {str(c["summary"]) for c in objects} == {"One", "Two"}
         assert {str(c["uid"]) for c in objects} == {"one@enginedge", "two@enginedge"}
         two = next(c for c in objects if str(c["summary"]) == "Two")
         assert two["rrule"].to_ical() == b"FREQ=WEEKLY;COUNT=3"
+
         # Another CalDAV client edits "One" later and adds an event.
         def remote_edit():
             ev = remote_cal.event_by_uid("one@enginedge")
@@ -229,7 +295,9 @@ async def test_caldav_sync_against_real_radicale(radicale):
         await handle_delete_event(EventRef(calendar_id="c", event_id="two"), repo=repo)
         out = await _sync(repo, clock, provider, "caldav", "alice/work/")
         assert out["deleted"] == 1 and out["remote_deleted"] == 1
-        left = await asyncio.to_thread(lambda: [str(o.icalendar_component["summary"]) for o in remote_cal.events()])
+        left = await asyncio.to_thread(
+            lambda: [str(o.icalendar_component["summary"]) for o in remote_cal.events()]
+        )
         assert left == ["One (edited in CalDAV)"]
     finally:
         await provider.stop()

@@ -65,7 +65,9 @@ class FakeGoogleCalendar:
 
     # remote-side edits made "by another client"
     def remote_upsert(self, event_id: str, **fields: Any) -> dict[str, Any]:
-        item = self.s.events.get(event_id, {"id": event_id, "kind": "calendar#event", "status": "confirmed"})
+        item = self.s.events.get(
+            event_id, {"id": event_id, "kind": "calendar#event", "status": "confirmed"}
+        )
         item.update(fields, updated=_now_iso(self.s.clock_offset))
         self.s.events[event_id] = item
         self.s.touch(event_id)
@@ -83,7 +85,9 @@ class FakeGoogleCalendar:
         if "syncToken" in q:
             raw = q["syncToken"]
             if not raw.startswith("st-"):
-                return web.json_response({"error": {"code": 410, "message": "fullSyncRequired"}}, status=410)
+                return web.json_response(
+                    {"error": {"code": 410, "message": "fullSyncRequired"}}, status=410
+                )
             since = int(raw[3:])
         ids = list(dict.fromkeys(reversed(self.s.log[since:])))[::-1]  # latest change per id
         if "syncToken" not in q:
@@ -91,7 +95,10 @@ class FakeGoogleCalendar:
         start = int(q.get("pageToken", "0"))
         size = min(int(q.get("maxResults", "250")), self.s.page_size)
         page = ids[start : start + size]
-        body: dict[str, Any] = {"kind": "calendar#events", "items": [self.s.events[i] for i in page]}
+        body: dict[str, Any] = {
+            "kind": "calendar#events",
+            "items": [self.s.events[i] for i in page],
+        }
         if start + size < len(ids):
             body["nextPageToken"] = str(start + size)
         else:

@@ -55,13 +55,17 @@ class _Grant:
 class LocalOAuthProvider:
     def __init__(self) -> None:
         self.clients: dict[str, Client] = {}
-        self.people: dict[str, Person] = {}  # tenant ("github", "google", "linkedin") -> who approves
+        self.people: dict[
+            str, Person
+        ] = {}  # tenant ("github", "google", "linkedin") -> who approves
         self.codes: dict[str, _Grant] = {}
         self.used_codes: set[str] = set()
         self.tokens: dict[str, tuple[str, Person]] = {}
         self.issued: list[str] = []  # every access/refresh/id token value handed out
         self.events: list[tuple[str, str]] = []
-        self.key = RSAKey.generate_key(2048, parameters={"kid": "provider-key", "alg": "RS256", "use": "sig"})
+        self.key = RSAKey.generate_key(
+            2048, parameters={"kid": "provider-key", "alg": "RS256", "use": "sig"}
+        )
         self.url = ""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -69,7 +73,10 @@ class LocalOAuthProvider:
 
     def client(self, tenant: str) -> Client:
         if tenant not in self.clients:
-            self.clients[tenant] = Client(f"{tenant}-client-{secrets.token_hex(4)}", f"{tenant}-secret-{secrets.token_hex(12)}")
+            self.clients[tenant] = Client(
+                f"{tenant}-client-{secrets.token_hex(4)}",
+                f"{tenant}-secret-{secrets.token_hex(12)}",
+            )
         return self.clients[tenant]
 
     # -- lifecycle (a thread with its own loop: lives across tests' event loops) ------
@@ -129,12 +136,19 @@ class LocalOAuthProvider:
 
     async def discovery(self, request: web.Request) -> web.Response:
         iss = self.issuer(self._tenant(request))
-        return web.json_response({
-            "issuer": iss, "authorization_endpoint": f"{iss}/authorize", "token_endpoint": f"{iss}/token",
-            "jwks_uri": f"{iss}/jwks", "userinfo_endpoint": f"{iss}/userinfo",
-            "response_types_supported": ["code"], "id_token_signing_alg_values_supported": ["RS256"],
-            "code_challenge_methods_supported": ["S256"], "subject_types_supported": ["public"],
-        })
+        return web.json_response(
+            {
+                "issuer": iss,
+                "authorization_endpoint": f"{iss}/authorize",
+                "token_endpoint": f"{iss}/token",
+                "jwks_uri": f"{iss}/jwks",
+                "userinfo_endpoint": f"{iss}/userinfo",
+                "response_types_supported": ["code"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "code_challenge_methods_supported": ["S256"],
+                "subject_types_supported": ["public"],
+            }
+        )
 
     async def jwks(self, request: web.Request) -> web.Response:
         return web.json_response({"keys": [self.key.as_dict(private=False)]})
@@ -143,15 +157,30 @@ class LocalOAuthProvider:
         q = request.query
         tenant = self._tenant(request)
         client = self.clients.get(tenant)
-        if client is None or q.get("client_id") != client.client_id or q.get("response_type") != "code":
+        if (
+            client is None
+            or q.get("client_id") != client.client_id
+            or q.get("response_type") != "code"
+        ):
             return web.json_response({"error": "unauthorized_client"}, status=400)
         if q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
-            return web.json_response({"error": "invalid_request", "error_description": "PKCE required"}, status=400)
+            return web.json_response(
+                {"error": "invalid_request", "error_description": "PKCE required"}, status=400
+            )
         if tenant != "github" and not q.get("nonce"):
-            return web.json_response({"error": "invalid_request", "error_description": "nonce required"}, status=400)
+            return web.json_response(
+                {"error": "invalid_request", "error_description": "nonce required"}, status=400
+            )
         code = secrets.token_urlsafe(24)
-        self.codes[code] = _Grant(client.client_id, q["redirect_uri"], q["code_challenge"], "S256", q.get("nonce"),
-                                  self.people[tenant], tenant)
+        self.codes[code] = _Grant(
+            client.client_id,
+            q["redirect_uri"],
+            q["code_challenge"],
+            "S256",
+            q.get("nonce"),
+            self.people[tenant],
+            tenant,
+        )
         self.events.append(("authorize", tenant))
         location = f"{q['redirect_uri']}?{urlencode({'code': code, 'state': q.get('state', '')})}"
         raise web.HTTPFound(location)
@@ -178,25 +207,47 @@ class LocalOAuthProvider:
         code = str(form.get("code", ""))
         grant = self.codes.pop(code, None)
         if grant is None:
-            self.events.append(("token-rejected", "replayed" if code in self.used_codes else "unknown"))
-            return web.json_response({"error": "invalid_grant", "error_description": "code invalid or used"}, status=400)
+            self.events.append(
+                ("token-rejected", "replayed" if code in self.used_codes else "unknown")
+            )
+            return web.json_response(
+                {"error": "invalid_grant", "error_description": "code invalid or used"}, status=400
+            )
         self.used_codes.add(code)
         if grant.client_id != cid or form.get("redirect_uri") != grant.redirect_uri:
-            return web.json_response({"error": "invalid_grant", "error_description": "client/redirect mismatch"}, status=400)
+            return web.json_response(
+                {"error": "invalid_grant", "error_description": "client/redirect mismatch"},
+                status=400,
+            )
         verifier = str(form.get("code_verifier", ""))
         if create_s256_code_challenge(verifier) != grant.challenge:
-            return web.json_response({"error": "invalid_grant", "error_description": "PKCE mismatch"}, status=400)
+            return web.json_response(
+                {"error": "invalid_grant", "error_description": "PKCE mismatch"}, status=400
+            )
         access, refresh = "pat_" + secrets.token_urlsafe(24), "prt_" + secrets.token_urlsafe(24)
         self.tokens[access] = (grant.tenant, grant.person)
-        body: dict[str, Any] = {"access_token": access, "token_type": "bearer", "scope": "openid email profile",
-                                "expires_in": 3600, "refresh_token": refresh}
+        body: dict[str, Any] = {
+            "access_token": access,
+            "token_type": "bearer",
+            "scope": "openid email profile",
+            "expires_in": 3600,
+            "refresh_token": refresh,
+        }
         if grant.tenant != "github":
             now = int(time.time())
             p = grant.person
             body["id_token"] = jwt.encode(
                 {"alg": "RS256", "kid": "provider-key"},
-                {"iss": self.issuer(grant.tenant), "aud": cid, "sub": p.subject, "iat": now, "exp": now + 600,
-                 "nonce": grant.nonce, "email": p.email, "email_verified": p.email_verified},
+                {
+                    "iss": self.issuer(grant.tenant),
+                    "aud": cid,
+                    "sub": p.subject,
+                    "iat": now,
+                    "exp": now + 600,
+                    "nonce": grant.nonce,
+                    "email": p.email,
+                    "email_verified": p.email_verified,
+                },
                 self.key,
             )
             self.issued.append(body["id_token"])
@@ -213,24 +264,44 @@ class LocalOAuthProvider:
         if found is None:
             return web.json_response({"error": "invalid_token"}, status=401)
         _, p = found
-        return web.json_response({"sub": p.subject, "email": p.email, "email_verified": p.email_verified,
-                                  "name": p.name, "picture": p.picture, "locale": "en-GB"})
+        return web.json_response(
+            {
+                "sub": p.subject,
+                "email": p.email,
+                "email_verified": p.email_verified,
+                "name": p.name,
+                "picture": p.picture,
+                "locale": "en-GB",
+            }
+        )
 
     async def github_user(self, request: web.Request) -> web.Response:
         found = self._bearer(request)
         if found is None:
             return web.json_response({"message": "Bad credentials"}, status=401)
         _, p = found
-        return web.json_response({"id": int(p.subject), "login": p.login, "name": p.name,
-                                  "avatar_url": p.picture, "email": None, "bio": "builds things"})
+        return web.json_response(
+            {
+                "id": int(p.subject),
+                "login": p.login,
+                "name": p.name,
+                "avatar_url": p.picture,
+                "email": None,
+                "bio": "builds things",
+            }
+        )
 
     async def github_emails(self, request: web.Request) -> web.Response:
         found = self._bearer(request)
         if found is None:
             return web.json_response({"message": "Bad credentials"}, status=401)
         _, p = found
-        return web.json_response([{"email": "old@example.com", "primary": False, "verified": True},
-                                  {"email": p.email, "primary": True, "verified": p.email_verified}])
+        return web.json_response(
+            [
+                {"email": "old@example.com", "primary": False, "verified": True},
+                {"email": p.email, "primary": True, "verified": p.email_verified},
+            ]
+        )
 
 
 @dataclass

@@ -22,8 +22,12 @@ ACCESS_TTL = timedelta(minutes=15)
 
 
 def make_ctx(command_id: str | None = None, tenant_id: str | None = None) -> CommandContext:
-    cmd = Command(command_type="x.y", command_id=command_id or f"cmd-{next(_ids)}", tenant_id=tenant_id)
-    return CommandContext(command=cmd, worker_type="identity", attempt=1, deadline=datetime(2100, 1, 1, tzinfo=UTC))
+    cmd = Command(
+        command_type="x.y", command_id=command_id or f"cmd-{next(_ids)}", tenant_id=tenant_id
+    )
+    return CommandContext(
+        command=cmd, worker_type="identity", attempt=1, deadline=datetime(2100, 1, 1, tzinfo=UTC)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -46,21 +50,42 @@ def env(rsa_keys):
     async def generate():
         return pool.pop(0)
 
-    keys.generate = generate  # deterministic, pre-generated keys (the real path is tested in integration)
-    tokens = TokenService(repo, keys, issuer="iss-test", audience="aud-test", access_ttl=ACCESS_TTL,
-                          refresh_ttl=timedelta(days=30), derivation_key=b"k" * 32)
-    deps = dict(repo=repo, hasher=FastPasswordHasher(), cipher=cipher, clock=clock, keys=keys, tokens=tokens,
-                limiter=InMemoryRateLimiter(), policy=IdentityPolicy(login_limit_per_account=3, login_limit_per_ip=5,
-                                                                    redirect_uris={"github": "https://app/cb/github",
-                                                                                   "google": "https://app/cb/google"},
-                                                                    allowed_redirect_prefixes=("https://app/",)))
+    keys.generate = (
+        generate  # deterministic, pre-generated keys (the real path is tested in integration)
+    )
+    tokens = TokenService(
+        repo,
+        keys,
+        issuer="iss-test",
+        audience="aud-test",
+        access_ttl=ACCESS_TTL,
+        refresh_ttl=timedelta(days=30),
+        derivation_key=b"k" * 32,
+    )
+    deps = dict(
+        repo=repo,
+        hasher=FastPasswordHasher(),
+        cipher=cipher,
+        clock=clock,
+        keys=keys,
+        tokens=tokens,
+        limiter=InMemoryRateLimiter(),
+        policy=IdentityPolicy(
+            login_limit_per_account=3,
+            login_limit_per_ip=5,
+            redirect_uris={"github": "https://app/cb/github", "google": "https://app/cb/google"},
+            allowed_redirect_prefixes=("https://app/",),
+        ),
+    )
     return SimpleNamespace(store=store, **deps, deps=deps)
 
 
 def call(handler, payload, env, ctx=None):
     import inspect
 
-    names = [p.name for p in inspect.signature(handler).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    names = [
+        p.name for p in inspect.signature(handler).parameters.values() if p.kind is p.KEYWORD_ONLY
+    ]
     kwargs = {n: env.deps[n] for n in names if n != "ctx"}
     if "oauth_providers" in names:
         kwargs["oauth_providers"] = env.providers

@@ -11,10 +11,21 @@ import pytest
 from pydantic import ValidationError as PydanticValidationError
 
 from agents.identity.argon2_password_hasher import Argon2PasswordHasher
-from agents.identity.auth_handlers import handle_login, handle_refresh, handle_revoke, handle_rotate_keys, handle_verify
+from agents.identity.auth_handlers import (
+    handle_login,
+    handle_refresh,
+    handle_revoke,
+    handle_rotate_keys,
+    handle_verify,
+)
 from agents.identity.emails import normalise_email
 from agents.identity.messages import Login, Register, RotateKeys, TokenIn, UpdateUser, UserRef
-from agents.identity.user_handlers import handle_delete_user, handle_get_user, handle_register, handle_update_user
+from agents.identity.user_handlers import (
+    handle_delete_user,
+    handle_get_user,
+    handle_register,
+    handle_update_user,
+)
 from enginedge_streams.errors import LimitExceededError, PermanentError, ValidationError
 from tests.unit.identity.conftest import ACCESS_TTL, call, make_ctx
 
@@ -22,7 +33,9 @@ PW = "correct horse battery staple"
 
 
 async def _register(env, email="Alice@Example.COM", password=PW, **kw):
-    return (await call(handle_register, Register(email=email, password=password, **kw), env))["user"]
+    return (await call(handle_register, Register(email=email, password=password, **kw), env))[
+        "user"
+    ]
 
 
 async def _login(env, email="alice@example.com", password=PW, ip=None, ctx=None):
@@ -33,8 +46,14 @@ def independent_verify(env, token, audience="aud-test"):
     jwks = env.keys.jwks(env.clock.now())
     kid = pyjwt.get_unverified_header(token)["kid"]
     key = next(pyjwt.PyJWK(k) for k in jwks["keys"] if k["kid"] == kid)
-    return pyjwt.decode(token, key.key, algorithms=["RS256"], audience=audience, issuer="iss-test",
-                        options={"verify_exp": False})
+    return pyjwt.decode(
+        token,
+        key.key,
+        algorithms=["RS256"],
+        audience=audience,
+        issuer="iss-test",
+        options={"verify_exp": False},
+    )
 
 
 def test_email_normalisation():
@@ -47,10 +66,23 @@ def test_email_normalisation():
 
 async def test_register_normalises_and_keeps_emails_unique(env):
     ctx = make_ctx(tenant_id="acme")
-    user = (await call(handle_register, Register(email=" Alice@Example.COM ", password=PW, roles=["admin", "user"]), env, ctx))["user"]
-    assert user["email"] == "alice@example.com" and user["roles"] == ["admin", "user"] and user["tenant_id"] == "acme"
+    user = (
+        await call(
+            handle_register,
+            Register(email=" Alice@Example.COM ", password=PW, roles=["admin", "user"]),
+            env,
+            ctx,
+        )
+    )["user"]
+    assert (
+        user["email"] == "alice@example.com"
+        and user["roles"] == ["admin", "user"]
+        and user["tenant_id"] == "acme"
+    )
     again = await call(handle_register, Register(email="alice@example.com", password=PW), env, ctx)
-    assert not again["created"] and again["user"]["user_id"] == user["user_id"]  # re-run of the command
+    assert (
+        not again["created"] and again["user"]["user_id"] == user["user_id"]
+    )  # re-run of the command
     with pytest.raises(PermanentError) as exc:
         await _register(env, "ALICE@example.com")
     assert exc.value.code == "EMAIL_TAKEN"
@@ -75,7 +107,11 @@ async def test_login_issues_jwt_verified_by_an_independent_library(env):
     user = await _register(env, tenant_id="t1", roles=["user", "editor"])
     out = await _login(env)
     claims = independent_verify(env, out["access_token"])
-    assert claims["sub"] == user["user_id"] and claims["roles"] == ["editor", "user"] and claims["tenant"] == "t1"
+    assert (
+        claims["sub"] == user["user_id"]
+        and claims["roles"] == ["editor", "user"]
+        and claims["tenant"] == "t1"
+    )
     assert claims["exp"] - claims["iat"] == int(ACCESS_TTL.total_seconds()) and claims["jti"]
     assert pyjwt.get_unverified_header(out["access_token"])["typ"] == "at+jwt"
     assert out["refresh_token"].count(".") == 1 and out["token_type"] == "Bearer"
@@ -106,7 +142,9 @@ async def test_login_throttled_per_account_and_per_ip(env):
     with pytest.raises(LimitExceededError) as exc:
         await _login(env, ip="10.0.0.9")  # right password, but the account is locked for the window
     assert exc.value.code == "LOGIN_THROTTLED" and exc.value.details["scope"] == "account"
-    assert (await _login(env, "bob@example.com", ip="10.0.0.1"))["access_token"]  # other accounts fine
+    assert (await _login(env, "bob@example.com", ip="10.0.0.1"))[
+        "access_token"
+    ]  # other accounts fine
     assert (await _login(env, "bob@example.com", ip="10.0.0.1"))["access_token"]  # 5th from this IP
     with pytest.raises(LimitExceededError) as exc:
         await _login(env, "bob@example.com", ip="10.0.0.1")  # 5 per IP used up
@@ -131,17 +169,28 @@ async def test_refresh_rotation_reuse_detection_revokes_the_family(env):
     with pytest.raises(PermanentError) as exc:
         await call(handle_refresh, TokenIn(token=third["refresh_token"]), env)
     assert exc.value.code == "TOKEN_REVOKED"
-    assert await call(handle_verify, TokenIn(token=third["access_token"]), env) == {"active": False, "error": "TOKEN_REVOKED"}
+    assert await call(handle_verify, TokenIn(token=third["access_token"]), env) == {
+        "active": False,
+        "error": "TOKEN_REVOKED",
+    }
     # A new login starts a new, healthy family.
-    assert (await call(handle_verify, TokenIn(token=(await _login(env))["access_token"]), env))["active"]
+    assert (await call(handle_verify, TokenIn(token=(await _login(env))["access_token"]), env))[
+        "active"
+    ]
 
 
 async def test_revoke_access_and_refresh_tokens(env):
     await _register(env)
     a, b = await _login(env), await _login(env)
-    assert (await call(handle_revoke, TokenIn(token=a["access_token"]), env))["revoked"] == "access_token"
-    assert (await call(handle_verify, TokenIn(token=a["access_token"]), env))["error"] == "TOKEN_REVOKED"
-    assert (await call(handle_verify, TokenIn(token=b["access_token"]), env))["active"]  # other session fine
+    assert (await call(handle_revoke, TokenIn(token=a["access_token"]), env))[
+        "revoked"
+    ] == "access_token"
+    assert (await call(handle_verify, TokenIn(token=a["access_token"]), env))[
+        "error"
+    ] == "TOKEN_REVOKED"
+    assert (await call(handle_verify, TokenIn(token=b["access_token"]), env))[
+        "active"
+    ]  # other session fine
     await call(handle_revoke, TokenIn(token=b["refresh_token"]), env)
     with pytest.raises(PermanentError) as exc:
         await call(handle_refresh, TokenIn(token=b["refresh_token"]), env)
@@ -158,15 +207,33 @@ async def test_tampered_expired_and_wrong_audience_tokens_are_rejected(env):
     head, body, sig = good.split(".")
     claims = json.loads(base64.urlsafe_b64decode(body + "=="))
     claims["roles"] = ["admin"]
-    forged = ".".join([head, base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("="), sig])
-    assert await call(handle_verify, TokenIn(token=forged), env) == {"active": False, "error": "INVALID_TOKEN"}
-    other_aud = TokenService(env.repo, env.keys, issuer="iss-test", audience="other", access_ttl=ACCESS_TTL,
-                             refresh_ttl=timedelta(days=1), derivation_key=b"x" * 32)
+    forged = ".".join(
+        [head, base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("="), sig]
+    )
+    assert await call(handle_verify, TokenIn(token=forged), env) == {
+        "active": False,
+        "error": "INVALID_TOKEN",
+    }
+    other_aud = TokenService(
+        env.repo,
+        env.keys,
+        issuer="iss-test",
+        audience="other",
+        access_ttl=ACCESS_TTL,
+        refresh_ttl=timedelta(days=1),
+        derivation_key=b"x" * 32,
+    )
     user = env.repo.user(env.repo.user_id_by_email("alice@example.com"))
     wrong = other_aud.access_token(user, "fam", env.clock.now(), "seed")
-    assert await call(handle_verify, TokenIn(token=wrong), env) == {"active": False, "error": "INVALID_TOKEN"}
+    assert await call(handle_verify, TokenIn(token=wrong), env) == {
+        "active": False,
+        "error": "INVALID_TOKEN",
+    }
     env.clock.advance(minutes=16)
-    assert await call(handle_verify, TokenIn(token=good), env) == {"active": False, "error": "TOKEN_EXPIRED"}
+    assert await call(handle_verify, TokenIn(token=good), env) == {
+        "active": False,
+        "error": "TOKEN_EXPIRED",
+    }
 
 
 async def test_key_rotation_keeps_old_tokens_valid_until_they_expire(env):
@@ -194,11 +261,24 @@ async def test_user_update_get_delete(env):
     await _register(env, "bob@example.com")
     session = await _login(env)
     with pytest.raises(PermanentError) as exc:
-        await call(handle_update_user, UpdateUser(user_id=user["user_id"], email="BOB@example.com"), env)
+        await call(
+            handle_update_user, UpdateUser(user_id=user["user_id"], email="BOB@example.com"), env
+        )
     assert exc.value.code == "EMAIL_TAKEN"
-    out = await call(handle_update_user, UpdateUser(user_id=user["user_id"], email="alice2@example.com",
-                                                    profile={"name": "Alice"}, password="a new long password"), env)
-    assert set(out["changed"]) == {"email", "profile.name", "password"} and out["sessions_revoked"] == 1
+    out = await call(
+        handle_update_user,
+        UpdateUser(
+            user_id=user["user_id"],
+            email="alice2@example.com",
+            profile={"name": "Alice"},
+            password="a new long password",
+        ),
+        env,
+    )
+    assert (
+        set(out["changed"]) == {"email", "profile.name", "password"}
+        and out["sessions_revoked"] == 1
+    )
     assert not (await call(handle_verify, TokenIn(token=session["access_token"]), env))["active"]
     got = (await call(handle_get_user, UserRef(user_id=user["user_id"]), env))["user"]
     assert got["email"] == "alice2@example.com" and got["profile"]["name"]["source"] == "user"

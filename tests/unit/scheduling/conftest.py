@@ -15,8 +15,9 @@ _ids = itertools.count()
 
 def make_ctx(command_type: str = "x.y", command_id: str | None = None) -> CommandContext:
     cmd = Command(command_type=command_type, command_id=command_id or f"cmd-{next(_ids)}")
-    return CommandContext(command=cmd, worker_type="scheduling", attempt=1,
-                          deadline=datetime(2100, 1, 1, tzinfo=UTC))
+    return CommandContext(
+        command=cmd, worker_type="scheduling", attempt=1, deadline=datetime(2100, 1, 1, tzinfo=UTC)
+    )
 
 
 @pytest.fixture
