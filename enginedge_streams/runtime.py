@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import faust
+from faust.sensors.prometheus import PrometheusMonitor
 from mode import Service
 
 from enginedge_streams.codec import encode_dead_letter, encode_result
@@ -105,6 +106,9 @@ class WorkerRuntime:
         self.start_error: str | None = None
         self._generation = -1
         self.metrics.watch_lag(self.consumer_lag)
+        # Faust's own sensors (events, messages, commits, rebalances, table ops) in the same
+        # registry, so one scrape of /metrics has both.
+        app.monitor = PrometheusMonitor(metrics=self.metrics.faust_metrics())
 
     async def _fatal(self, exc: BaseException) -> None:
         """Crash the worker without acking: the message is redelivered after restart."""

@@ -164,6 +164,8 @@ async def test_metrics_pass_promtool_and_http_routes(spacy_worker, bus):
         "worker_memory_usage_bytes",
         "worker_cpu_usage_percent",
         "worker_consumer_lag",
+        "faust_total_events_total",
+        "faust_events_runtime_seconds_bucket",
     ):
         assert name in body.decode()
     if shutil.which("promtool"):
