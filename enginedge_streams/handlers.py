@@ -76,6 +76,7 @@ class CommandSpec:
     handler: Handler
     description: str = ""
     read_only: bool = False
+    sensitive: bool = False  # the result holds secrets (tokens): never served over HTTP
 
     def dependency_names(self) -> list[str]:
         params = inspect.signature(self.handler).parameters.values()

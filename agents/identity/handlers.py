@@ -35,12 +35,14 @@ COMMANDS = [
         m.Login,
         auth.handle_login,
         "E-mail + password -> access JWT + refresh token (throttled per account and IP).",
+        sensitive=True,
     ),
     CommandSpec(
         "auth.refresh",
         m.TokenIn,
         auth.handle_refresh,
         "Rotate a refresh token; a reused one revokes its whole family.",
+        sensitive=True,
     ),
     CommandSpec(
         "auth.revoke",
@@ -66,12 +68,14 @@ COMMANDS = [
         m.AuthorizeUrl,
         oauth.handle_authorize_url,
         "Authorization URL for GitHub, Google or LinkedIn (state + PKCE + nonce).",
+        sensitive=True,
     ),
     CommandSpec(
         "oauth.callback",
         m.Callback,
         oauth.handle_callback,
         "Exchange the code, fetch the profile, link or create the user, issue tokens.",
+        sensitive=True,
     ),
     CommandSpec("oauth.unlink", m.Unlink, oauth.handle_unlink, "Unlink a provider account."),
 ]

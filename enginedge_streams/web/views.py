@@ -79,7 +79,12 @@ def install_views(runtime: WorkerRuntime) -> None:
                 {"error": {"code": "NOT_FOUND", "message": f"no command {command_id}"}},
                 status=404,
             )
-        return self.json(record.view())
+        view = record.view()
+        bound = runtime.handlers.get(record.command.command_type)
+        if bound is not None and bound.spec.sensitive and "result" in view:
+            view["result"]["result"] = None  # tokens and the like go only to the results topic
+            view["result"]["redacted"] = True
+        return self.json(view)
 
     @app.page("/commands")
     class Commands(web.View):

@@ -117,7 +117,15 @@ async def test_register_login_refresh_reuse_revoke_and_rotation(identity_worker,
     assert user["email"] == email.lower()
     dup = await _call(bus, "user.register", {"email": email.upper(), "password": password})
     assert dup.status is Status.FAILED and dup.error.code == "EMAIL_TAKEN"
-    login = await _ok(bus, "auth.login", {"email": email, "password": password, "ip": "192.0.2.10"})
+    login_result = await _call(
+        bus, "auth.login", {"email": email, "password": password, "ip": "192.0.2.10"}
+    )
+    login = login_result.result
+    SECRETS.extend([login["access_token"], login["refresh_token"]])
+    status, body = http_get(f"{identity_worker.url}/commands/{login_result.command_id}")
+    view = json.loads(body)  # the status endpoint does not serve the tokens
+    assert status == 200 and view["status"] == "COMPLETED" and view["result"]["redacted"] is True
+    assert login["access_token"] not in body.decode() and view["result"]["result"] is None
     claims = verify_with_published_jwks(identity_worker, login["access_token"])
     assert (
         claims["sub"] == user["user_id"]
