@@ -74,8 +74,8 @@ class _KeyPlacedTable(_Table):  # type: ignore[misc]  # faust's base is untyped
 
 def create_llm_table(app: faust.App, *, partitions: int) -> Any:
     table = _KeyPlacedTable(
-        TABLE_NAME,
-        app=app,
+        app,
+        name=TABLE_NAME,
         default=None,
         partitions=partitions,
         key_type=bytes,
