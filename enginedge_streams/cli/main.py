@@ -245,6 +245,9 @@ def config(markdown: bool, write_readme: str | None) -> None:
         click.echo(f"{row['env']}={row['default']}  # {row['description']}")
 
 
+cli.add_command(__import__("enginedge_streams.cli.ingest", fromlist=["ingest"]).ingest)
+
+
 def main() -> None:
     cli(prog_name="enginedge")
 

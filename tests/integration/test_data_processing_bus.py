@@ -239,3 +239,34 @@ async def test_embeddings_are_cached_in_redis(dp_worker, module_bus, module_pref
         json.dumps({"query": "sourdough", "collection": "kb"}).encode(),
     )
     assert status == 200 and "results" in json.loads(body)
+
+
+async def test_bulk_cli_ingests_a_directory_with_progress(
+    dp_worker, module_bus, module_prefix, tmp_path
+):
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "handbook.md").write_text(samples.MARKDOWN)
+    (tmp_path / "docs" / "redis.txt").write_text(samples.TEXT)
+    (tmp_path / "docs" / "scan.pdf").write_bytes(samples.image_only_pdf())
+    (tmp_path / "docs" / "broken.pdf").write_bytes(samples.corrupt_pdf())
+    env = {**os.environ, "TOPIC_PREFIX": module_prefix, "COLUMNS": "120"}
+    proc = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "enginedge_streams.cli.main", "ingest", str(tmp_path / "docs"),
+         "--collection", "cli", "--meta", "source=cli", "--worker-url", dp_worker.url],
+        capture_output=True, text=True, env=env, timeout=150,
+    )  # fmt: skip
+    out = proc.stdout
+    assert proc.returncode == 1, proc.stderr  # one file is corrupt
+    assert "3 ingested, 1 failed" in out and "4 files" in out
+    assert "CORRUPT_DOCUMENT" in out and "OCR on 1 pages" in out
+    stats = await call(module_bus, "collection.stats", {"collection": "cli"})
+    assert stats.result["documents"] == 3 and stats.result["formats"] == {
+        "md": 1,
+        "pdf": 1,
+        "txt": 1,
+    }
