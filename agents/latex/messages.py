@@ -93,6 +93,9 @@ class CompileDocument(_Payload):
         paths = [self.main_filename.lower()] + [f.path.lower() for f in self.files]
         if len(set(paths)) != len(paths):
             raise ValueError("file paths must be unique (and differ from main_filename)")
+        stem = self.main_filename.rsplit(".", 1)[0].lower()
+        if {f"{stem}.pdf", f"{stem}.log"} & set(paths):
+            raise ValueError(f"{stem}.pdf and {stem}.log are the compile's outputs, not inputs")
         return self
 
 

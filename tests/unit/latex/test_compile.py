@@ -180,6 +180,8 @@ def test_safe_paths_and_one_content_rule():
         InputFile(path="a.tex")
     with pytest.raises(PydanticValidationError, match="unique"):
         CompileDocument(main="x", files=[InputFile(path="main.tex", content="y")])
+    with pytest.raises(PydanticValidationError, match="outputs"):
+        CompileDocument(main="x", files=[InputFile(path="main.pdf", content_base64="AA==")])
     with pytest.raises(PydanticValidationError):
         CompileDocument(main="x", engine="context")
     with pytest.raises(PydanticValidationError):
