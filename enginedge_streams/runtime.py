@@ -18,6 +18,7 @@ from mode import Service
 from enginedge_streams.codec import encode_dead_letter, encode_result
 from enginedge_streams.container import Container
 from enginedge_streams.handlers import CommandSpec, bind
+from enginedge_streams.heartbeat import Heartbeat, WorkerState, status_topic
 from enginedge_streams.metrics import WorkerMetrics
 from enginedge_streams.policy import RetryPolicy
 from enginedge_streams.ports.result_sink import ResultSink
@@ -85,9 +86,17 @@ class WorkerRuntime:
         self.sink: ResultSink = container.provide(
             "result_sink", lambda: FaustResultSink(app, self.topics, s.topic_partitions)
         )
+        self.status_topic = app.topic(status_topic(s.topic_prefix), partitions=s.topic_partitions)
         topics_list = getattr(app, "enginedge_topics", None)
         if topics_list is not None:
-            topics_list.extend([self.topics.requests, self.topics.results, self.topics.dlq])
+            topics_list.extend(
+                [
+                    self.topics.requests,
+                    self.topics.results,
+                    self.topics.dlq,
+                    status_topic(s.topic_prefix),
+                ]
+            )
             app.enginedge_source_topics.append(self.topics.requests)  # type: ignore[attr-defined]
         self.processor = CommandProcessor(
             worker_type=worker_type,
@@ -170,11 +179,18 @@ class WorkerRuntime:
         async def redrive() -> None:
             await runtime.redrive_once()
 
+        @app.timer(interval=container.settings.health_check_interval)  # type: ignore[untyped-decorator]  # faust is untyped
+        async def heartbeat() -> None:
+            await runtime.publish_heartbeat()
+
         class Components(Service):
             async def on_start(self) -> None:
+                await runtime.publish_heartbeat("starting")
                 await runtime.start_components()
+                await runtime.publish_heartbeat()
 
             async def on_stop(self) -> None:
+                await runtime.publish_heartbeat("stopping")
                 await runtime.stop_components()
 
         app.service(Components)
@@ -182,6 +198,30 @@ class WorkerRuntime:
         from enginedge_streams.web.views import install_views
 
         install_views(self)
+
+    def heartbeat(self, state: WorkerState | None = None) -> Heartbeat:
+        in_flight = len(self.processor.in_flight)
+        return Heartbeat(
+            worker_type=self.worker_type,
+            instance_id=self.info.instance_id,
+            version=self.info.version,
+            status=state or ("busy" if in_flight else "idle"),
+            in_flight=in_flight,
+            assigned_partitions=sorted(tp.partition for tp in self.assignment()),
+            port=self.container.settings.web_port_for(self.worker_type),
+            interval_seconds=self.container.settings.health_check_interval,
+            processed=self.processor.processed,
+        )
+
+    async def publish_heartbeat(self, state: WorkerState | None = None) -> None:
+        """Announce this instance on `worker.status` (never fails the worker)."""
+        beat = self.heartbeat(state)
+        try:
+            await self.status_topic.send(
+                key=beat.instance_id.encode(), value=beat.model_dump_json().encode()
+            )
+        except Exception as exc:  # the broker may be down; the next beat will tell
+            log.warning("heartbeat not published: %s", exc)
 
     async def start_components(self) -> None:
         """Start the worker's adapters (after table recovery), then let commands through."""
