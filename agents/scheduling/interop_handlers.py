@@ -170,14 +170,14 @@ async def _pull(
         stats["pulled"] += 1
         local = repo.event_by_external(cmd.calendar_id, cmd.provider, remote.external_id)
         remote_time = remote.updated_at or now
-        local_newer = (
-            local is not None
-            and local.updated_at > remote_time
-            and (
-                _pushed_at(repo, cmd, local) is None
-                or local.updated_at > _pushed_at(repo, cmd, local)  # type: ignore[operator]
-            )
-        )
+        pushed = _pushed_at(repo, cmd, local) if local is not None else None
+        local_changed = local is not None and (pushed is None or local.updated_at > pushed)
+        if cmd.conflict_policy == "remote_wins":
+            local_newer = False
+        elif cmd.conflict_policy == "local_wins":
+            local_newer = local_changed
+        else:
+            local_newer = local_changed and local is not None and local.updated_at > remote_time
         if remote.deleted:
             if local is not None and not local_newer:
                 repo.delete_event(local)

@@ -329,6 +329,11 @@ class SyncCalendar(_Payload):
     provider: Literal["google", "microsoft", "caldav"]
     remote_calendar: str = Field(min_length=1, max_length=1000)
     direction: Literal["pull", "push", "both"] = "both"
+    conflict_policy: Literal["last_write_wins", "remote_wins", "local_wins"] = Field(
+        "last_write_wins",
+        description="When both sides changed an event since the last sync: the newer "
+        "change wins (default), or always the remote / the local copy.",
+    )
 
 
 class ScheduleHabits(_Payload):

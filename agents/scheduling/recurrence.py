@@ -100,6 +100,9 @@ def expand(event: Event, start: datetime, end: datetime) -> list[Occurrence]:
             lo = datetime.combine((start.astimezone(tz) - length).date(), time(0))
             hi = datetime.combine(end.astimezone(tz).date(), time(0))
             firsts = [d.date() for d in _bounded(rule.between(lo, hi, inc=True))]
+            # RFC 5545: DTSTART is always the first instance, even off the rule's pattern.
+            if lo.date() <= event.start_date <= hi.date() and event.start_date not in firsts:
+                firsts.insert(0, event.start_date)
         else:
             firsts = [event.start_date]
         excluded = {recurrence_key(d.astimezone(UTC).date()) for d in event.exdates}
@@ -120,6 +123,9 @@ def expand(event: Event, start: datetime, end: datetime) -> list[Occurrence]:
             starts = [
                 s.astimezone(UTC) for s in _bounded(rule.between(start - duration, end, inc=True))
             ]
+            first = event.start.astimezone(UTC)
+            if start - duration <= first < end and first not in starts:
+                starts.insert(0, first)  # RFC 5545: DTSTART is always the first instance
         else:
             starts = [event.start.astimezone(UTC)]
         excluded = {recurrence_key(d) for d in event.exdates}

@@ -135,6 +135,28 @@ async def test_google_calendar_incremental_sync_last_write_wins():
         out = await _sync(repo, clock, provider, "google", "primary")
         assert out["kept_local"] == 1 and out["pushed"] == 1
         assert fake.s.events[ext_one]["summary"] == "One (local)"
+        # conflict_policy="remote_wins": even an older remote edit replaces a newer local one.
+        clock.at = datetime.now(UTC) + timedelta(minutes=2)
+        await handle_update_event(
+            UpdateEvent(calendar_id="c", event_id="one", changes={"title": "One (local 2)"}),
+            repo=repo,
+            clock=clock,
+        )
+        fake.remote_upsert(ext_one, summary="One (remote wins)")
+        out = await handle_sync(
+            SyncCalendar(
+                calendar_id="c",
+                provider="google",
+                remote_calendar="primary",
+                direction="pull",
+                conflict_policy="remote_wins",
+            ),
+            repo=repo,
+            clock=clock,
+            sync_providers={"google": provider},
+            ctx=make_ctx(),
+        )
+        assert out["updated"] == 1 and repo.event("c", "one").title == "One (remote wins)"
         # Remote delete -> local delete; local delete -> remote delete.
         fake.s.clock_offset = 120
         fake.remote_delete("remote1")
@@ -143,7 +165,7 @@ async def test_google_calendar_incremental_sync_last_write_wins():
         assert out["deleted"] == 1 and out["remote_deleted"] == 1
         assert {e.event_id for e in repo.events("c")} == {"one"}
         assert {e["summary"] for e in fake.s.events.values() if e["status"] != "cancelled"} == {
-            "One (local)"
+            "One (remote wins)"
         }
         # An expired sync token (410) falls back to a full sync.
         repo.save_sync_cursor("c", "google", "expired-token")
