@@ -49,11 +49,22 @@ async def run(ctx: BenchContext) -> list[Row]:
 
     repo = IdentityRepository(InMemoryKeyValueStore())
     now = datetime.now(UTC)
-    keys = KeyRing(repo, AesGcmCipher(os.urandom(32)), access_ttl=timedelta(minutes=15),
-                   rotation_period=timedelta(days=30))
+    keys = KeyRing(
+        repo,
+        AesGcmCipher(os.urandom(32)),
+        access_ttl=timedelta(minutes=15),
+        rotation_period=timedelta(days=30),
+    )
     keys.install(await keys.generate(), now)
-    tokens = TokenService(repo, keys, issuer="iss", audience="aud", access_ttl=timedelta(minutes=15),
-                          refresh_ttl=timedelta(days=1), derivation_key=b"k" * 32)
+    tokens = TokenService(
+        repo,
+        keys,
+        issuer="iss",
+        audience="aud",
+        access_ttl=timedelta(minutes=15),
+        refresh_ttl=timedelta(days=1),
+        derivation_key=b"k" * 32,
+    )
     user = User(user_id="u1", email="a@example.com", created_at=now, updated_at=now)
     issued = tokens.issue(user, now, seed="bench")
     token = issued["access_token"]
@@ -69,8 +80,20 @@ async def run(ctx: BenchContext) -> list[Row]:
     ref_rate = n / (time.perf_counter() - t0)
     await asyncio.sleep(0)
     return [
-        Row("argon2id hash (t=2, m=19 MiB, p=1) vs RFC 9106 option 2 (t=3, m=64 MiB, p=4)", ours_ms, rfc_ms,
-            "ms/hash", "see notes", f"verify with ours: {verify_ms:.1f} ms; runs in a thread, off the event loop"),
-        Row("access-token verification (RS256 + claims + revocation checks) vs bare PyJWT decode",
-            ours_rate, ref_rate, "verifications/s", "higher", "one core, 2048-bit RSA key"),
+        Row(
+            "argon2id hash (t=2, m=19 MiB, p=1) vs RFC 9106 option 2 (t=3, m=64 MiB, p=4)",
+            ours_ms,
+            rfc_ms,
+            "ms/hash",
+            "see notes",
+            f"verify with ours: {verify_ms:.1f} ms; runs in a thread, off the event loop",
+        ),
+        Row(
+            "access-token verification (RS256 + claims + revocation checks) vs bare PyJWT decode",
+            ours_rate,
+            ref_rate,
+            "verifications/s",
+            "higher",
+            "one core, 2048-bit RSA key",
+        ),
     ]

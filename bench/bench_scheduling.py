@@ -50,20 +50,36 @@ def build(singles_per_cal: int) -> SchedulingRepository:
         for rule, h, m, minutes in rules:
             s = datetime(2026, 1, 5, h, m + c * 5 if m + c * 5 < 60 else m, tzinfo=tz)
             n = next(ids)
-            repo.save_event(Event(
-                event_id=f"r{n}", calendar_id=cid, uid=f"r{n}@b", title=rule, start=s.astimezone(UTC),
-                end=(s + timedelta(minutes=minutes)).astimezone(UTC), timezone=TZ, rrule=rule,
-                exdates=[(s + timedelta(days=7 * k)).astimezone(UTC) for k in (3, 10)], updated_at=now,
-            ))
+            repo.save_event(
+                Event(
+                    event_id=f"r{n}",
+                    calendar_id=cid,
+                    uid=f"r{n}@b",
+                    title=rule,
+                    start=s.astimezone(UTC),
+                    end=(s + timedelta(minutes=minutes)).astimezone(UTC),
+                    timezone=TZ,
+                    rrule=rule,
+                    exdates=[(s + timedelta(days=7 * k)).astimezone(UTC) for k in (3, 10)],
+                    updated_at=now,
+                )
+            )
         for _ in range(singles_per_cal):
             day = START + timedelta(days=rnd.randrange(365))
             s = day.replace(hour=rnd.randrange(8, 18), minute=rnd.choice((0, 15, 30, 45)))
             n = next(ids)
-            repo.save_event(Event(
-                event_id=f"s{n}", calendar_id=cid, uid=f"s{n}@b", title="single", start=s.astimezone(UTC),
-                end=(s + timedelta(minutes=rnd.choice((30, 45, 60, 90)))).astimezone(UTC), timezone=TZ,
-                updated_at=now,
-            ))
+            repo.save_event(
+                Event(
+                    event_id=f"s{n}",
+                    calendar_id=cid,
+                    uid=f"s{n}@b",
+                    title="single",
+                    start=s.astimezone(UTC),
+                    end=(s + timedelta(minutes=rnd.choice((30, 45, 60, 90)))).astimezone(UTC),
+                    timezone=TZ,
+                    updated_at=now,
+                )
+            )
     return repo
 
 
@@ -99,18 +115,33 @@ def reference_free_slots(repo, start, end, buffer, min_len):
 async def run(ctx: BenchContext) -> list[Row]:
     singles = 60 if ctx.quick else 250
     repo = build(singles)
-    query = FreeSlots(calendar_ids=["cal0", "cal1", "cal2"], start=START, end=END, timezone=TZ,
-                      duration_minutes=30, buffer_minutes=10, max_slots=10_000)
+    query = FreeSlots(
+        calendar_ids=["cal0", "cal1", "cal2"],
+        start=START,
+        end=END,
+        timezone=TZ,
+        duration_minutes=30,
+        buffer_minutes=10,
+        max_slots=10_000,
+    )
     ours_ms = []
     for _ in range(3 if ctx.quick else 7):
         t0 = time.perf_counter()
         result = await handle_free_slots(query, repo=repo)
         ours_ms.append((time.perf_counter() - t0) * 1000)
     t0 = time.perf_counter()
-    ref = reference_free_slots(repo, START.astimezone(UTC), END.astimezone(UTC), timedelta(minutes=10),
-                               timedelta(minutes=30))
+    ref = reference_free_slots(
+        repo,
+        START.astimezone(UTC),
+        END.astimezone(UTC),
+        timedelta(minutes=10),
+        timedelta(minutes=30),
+    )
     ref_ms = (time.perf_counter() - t0) * 1000
-    got = [(datetime.fromisoformat(s["start"]), datetime.fromisoformat(s["end"])) for s in result["slots"]]
+    got = [
+        (datetime.fromisoformat(s["start"]), datetime.fromisoformat(s["end"]))
+        for s in result["slots"]
+    ]
     assert got == ref, "free-slot search disagrees with the reference"
 
     import recurring_ical_events
@@ -127,9 +158,20 @@ async def run(ctx: BenchContext) -> list[Row]:
     exp_ref = (time.perf_counter() - t0) * 1000
     assert n_ours == n_ref, (n_ours, n_ref)
     return [
-        Row("free slots, 3 calendars x 1 year (recurrences, 10-min buffers)", median(ours_ms), ref_ms,
-            "ms/query", "lower",
-            f"{result['busy_occurrences']} busy occurrences, {len(got)} slots; reference: per-day minute scan"),
-        Row("recurrence expansion, 3 calendars x 1 year", exp_ours, exp_ref, "ms", "lower",
-            f"{n_ours} occurrences; reference: recurring-ical-events on the exported ICS"),
+        Row(
+            "free slots, 3 calendars x 1 year (recurrences, 10-min buffers)",
+            median(ours_ms),
+            ref_ms,
+            "ms/query",
+            "lower",
+            f"{result['busy_occurrences']} busy occurrences, {len(got)} slots; reference: per-day minute scan",
+        ),
+        Row(
+            "recurrence expansion, 3 calendars x 1 year",
+            exp_ours,
+            exp_ref,
+            "ms",
+            "lower",
+            f"{n_ours} occurrences; reference: recurring-ical-events on the exported ICS",
+        ),
     ]

@@ -86,53 +86,51 @@ def recurrence_key(value: datetime | date) -> str:
     return value.isoformat()
 
 
+def _all_day(event: Event, tz: ZoneInfo, start: datetime, end: datetime) -> list[Occurrence]:
+    assert event.start_date is not None
+    assert event.end_date is not None
+    length = event.end_date - event.start_date
+    firsts: list[date] = [event.start_date]
+    if event.rrule:
+        rule = _rule(event, datetime.combine(event.start_date, time(0)))
+        lo = datetime.combine((start.astimezone(tz) - length).date(), time(0))
+        hi = datetime.combine(end.astimezone(tz).date(), time(0))
+        firsts = [d.date() for d in _bounded(rule.between(lo, hi, inc=True))]
+        # RFC 5545: DTSTART is always the first instance, even off the rule's pattern.
+        if lo.date() <= event.start_date <= hi.date() and event.start_date not in firsts:
+            firsts.insert(0, event.start_date)
+    excluded = {recurrence_key(d.astimezone(UTC).date()) for d in event.exdates}
+    return [
+        _occ(event, recurrence_key(f), day_start(f, tz), day_start(f + length, tz))
+        for f in firsts
+        if recurrence_key(f) not in excluded
+    ]
+
+
+def _timed(event: Event, tz: ZoneInfo, start: datetime, end: datetime) -> list[Occurrence]:
+    assert event.start is not None
+    assert event.end is not None
+    duration = event.end - event.start
+    first = event.start.astimezone(UTC)
+    starts = [first]
+    if event.rrule:
+        rule = _rule(event, event.start.astimezone(tz))
+        found = rule.between(start - duration, end, inc=True)
+        starts = [s.astimezone(UTC) for s in _bounded(found)]
+        if start - duration <= first < end and first not in starts:
+            starts.insert(0, first)  # RFC 5545: DTSTART is always the first instance
+    excluded = {recurrence_key(d) for d in event.exdates}
+    return [
+        _occ(event, recurrence_key(s), s, s + duration)
+        for s in starts
+        if recurrence_key(s) not in excluded
+    ]
+
+
 def expand(event: Event, start: datetime, end: datetime) -> list[Occurrence]:
     """Occurrences of ``event`` overlapping ``[start, end)`` (aware datetimes), sorted."""
     tz = zone(event.timezone)
-    out: list[Occurrence] = []
-    if event.all_day:
-        assert event.start_date is not None
-        assert event.end_date is not None
-        length = event.end_date - event.start_date
-        firsts: list[date | datetime]
-        if event.rrule:
-            rule = _rule(event, datetime.combine(event.start_date, time(0)))
-            lo = datetime.combine((start.astimezone(tz) - length).date(), time(0))
-            hi = datetime.combine(end.astimezone(tz).date(), time(0))
-            firsts = [d.date() for d in _bounded(rule.between(lo, hi, inc=True))]
-            # RFC 5545: DTSTART is always the first instance, even off the rule's pattern.
-            if lo.date() <= event.start_date <= hi.date() and event.start_date not in firsts:
-                firsts.insert(0, event.start_date)
-        else:
-            firsts = [event.start_date]
-        excluded = {recurrence_key(d.astimezone(UTC).date()) for d in event.exdates}
-        for first in firsts:
-            assert isinstance(first, date)
-            key = recurrence_key(first)
-            if key in excluded:
-                continue
-            occ_start, occ_end = day_start(first, tz), day_start(first + length, tz)
-            out.append(_occ(event, key, occ_start, occ_end))
-    else:
-        assert event.start is not None
-        assert event.end is not None
-        duration = event.end - event.start
-        if event.rrule:
-            local_start = event.start.astimezone(tz)
-            rule = _rule(event, local_start)
-            starts = [
-                s.astimezone(UTC) for s in _bounded(rule.between(start - duration, end, inc=True))
-            ]
-            first = event.start.astimezone(UTC)
-            if start - duration <= first < end and first not in starts:
-                starts.insert(0, first)  # RFC 5545: DTSTART is always the first instance
-        else:
-            starts = [event.start.astimezone(UTC)]
-        excluded = {recurrence_key(d) for d in event.exdates}
-        for s in starts:
-            key = recurrence_key(s)
-            if key not in excluded:
-                out.append(_occ(event, key, s, s + duration))
+    out = (_all_day if event.all_day else _timed)(event, tz, start, end)
     out = _apply_overrides(event, out)
     # Overridden occurrences moved into the range from outside it.
     seen = {o.recurrence_id for o in out}

@@ -458,7 +458,21 @@ def test_payload_validation_rejects_bad_input():
 async def test_dtstart_off_the_rule_pattern_is_the_first_instance(repo, clock):
     """RFC 5545: DTSTART always counts, even when the RRULE would not produce it."""
     await _calendar(repo, clock, "c", "UTC")
-    await _event(repo, clock, calendar_id="c", title="x", start=utc(2026, 3, 2, 9), end=utc(2026, 3, 2, 10),
-                 rrule="FREQ=WEEKLY;BYDAY=TU;COUNT=3")
-    out = await handle_list_events(ListEvents(calendar_id="c", start=utc(2026, 3, 1), end=utc(2026, 4, 1)), repo=repo)
-    assert [o["start"][:10] for o in out["occurrences"]] == ["2026-03-02", "2026-03-03", "2026-03-10", "2026-03-17"]
+    await _event(
+        repo,
+        clock,
+        calendar_id="c",
+        title="x",
+        start=utc(2026, 3, 2, 9),
+        end=utc(2026, 3, 2, 10),
+        rrule="FREQ=WEEKLY;BYDAY=TU;COUNT=3",
+    )
+    out = await handle_list_events(
+        ListEvents(calendar_id="c", start=utc(2026, 3, 1), end=utc(2026, 4, 1)), repo=repo
+    )
+    assert [o["start"][:10] for o in out["occurrences"]] == [
+        "2026-03-02",
+        "2026-03-03",
+        "2026-03-10",
+        "2026-03-17",
+    ]
