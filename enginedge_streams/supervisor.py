@@ -23,6 +23,7 @@ from mode import Service
 from enginedge_streams import logs
 from enginedge_streams.settings import Settings
 from enginedge_streams.topics import app_id
+from enginedge_streams.worker_types import default_port
 
 log = logging.getLogger("enginedge.supervisor")
 
@@ -48,7 +49,9 @@ class ProcessSupervisor:
 
     async def _spawn(self, child: Child) -> None:
         env = {**os.environ, **self.extra_env, "WORKER_TYPE": child.worker_type}
-        env.pop("PORT", None)  # each type uses its own port from the guide
+        # Each type uses its own port from the guide (shifted by SUPERVISOR_PORT_OFFSET).
+        offset = int(env.get("SUPERVISOR_PORT_OFFSET", "0") or 0)
+        env["PORT"] = str(default_port(child.worker_type) + offset)
         child.process = await asyncio.create_subprocess_exec(*self.argv(), env=env)
         child.started_at = time.monotonic()
         log.info("started %s worker (pid %s)", child.worker_type, child.process.pid)
