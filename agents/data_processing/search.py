@@ -55,6 +55,7 @@ async def handle_search(
     timings: dict[str, float] = {}
     filters = dict(cmd.filter)
     rows: list[dict[str, Any]] = []
+    fallback: str | None = None
     if cmd.mode in ("vector", "hybrid"):
         e0 = time.perf_counter()
         vector = (await embedder.embed([cmd.query]))[0].tolist()
@@ -66,6 +67,10 @@ async def handle_search(
     elif cmd.mode == "keyword":
         hits = await store.search_keyword(cmd.collection, cmd.query, cmd.top_k, filters)
         rows = [{**h.to_dict(), "keyword_score": round(h.score, 6)} for h in hits]
+    elif not getattr(store, "supports_keyword", True):  # e.g. Pinecone: vectors only
+        hits = await store.search_vector(cmd.collection, vector, cmd.top_k, filters)
+        rows = [{**h.to_dict(), "vector_score": round(h.score, 6)} for h in hits]
+        fallback = "vector"
     else:
         n = max(4 * cmd.top_k, 20)
         vec_hits, kw_hits = await asyncio.gather(
@@ -100,4 +105,6 @@ async def handle_search(
     if cmd.mode == "hybrid":
         out["alpha"] = cmd.alpha
         out["formula"] = FORMULA
+    if fallback:
+        out["fallback"] = fallback  # the store has no full-text index
     return out

@@ -42,3 +42,73 @@ class TestPgvectorStore(VectorStoreContract):
         await s.start()
         yield s
         await s.stop()
+
+
+@pytest.fixture(scope="module")
+def weaviate_server():
+    from tests.support.fake_weaviate import FakeWeaviate
+
+    server = FakeWeaviate().start()
+    yield server
+    server.stop()
+
+
+class TestWeaviateStore(VectorStoreContract):
+    @pytest.fixture
+    async def store(self, weaviate_server):
+        from agents.data_processing.weaviate_vector_store import WeaviateVectorStore
+
+        s = WeaviateVectorStore(weaviate_server.url, dimension=DIM, class_prefix="T")
+        await s.start()
+        yield s
+        await s.stop()
+
+    async def test_uses_the_rest_schema_and_graphql_apis(self, store, weaviate_server):
+        assert "POST /v1/schema TChunk64" in weaviate_server.requests
+        assert weaviate_server.classes["TChunk64"]["vectorIndexConfig"]["distance"] == "cosine"
+
+
+@pytest.fixture(scope="module")
+def pinecone_server():
+    from tests.support.fake_pinecone import FakePinecone
+
+    server = FakePinecone(index_name="chunks", dimension=DIM).start()
+    yield server
+    server.stop()
+
+
+class TestPineconeStore(VectorStoreContract):
+    keyword_search = False  # Pinecone has no full-text index; refused with its own code
+
+    @pytest.fixture
+    async def store(self, pinecone_server):
+        from agents.data_processing.pinecone_vector_store import PineconeVectorStore
+
+        s = PineconeVectorStore(
+            api_key=pinecone_server.api_key, index_name="chunks", dimension=DIM,
+            host=pinecone_server.url,
+        )  # fmt: skip
+        await s.start()
+        yield s
+        await s.stop()
+
+    async def test_keyword_search_is_refused_with_a_code(self, store):
+        from enginedge_streams.errors import PermanentError
+
+        with pytest.raises(PermanentError) as info:
+            await store.search_keyword("c", "anything", 5, {})
+        assert info.value.code == "KEYWORD_SEARCH_UNSUPPORTED"
+
+    async def test_index_is_resolved_by_name_and_checked(self, pinecone_server):
+        from agents.data_processing.pinecone_vector_store import PineconeVectorStore
+        from enginedge_streams.errors import ConfigError
+
+        assert "GET /indexes/chunks" in pinecone_server.calls
+        for name, dim in (("missing", DIM), ("chunks", 384)):
+            s = PineconeVectorStore(
+                api_key=pinecone_server.api_key, index_name=name, dimension=dim,
+                host=pinecone_server.url,
+            )  # fmt: skip
+            with pytest.raises(ConfigError):
+                await s.start()
+            await s.stop()
