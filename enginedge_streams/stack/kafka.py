@@ -25,12 +25,22 @@ log4j.logger.kafka.server.BrokerServer=INFO
 class KafkaService:
     name = "kafka"
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(
+        self,
+        root: Path | None = None,
+        *,
+        port: int | None = None,
+        controller_port: int | None = None,
+        libs: Path | None = None,
+    ) -> None:
+        """A broker rooted at ``root``/kafka; tests may run a private one on other ports."""
         self.root = (root or stack_dir()) / "kafka"
         self.host = "127.0.0.1"
-        self.port = int(os.environ.get("STACK_KAFKA_PORT", "9092"))
-        self.controller_port = int(os.environ.get("STACK_KAFKA_CONTROLLER_PORT", "9093"))
-        self.libs = self.root / "libs"
+        self.port = port or int(os.environ.get("STACK_KAFKA_PORT", "9092"))
+        self.controller_port = controller_port or int(
+            os.environ.get("STACK_KAFKA_CONTROLLER_PORT", "9093")
+        )
+        self.libs = libs or self.root / "libs"
         self.data = self.root / "data"
         self.proc = ManagedProcess(
             "kafka", self.root / "kafka.pid", self.root / "kafka.log", "kafka.Kafka"
@@ -75,6 +85,7 @@ class KafkaService:
         ]
 
     def configure(self) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
         props = self.root / "server.properties"
         props.write_text(
             "\n".join(

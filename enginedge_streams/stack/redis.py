@@ -13,10 +13,10 @@ from enginedge_streams.stack.process import ManagedProcess
 class RedisService:
     name = "redis"
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, *, port: int | None = None) -> None:
         self.root = (root or stack_dir()) / "redis"
         self.host = "127.0.0.1"
-        self.port = int(os.environ.get("STACK_REDIS_PORT", "6379"))
+        self.port = port or int(os.environ.get("STACK_REDIS_PORT", "6379"))
         self.proc = ManagedProcess(
             "redis", self.root / "redis.pid", self.root / "redis.log", "redis-server"
         )

@@ -23,6 +23,7 @@ from enginedge_streams.runtime import command_worker
 class Apply(BaseModel):
     run: str = Field(min_length=1)
     sleep_ms: int = Field(0, ge=0, le=120_000)
+    raise_error: bool = False  # the handler raises (a poison command that passes validation)
 
 
 class Ledger:
@@ -37,6 +38,8 @@ class Ledger:
 async def handle_apply(cmd: Apply, *, ledger: Ledger, ctx: CommandContext) -> dict[str, Any]:
     if cmd.sleep_ms:
         await asyncio.sleep(cmd.sleep_ms / 1000)
+    if cmd.raise_error:
+        raise RuntimeError("ledger handler failure requested by the command")
     applied = await ledger.record(cmd.run, ctx.command_id)
     return {"applied": bool(applied), "pid": os.getpid()}
 

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.reliability.harness import Oracle, private_kafka
+from tests.support.stack import REDIS_URL
+
+
+@pytest.fixture(scope="module")
+def broker(stack, tmp_path_factory):
+    """A private single-node KRaft broker: scenarios may kill, pause and restart it."""
+    kafka = private_kafka(tmp_path_factory.mktemp("broker"))
+    kafka.start(timeout=120)
+    yield kafka
+    kafka.stop()
+
+
+@pytest.fixture
+def oracle(broker) -> Oracle:
+    return Oracle(broker.address, REDIS_URL, prefix=f"r{uuid.uuid4().hex[:8]}.")
