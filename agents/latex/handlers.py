@@ -135,6 +135,10 @@ async def compile_pdf(
         raise LimitExceededError(
             f"compile stopped: {outcome.detail}", code="OUTPUT_TOO_LARGE", details=summary
         )
+    if outcome.outcome == "killed" and not errors:
+        raise LimitExceededError(
+            f"compile stopped: {outcome.detail}", code="RESOURCE_LIMIT", details=summary
+        )
     if outcome.outcome != "ok" or outcome.pdf is None or errors:
         raise PermanentError(_failure_message(outcome, errors), code="LATEX_ERROR", details=summary)
     pdf = outcome.pdf

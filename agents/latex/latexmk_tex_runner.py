@@ -334,6 +334,13 @@ class LatexmkTexRunner:
                 )
             elif returncode == 0 and pdf_path.is_file():
                 outcome = "ok"
+            elif not log_text:
+                outcome = "killed"
+                detail = (
+                    f"{job.engine} wrote no log: it could not start or was killed by a resource "
+                    f"limit (memory {self.limits.memory_bytes // (1 << 20)} MiB, "
+                    f"CPU {self.limits.cpu_seconds} s)"
+                )
             elif returncode is not None and returncode < 0:
                 outcome = "killed"
                 detail = f"latexmk was killed by signal {-returncode}"

@@ -192,3 +192,12 @@ def test_child_environment_is_built_from_scratch(monkeypatch):
         "half_error_line",
     }
     assert os.environ.get("OPENAI_API_KEY") == "sk-never-in-tex"
+
+
+async def test_memory_limit_stops_the_engine_with_a_clear_error(tex_cache, tmp_path, store):
+    runner = make_runner(tex_cache, tmp_path / "w", memory_bytes=40 << 20)
+    await runner.start()
+    with pytest.raises(LimitExceededError) as exc:
+        await run(runner, store, "x")
+    assert exc.value.code == "RESOURCE_LIMIT"
+    assert "memory 40 MiB" in exc.value.message
