@@ -58,8 +58,11 @@ class _KeyPlacedTable(_Table):  # type: ignore[misc]  # faust's base is untyped
         return key_partition(raw, int(self.partitions))
 
     def _new_store(self) -> Any:
+        url = self._store or self.app.conf.store
+        if not str(url).startswith("rocksdb"):
+            return super()._new_store()  # e.g. memory:// in wiring tests
         return _KeyPlacedRocksStore(
-            self._store or self.app.conf.store,
+            url,
             self.app,
             self,
             table_name=self.name,
