@@ -54,6 +54,13 @@ class KeyPartitionedRocksStore(RocksStore):
     def _contains(self, key: bytes) -> bool:
         return self._db_for_partition(self._partition(key)).get(key) is not None
 
+    def _dbs_for_actives(self) -> Iterator[Any]:
+        """Every assigned partition's database, opened if needed (iteration, sizes)."""
+        topic = self.table.changelog_topic.get_topic_name()
+        for tp in sorted(self.app.assignor.assigned_actives()):
+            if tp.topic == topic:
+                yield self._db_for_partition(tp.partition)
+
 
 class KeyPartitionedTable(Table):  # type: ignore[type-arg]  # bytes -> bytes
     """A Faust table whose changelog partition is a function of the key."""
