@@ -103,11 +103,11 @@ def register(app: faust.App, container: Container) -> Any:
             fallback_after_attempts=s.llm_fallback_after_attempts,
         ),
         default_model=s.default_model,
-        fallback_model=s.llm_fallback_model,
+        fallback_model=s.fallback_model(),
     )
     for setting, model in (
         ("DEFAULT_MODEL", s.default_model),
-        ("LLM_FALLBACK_MODEL", s.llm_fallback_model),
+        ("LLM_FALLBACK_MODEL/PROVIDER", s.fallback_model()),
     ):
         if model:
             try:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from agents.llm.model_registry import ModelInfo, ModelRegistry
+from agents.llm.model_registry import PROVIDER_DEFAULTS, ModelInfo, ModelRegistry
 from agents.llm.ports import (
     ChatMessage,
     ChatProvider,
@@ -130,13 +130,9 @@ class LlmGateway:
         return info
 
     def _auto_default(self) -> str:
-        for provider, model in (
-            ("openai", "gpt-4o-mini"),
-            ("anthropic", "claude-3-5-haiku-latest"),
-            ("local", "smollm2-135m-instruct"),
-        ):
+        for provider in ("openai", "anthropic", "local"):
             if provider in self.providers:
-                return model
+                return PROVIDER_DEFAULTS[provider]
         return next(iter(self.registry.models))
 
     def listing(self) -> list[dict[str, Any]]:

@@ -60,6 +60,14 @@ def _m(  # noqa: PLR0917 - a table of models reads best positionally
 
 
 LOCAL_MODEL = "smollm2-135m-instruct"
+#: The model used for a provider when only the provider is named (DEFAULT_MODEL
+#: auto-selection, LLM_FALLBACK_PROVIDER), in order of preference.
+PROVIDER_DEFAULTS = {
+    "openai": "gpt-4o-mini",
+    "anthropic": "claude-3-5-haiku-latest",
+    "huggingface": "meta-llama/Llama-3.1-8B-Instruct",
+    "local": LOCAL_MODEL,
+}
 
 DEFAULT_MODELS: list[ModelInfo] = [
     _m("gpt-4", "openai", 8192, 4096, 0.03, 0.06, supports_tools=True),

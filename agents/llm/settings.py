@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr, field_validator
 
-from agents.llm.model_registry import PROVIDERS
+from agents.llm.model_registry import PROVIDER_DEFAULTS, PROVIDERS
 from enginedge_streams.settings import EnvSettings
 
 
@@ -57,6 +57,11 @@ class LlmSettings(EnvSettings):
         "",
         description="Model of a second provider tried when the first keeps failing "
         "(e.g. `claude-3-5-haiku-latest`); empty = no fallback.",
+    )
+    llm_fallback_provider: str = Field(
+        "",
+        description="Fallback by provider (openai, anthropic, huggingface, local): its default "
+        "model, when LLM_FALLBACK_MODEL is empty.",
     )
     llm_fallback_after_attempts: int = Field(
         2,
@@ -114,6 +119,18 @@ class LlmSettings(EnvSettings):
         if value not in ("window", "summary"):
             raise ValueError("must be window or summary")
         return value
+
+    @field_validator("llm_fallback_provider")
+    @classmethod
+    def _fallback_provider(cls, value: str) -> str:
+        if value and value not in PROVIDER_DEFAULTS:
+            raise ValueError(f"must be one of {', '.join(PROVIDER_DEFAULTS)}")
+        return value
+
+    def fallback_model(self) -> str:
+        if self.llm_fallback_model:
+            return self.llm_fallback_model
+        return PROVIDER_DEFAULTS.get(self.llm_fallback_provider, "")
 
     def secret(self, name: str) -> str | None:
         value = getattr(self, name)

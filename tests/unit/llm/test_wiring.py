@@ -153,6 +153,8 @@ def test_settings_secrets_and_providers(monkeypatch):
     s = LlmSettings()
     assert s.configured_providers() == ["anthropic", "openai_compatible", "local"]
     assert "ak-x" not in repr(s) and s.secret("anthropic_api_key") == "ak-x"
+    monkeypatch.setenv("LLM_FALLBACK_PROVIDER", "anthropic")
+    assert LlmSettings().fallback_model() == "claude-3-5-haiku-latest"
     monkeypatch.setenv("LLM_MEMORY_STRATEGY", "forever")
     with pytest.raises(Exception, match="LLM_MEMORY_STRATEGY"):
         from enginedge_streams.settings import load
