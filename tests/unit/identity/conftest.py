@@ -86,7 +86,7 @@ def call(handler, payload, env, ctx=None):
     names = [
         p.name for p in inspect.signature(handler).parameters.values() if p.kind is p.KEYWORD_ONLY
     ]
-    kwargs = {n: env.deps[n] for n in names if n != "ctx"}
+    kwargs = {n: env.deps[n] for n in names if n not in ("ctx", "oauth_providers")}
     if "oauth_providers" in names:
         kwargs["oauth_providers"] = env.providers
     if "ctx" in names:
