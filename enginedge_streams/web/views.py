@@ -12,6 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 from enginedge_streams.codec import encode_command, validation_details
 from enginedge_streams.records import Command
 from enginedge_streams.web.auth import bearer_ok
+from enginedge_streams.web.monitor import install_monitor
 
 if TYPE_CHECKING:
     from enginedge_streams.runtime import WorkerRuntime
@@ -46,6 +47,7 @@ def install_views(runtime: WorkerRuntime) -> None:
     app = runtime.app
     settings = runtime.container.settings
     table = runtime.table
+    install_monitor(runtime)  # GET /monitor and /monitor/data
 
     @app.page("/health")
     async def health(self: web.View, request: web.Request) -> web.Response:
