@@ -11,6 +11,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from agents.latex import templates
 from agents.latex.diagnostics import Diagnostic, parse_bibtex_output, parse_log
 from agents.latex.messages import (
@@ -35,6 +37,11 @@ from enginedge_streams.ports.artifact_store import ArtifactStore
 PAGES_RE = re.compile(r"Output written on .*?\((\d+) pages?")
 TEXT_SOURCES = (".tex", ".ltx", ".sty", ".cls", ".bib", ".def", ".cfg")
 UNKNOWN_MATH_CMD_RE = re.compile(r"<m[io][^>]*>(\\[A-Za-z]+)</m[io]>")
+SVG_SIZE_RE = re.compile(r'<svg[^>]*?width="([0-9.]+)"[^>]*?height="([0-9.]+)"')
+#: A result is one Kafka record (the producer's limit is 1 MiB): stay well below it.
+RESULT_MAX_BYTES = 800_000
+SOURCE_INLINE_MAX_CHARS = 200_000
+PNG_MAX_PIXELS = 16_000_000
 
 
 @dataclass(frozen=True)
@@ -58,11 +65,18 @@ def _clip(text: str | None, n: int) -> str | None:
 
 
 def _diag_view(d: Diagnostic) -> dict[str, Any]:
-    view = d.view()
-    view["message"] = _clip(view.get("message"), 500)
-    if "context" in view:
-        view["context"] = _clip(view["context"], 200)
-    return view
+    return {k: _clip(v, 500) if isinstance(v, str) else v for k, v in d.view().items()}
+
+
+def bounded(out: dict[str, Any]) -> dict[str, Any]:
+    """Refuse a result too big for one Kafka record (it would fail to publish)."""
+    size = len(orjson.dumps(out))
+    if size > RESULT_MAX_BYTES:
+        raise LimitExceededError(
+            f"the result would be {size:,} bytes; the limit is {RESULT_MAX_BYTES:,}",
+            code="RESULT_TOO_LARGE",
+        )
+    return out
 
 
 def _decode_files(cmd: CompileDocument) -> dict[str, bytes]:
@@ -169,7 +183,7 @@ async def compile_pdf(
         "pages": int(pages[-1]) if pages else None,
         "url": f"/artifacts/{info.artifact_id}",
     }
-    return {"artifact": artifact, **summary}
+    return bounded({"artifact": artifact, **summary})
 
 
 def _summary(
@@ -181,7 +195,7 @@ def _summary(
 ) -> dict[str, Any]:
     log = outcome.log or outcome.runner_output
     truncated = len(log) > policy.log_max_chars
-    return {
+    summary: dict[str, Any] = {
         "engine": engine,
         "passes": outcome.passes,
         "tool_runs": outcome.tool_runs,
@@ -191,6 +205,14 @@ def _summary(
         "log": log[-policy.log_max_chars :] if truncated else log,
         "log_truncated": truncated,
     }
+    if len(orjson.dumps(summary)) > RESULT_MAX_BYTES // 2:  # leave room for the rest
+        summary.update(
+            errors=summary["errors"][:10],
+            warnings=summary["warnings"][:10],
+            log=log[-5_000:],
+            log_truncated=True,
+        )
+    return summary
 
 
 def _failure_message(outcome: CompileOutcome, errors: list[Diagnostic]) -> str:
@@ -271,10 +293,17 @@ async def handle_render_math(cmd: RenderMath, *, math: MathRenderer) -> dict[str
         if "svg" in cmd.formats:
             out["svg"] = svg
         if "png" in cmd.formats:
+            size = SVG_SIZE_RE.search(svg)
+            pixels = float(size.group(1)) * float(size.group(2)) * cmd.png_scale**2 if size else 0
+            if pixels > PNG_MAX_PIXELS:
+                raise LimitExceededError(
+                    f"the PNG would have {pixels:,.0f} pixels; the limit is {PNG_MAX_PIXELS:,}",
+                    code="IMAGE_TOO_LARGE",
+                )
             png = await math.png(svg, scale=cmd.png_scale)
             out["png_base64"] = base64.b64encode(png).decode()
             out["png"] = {"bytes": len(png), **_png_size(png)}
-    return out
+    return bounded(out)
 
 
 async def handle_template_list(cmd: ListTemplates) -> dict[str, Any]:
@@ -290,7 +319,18 @@ async def handle_template_render(
     ctx: CommandContext,
 ) -> dict[str, Any]:
     source = templates.render(cmd.template, cmd.values, engine=cmd.engine)
-    out: dict[str, Any] = {"template": cmd.template, "engine": cmd.engine, "source": source}
+    out: dict[str, Any] = {"template": cmd.template, "engine": cmd.engine}
+    if len(source) <= SOURCE_INLINE_MAX_CHARS:
+        out["source"] = source
+    else:  # too big for the result record: kept as an artifact instead
+        info = await artifacts.put(
+            source.encode(),
+            content_type="application/x-tex",
+            filename=f"{cmd.template}.tex",
+            artifact_id="tex-" + artifact_id_for(ctx.command_id)[4:],
+            metadata={"command_id": ctx.command_id, "template": cmd.template},
+        )
+        out["source_artifact"] = {**info.view(), "url": f"/artifacts/{info.artifact_id}"}
     if cmd.compile:
         out["compile"] = await compile_pdf(
             {"main.tex": source.encode()},
@@ -303,7 +343,7 @@ async def handle_template_render(
             policy=policy,
             ctx=ctx,
         )
-    return out
+    return bounded(out)
 
 
 async def handle_artifact_get(
@@ -322,7 +362,7 @@ async def handle_artifact_get(
                 f"{info.size:,} bytes is over the inline limit of "
                 f"{policy.inline_artifact_max_bytes:,}: download it from the url"
             )
-    return out
+    return bounded(out)
 
 
 COMMANDS = [

@@ -65,12 +65,12 @@ class LatexSettings(EnvSettings):
         description="Font cache built once at start for lualatex (copied into each compile).",
     )
     latex_log_max_chars: int = Field(
-        20_000, ge=1_000, le=200_000, description="Most characters of the TeX log in a result."
+        20_000, ge=1_000, le=100_000, description="Most characters of the TeX log in a result."
     )
     latex_inline_artifact_max_bytes: int = Field(
         512_000,
         ge=0,
-        le=700_000,
+        le=560_000,
         description="`latex.artifact.get` inlines content up to this size (bigger: use the URL).",
     )
     artifact_dir: Path = Field(

@@ -56,6 +56,18 @@ async def test_bad_formulas_fail_clearly(latex):
 
 def test_size_limits():
     with pytest.raises(Exception):
-        RenderMath(latex="x" * 4001)
+        RenderMath(latex="x" * 1001)
     with pytest.raises(Exception):
         RenderMath(latex="x", formats=[])
+
+
+async def test_png_pixel_budget_and_result_size_are_enforced():
+    from enginedge_streams.errors import LimitExceededError
+
+    wide = " + ".join(f"x_{{{i}}}" for i in range(90))
+    with pytest.raises(LimitExceededError) as exc:
+        await handle_render_math(
+            RenderMath(latex=wide, formats=["png"], size=200, png_scale=8),
+            math=ZiamathMathRenderer(),
+        )
+    assert exc.value.code == "IMAGE_TOO_LARGE"

@@ -109,3 +109,20 @@ async def test_list_and_validation():
     assert {"body", "extra"} <= fields
     with pytest.raises(ValidationError):
         templates.render("article", {"title": "x" * 301})
+
+
+async def test_huge_rendered_source_goes_to_an_artifact_not_the_result(runner, store):
+    # Escaping expands `\` 16-fold: 150 kB of values would make a ~2.4 MB source.
+    sections = [{"heading": f"S{i}", "body": "\\" * 15_000} for i in range(10)]
+    values = {"title": "Big", "sections": sections}
+    out = await handle_template_render(
+        RenderTemplate(template="article", values=values),
+        tex=runner,
+        artifacts=store,
+        policy=CompilePolicy(),
+        ctx=context(),
+    )
+    assert "source" not in out
+    ref = out["source_artifact"]
+    info, data = await store.get(ref["artifact_id"])
+    assert info.content_type == "application/x-tex" and data.count(b"\\textbackslash{}") == 150_000
