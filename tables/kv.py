@@ -65,6 +65,12 @@ class KeyPartitionedRocksStore(RocksStore):
 class KeyPartitionedTable(Table):  # type: ignore[type-arg]  # bytes -> bytes
     """A Faust table whose changelog partition is a function of the key."""
 
+    recoveries = 0  # bumped when Faust finishes restoring the table from its changelog
+
+    async def on_recovery_completed(self, active_tps: Any, standby_tps: Any) -> None:
+        await super().on_recovery_completed(active_tps, standby_tps)
+        self.recoveries += 1
+
     def partition_for_key(self, key: Any) -> int:
         raw = key if isinstance(key, bytes) else str(key).encode()
         return key_partition(raw, int(self.partitions or 1))
@@ -111,6 +117,14 @@ class FaustKeyValueStore:
         self.table = table
         self._keys: list[str] = []
         self._loaded = False
+        self._seen_recovery = -1
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        """Bumped on every rebuild of the key index (so caches above it know to reload)."""
+        self._fresh()
+        return self._generation
 
     async def start(self) -> None:
         self.reindex()
@@ -119,20 +133,29 @@ class FaustKeyValueStore:
         return None
 
     def reindex(self) -> None:
+        self._seen_recovery = getattr(self.table, "recoveries", 0)
         self._keys = sorted(k.decode() for k, v in self.table.items() if v is not None)
         self._loaded = True
+        self._generation += 1
+
+    def _fresh(self) -> None:
+        """Rebuild the index after (re)recovery: keys restored from the changelog appear."""
+        if not self._loaded or getattr(self.table, "recoveries", 0) != self._seen_recovery:
+            self.reindex()
 
     def get(self, key: str) -> bytes | None:
         raw = self.table.get(key.encode())
         return None if raw is None else bytes(raw)
 
     def put(self, key: str, value: bytes) -> None:
+        self._fresh()
         self.table[key.encode()] = value
         i = bisect.bisect_left(self._keys, key)
         if i == len(self._keys) or self._keys[i] != key:
             self._keys.insert(i, key)
 
     def delete(self, key: str) -> None:
+        self._fresh()
         if self.table.get(key.encode()) is not None:
             del self.table[key.encode()]
         i = bisect.bisect_left(self._keys, key)
@@ -140,8 +163,7 @@ class FaustKeyValueStore:
             del self._keys[i]
 
     def keys(self, prefix: str) -> list[str]:
-        if not self._loaded:
-            self.reindex()
+        self._fresh()
         i = bisect.bisect_left(self._keys, prefix)
         out = []
         while i < len(self._keys) and self._keys[i].startswith(prefix):

@@ -22,7 +22,7 @@ PURPOSE = "signing-key"
 
 @dataclass
 class _Loaded:
-    version: int
+    version: tuple[int, int]
     active: tuple[str, RSAKey] | None
     published: list[SigningKey]
     keyset: KeySet

@@ -22,7 +22,12 @@ M = TypeVar("M", bound=BaseModel)
 class IdentityRepository:
     def __init__(self, store: KeyValueStore) -> None:
         self.store = store
-        self.keys_version = 0
+        self._key_changes = 0
+
+    @property
+    def keys_version(self) -> tuple[int, int]:
+        """Changes with every signing-key write and every rebuild of the store."""
+        return int(getattr(self.store, "generation", 0)), self._key_changes
 
     def _get(self, key: str, model: type[M]) -> M | None:
         raw = self.store.get(key)
@@ -110,11 +115,11 @@ class IdentityRepository:
 
     def save_signing_key(self, key: SigningKey) -> None:
         self._put(f"key:{key.kid}", key)
-        self.keys_version += 1
+        self._key_changes += 1
 
     def delete_signing_key(self, kid: str) -> None:
         self.store.delete(f"key:{kid}")
-        self.keys_version += 1
+        self._key_changes += 1
 
     # OAuth states
     def oauth_state(self, state: str) -> OAuthState | None:

@@ -96,7 +96,7 @@ class ReminderScheduler:
         self.resend_after = resend_after
         self.upcoming: list[DueReminder] = []
         self.window_end: datetime | None = None
-        self.seen_version = -1
+        self.seen_version: tuple[int, int] = (-1, -1)
         self.sent: dict[str, datetime] = {}
 
     def _refresh(self, now: datetime) -> None:

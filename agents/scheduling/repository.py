@@ -23,7 +23,12 @@ M = TypeVar("M", bound=BaseModel)
 class SchedulingRepository:
     def __init__(self, store: KeyValueStore) -> None:
         self.store = store
-        self.version = 0  # bumped on every event change (the reminder scheduler watches it)
+        self._changes = 0
+
+    @property
+    def version(self) -> tuple[int, int]:
+        """Changes with every event write and every rebuild of the store (reminders watch it)."""
+        return int(getattr(self.store, "generation", 0)), self._changes
 
     def _get(self, key: str, model: type[M]) -> M | None:
         raw = self.store.get(key)
@@ -64,13 +69,13 @@ class SchedulingRepository:
         self._put(f"ev:{ev.calendar_id}:{ev.event_id}", ev)
         for provider, remote in ev.external_ids.items():
             self.store.put(f"ext:{ev.calendar_id}:{provider}:{remote}", ev.event_id.encode())
-        self.version += 1
+        self._changes += 1
 
     def delete_event(self, ev: Event) -> None:
         self.store.delete(f"ev:{ev.calendar_id}:{ev.event_id}")
         for provider, remote in ev.external_ids.items():
             self.store.delete(f"ext:{ev.calendar_id}:{provider}:{remote}")
-        self.version += 1
+        self._changes += 1
 
     def events(self, calendar_id: str) -> list[Event]:
         return [Event.model_validate_json(v) for _, v in self.store.scan(f"ev:{calendar_id}:")]

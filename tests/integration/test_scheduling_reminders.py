@@ -130,6 +130,20 @@ async def test_reminder_emitted_once_on_time_across_kill_and_wipe(
             "scheduling", "event.get", {"calendar_id": "c", "event_id": "after"}, timeout=60
         )
         assert got.status is Status.COMPLETED and got.result["event"]["reminders"] == [1]
+        listed = await bus.call(
+            "scheduling",
+            "event.list",
+            {
+                "calendar_id": "c",
+                "start": now.isoformat(),
+                "end": (now + timedelta(hours=1)).isoformat(),
+            },
+            timeout=60,
+        )
+        assert [o["event_id"] for o in listed.result["occurrences"]] == [
+            "during",
+            "after",
+        ]  # index rebuilt
         await asyncio.sleep(5)
         assert sorted(tail.keys().values()) == [1, 1], tail.keys()
     finally:
