@@ -52,7 +52,9 @@ def build_store(s: DataProcessingSettings, dimension: int) -> VectorStore:
         if not s.weaviate_url:
             raise ConfigError("WEAVIATE_URL: required when VECTOR_STORE=weaviate")
         key = s.weaviate_api_key.get_secret_value() if s.weaviate_api_key else None
-        return WeaviateVectorStore(s.weaviate_url, api_key=key, dimension=dimension)
+        return WeaviateVectorStore(
+            s.weaviate_url, api_key=key, dimension=dimension, class_prefix=s.weaviate_class_prefix
+        )
     if s.vector_store == "pinecone":
         from agents.data_processing.pinecone_vector_store import PineconeVectorStore
 
@@ -63,8 +65,7 @@ def build_store(s: DataProcessingSettings, dimension: int) -> VectorStore:
             index_name=s.pinecone_index_name,
             dimension=dimension,
             host=s.pinecone_host or None,
-            cloud=s.pinecone_cloud,
-            region=s.pinecone_region,
+            index_host=s.pinecone_index_host or None,
         )
     from agents.data_processing.pgvector_vector_store import PgvectorVectorStore
 
@@ -115,6 +116,7 @@ def register(app: faust.App, container: Container) -> Any:
         token_chunk_size=s.token_chunk_size,
         token_chunk_overlap=s.token_chunk_overlap,
         pages_per_batch=s.pages_per_batch,
+        ocr_language=s.ocr_language,
     )
     container.redis()  # readiness includes Redis, as for every worker
     if hasattr(store, "ready"):

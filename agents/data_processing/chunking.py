@@ -6,7 +6,7 @@ the window holds none of them. A chunk is never shorter than half the size
 unless the segment ends. Chunks never cross a :class:`Segment` (a PDF page or
 a Markdown/HTML heading section), so each records its page and headings.
 
-Speed: the token splitter encodes each text **once** (``encode_to_numpy``),
+Speed: the token splitter encodes each text **once** (``encode_ordinary``),
 turns token lengths into character offsets with numpy, and then only searches
 separators in the text — it never re-encodes pieces (LangChain's
 ``from_tiktoken_encoder`` does, which is why it is ~3x slower).
@@ -35,9 +35,13 @@ GROUPS: tuple[tuple[str, ...], ...] = (
 _WS = re.compile(r"\s")
 
 
+GROUPS_B: tuple[tuple[bytes, ...], ...] = tuple(tuple(x.encode() for x in g) for g in GROUPS)
+_WS_B = frozenset(b" \t\n\r\x0b\x0c")
+
+
 def best_cut(text: str, lo: int, hi: int) -> int:
     """The position to cut ``text`` at, within (lo, hi]: after the best separator, or ``hi``."""
-    for group in GROUPS:
+    for n, group in enumerate(GROUPS):
         pos = -1
         width = 0
         for sep in group:
@@ -45,7 +49,22 @@ def best_cut(text: str, lo: int, hi: int) -> int:
             if p > pos:
                 pos, width = p, len(sep)
         if pos >= 0:
-            cut = pos + (1 if width > 1 and group is not GROUPS[0] else width)
+            cut = pos + (1 if width > 1 and n > 0 else width)
+            return cut if cut > lo else hi
+    return hi
+
+
+def _best_cut_bytes(raw: bytes, lo: int, hi: int) -> int:
+    """:func:`best_cut` on UTF-8 bytes (separators are ASCII or whole characters)."""
+    for group in GROUPS_B:
+        pos = -1
+        width = 0
+        for sep in group:
+            p = raw.rfind(sep, lo, hi)
+            if p > pos:
+                pos, width = p, len(sep)
+        if pos >= 0:
+            cut = pos + width  # a trailing space is trimmed off the chunk anyway
             return cut if cut > lo else hi
     return hi
 
@@ -54,6 +73,14 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _trim_bytes(raw: bytes, start: int, end: int) -> tuple[int, int]:
+    while start < end and raw[start] in _WS_B:
+        start += 1
+    while end > start and raw[end - 1] in _WS_B:
         end -= 1
     return start, end
 
@@ -98,26 +125,40 @@ def _token_lengths(encoding: Any) -> np.ndarray[Any, np.dtype[np.int64]]:
     return lengths
 
 
-def token_char_ends(encoding: Any, text: str) -> np.ndarray[Any, np.dtype[np.int64]]:
-    """For each token of ``text`` (encoded once), the character offset where it ends."""
-    tokens = encoding.encode_to_numpy(text, disallowed_special=())
-    byte_ends = np.cumsum(_token_lengths(encoding)[tokens], dtype=np.int64)
-    if text.isascii():
-        return byte_ends
-    raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
-    starts = (raw & 0xC0) != 0x80
-    chars_before = np.concatenate(([0], np.cumsum(starts, dtype=np.int64)))
-    ends: np.ndarray[Any, np.dtype[np.int64]] = chars_before[byte_ends]
+def token_byte_ends(encoding: Any, text: str) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """For each token of ``text`` (encoded once), the UTF-8 byte offset where it ends."""
+    tokens = np.fromiter(encoding.encode_ordinary(text), dtype=np.int64)
+    ends: np.ndarray[Any, np.dtype[np.int64]] = np.cumsum(_token_lengths(encoding)[tokens])
     return ends
 
 
+def _to_chars(raw: bytes, offsets: list[int]) -> dict[int, int]:
+    """Byte offsets (snapped forward to character starts) to character offsets, in one pass."""
+    out: dict[int, int] = {}
+    prev_b, prev_c = 0, 0
+    for b in sorted(set(offsets)):
+        snapped = b
+        while snapped < len(raw) and (raw[snapped] & 0xC0) == 0x80:
+            snapped += 1
+        prev_c += len(raw[prev_b:snapped].decode("utf-8"))
+        prev_b = snapped
+        out[b] = prev_c
+    return out
+
+
 def split_tokens(encoding: Any, text: str, size: int, overlap: int) -> list[tuple[int, int, int]]:
-    """(start, end, token_count) of token-aware recursive chunks of at most ``size`` tokens."""
+    """(start, end, token_count) of token-aware recursive chunks of at most ``size`` tokens.
+
+    Works on the UTF-8 bytes (token lengths are byte lengths), so no per-character
+    mapping of the whole text is built; only chunk boundaries are converted back
+    to character offsets at the end.
+    """
     if size < 1 or overlap < 0 or overlap >= size:
         raise ValueError("need size >= 1 and 0 <= overlap < size")
-    ends = token_char_ends(encoding, text)
+    raw = text.encode("utf-8")
+    ends = token_byte_ends(encoding, text)
     ntok = len(ends)
-    out: list[tuple[int, int, int]] = []
+    spans: list[tuple[int, int, int]] = []
     t = 0
     while t < ntok:
         hi = min(t + size, ntok)
@@ -125,19 +166,27 @@ def split_tokens(encoding: Any, text: str, size: int, overlap: int) -> list[tupl
         if hi < ntok:
             c_lo = int(ends[t + size // 2 - 1]) if size > 1 else int(ends[t])
             c_hi = int(ends[hi - 1])
-            cut = best_cut(text, c_lo, c_hi)
+            cut = _best_cut_bytes(raw, c_lo, c_hi)
             if cut < c_hi:
                 end_tok = int(np.searchsorted(ends, cut, side="right"))
                 if end_tok <= t:
                     end_tok = hi
-        c_start = int(ends[t - 1]) if t > 0 else 0
-        s, e = _trim(text, c_start, int(ends[end_tok - 1]))
+        b_start = int(ends[t - 1]) if t > 0 else 0
+        s, e = _trim_bytes(raw, b_start, int(ends[end_tok - 1]))
         if e > s:
-            out.append((s, e, end_tok - t))
+            spans.append((s, e, end_tok - t))
         if end_tok >= ntok:
             break
         nxt = end_tok - overlap
         t = nxt if nxt > t else end_tok
+    if len(raw) == len(text):  # ASCII: bytes are characters
+        return spans
+    chars = _to_chars(raw, [x for s, e, _ in spans for x in (s, e)])
+    out = []
+    for s, e, n in spans:
+        cs, ce = _trim(text, chars[s], chars[e])
+        if ce > cs:
+            out.append((cs, ce, n))
     return out
 
 
@@ -159,7 +208,7 @@ class Chunker:
         _token_lengths(self.encoding)
 
     def count_tokens(self, text: str) -> int:
-        return len(self.encoding.encode_to_numpy(text, disallowed_special=()))
+        return len(self.encoding.encode_ordinary(text))
 
     def chunk(
         self, segments: Iterable[Segment], strategy: Strategy, size: int, overlap: int

@@ -52,6 +52,7 @@ class IngestConfig:
     token_chunk_size: int = 512
     token_chunk_overlap: int = 64
     pages_per_batch: int = 4
+    ocr_language: str = "eng"
 
 
 @dataclass
@@ -167,7 +168,7 @@ async def handle_ingest(  # noqa: PLR0915 - one pipeline, read top to bottom
                 if not tmp:
                     tmp.append(await asyncio.to_thread(_write_temp, data))
                 with timings.stage("ocr_ms"):
-                    page = await ocr.pdf_page(tmp[0], page_no)
+                    page = await ocr.pdf_page(tmp[0], page_no, language=cfg.ocr_language)
                 text, used_ocr, conf = normalise(page.text), True, page.confidence
                 record.ocr_pages += 1
                 ocr_confidences.append(page.confidence)

@@ -45,16 +45,12 @@ class PineconeVectorStore:
         dimension: int,
         host: str | None = None,
         index_host: str | None = None,
-        cloud: str = "aws",
-        region: str = "us-east-1",
     ) -> None:
         self.api_key = api_key
         self.index_name = index_name
         self.dimension = dimension
         self.host = host
         self.index_host = index_host
-        self.cloud = cloud
-        self.region = region
         self._pc: Any = None
         self._index: Any = None
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}

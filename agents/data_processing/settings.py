@@ -65,7 +65,8 @@ class DataProcessingSettings(EnvSettings):
         None, description="OpenAI key for EMBEDDING_PROVIDER=openai (never logged)."
     )
     openai_base_url: str | None = Field(
-        None, description="Alternative base URL for the OpenAI API (a compatible server)."
+        None,
+        description="Base URL of the OpenAI API (empty = api.openai.com); any compatible URL.",
     )
     openai_embedding_model: str = Field(
         "text-embedding-3-small",
@@ -94,19 +95,29 @@ class DataProcessingSettings(EnvSettings):
         "", description="Weaviate base URL for VECTOR_STORE=weaviate (e.g. http://weaviate:8080)."
     )
     weaviate_api_key: SecretStr | None = Field(None, description="Weaviate API key, if any.")
+    weaviate_class_prefix: str = Field(
+        "Enginedge",
+        pattern=r"^[A-Z][A-Za-z0-9]{0,30}$",
+        description="Prefix of the Weaviate classes (`<prefix>Chunk<dim>`, `<prefix>Document`).",
+    )
     pinecone_api_key: SecretStr | None = Field(
         None, description="Pinecone API key for VECTOR_STORE=pinecone."
     )
     pinecone_index_name: str = Field(
-        "enginedge-chunks", description="Pinecone index (created serverless if missing)."
+        "enginedge-chunks",
+        description="Pinecone index; must exist (dense, cosine, the embedding dimension).",
+    )
+    pinecone_index_host: str = Field(
+        "", description="The index's data-plane host; empty: resolved from the index name."
     )
     pinecone_host: str = Field(
-        "",
-        description="Pinecone API host override (control plane); empty: the SDK's default.",
+        "", description="Pinecone control-plane URL override; empty: the SDK's default."
     )
-    pinecone_cloud: str = Field("aws", description="Cloud of a Pinecone index created on start.")
-    pinecone_region: str = Field("us-east-1", description="Region of a created Pinecone index.")
-    ocr_language: str = Field("eng", description="Tesseract language(s) for ingestion OCR.")
+    ocr_language: str = Field(
+        "eng",
+        pattern=r"^[a-z_]{3,8}(\+[a-z_]{3,8}){0,4}$",
+        description="Tesseract language(s) for ingestion OCR (installed traineddata, e.g. eng).",
+    )
     ocr_dpi: int = Field(300, ge=72, le=600, description="Rasterisation resolution of PDF pages.")
     ocr_max_pixels: int = Field(
         40_000_000, ge=1_000_000, description="Largest image/page raster OCR'd (pixel bombs)."
