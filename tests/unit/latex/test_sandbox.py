@@ -201,3 +201,19 @@ async def test_memory_limit_stops_the_engine_with_a_clear_error(tex_cache, tmp_p
         await run(runner, store, "x")
     assert exc.value.code == "RESOURCE_LIMIT"
     assert "memory 40 MiB" in exc.value.message
+
+
+async def test_required_bubblewrap_missing_makes_the_worker_unready(
+    tex_cache, tmp_path, monkeypatch
+):
+    import agents.latex.latexmk_tex_runner as module
+
+    monkeypatch.setattr(module, "bwrap_available", lambda: False)
+    required = make_runner(tex_cache, tmp_path / "a", sandbox="bwrap")
+    await required.start()
+    ok, detail = await required.ready()
+    assert not ok and "LATEX_SANDBOX=bwrap" in detail and "not installed" in detail
+    fallback = make_runner(tex_cache, tmp_path / "b", sandbox="auto")
+    await fallback.start()
+    ok, detail = await fallback.ready()
+    assert ok and "sandbox=none" in detail and "lualatex" not in fallback.engines
