@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.llm.ports import ChatMessage, ChatRequest, ChatResponse, StreamChunk
-from enginedge_streams.errors import DependencyUnavailableError
+from enginedge_streams.errors import PermanentError
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -73,7 +73,9 @@ class LlamaCppChatProvider:
         ok, reason = local_model_available()
         path = packaged_model_path()
         if not ok or path is None:
-            raise DependencyUnavailableError(f"local model unavailable: {reason}")
+            raise PermanentError(
+                f"local model unavailable: {reason}", code="LOCAL_MODEL_UNAVAILABLE"
+            )
         return str(path)
 
     def _load(self) -> Any:
@@ -92,7 +94,14 @@ class LlamaCppChatProvider:
     async def warm_up(self) -> None:
         async with self._load_lock:
             if self._llm is None:
-                self._llm = await asyncio.to_thread(self._load)
+                try:
+                    self._llm = await asyncio.to_thread(self._load)
+                except PermanentError:
+                    raise
+                except Exception as exc:  # a missing/corrupt GGUF file, a failed mmap
+                    raise PermanentError(
+                        f"cannot load the local model: {exc}", code="LOCAL_MODEL_UNAVAILABLE"
+                    ) from None
 
     async def stop(self) -> None:
         self._llm = None

@@ -150,3 +150,15 @@ def test_templates_validate_variables():
     assert custom.get("greet").render({"name": "Ada"})[1] == "Hello Ada{literal}"
     with pytest.raises(ConfigError):
         TemplateLibrary.from_config('{"bad": {"user": "{x.__class__}"}}')
+
+
+async def test_a_missing_local_model_is_a_clear_permanent_error(tmp_path):
+    from agents.llm.llamacpp_chat_provider import LlamaCppChatProvider
+    from agents.llm.ports import ChatRequest
+
+    provider = LlamaCppChatProvider(model_path=str(tmp_path / "missing.gguf"))
+    with pytest.raises(PermanentError) as info:
+        await provider.chat(
+            ChatRequest(model="x", messages=(ChatMessage("user", "hi"),), max_tokens=5)
+        )
+    assert info.value.code == "LOCAL_MODEL_UNAVAILABLE"
