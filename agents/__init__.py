@@ -19,6 +19,7 @@ REGISTRY: dict[str, str] = {
     "scheduling": "agents.scheduling.agent",
     "spacy": "agents.spacy.agent",
     "latex": "agents.latex.agent",
+    "news": "agents.news.agent",
 }
 
 

@@ -1,0 +1,34 @@
+"""The ``Embedder`` port on the data processing worker's ``embedding.generate`` (over the bus)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from agents.resume.bus_calls import call
+
+MAX_TEXTS = 256
+MAX_CHARS = 20_000
+
+
+class BusEmbedder:
+    model_name = "all-MiniLM-L6-v2"
+
+    def __init__(self, bus: Any, *, timeout: float = 60.0) -> None:
+        self.bus = bus
+        self.timeout = timeout
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        clean = [(t.strip() or ".")[:MAX_CHARS] for t in texts]
+        batches = [clean[i : i + MAX_TEXTS] for i in range(0, len(clean), MAX_TEXTS)]
+        answers = await asyncio.gather(
+            *(
+                call(self.bus, "data_processing", "embedding.generate", {"texts": b}, self.timeout)
+                for b in batches
+            )
+        )
+        vectors: list[list[float]] = []
+        for answer in answers:
+            self.model_name = answer.get("model", self.model_name)
+            vectors.extend(answer["vectors"])
+        return vectors
