@@ -10,6 +10,7 @@ or size is killed with its whole process group; the worker carries on.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import logging
 import os
@@ -247,14 +248,20 @@ class LatexmkTexRunner:
         stopped: list[tuple[str, str]] = []
 
         async def read_output() -> None:
+            # Chunks, not lines: a tool printing an endless line cannot stall the reader.
             assert proc.stdout is not None
-            async for raw in proc.stdout:
-                line = raw.decode(errors="replace")
-                match = RUN_RE.match(line)
-                if match:
-                    runs[match.group(1).split()[0]] += 1
-                output.append(line)
-                kept[0] += len(line)
+            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            partial = ""
+            while chunk := await proc.stdout.read(65536):
+                text = decoder.decode(chunk)
+                *lines, partial = (partial + text).split("\n")
+                partial = partial[-4096:]
+                for line in lines:
+                    match = RUN_RE.match(line)
+                    if match:
+                        runs[match.group(1).split()[0]] += 1
+                output.append(text)
+                kept[0] += len(text)
                 while kept[0] > OUTPUT_KEEP and len(output) > 1:
                     kept[0] -= len(output.popleft())
 
