@@ -1,0 +1,1 @@
+"""News worker: feed polling, article extraction, de-duplication, enrichment, search, trending."""

@@ -1,0 +1,95 @@
+"""The ``Enricher`` port over the bus: the spaCy worker's nlp.analyze, nlp.keywords and
+nlp.categorize_topic commands."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from agents.news.enrich import category_payload, clean_keywords, entities_from_spans
+from agents.news.model import Enrichment
+from enginedge_streams.errors import DependencyUnavailableError, EnginEdgeError, PermanentError
+
+
+class BusEnricher:
+    def __init__(
+        self,
+        bus: Any,
+        *,
+        categories: list[str],
+        timeout: float,
+        max_chars: int,
+        worker: str = "spacy",
+        on_call: Any = None,
+    ) -> None:
+        self.bus = bus
+        self.categories = categories
+        self.timeout = timeout
+        self.max_chars = max_chars
+        self.worker = worker
+        self.on_call = on_call  # (api, error) -> None: external-call metrics
+
+    async def _call(self, command_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            result = await self.bus.call(self.worker, command_type, payload, timeout=self.timeout)
+        except EnginEdgeError as exc:  # no answer before the deadline
+            self._count(error=True)
+            raise DependencyUnavailableError(
+                f"the {self.worker} worker did not answer {command_type}: {exc.message}",
+                code="ENRICHMENT_UNAVAILABLE",
+            ) from None
+        if result.status.value != "COMPLETED" or not isinstance(result.result, dict):
+            self._count(error=True)
+            err = result.error
+            cls = DependencyUnavailableError if err is None or err.retryable else PermanentError
+            raise cls(
+                f"{self.worker} {command_type} {result.status.value}: "
+                f"{err.message if err else 'no result'}",
+                code="ENRICHMENT_UNAVAILABLE"
+                if cls is DependencyUnavailableError
+                else "ENRICHMENT_FAILED",
+            )
+        self._count(error=False)
+        return result.result
+
+    def _count(self, *, error: bool) -> None:
+        if self.on_call is not None:
+            self.on_call(self.worker, error)
+
+    async def enrich(self, title: str, text: str, *, category: str | None) -> Enrichment:
+        body = f"{title}\n\n{text}"[: self.max_chars].strip() or title
+        calls = [
+            self._call("nlp.analyze", {"text": body, "parts": ["entities"]}),
+            self._call("nlp.keywords", {"text": body, "top_k": 10}),
+        ]
+        classify = category is None and len(self.categories) > 1
+        if classify:
+            topic = f"{title}. {text[:2000]}"
+            calls.append(
+                self._call(
+                    "nlp.categorize_topic",
+                    {"topic": topic, "categories": category_payload(self.categories)},
+                )
+            )
+        results = await asyncio.gather(*calls)
+        analysis, keywords = results[0], results[1]
+        entities = entities_from_spans(
+            (e["text"], e["label"]) for e in analysis.get("entities", [])
+        )
+        words = clean_keywords(k["keyword"] for k in keywords.get("keywords", []))
+        if category is not None:
+            return Enrichment(
+                entities=entities, keywords=words, category=category, category_source="feed"
+            )
+        if classify:
+            best = results[2].get("best")
+            return Enrichment(
+                entities=entities, keywords=words, category=best, category_source="classifier"
+            )
+        only = self.categories[0] if self.categories else None
+        return Enrichment(
+            entities=entities,
+            keywords=words,
+            category=only,
+            category_source="classifier" if only else "none",
+        )

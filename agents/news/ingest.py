@@ -1,0 +1,482 @@
+"""Polling one feed: conditional GET, parse, normalise, de-duplicate, enrich, store, emit.
+
+Plain async code over ports; the ``feed.poll`` handler calls :meth:`FeedPoller.poll`.
+Table writes happen only here, i.e. while a command is processed. The final
+de-duplication check and every write for an article happen in one stretch
+without ``await``, so two polls running concurrently cannot both store the
+same story.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from agents.news.extract import extract_page
+from agents.news.model import Article, DuplicateLink, Enrichment, Feed
+from agents.news.normalize import (
+    article_id_for,
+    canonical_url,
+    clean_title,
+    content_hash,
+    detect_language,
+    host_of,
+    html_to_text,
+    language_tag,
+    published_time,
+    url_key,
+)
+from agents.news.parsing import ParsedFeed, RawEntry, parse_feed
+from agents.news.ports import Clock, Enricher, HttpFetcher, Mention, NewsEvents
+from agents.news.repository import NewsRepository
+from agents.news.state import NewsState
+from enginedge_streams.errors import EnginEdgeError, PermanentError
+from enginedge_streams.ports.rate_limiter import RateLimiter
+
+log = logging.getLogger("enginedge.news.ingest")
+TREND_HORIZON = timedelta(days=15)  # older articles are outside every trend window
+
+
+class FeedPollError(PermanentError):
+    """A poll failed; the feed is retried on its own backoff schedule (not by the bus)."""
+
+    code = "FEED_POLL_FAILED"
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    max_feed_bytes: int = 5_000_000
+    max_entries: int = 200
+    fulltext_min_chars: int = 600
+    fulltext_concurrency: int = 4
+    max_article_chars: int = 100_000
+    host_rate_per_minute: int = 30
+    backoff_max_seconds: int = 21_600
+
+
+@dataclass
+class Draft:
+    entry: RawEntry
+    url: str
+    article_id: str
+    title: str
+    summary: str
+    text: str
+    text_source: str
+    published_at: datetime
+    estimated: bool
+    language: str | None
+    tags: list[str]
+    content_hash: str = ""
+    sig: Any = None
+    duplicate_of: tuple[str, float, str] | None = None  # (article id, similarity, kind)
+    enrichment: Enrichment | None = None
+
+
+@dataclass
+class PollReport:
+    status: str
+    feed_id: str
+    entries: int = 0
+    new: list[str] = field(default_factory=list)
+    duplicates: int = 0
+    known: int = 0
+    http_status: int | None = None
+    malformed: bool = False
+    problem: str | None = None
+    retry_after: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "feed_id": self.feed_id,
+            "entries": self.entries,
+            "new_articles": len(self.new),
+            "article_ids": self.new,
+            "duplicates": self.duplicates,
+            "known": self.known,
+            "http_status": self.http_status,
+            "malformed": self.malformed,
+            "problem": self.problem,
+            "retry_after": self.retry_after,
+        }
+
+
+def backoff_seconds(interval: int, failures: int, cap: int, feed_id: str) -> float:
+    """interval * 2^failures, capped; plus 0-10 % jitter fixed per feed (no herds)."""
+    base = min(cap, interval * 2 ** min(failures, 20))
+    jitter = int(hashlib.sha256(feed_id.encode()).hexdigest()[:4], 16) / 0xFFFF * 0.1
+    return float(min(cap, base * (1 + jitter)))
+
+
+class FeedPoller:
+    def __init__(
+        self,
+        *,
+        repo: NewsRepository,
+        http: HttpFetcher,
+        limiter: RateLimiter,
+        enricher: Enricher,
+        events: NewsEvents,
+        state: NewsState,
+        clock: Clock,
+        config: IngestConfig,
+    ) -> None:
+        self.repo = repo
+        self.http = http
+        self.limiter = limiter
+        self.enricher = enricher
+        self.events = events
+        self.state = state
+        self.clock = clock
+        self.config = config
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    # -- entry point -------------------------------------------------------------------
+
+    async def poll(
+        self, feed_id: str, *, force: bool = False, scheduled_for: datetime | None = None
+    ) -> PollReport:
+        lock = self._locks.setdefault(feed_id, asyncio.Lock())
+        async with lock:
+            feed = self.repo.require_feed(feed_id)
+            if scheduled_for is not None and not force and feed.state.next_poll_at > scheduled_for:
+                return PollReport("skipped", feed_id)  # already polled for this slot
+            try:
+                return await self._poll(feed, force=force)
+            except FeedPollError:
+                raise
+            except EnginEdgeError as exc:
+                raise self._failed(feed, exc.code, exc.message) from None
+            except Exception as exc:  # a bug must not leave the feed unscheduled
+                log.exception("poll of %s failed", feed_id)
+                raise self._failed(feed, "INTERNAL_ERROR", f"{type(exc).__name__}: {exc}") from None
+
+    async def _poll(self, feed: Feed, *, force: bool) -> PollReport:
+        now = self.clock.now()
+        decision = await self.limiter.acquire(
+            f"news:host:{host_of(feed.url)}",
+            limit=self.config.host_rate_per_minute,
+            window_seconds=60,
+        )
+        if not decision.allowed:
+            st = feed.state
+            st.last_status = "rate_limited"
+            st.next_poll_at = now + timedelta(seconds=max(1.0, decision.retry_after))
+            self.repo.save_feed(feed)
+            return PollReport("rate_limited", feed.feed_id, retry_after=decision.retry_after)
+        headers: dict[str, str] = {
+            "Accept": "application/rss+xml, application/atom+xml, "
+            "application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+        }
+        if not force:
+            if feed.state.etag:
+                headers["If-None-Match"] = feed.state.etag
+            if feed.state.last_modified:
+                headers["If-Modified-Since"] = feed.state.last_modified
+        resp = await self.http.fetch(
+            feed.url, headers=headers, max_bytes=self.config.max_feed_bytes
+        )
+        st = feed.state
+        st.polls += 1
+        st.last_polled_at = now
+        st.last_http_status = resp.status
+        st.resolved_url = resp.url if resp.url != feed.url else None
+        if resp.status == 304:
+            return self._succeeded(
+                feed, "not_modified", PollReport("not_modified", feed.feed_id, http_status=304)
+            )
+        if resp.status >= 400 or resp.status < 200:
+            retry_after = _retry_after(resp.headers.get("retry-after"))
+            raise self._failed(
+                feed,
+                f"HTTP_{resp.status}",
+                f"feed answered HTTP {resp.status}",
+                retry_after=retry_after,
+            )
+        body_sha = hashlib.sha256(resp.body).hexdigest()
+        if body_sha == st.body_sha256 and not force:
+            self._validators(feed, resp.headers)
+            return self._succeeded(
+                feed, "unchanged", PollReport("unchanged", feed.feed_id, http_status=resp.status)
+            )
+        parsed = await asyncio.to_thread(
+            parse_feed, resp.body, url=resp.url, content_type=resp.headers.get("content-type")
+        )
+        report = await self._ingest(feed, parsed, now)
+        report.http_status = resp.status
+        self._validators(feed, resp.headers)
+        st.body_sha256 = body_sha
+        st.feed_title = parsed.title
+        st.malformed = parsed.malformed
+        st.entries_seen = report.entries
+        st.articles_new = len(report.new)
+        st.duplicates = report.duplicates
+        st.total_articles += len(report.new)
+        self._succeeded(feed, "ok", report)
+        if parsed.malformed:
+            st.last_error_code, st.last_error = "FEED_MALFORMED", parsed.problem
+            self.repo.save_feed(feed)
+        return report
+
+    # -- feed state ----------------------------------------------------------------------
+
+    def _validators(self, feed: Feed, headers: dict[str, str]) -> None:
+        feed.state.etag = headers.get("etag") or None
+        feed.state.last_modified = headers.get("last-modified") or None
+
+    def _succeeded(self, feed: Feed, status: Any, report: PollReport) -> PollReport:
+        now = self.clock.now()
+        st = feed.state
+        st.last_status = status
+        st.last_success_at = now
+        st.last_error_code = st.last_error = None
+        st.consecutive_failures = 0
+        st.next_poll_at = now + timedelta(seconds=feed.poll_interval_seconds)
+        self.repo.save_feed(feed)
+        return report
+
+    def _failed(
+        self, feed: Feed, code: str, message: str, *, retry_after: float | None = None
+    ) -> FeedPollError:
+        now = self.clock.now()
+        current = self.repo.feed(feed.feed_id)  # removed meanwhile: nothing to record
+        st = feed.state
+        st.last_status = "error"
+        st.last_polled_at = now
+        st.last_error_code = code
+        st.last_error = message[:1000]
+        st.consecutive_failures += 1
+        delay = backoff_seconds(
+            feed.poll_interval_seconds,
+            st.consecutive_failures,
+            self.config.backoff_max_seconds,
+            feed.feed_id,
+        )
+        delay = max(delay, retry_after or 0.0)
+        st.next_poll_at = now + timedelta(seconds=delay)
+        if current is not None:
+            self.repo.save_feed(feed)
+        return FeedPollError(
+            f"poll of {feed.url} failed: {message}",
+            code=code,
+            details={
+                "feed_id": feed.feed_id,
+                "consecutive_failures": st.consecutive_failures,
+                "next_poll_at": st.next_poll_at.isoformat(),
+            },
+        )
+
+    # -- articles ------------------------------------------------------------------------
+
+    async def _ingest(self, feed: Feed, parsed: ParsedFeed, now: datetime) -> PollReport:
+        report = PollReport("ok", feed.feed_id, entries=len(parsed.entries))
+        report.malformed, report.problem = parsed.malformed, parsed.problem
+        drafts: list[Draft] = []
+        seen: set[str] = set()
+        entries = sorted(parsed.entries, key=lambda e: e.published or (), reverse=True)
+        for entry in entries[: self.config.max_entries]:
+            url = canonical_url(entry.link)
+            if url in seen:
+                continue
+            seen.add(url)
+            existing = self.repo.by_url(url_key(url))
+            if existing is not None:
+                report.known += 1
+                await self._re_emit_if_needed(existing)
+                continue
+            drafts.append(self._draft(feed, parsed, entry, url, now))
+        sem = asyncio.Semaphore(self.config.fulltext_concurrency)
+        await asyncio.gather(*(self._full_text(d, sem) for d in drafts))
+        for d in drafts:
+            self._finish_draft(d, parsed)
+            d.duplicate_of = self._find_duplicate(d)
+        to_enrich = [d for d in drafts if d.duplicate_of is None]
+        enrichments = await asyncio.gather(
+            *(self.enricher.enrich(d.title, d.text, category=feed.category) for d in to_enrich)
+        )
+        for d, e in zip(to_enrich, enrichments, strict=True):
+            d.enrichment = e
+        # ---- no await from here until every article is stored ----
+        stored: list[Article] = []
+        for d in drafts:
+            match = self._find_duplicate(d)  # again: the state may have changed meanwhile
+            if match is not None:
+                self._link_duplicate(feed, d, match)
+                report.duplicates += 1
+            elif d.enrichment is not None:
+                stored.append(self._store(feed, parsed, d, now))
+            # else: was a duplicate, now is not (its original vanished): next poll retries it
+        # ------------------------------------------------------------
+        for article in stored:
+            await self._emit(article)
+            report.new.append(article.article_id)
+        return report
+
+    def _draft(self, feed: Feed, parsed: ParsedFeed, e: RawEntry, url: str, now: datetime) -> Draft:
+        title = clean_title(e.title) or "(untitled)"
+        summary = html_to_text(e.summary_html)
+        content = html_to_text(e.content_html)
+        text = content if len(content) >= len(summary) else summary
+        published, estimated = published_time(e.published, now)
+        tags = list(dict.fromkeys([t.lower() for t in e.tags] + feed.tags))[:20]
+        return Draft(
+            entry=e,
+            url=url,
+            article_id=article_id_for(url),
+            title=title[:500],
+            summary=summary[:2000] or text[:300],
+            text=text,
+            text_source="feed" if content else "summary",
+            published_at=published,
+            estimated=estimated,
+            language=language_tag(e.language) or language_tag(parsed.language),
+            tags=tags,
+        )
+
+    async def _full_text(self, d: Draft, sem: asyncio.Semaphore) -> None:
+        min_chars = self.config.fulltext_min_chars
+        if min_chars <= 0 or len(d.text) >= min_chars:
+            return
+        async with sem:
+            decision = await self.limiter.acquire(
+                f"news:host:{host_of(d.entry.link)}",
+                limit=self.config.host_rate_per_minute,
+                window_seconds=60,
+            )
+            if not decision.allowed:
+                return  # keep the summary; the host's budget is spent
+            try:
+                resp = await self.http.fetch(d.entry.link, max_bytes=self.config.max_feed_bytes)
+            except EnginEdgeError as exc:
+                log.info("article page %s not fetched: %s", d.entry.link, exc.code)
+                return
+            if resp.status != 200 or "html" not in resp.headers.get("content-type", "html"):
+                return
+            page = await asyncio.to_thread(extract_page, resp.text(), resp.url)
+        if len(page.text) > len(d.text):
+            d.text, d.text_source = page.text, "page"
+            d.language = d.language or language_tag(page.language)
+
+    def _finish_draft(self, d: Draft, parsed: ParsedFeed) -> None:
+        d.text = d.text[: self.config.max_article_chars] or d.title
+        d.content_hash = content_hash(d.title, d.text)
+        d.language = d.language or detect_language(f"{d.title}\n{d.text}")
+        d.sig = self.state.near.signature(f"{d.title}\n{d.text}")
+
+    def _find_duplicate(self, d: Draft) -> tuple[str, float, str] | None:
+        by_url = self.repo.by_url(url_key(d.url))
+        if by_url is not None:
+            return by_url, 1.0, "url"
+        by_hash = self.repo.by_hash(d.content_hash)
+        if by_hash is not None:
+            return by_hash, 1.0, "content"
+        if d.sig is not None:
+            match = self.state.near.best_match(d.sig)
+            if match is not None:
+                return match.article_id, match.similarity, "near"
+        return None
+
+    def _link_duplicate(self, feed: Feed, d: Draft, match: tuple[str, float, str]) -> None:
+        original_id, similarity, kind = match
+        self.repo.link_url(url_key(d.url), original_id)
+        if self.repo.by_hash(d.content_hash) is None:
+            self.repo.link_hash(d.content_hash, original_id)
+        original = self.repo.article(original_id)
+        if original is None or any(link.url == d.url for link in original.duplicates):
+            return
+        if original.url == d.url:
+            return
+        original.duplicates.append(
+            DuplicateLink(
+                url=d.url,
+                feed_id=feed.feed_id,
+                source=feed.name or feed.state.feed_title or host_of(d.url),
+                title=d.title,
+                similarity=similarity,
+                kind=kind,
+                seen_at=self.clock.now(),
+            )
+        )
+        self.repo.save_article(original)
+        self.state.index.upsert(original)
+
+    def _store(self, feed: Feed, parsed: ParsedFeed, d: Draft, now: datetime) -> Article:
+        assert d.enrichment is not None
+        article = Article(
+            article_id=d.article_id,
+            url=d.url,
+            original_url=d.entry.link,
+            title=d.title,
+            summary=d.summary,
+            text=d.text,
+            text_source=d.text_source,
+            published_at=d.published_at,
+            published_estimated=d.estimated,
+            fetched_at=now,
+            language=d.language or "und",
+            source=feed.name or parsed.title or host_of(feed.url),
+            source_domain=host_of(d.url),
+            feed_id=feed.feed_id,
+            author=d.entry.author,
+            tags=d.tags,
+            content_hash=d.content_hash,
+            enrichment=d.enrichment,
+        )
+        self.repo.save_article(article)
+        self.repo.link_url(url_key(d.url), article.article_id)
+        self.repo.link_hash(d.content_hash, article.article_id)
+        ts = article.published_at.timestamp()
+        if d.sig is not None:
+            self.repo.save_signature(article.article_id, ts, self.state.near.to_bytes(d.sig))
+            if self.state.near.in_window(ts, now.timestamp()):
+                self.state.near.add(article.article_id, d.sig, ts)
+        self.state.index.upsert(article)
+        return article
+
+    async def _emit(self, article: Article) -> None:
+        await self.events.article_ingested(article)
+        if self.clock.now() - article.published_at <= TREND_HORIZON:
+            await self.events.mentions(mentions_of(article))
+        article.emitted = True
+        self.repo.save_article(article)
+
+    async def _re_emit_if_needed(self, article_id: str) -> None:
+        """An article stored by a poll that died before publishing it: publish it now."""
+        article = self.repo.article(article_id)
+        if article is not None and not article.emitted:
+            await self._emit(article)
+
+
+def mentions_of(article: Article) -> list[Any]:
+    at = article.published_at
+    e = article.enrichment.entities
+    out = [Mention("organization", n, article.article_id, at) for n in e.organizations]
+    out += [Mention("person", n, article.article_id, at) for n in e.people]
+    out += [Mention("place", n, article.article_id, at) for n in e.places]
+    out += [Mention("keyword", k, article.article_id, at) for k in article.enrichment.keywords]
+    unique: dict[str, Mention] = {}
+    for m in out:
+        unique.setdefault(m.key, m)
+    return list(unique.values())
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        from datetime import UTC
+
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
