@@ -27,7 +27,7 @@ from tests.support.workers import free_port
 
 pytestmark = pytest.mark.timeout(60)
 
-KINDS = ["openai", "anthropic", "huggingface", "scripted"]
+KINDS = ["openai", "openai_compatible", "anthropic", "huggingface", "scripted"]
 CALC = ToolSpec(
     "calculator",
     "Evaluate arithmetic.",
@@ -42,6 +42,8 @@ CALC = ToolSpec(
 def make(kind: str, url: str, timeout_s: float = 10.0):
     if kind == "openai":
         return OpenAIChatProvider(api_key="sk-test", base_url=f"{url}/v1", timeout_s=timeout_s)
+    if kind == "openai_compatible":  # e.g. Ollama/vLLM: a base URL and no key
+        return OpenAIChatProvider(name=kind, base_url=f"{url}/v1", timeout_s=timeout_s)
     if kind == "anthropic":
         return AnthropicChatProvider(api_key="ak-test", base_url=url, timeout_s=timeout_s)
     if kind == "huggingface":
@@ -146,9 +148,7 @@ async def test_500_is_retryable(provider):
 async def test_slow_answer_times_out_as_retryable(llm_server, provider):
     if not isinstance(provider, ScriptedChatProvider):
         provider = make(
-            {OpenAIChatProvider: "openai", AnthropicChatProvider: "anthropic"}.get(
-                type(provider), "huggingface"
-            ),
+            provider.name,
             llm_server.url,
             timeout_s=0.5,
         )
