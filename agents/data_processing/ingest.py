@@ -108,7 +108,7 @@ async def handle_ingest(  # noqa: PLR0915 - one pipeline, read top to bottom
     if fmt not in cfg.supported_formats:
         allowed = ", ".join(sorted(cfg.supported_formats))
         raise UnsupportedFormatError(f"format {fmt!r} is not in SUPPORTED_FORMATS ({allowed})")
-    sha = hashlib.sha256(data).hexdigest()
+    sha = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
     document_id = cmd.document_id or f"doc-{sha[:24]}"
     token_mode = cmd.chunking.strategy == "token"
     size = cmd.chunking.chunk_size or (cfg.token_chunk_size if token_mode else cfg.chunk_size)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import time
 import uuid
 
@@ -23,7 +24,7 @@ from tests.support.workers import http_get, http_post
 pytestmark = pytest.mark.timeout(180)
 W = "data_processing"
 SCHEMA = f"it_{uuid.uuid4().hex[:10]}"
-PG_URL = "postgresql://postgres@127.0.0.1:5432/enginedge"
+PG_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/enginedge")
 
 
 def inline(data: bytes | str, name: str) -> dict[str, str]:

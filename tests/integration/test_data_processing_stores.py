@@ -4,6 +4,7 @@ the REST subset the adapters use)."""
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
@@ -13,7 +14,7 @@ from tests.support.stack import ensure_stack
 from tests.support.vector_store_contract import DIM, VectorStoreContract
 
 pytestmark = pytest.mark.timeout(120)
-PG_URL = "postgresql://postgres@127.0.0.1:5432/enginedge"
+PG_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/enginedge")
 
 
 @pytest.fixture(scope="module")
