@@ -54,7 +54,7 @@ class NewsSettings(EnvSettings):
         100_000, ge=1000, description="Article text is cut to this many characters."
     )
     news_dedupe_threshold: float = Field(
-        0.7,
+        0.5,
         gt=0,
         le=1,
         description="MinHash Jaccard similarity of word shingles at or above which two articles "

@@ -1,0 +1,214 @@
+"""A local feed server for the news worker's tests: real RSS 0.91/1.0/2.0 and Atom documents,
+article pages, conditional GET (ETag and Last-Modified -> 304), a redirect, malformed XML
+and a feed that never answers in time. Everything on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from html import escape
+
+from aiohttp import web
+
+from tests.support.news_corpus import Story
+
+
+@dataclass
+class Item:
+    slug: str
+    story: Story
+    published: datetime
+    full_in_feed: bool = True  # False: the feed has a summary; the page has the text
+    link_query: str = ""  # e.g. tracking parameters appended to the link
+
+
+@dataclass
+class FeedSite:
+    """Feeds by path; each has items and a format (rss2, atom, rss1, rss091)."""
+
+    feeds: dict[str, tuple[str, list[Item]]] = field(default_factory=dict)
+    hits: Counter[str] = field(default_factory=Counter)
+    conditional: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    not_modified: Counter[str] = field(default_factory=Counter)
+    slow_seconds: float = 30.0
+    base: str = ""
+
+    def link(self, item: Item) -> str:
+        return f"{self.base}/articles/{item.slug}.html{item.link_query}"
+
+    # -- documents ---------------------------------------------------------------------
+
+    def rss2(self, title: str, items: list[Item]) -> str:
+        out = [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/">',
+            f"<channel><title>{escape(title)}</title><link>{self.base}/</link>"
+            "<description>Test feed</description><language>en-us</language>",
+        ]
+        for it in items:
+            text = escape(f"<p>{it.story.text}</p>") if it.full_in_feed else ""
+            out.append(
+                f"<item><title>{escape(it.story.title)}</title><link>{escape(self.link(it))}</link>"
+                f"<guid isPermaLink=\"false\">{it.slug}</guid>"
+                f"<pubDate>{format_datetime(it.published)}</pubDate>"
+                f"<category>business</category><dc:creator>Desk</dc:creator>"
+                f"<description>{escape(it.story.text[:160])}</description>"
+                + (f"<content:encoded>{text}</content:encoded>" if text else "")
+                + "</item>"
+            )
+        out.append("</channel></rss>")
+        return "\n".join(out)
+
+    def atom(self, title: str, items: list[Item]) -> str:
+        out = [
+            '<?xml version="1.0" encoding="utf-8"?>',
+            '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">',
+            f"<title>{escape(title)}</title><id>urn:test:{escape(title)}</id>",
+            f"<updated>{datetime.now(UTC).isoformat()}</updated>",
+        ]
+        for it in items:
+            content = (
+                f'<content type="html">{escape("<p>" + it.story.text + "</p>")}</content>'
+                if it.full_in_feed
+                else ""
+            )
+            out.append(
+                f"<entry><title>{escape(it.story.title)}</title>"
+                f'<link rel="alternate" href="{escape(self.link(it))}"/>'
+                f"<id>urn:test:{it.slug}</id><updated>{it.published.isoformat()}</updated>"
+                f"<published>{it.published.isoformat()}</published>"
+                f"<author><name>Atom Desk</name></author>"
+                f"<summary>{escape(it.story.text[:160])}</summary>{content}</entry>"
+            )
+        out.append("</feed>")
+        return "\n".join(out)
+
+    def rss1(self, title: str, items: list[Item]) -> str:
+        lis = "".join(f'<rdf:li rdf:resource="{escape(self.link(i))}"/>' for i in items)
+        out = [
+            '<?xml version="1.0"?>',
+            '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+            'xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">',
+            f'<channel rdf:about="{self.base}/rss1"><title>{escape(title)}</title>'
+            f"<link>{self.base}/</link><description>RDF feed</description>"
+            f"<dc:language>en</dc:language><items><rdf:Seq>{lis}</rdf:Seq></items></channel>",
+        ]
+        for it in items:
+            out.append(
+                f'<item rdf:about="{escape(self.link(it))}"><title>{escape(it.story.title)}</title>'
+                f"<link>{escape(self.link(it))}</link>"
+                f"<description>{escape(it.story.text)}</description>"
+                f"<dc:date>{it.published.isoformat()}</dc:date></item>"
+            )
+        out.append("</rdf:RDF>")
+        return "\n".join(out)
+
+    def rss091(self, title: str, items: list[Item]) -> str:
+        out = [
+            '<?xml version="1.0"?>',
+            '<rss version="0.91"><channel>',
+            f"<title>{escape(title)}</title><link>{self.base}/</link>"
+            "<description>Old feed</description><language>en</language>",
+        ]
+        for it in items:
+            out.append(
+                f"<item><title>{escape(it.story.title)}</title><link>{escape(self.link(it))}</link>"
+                f"<description>{escape(it.story.text)}</description></item>"
+            )
+        out.append("</channel></rss>")
+        return "\n".join(out)
+
+    def page(self, item: Item) -> str:
+        paragraphs = "".join(f"<p>{escape(s)}.</p>" for s in item.story.text.split(". "))
+        return (
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{escape(item.story.title)}</title>"
+            f'<link rel="canonical" href="{self.base}/articles/{item.slug}.html"></head><body>'
+            "<nav><a href='/'>Home</a> | <a href='/world'>World</a> | <a href='/tech'>Tech</a></nav>"
+            f"<article><h1>{escape(item.story.title)}</h1>{paragraphs}</article>"
+            "<footer>Copyright Test News. All rights reserved. Subscribe to our newsletter.</footer>"
+            "</body></html>"
+        )
+
+    # -- server -------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/feeds/{name}", self.serve_feed)
+        app.router.add_get("/articles/{slug}.html", self.serve_page)
+        app.router.add_get("/malformed.xml", self.serve_malformed)
+        app.router.add_get("/slow.xml", self.serve_slow)
+        app.router.add_get("/moved.xml", self.serve_redirect)
+        app.router.add_get("/html-page", self.serve_html)
+        app.router.add_get("/gone.xml", self.serve_gone)
+        return app
+
+    async def serve_feed(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        self.hits[name] += 1
+        if name not in self.feeds:
+            return web.Response(status=404)
+        fmt, items = self.feeds[name]
+        body = getattr(self, fmt)(f"Feed {name}", items)
+        etag = f'"{abs(hash(body)) % 10**12}"'
+        newest = max((i.published for i in items), default=datetime(2026, 1, 1, tzinfo=UTC))
+        last_modified = format_datetime(newest.astimezone(UTC), usegmt=True)
+        inm, ims = request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since")
+        self.conditional.append((name, inm, ims))
+        if fmt == "rss091":  # no validators at all: only the body hash tells it is unchanged
+            headers = {}
+        elif fmt == "atom":  # Last-Modified only
+            if ims == last_modified:
+                self.not_modified[name] += 1
+                return web.Response(status=304)
+            headers = {"Last-Modified": last_modified}
+        else:
+            if inm == etag:
+                self.not_modified[name] += 1
+                return web.Response(status=304)
+            headers = {"ETag": etag}
+        ctype = "application/atom+xml" if fmt == "atom" else "application/rss+xml"
+        return web.Response(text=body, content_type=ctype, charset="utf-8", headers=headers)
+
+    async def serve_page(self, request: web.Request) -> web.Response:
+        slug = request.match_info["slug"]
+        self.hits[f"page:{slug}"] += 1
+        for _, items in self.feeds.values():
+            for it in items:
+                if it.slug == slug:
+                    return web.Response(text=self.page(it), content_type="text/html")
+        return web.Response(status=404)
+
+    async def serve_malformed(self, request: web.Request) -> web.Response:
+        self.hits["malformed"] += 1
+        body = '<?xml version="1.0"?><rss version="2.0"><channel><title>Broken & <item><title'
+        return web.Response(text=body, content_type="application/rss+xml")
+
+    async def serve_slow(self, request: web.Request) -> web.Response:
+        self.hits["slow"] += 1
+        await asyncio.sleep(self.slow_seconds)
+        return web.Response(text="<rss/>", content_type="application/rss+xml")
+
+    async def serve_redirect(self, request: web.Request) -> web.Response:
+        self.hits["moved"] += 1
+        raise web.HTTPMovedPermanently(location="/feeds/atom")
+
+    async def serve_html(self, request: web.Request) -> web.Response:
+        self.hits["html"] += 1
+        return web.Response(text="<html><body><p>Not a feed</p></body></html>", content_type="text/html")
+
+    async def serve_gone(self, request: web.Request) -> web.Response:
+        self.hits["gone"] += 1
+        return web.Response(status=503, headers={"Retry-After": "120"})
+
+
+def items_from(stories: list[Story], prefix: str, *, start: datetime | None = None,
+               step: timedelta = timedelta(minutes=7), full: bool = True) -> list[Item]:
+    start = start or datetime.now(UTC) - timedelta(hours=2)
+    return [
+        Item(f"{prefix}-{i}", s, start + i * step, full_in_feed=full) for i, s in enumerate(stories)
+    ]

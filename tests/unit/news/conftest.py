@@ -1,0 +1,110 @@
+"""Fixtures: a local feed server (real HTTP on 127.0.0.1) and the news worker's ports with
+deterministic fakes (in-memory store, fake enricher, in-memory trends)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from agents.news.dedupe import NearDuplicateIndex
+from agents.news.fakes import FakeEnricher, InMemoryKeyValueStore, InMemoryTrends, RecordingEvents, SystemClock
+from agents.news.handlers import FeedRules
+from agents.news.ingest import FeedPoller, IngestConfig
+from agents.news.read_cache import ReadCache
+from agents.news.repository import NewsRepository
+from agents.news.sqlite_article_index import SqliteArticleIndex
+from agents.news.state import NewsState
+from enginedge_streams.safe_http import SafeHttpClient, SafeHttpPolicy
+from enginedge_streams.testing import InMemoryCache, InMemoryRateLimiter
+from tests.support.local_http_server import ThreadedServer
+from tests.support.news_corpus import COMPANIES, PEOPLE, PLACES
+from tests.support.news_feeds import FeedSite
+
+GAZETTEER = {**{c: "ORG" for c in COMPANIES}, **{p: "PERSON" for p in PEOPLE}, **{p: "GPE" for p in PLACES}}
+POLICY = SafeHttpPolicy(allow_loopback=True, timeout_s=1.0)
+
+
+@pytest.fixture
+def site():
+    site = FeedSite(slow_seconds=5.0)
+    server = ThreadedServer(site.app).start()
+    site.base = server.url
+    yield site
+    server.stop()
+
+
+@dataclass
+class World:
+    repo: NewsRepository
+    state: NewsState
+    events: RecordingEvents
+    trends: InMemoryTrends
+    enricher: FakeEnricher
+    limiter: InMemoryRateLimiter
+    http: SafeHttpClient
+    clock: object
+    poller: FeedPoller
+    rules: FeedRules
+    cache: ReadCache
+    deps: dict = field(default_factory=dict)
+
+
+def make_world(*, clock=None, host_rate=1000, threshold=0.5, fulltext_min_chars=600, enricher=None) -> World:
+    repo = NewsRepository(InMemoryKeyValueStore())
+    state = NewsState(
+        index=SqliteArticleIndex(),
+        near=NearDuplicateIndex(threshold=threshold, num_perm=128, window_seconds=14 * 86400),
+    )
+    trends = InMemoryTrends()
+    events = RecordingEvents(trends)
+    enricher = enricher or FakeEnricher(GAZETTEER, categories={"business": ["shares", "revenue"]})
+    limiter = InMemoryRateLimiter()
+    http = SafeHttpClient(POLICY)
+    clock = clock or SystemClock()
+    poller = FeedPoller(
+        repo=repo, http=http, limiter=limiter, enricher=enricher, events=events, state=state,
+        clock=clock,
+        config=IngestConfig(host_rate_per_minute=host_rate, fulltext_min_chars=fulltext_min_chars,
+                            backoff_max_seconds=3600),
+    )
+    rules = FeedRules(default_poll_seconds=300, min_poll_seconds=1, max_feeds=50,
+                      trending_min_count=2, url_policy=POLICY)
+    cache = ReadCache(InMemoryCache(), ttl_seconds=60)
+    w = World(repo, state, events, trends, enricher, limiter, http, clock, poller, rules, cache)
+    w.deps = {"repo": repo, "clock": clock, "rules": rules, "poller": poller, "state": state,
+              "cache": cache, "trends": trends}
+    return w
+
+
+@pytest.fixture
+async def world():
+    w = make_world()
+    yield w
+    await w.http.stop()
+
+
+async def run(world: World, command_type: str, payload: dict, **fields):
+    """Run one command through the platform's CommandProcessor (validation, error codes)."""
+    from agents.news.handlers import COMMANDS
+    from enginedge_streams.handlers import bind
+    from enginedge_streams.metrics import WorkerMetrics
+    from enginedge_streams.policy import RetryPolicy
+    from enginedge_streams.processor import CommandProcessor
+    from enginedge_streams.records import Command
+    from enginedge_streams.testing import InMemoryStatusStore, RecordingSink
+
+    proc = world.deps.get("_proc")
+    if proc is None:
+        proc = CommandProcessor(
+            worker_type="news",
+            handlers=bind(COMMANDS, world.deps),
+            store=InMemoryStatusStore(),
+            sink=RecordingSink(),
+            metrics=WorkerMetrics("news"),
+            policy=RetryPolicy(2, 0.001, 0.01),
+            default_timeout_s=30,
+            max_command_bytes=1_000_000,
+        )
+        world.deps["_proc"] = proc
+    return await proc.execute(Command(command_type=command_type, payload=payload, **fields))
