@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import logging
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import faust
@@ -34,6 +35,10 @@ from tables.identity import create_identity_table, identity_store
 
 WORKER_TYPE = "identity"
 log = logging.getLogger("enginedge.identity")
+
+
+def _count_call(metrics: Any, api: str, error: bool) -> None:
+    metrics.external_call(api, error=error)
 
 
 def oauth_providers(s: IdentitySettings) -> dict[str, OAuthProvider]:
@@ -133,6 +138,7 @@ def register(app: faust.App, container: Container) -> Any:
         ),
     )
     container.redis()  # readiness includes Redis (the login limiter lives there)
+    providers = container.provide("oauth_providers", lambda: oauth_providers(settings))
     runtime = command_worker(
         app,
         container,
@@ -147,11 +153,12 @@ def register(app: faust.App, container: Container) -> Any:
             "tokens": tokens,
             "policy": policy,
             "limiter": container.rate_limiter(),
-            "oauth_providers": container.provide(
-                "oauth_providers", lambda: oauth_providers(settings)
-            ),
+            "oauth_providers": providers,
         },
     )
+    for name, provider in providers.items():
+        if hasattr(provider, "on_call"):
+            provider.on_call = partial(_count_call, runtime.metrics, f"oauth_{name}")
     install_routes(runtime, keys, clock)
 
     async def check_keys() -> None:

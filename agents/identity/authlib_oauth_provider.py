@@ -8,6 +8,7 @@ for OIDC, a ``nonce``. The code exchange goes through Authlib's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,7 @@ class AuthlibOAuthProvider:
         self.name = config.name
         self.timeout = timeout
         self._metadata: dict[str, Any] | None = None
+        self.on_call: Callable[[bool], None] = lambda error: None  # metrics hook
 
     def _client(self, **kwargs: Any) -> AsyncOAuth2Client:
         return AsyncOAuth2Client(
@@ -75,7 +77,9 @@ class AuthlibOAuthProvider:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
                 resp = await client.get(url, headers=headers)
         except httpx.HTTPError as exc:
+            self.on_call(True)
             raise DependencyUnavailableError(f"{self.name}: {type(exc).__name__}") from exc
+        self.on_call(resp.status_code != 200)
         if resp.status_code >= 500:
             raise DependencyUnavailableError(f"{self.name}: {url} answered {resp.status_code}")
         if resp.status_code != 200:
@@ -109,12 +113,15 @@ class AuthlibOAuthProvider:
                     headers={"Accept": "application/json"},
                 )
         except OAuthError as exc:
+            self.on_call(True)
             raise PermanentError(
                 f"{self.name} rejected the authorization code ({exc.error})",
                 code="OAUTH_CODE_REJECTED",
             ) from None
         except httpx.HTTPError as exc:
+            self.on_call(True)
             raise DependencyUnavailableError(f"{self.name}: {type(exc).__name__}") from exc
+        self.on_call(False)
         if "access_token" not in token:
             raise PermanentError(
                 f"{self.name}: no access_token in the token response", code="OAUTH_PROVIDER_ERROR"

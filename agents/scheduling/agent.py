@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import faust
@@ -26,6 +27,10 @@ from tables.scheduling import create_scheduling_table, scheduling_store
 
 WORKER_TYPE = "scheduling"
 log = logging.getLogger("enginedge.scheduling")
+
+
+def _count_call(metrics: Any, api: str, error: bool) -> None:
+    metrics.external_call(api, error=error)
 
 
 def sync_providers(
@@ -90,6 +95,10 @@ def register(app: faust.App, container: Container) -> Any:
         },
     )
     assert events_name == runtime.topics.extra("events")  # noqa: S610
+    apis = {"google": "google_calendar", "microsoft": "microsoft_graph", "caldav": "caldav"}
+    for name, provider in providers.items():
+        if hasattr(provider, "on_call"):
+            provider.on_call = partial(_count_call, runtime.metrics, apis.get(name, name))
     topics = getattr(app, "enginedge_topics", None)
     if topics is not None:
         topics.append(events_name)

@@ -10,6 +10,7 @@ calls run in a worker thread.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +49,7 @@ class CaldavCalendarSync:
         self.password = password
         self.timeout = timeout
         self._client: Any = None
+        self.on_call: Callable[[bool], None] = lambda error: None  # metrics hook
 
     async def start(self) -> None:
         return None
@@ -78,13 +80,17 @@ class CaldavCalendarSync:
         from caldav.lib import error
 
         try:
-            return await asyncio.wait_for(asyncio.to_thread(fn, *args), self.timeout + 5)
+            result = await asyncio.wait_for(asyncio.to_thread(fn, *args), self.timeout + 5)
         except error.AuthorizationError as exc:
+            self.on_call(True)
             raise PermanentError(
                 f"caldav refused the credentials: {exc}", code="PROVIDER_AUTH"
             ) from exc
         except (error.DAVError, OSError, TimeoutError) as exc:
+            self.on_call(True)
             raise DependencyUnavailableError(f"caldav: {type(exc).__name__}: {exc}") from exc
+        self.on_call(False)
+        return result
 
     def _pull_sync(self, remote_calendar: str, cursor: str | None) -> SyncBatch:
         cal = self._calendar(remote_calendar)

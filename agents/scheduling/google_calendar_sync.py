@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
@@ -96,6 +97,7 @@ class GoogleCalendarSync:
         self.default_tz = default_tz
         self._client: httpx.AsyncClient | None = None
         self.calls = 0
+        self.on_call: Callable[[bool], None] = lambda error: None  # metrics hook
 
     async def start(self) -> None:
         if self._client is None:
@@ -115,7 +117,9 @@ class GoogleCalendarSync:
         try:
             resp = await self._client.request(method, f"{self.base_url}{path}", **kwargs)
         except httpx.HTTPError as exc:
+            self.on_call(True)
             raise DependencyUnavailableError(f"google calendar: {exc}") from exc
+        self.on_call(resp.status_code >= 500 or resp.status_code in (401, 403, 429))
         if resp.status_code == 429 or resp.status_code >= 500:
             raise (
                 RateLimitedError(f"google calendar answered {resp.status_code}")

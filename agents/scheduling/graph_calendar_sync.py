@@ -11,6 +11,7 @@ a recurrence to Graph is not mapped (the series' first instance is pushed).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -103,6 +104,7 @@ class GraphCalendarSync:
         self.window_past = window_past
         self.window_future = window_future
         self._client: httpx.AsyncClient | None = None
+        self.on_call: Callable[[bool], None] = lambda error: None  # metrics hook
 
     async def start(self) -> None:
         if self._client is None:
@@ -127,7 +129,9 @@ class GraphCalendarSync:
         try:
             resp = await self._client.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
+            self.on_call(True)
             raise DependencyUnavailableError(f"microsoft graph: {exc}") from exc
+        self.on_call(resp.status_code >= 500 or resp.status_code in (401, 403, 429))
         if resp.status_code == 429:
             retry = float(resp.headers.get("Retry-After", "1"))
             raise RateLimitedError("microsoft graph throttled the request", retry_after=retry)

@@ -288,6 +288,11 @@ async def test_oauth_github_google_linkedin_end_to_end(identity_worker, module_b
 
 async def test_no_password_or_token_in_any_log_line(identity_worker, module_bus):
     await _ok(module_bus, "system.ping", {})
+    metrics = http_get(f"{identity_worker.url}/metrics")[1].decode()
+    calls = [l for l in metrics.splitlines() if l.startswith("worker_external_api_calls_total")]
+    assert any('api="oauth_github"' in l for l in calls) and any(
+        'api="oauth_google"' in l for l in calls
+    )
     identity_worker.stop()
     lines = identity_worker.log_lines()
     assert len(lines) > 20

@@ -97,6 +97,8 @@ async def test_google_calendar_incremental_sync_last_write_wins():
     fake = FakeGoogleCalendar(TOKEN)
     url = await fake.start()
     provider = GoogleCalendarSync(url, TOKEN)
+    api_calls: list[bool] = []
+    provider.on_call = api_calls.append  # the worker points this at worker_external_api_calls_total
     clock = FixedClock(datetime.now(UTC) - timedelta(minutes=5))
     try:
         repo = await _local(clock)
@@ -177,6 +179,7 @@ async def test_google_calendar_incremental_sync_last_write_wins():
             await _sync(repo, clock, bad, "google", "primary")
         assert exc.value.code == "PROVIDER_AUTH"
         await bad.stop()
+        assert len(api_calls) > 10 and not any(api_calls)  # every call counted, none failed
     finally:
         await provider.stop()
         await fake.stop()

@@ -21,3 +21,8 @@ def test_register_declares_commands_table_and_prefixed_events_topic(monkeypatch,
     assert "scheduling-state" in app.tables
     providers = runtime.handlers["calendar.sync"].kwargs["sync_providers"]
     assert set(providers) == {"caldav"}  # only configured providers are on
+    providers["caldav"].on_call(False)
+    providers["caldav"].on_call(True)
+    text = runtime.metrics.render().decode()
+    assert 'worker_external_api_calls_total{api="caldav",worker_type="scheduling"} 2.0' in text
+    assert 'worker_external_api_errors_total{api="caldav",worker_type="scheduling"} 1.0' in text
