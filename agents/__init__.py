@@ -20,6 +20,8 @@ REGISTRY: dict[str, str] = {
     "spacy": "agents.spacy.agent",
     "latex": "agents.latex.agent",
     "news": "agents.news.agent",
+    "resume": "agents.resume.agent",
+    "interview": "agents.interview.agent",
 }
 
 
