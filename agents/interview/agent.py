@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -66,7 +67,7 @@ def register(app: faust.App, container: Container) -> Any:
         container.provide(
             "artifacts",
             lambda: FilesystemArtifactStore(
-                s.interview_artifact_dir, retention_hours=s.interview_artifact_retention_hours
+                Path(s.interview_artifact_dir), retention_hours=s.interview_artifact_retention_hours
             ),
         )
     )

@@ -21,9 +21,14 @@ def seeded_questions() -> dict[str, Question]:
 
 def _t(template_id: str, name: str, phases: list[PhaseSpec], rubric: dict[str, float]) -> Template:
     return Template.model_validate(
-        {"template_id": template_id, "name": name, "phases": phases, "rubric": rubric,
-         "source": "seed"}
-    )  # fmt: skip
+        {
+            "template_id": template_id,
+            "name": name,
+            "phases": phases,
+            "rubric": rubric,
+            "source": "seed",
+        }
+    )
 
 
 @cache
@@ -65,6 +70,6 @@ def seeded_templates() -> dict[str, Template]:
                 ),
             ],
             {"behavioral": 0.2, "technical": 0.3, "system_design": 0.5},
-        ),  # fmt: skip
+        ),
     ]
     return {t.template_id: t for t in items}

@@ -75,9 +75,14 @@ class BusSpeechAnalyzer:
 
 class BusAnswerGrader:
     def __init__(
-        self, bus: Any, probe: BusWorkerProbe, *, model: str = "", timeout: float = 90.0,
+        self,
+        bus: Any,
+        probe: BusWorkerProbe,
+        *,
+        model: str = "",
+        timeout: float = 90.0,
         max_tokens: int = 300,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.bus = bus
         self.probe = probe
         self.model = model

@@ -54,7 +54,7 @@ class Template(_Model):
     def _rubric(self) -> Template:
         names = [p.phase for p in self.phases]
         if not self.rubric:
-            self.rubric = {p: 1.0 for p in names}
+            self.rubric = dict.fromkeys(names, 1.0)
         extra = set(self.rubric) - set(names)
         if extra:
             raise ValueError(f"rubric names phases the template lacks: {sorted(extra)}")

@@ -23,8 +23,14 @@ def timeout_command_id(session_id: str, phase_index: int, epoch: int) -> str:
 
 
 class PhaseTimer:
-    def __init__(self, repo: InterviewRepository, sender: CommandSender, clock: Clock,
-                 *, resend_after: float = 30.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        repo: InterviewRepository,
+        sender: CommandSender,
+        clock: Clock,
+        *,
+        resend_after: float = 30.0,
+    ) -> None:
         self.repo = repo
         self.sender = sender
         self.clock = clock
@@ -42,8 +48,11 @@ class PhaseTimer:
             cid = timeout_command_id(session_id, int(clock["phase_index"]), int(clock["epoch"]))
             if cid in self._sent:
                 continue
-            payload = {"session_id": session_id, "phase_index": int(clock["phase_index"]),
-                       "epoch": int(clock["epoch"])}  # fmt: skip
+            payload = {
+                "session_id": session_id,
+                "phase_index": int(clock["phase_index"]),
+                "epoch": int(clock["epoch"]),
+            }
             await self.sender.send(cid, "interview.phase_timeout", payload)
             self._sent[cid] = mono
             sent += 1

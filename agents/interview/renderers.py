@@ -25,8 +25,12 @@ class LatexReportRenderer:
         self.timeout = timeout
 
     async def render(self, report: dict[str, Any], *, artifact_id: str) -> dict[str, Any]:
-        payload = {"main": latex_source(report), "filename": "interview-report.pdf",
-                   "engine": "pdflatex", "max_passes": 2}  # fmt: skip
+        payload = {
+            "main": latex_source(report),
+            "filename": "interview-report.pdf",
+            "engine": "pdflatex",
+            "max_passes": 2,
+        }
         data = await call(self.bus, "latex", "latex.compile", payload, self.timeout)
         artifact = dict(data["artifact"])
         return {**artifact, "renderer": "latex", "served_by": "latex"}
@@ -39,17 +43,30 @@ class ReportlabReportRenderer:
     async def render(self, report: dict[str, Any], *, artifact_id: str) -> dict[str, Any]:
         pdf = await asyncio.to_thread(reportlab_pdf, report)
         info = await self.artifacts.put(
-            pdf, content_type="application/pdf", filename="interview-report.pdf",
-            artifact_id=artifact_id, metadata={"session_id": str(report["session_id"])},
-        )  # fmt: skip
-        return {**info.view(), "url": f"/artifacts/{info.artifact_id}", "renderer": "reportlab",
-                "served_by": "interview",
-                "content_base64": base64.b64encode(pdf).decode() if len(pdf) < 200_000 else None}  # fmt: skip
+            pdf,
+            content_type="application/pdf",
+            filename="interview-report.pdf",
+            artifact_id=artifact_id,
+            metadata={"session_id": str(report["session_id"])},
+        )
+        return {
+            **info.view(),
+            "url": f"/artifacts/{info.artifact_id}",
+            "renderer": "reportlab",
+            "served_by": "interview",
+            "content_base64": base64.b64encode(pdf).decode() if len(pdf) < 200_000 else None,
+        }
 
 
 class AutoReportRenderer:
-    def __init__(self, latex: LatexReportRenderer, local: ReportlabReportRenderer,
-                 probe: BusWorkerProbe, *, mode: str = "auto") -> None:  # fmt: skip
+    def __init__(
+        self,
+        latex: LatexReportRenderer,
+        local: ReportlabReportRenderer,
+        probe: BusWorkerProbe,
+        *,
+        mode: str = "auto",
+    ) -> None:
         self.latex = latex
         self.local = local
         self.probe = probe

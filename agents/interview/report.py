@@ -72,19 +72,31 @@ async def build(
             speech = next((a.get("speech") for a in reversed(given) if a.get("speech")), None)
             item: dict[str, Any] = {"question_id": qid, "phase": plan.phase, "question": q.text}
             if not text:
-                item.update(score=0, outcome=outcome_of(session, qid), evaluator="none",
-                            evidence=[], feedback=["no answer"])  # fmt: skip
+                item.update(
+                    score=0,
+                    outcome=outcome_of(session, qid),
+                    evaluator="none",
+                    evidence=[],
+                    feedback=["no answer"],
+                )
                 items.append(item)
                 continue
             rules = scoring.rule_score(q, text, speech, spoken=spoken, weights=policy.rule_weights)
             item.update(
-                outcome="answered", source="audio" if spoken else "text", score=rules["score"],
-                evaluator="rules", rule_score=rules["score"], criteria=rules["criteria"],
-                concepts_found=rules["concepts_found"], concepts_missing=rules["concepts_missing"],
-                evidence=scoring.evidence(q, text), speech=speech,
+                outcome="answered",
+                source="audio" if spoken else "text",
+                score=rules["score"],
+                evaluator="rules",
+                rule_score=rules["score"],
+                criteria=rules["criteria"],
+                concepts_found=rules["concepts_found"],
+                concepts_missing=rules["concepts_missing"],
+                evidence=scoring.evidence(q, text),
+                speech=speech,
                 feedback=[f"cover: {', '.join(rules['concepts_missing'])}"]
-                if rules["concepts_missing"] else [],
-            )  # fmt: skip
+                if rules["concepts_missing"]
+                else [],
+            )
             items.append(item)
             if use_llm and grader is not None:
                 jobs.append((item, q, text))
@@ -106,9 +118,16 @@ async def build(
     for plan in session.phases:
         mine = [i for i in items if i["phase"] == plan.phase]
         score = round(sum(i["score"] for i in mine) / len(mine)) if mine else 0
-        phases.append({"phase": plan.phase, "score": score, "weight": rubric.get(plan.phase, 0.0),
-                       "status": plan.status, "questions": len(mine),
-                       "answered": sum(i["outcome"] == "answered" for i in mine)})  # fmt: skip
+        phases.append(
+            {
+                "phase": plan.phase,
+                "score": score,
+                "weight": rubric.get(plan.phase, 0.0),
+                "status": plan.status,
+                "questions": len(mine),
+                "answered": sum(i["outcome"] == "answered" for i in mine),
+            }
+        )
     total_w = sum(p["weight"] for p in phases) or 1.0
     overall = round(sum(p["score"] * p["weight"] for p in phases) / total_w)
     evaluators = sorted({i["evaluator"] for i in items if i["evaluator"] != "none"})
@@ -130,9 +149,21 @@ async def build(
 
 # -- PDF ------------------------------------------------------------------------------------
 
-_TEX = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-        "^": r"\textasciicircum{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
-        "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}"}  # fmt: skip
+_TEX = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "^": r"\textasciicircum{}",
+    "_": r"\_",
+    "%": r"\%",
+    "~": r"\textasciitilde{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
 
 
 def tex(text: Any) -> str:
@@ -169,10 +200,11 @@ def latex_source(report: dict[str, Any]) -> str:
 
 
 def reportlab_pdf(report: dict[str, Any]) -> bytes:
+    from xml.sax.saxutils import escape
+
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
-    from xml.sax.saxutils import escape
 
     styles = getSampleStyleSheet()
     buf = io.BytesIO()
@@ -185,7 +217,7 @@ def reportlab_pdf(report: dict[str, Any]) -> bytes:
                 f"{report['overall_score']}/100 (evaluator: {report['evaluator']})."
             ),
             styles["Normal"],
-        ),  # fmt: skip
+        ),
         Spacer(1, 10),
         Table(
             [["Phase", "Score", "Weight", "Answered"]]
@@ -197,14 +229,20 @@ def reportlab_pdf(report: dict[str, Any]) -> bytes:
                     f"{p['answered']}/{p['questions']}",
                 ]
                 for p in report["phases"]
-            ]  # fmt: skip
+            ]
         ),
     ]
     for q in report["questions"]:
         flow.append(Spacer(1, 8))
-        flow.append(Paragraph(escape(
-            f"{q['phase'].replace('_', ' ').title()}: {q['score']}/100 "
-            f"({q['outcome']}, {q['evaluator']})"), styles["Heading3"]))  # fmt: skip
+        flow.append(
+            Paragraph(
+                escape(
+                    f"{q['phase'].replace('_', ' ').title()}: {q['score']}/100 "
+                    f"({q['outcome']}, {q['evaluator']})"
+                ),
+                styles["Heading3"],
+            )
+        )
         flow.append(Paragraph(escape(q["question"]), styles["Normal"]))
         for quote in q.get("evidence", []):
             flow.append(Paragraph(escape(f"\u201c{quote}\u201d"), styles["Italic"]))

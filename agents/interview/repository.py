@@ -75,8 +75,11 @@ class InterviewRepository:
         plan = session.current_plan()
         key = f"a/{session.session_id}"
         if session.state == "active" and plan is not None and plan.deadline is not None:
-            clock = {"deadline": plan.deadline, "phase_index": session.phase_index,
-                     "epoch": session.epoch}  # fmt: skip
+            clock = {
+                "deadline": plan.deadline,
+                "phase_index": session.phase_index,
+                "epoch": session.epoch,
+            }
             self.kv.put(key, orjson.dumps(clock))
         elif self.kv.get(key) is not None:
             self.kv.delete(key)

@@ -16,8 +16,12 @@ from typing import Any
 from agents.interview.model import Question
 
 DEFAULT_RULE_WEIGHTS = {"coverage": 0.45, "structure": 0.25, "length": 0.15, "delivery": 0.15}
-LENGTH = {"behavioral": (120, 350), "technical": (60, 300), "coding": (60, 300),
-          "system_design": (150, 500)}  # fmt: skip
+LENGTH = {
+    "behavioral": (120, 350),
+    "technical": (60, 300),
+    "coding": (60, 300),
+    "system_design": (150, 500),
+}
 STAR = {
     "situation": r"\b(when i|when we|at my (previous|last|former)|situation|context|we were|"
     r"our team|back in|there was|i was working)\b",
@@ -53,7 +57,8 @@ def structure_markers(phase: str) -> dict[str, str]:
 
 def concept_hits(question: Question, answer: str) -> tuple[list[str], list[str]]:
     low = answer.lower()
-    found, missing = [], []
+    found: list[str] = []
+    missing: list[str] = []
     for concept in question.expected_keywords:
         options = [o.strip().lower() for o in concept.split("|") if o.strip()]
         hit = any(re.search(rf"(?<![\w]){re.escape(o)}", low) for o in options)
@@ -102,9 +107,13 @@ def delivery_score(speech: dict[str, Any] | None, spoken: bool) -> tuple[float, 
 
 
 def rule_score(
-    question: Question, answer: str, speech: dict[str, Any] | None, *, spoken: bool,
+    question: Question,
+    answer: str,
+    speech: dict[str, Any] | None,
+    *,
+    spoken: bool,
     weights: dict[str, float],
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     found, missing = concept_hits(question, answer)
     coverage = len(found) / len(question.expected_keywords) if question.expected_keywords else 0.5
     markers = structure_markers(question.phase)
@@ -115,13 +124,19 @@ def rule_score(
     length = length_score(words, question.phase)
     delivery, delivery_note = delivery_score(speech, spoken)
     criteria = {
-        "coverage": (coverage, f"{len(found)}/{len(question.expected_keywords)} expected concepts"
-                     + (f"; missing: {', '.join(missing)}" if missing else "")),
-        "structure": (structure, ("STAR " if question.phase == "behavioral" else "")
-                      + ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in parts.items())),
+        "coverage": (
+            coverage,
+            f"{len(found)}/{len(question.expected_keywords)} expected concepts"
+            + (f"; missing: {', '.join(missing)}" if missing else ""),
+        ),
+        "structure": (
+            structure,
+            ("STAR " if question.phase == "behavioral" else "")
+            + ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in parts.items()),
+        ),
         "length": (length, f"{words} words"),
         "delivery": (delivery, delivery_note),
-    }  # fmt: skip
+    }
     total = sum(weights.values()) or 1.0
     score = sum(weights.get(k, 0) * v for k, (v, _) in criteria.items()) / total
     return {
@@ -129,7 +144,7 @@ def rule_score(
         "criteria": {
             k: {"score": round(v, 3), "weight": weights.get(k, 0), "detail": d}
             for k, (v, d) in criteria.items()
-        },  # fmt: skip
+        },
         "concepts_found": found,
         "concepts_missing": missing,
         "structure": parts,

@@ -26,14 +26,14 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 
-class IllegalTransition(PermanentError):
+class IllegalTransitionError(PermanentError):
     code = "ILLEGAL_TRANSITION"
 
 
 def require(session: Session, action: str) -> None:
     allowed = ALLOWED[action]
     if session.state not in allowed:
-        raise IllegalTransition(
+        raise IllegalTransitionError(
             f"cannot {action.replace('_', ' ')} session {session.session_id}: it is "
             f"{session.state} ({action} is allowed only when {' or '.join(sorted(allowed))})",
             details={"state": session.state, "action": action, "allowed_in": sorted(allowed)},
@@ -41,7 +41,7 @@ def require(session: Session, action: str) -> None:
 
 
 def pick_questions(template: Template, bank: list[Question], seed: int) -> list[PhasePlan]:
-    rnd = random.Random(seed)
+    rnd = random.Random(seed)  # noqa: S311 - question choice, not security
     plans = []
     used: set[str] = set()
     for spec in template.phases:
@@ -61,9 +61,12 @@ def pick_questions(template: Template, bank: list[Question], seed: int) -> list[
         chosen = rnd.sample(pool, spec.question_count)
         used.update(q.question_id for q in chosen)
         plans.append(
-            PhasePlan(phase=spec.phase, duration_seconds=spec.duration_seconds,
-                      question_ids=[q.question_id for q in chosen])
-        )  # fmt: skip
+            PhasePlan(
+                phase=spec.phase,
+                duration_seconds=spec.duration_seconds,
+                question_ids=[q.question_id for q in chosen],
+            )
+        )
     return plans
 
 

@@ -48,9 +48,12 @@ class InterviewSettings(EnvSettings):
         "structure 0.25, length 0.15, delivery 0.15).",
     )
     interview_follow_up_min_coverage: float = Field(
-        0.3, ge=0, le=1, description="An answer covering less of the expected concepts gets a "
+        0.3,
+        ge=0,
+        le=1,
+        description="An answer covering less of the expected concepts gets a "
         "follow-up question (as does one shorter than the template's follow_up_min_words).",
-    )  # fmt: skip
+    )
     interview_report_renderer: Literal["auto", "latex", "reportlab"] = Field(
         "auto",
         description="Report PDF: `latex` (LaTeX worker over the bus), `reportlab` (in-process), "

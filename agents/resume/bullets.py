@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (resumes and postings really use en/em dashes and curly quotes)
 """Bullet scoring: named, weighted checks over the spaCy worker's annotations.
 
 Each check yields a score in 0..1, a reason and (when it fails) a fix; the
@@ -8,8 +9,8 @@ come from configuration (``RESUME_BULLET_WEIGHTS``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from agents.resume import verbs
@@ -28,12 +29,34 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "front_loaded": 5,
 }
 FILLERS = (
-    "responsible for", "duties included", "duties include", "various", "successfully",
-    "helped to", "worked on", "in charge of", "etc", "a lot of", "very", "really",
-    "basically", "team player", "hard-working", "hardworking", "detail-oriented",
-    "synergy", "tasked with", "involved in", "participated in", "assisted with",
-    "and more", "things", "stuff", "some", "several",
-)  # fmt: skip
+    "responsible for",
+    "duties included",
+    "duties include",
+    "various",
+    "successfully",
+    "helped to",
+    "worked on",
+    "in charge of",
+    "etc",
+    "a lot of",
+    "very",
+    "really",
+    "basically",
+    "team player",
+    "hard-working",
+    "hardworking",
+    "detail-oriented",
+    "synergy",
+    "tasked with",
+    "involved in",
+    "participated in",
+    "assisted with",
+    "and more",
+    "things",
+    "stuff",
+    "some",
+    "several",
+)
 PREAMBLES = re.compile(
     r"^(as (a|an|the|part of)|in (my|this|the) (role|position|job)|while (at|working)|"
     r"was (tasked|responsible|asked)|my (role|job|duties)|i (was|am|have)|worked on|"
@@ -110,9 +133,21 @@ def facts_of(
     weak = low in verbs.WEAK or (base is not None and base in verbs.WEAK)
     metrics = [m.group(0).strip() for m in METRIC.finditer(YEAR.sub(" ", bullet))]
     return Facts(
-        bullet, doc, skills, keywords, role, current_role, policy, words, first, base,
-        lex_tense, is_verb, weak, metrics,
-    )  # fmt: skip
+        bullet,
+        doc,
+        skills,
+        keywords,
+        role,
+        current_role,
+        policy,
+        words,
+        first,
+        base,
+        lex_tense,
+        is_verb,
+        weak,
+        metrics,
+    )
 
 
 def check_action_verb(f: Facts) -> Check:
@@ -268,26 +303,46 @@ def evaluate(
     policy: BulletPolicy,
 ) -> dict[str, Any]:
     f = facts_of(
-        bullet, doc, skills=skills, keywords=keywords, role=role,
-        current_role=current_role, policy=policy,
-    )  # fmt: skip
-    checks = []
+        bullet,
+        doc,
+        skills=skills,
+        keywords=keywords,
+        role=role,
+        current_role=current_role,
+        policy=policy,
+    )
+    checks: list[dict[str, Any]] = []
     for name, fn in CHECKS.items():
         weight = float(policy.weights.get(name, 0.0))
         applicable = weight > 0 and (name != "keywords" or bool(target_keywords(f)))
         if not applicable:
             checks.append(
-                {"name": name, "weight": weight, "score": None, "passed": None,
-                 "applicable": False, "reason": "not applicable (no target keywords or role)"
-                 if name == "keywords" else "weight 0", "fix": None}
-            )  # fmt: skip
+                {
+                    "name": name,
+                    "weight": weight,
+                    "score": None,
+                    "passed": None,
+                    "applicable": False,
+                    "reason": "not applicable (no target keywords or role)"
+                    if name == "keywords"
+                    else "weight 0",
+                    "fix": None,
+                }
+            )
             continue
         score, reason, fix = fn(f)
         score = round(max(0.0, min(1.0, score)), 3)
         checks.append(
-            {"name": name, "weight": weight, "score": score, "passed": score >= PASS,
-             "applicable": True, "reason": reason, "fix": fix if score < PASS else None}
-        )  # fmt: skip
+            {
+                "name": name,
+                "weight": weight,
+                "score": score,
+                "passed": score >= PASS,
+                "applicable": True,
+                "reason": reason,
+                "fix": fix if score < PASS else None,
+            }
+        )
     used = [c for c in checks if c["applicable"]]
     total = sum(c["weight"] for c in used) or 1.0
     value = sum(c["weight"] * c["score"] for c in used) / total

@@ -61,8 +61,8 @@ class BusNlpClient:
             return [_analysis(t, r) for t, r in zip(clean, results, strict=True)]
         groups: list[list[str]] = [[]]
         size = 0
-        for text in clean:
-            text = text[:MAX_CHARS]
+        for full in clean:
+            text = full[:MAX_CHARS]
             if groups[-1] and size + len(text) + len(SEP) > MAX_CHARS:
                 groups.append([])
                 size = 0

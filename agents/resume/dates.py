@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (resumes and postings really use en/em dashes and curly quotes)
 """Dates and date ranges as resumes and postings write them."""
 
 from __future__ import annotations
@@ -24,8 +25,14 @@ MONTHS = {
     )
     for m in names
 }
-_MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
-DATE = rf"(?:{_MONTH}\s+(?:19|20)\d{{2}}|(?:0?[1-9]|1[0-2])/(?:19|20)\d{{2}}|(?:19|20)\d{{2}}-(?:0[1-9]|1[0-2])|(?:19|20)\d{{2}})"
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+DATE = (
+    rf"(?:{_MONTH}\s+(?:19|20)\d{{2}}|(?:0?[1-9]|1[0-2])/(?:19|20)\d{{2}}"
+    r"|(?:19|20)\d{2}-(?:0[1-9]|1[0-2])|(?:19|20)\d{2})"
+)
 OPEN_END = r"(?:Present|Current|Now|Today|Ongoing)"
 RANGE_RE = re.compile(
     rf"(?P<start>{DATE})\s*(?:-|–|—|to|until|~)\s*(?P<end>{DATE}|{OPEN_END})", re.IGNORECASE

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (resumes and postings really use en/em dashes and curly quotes)
 """Resume files -> text lines with layout hints, and the ATS layout flags.
 
 PDF through pdfplumber (characters with font sizes and names, images, word
@@ -128,7 +129,7 @@ def extract_pdf(data: bytes, limits: LayoutLimits) -> Extracted:
                     page.crop((gutter, 0, page.width, page.height)),
                 ]
             else:
-                parts = [page]
+                parts = [page]  # type: ignore[list-item]  # a Page reads like a CroppedPage
             for part in parts:
                 lines.extend(_pdf_lines(part))
         tiny = [s for s in sizes if 0 < s < limits.tiny_font_pt]
@@ -161,7 +162,7 @@ def _pdf_lines(page: Any) -> list[Line]:
     return out
 
 
-def find_gutter(page: Any, min_gap: float = 14.0) -> float | None:
+def find_gutter(page: Any, min_gap: float = 14.0) -> float | None:  # noqa: PLR0912
     """The x of an empty vertical band that splits most text lines in two, or None."""
     words = page.extract_words(keep_blank_chars=False, use_text_flow=False)
     if len(words) < 30:
@@ -213,7 +214,7 @@ def find_gutter(page: Any, min_gap: float = 14.0) -> float | None:
 # -- DOCX ---------------------------------------------------------------------------------
 
 
-def extract_docx(data: bytes, limits: LayoutLimits) -> Extracted:
+def extract_docx(data: bytes, limits: LayoutLimits) -> Extracted:  # noqa: PLR0912, PLR0915 - one walk of the body
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             total = sum(i.file_size for i in zf.infolist())
@@ -225,6 +226,8 @@ def extract_docx(data: bytes, limits: LayoutLimits) -> Extracted:
         )
     import docx
     from docx.oxml.ns import qn
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
     try:
         document = docx.Document(io.BytesIO(data))
@@ -266,9 +269,9 @@ def extract_docx(data: bytes, limits: LayoutLimits) -> Extracted:
     body = document.element.body
     for child in body.iterchildren():
         if child.tag == qn("w:p"):
-            lines.append(para_line(docx.text.paragraph.Paragraph(child, document)))
+            lines.append(para_line(Paragraph(child, document)))
         elif child.tag == qn("w:tbl"):
-            table = docx.table.Table(child, document)
+            table = Table(child, document)
             ncols = len(table.columns)
             if ncols >= 2:
                 wide_tables += 1

@@ -10,9 +10,32 @@ from typing import Any
 from agents.resume import verbs
 
 STOP = {
-    "the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "with", "by", "at", "from",
-    "as", "into", "our", "their", "its", "across", "over", "per", "that", "this", "using",
-}  # fmt: skip
+    "the",
+    "a",
+    "an",
+    "and",
+    "or",
+    "of",
+    "to",
+    "in",
+    "on",
+    "for",
+    "with",
+    "by",
+    "at",
+    "from",
+    "as",
+    "into",
+    "our",
+    "their",
+    "its",
+    "across",
+    "over",
+    "per",
+    "that",
+    "this",
+    "using",
+}
 
 
 @dataclass(frozen=True)
@@ -56,7 +79,7 @@ def repeated(bullets: list[str], gates: Gates) -> dict[str, Any]:
     return {"verbs": verbs_rep, "phrases": dict(list(phrase_rep.items())[:15])}
 
 
-def section_findings(record: dict[str, Any]) -> dict[str, list[str]]:
+def section_findings(record: dict[str, Any]) -> dict[str, list[str]]:  # noqa: PLR0912 - one rule per line
     f: dict[str, list[str]] = {
         k: [] for k in ("contact", "summary", "experience", "education", "skills", "projects")
     }
@@ -115,9 +138,11 @@ def ats(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def overall(
-    bullet_mean: float | None, ats_result: dict[str, Any], findings: dict[str, list[str]],
+    bullet_mean: float | None,
+    ats_result: dict[str, Any],
+    findings: dict[str, list[str]],
     alignment: float | None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     completeness = max(
         0.0, 100.0 - 10.0 * sum(len(v) for k, v in findings.items() if k != "projects")
     )

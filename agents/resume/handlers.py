@@ -150,11 +150,16 @@ async def handle_evaluate(
     docs = await nlp.analyze_many([b for b, _ in items]) if items else []
     scored = [
         bullets.evaluate(
-            b, doc, skills=gazetteer.find(b), keywords=[], role=None,
-            current_role=current, policy=policy.bullet,
+            b,
+            doc,
+            skills=gazetteer.find(b),
+            keywords=[],
+            role=None,
+            current_role=current,
+            policy=policy.bullet,
         )
         for (b, current), doc in zip(items, docs, strict=True)
-    ]  # fmt: skip
+    ]
     g = policy.gates
     mean = sum(s["score"] for s in scored) / len(scored) if scored else None
     weak = [s for s in scored if s["score"] < g.weak_bullet_score]
@@ -165,10 +170,15 @@ async def handle_evaluate(
     if alignment is None and cmd.role:
         alignment = _role_alignment(record, cmd.role)
     gates = {
-        "ats_safe": {"passed": ats["passed"], "threshold": "no layout or parsing problems",
-                     "problems": ats["problems"]},
+        "ats_safe": {
+            "passed": ats["passed"],
+            "threshold": "no layout or parsing problems",
+            "problems": ats["problems"],
+        },
         "bullet_quality": {
-            "passed": mean is not None and mean >= g.bullet_min_score and weak_share <= g.max_weak_share,
+            "passed": mean is not None
+            and mean >= g.bullet_min_score
+            and weak_share <= g.max_weak_share,
             "threshold": f"mean >= {g.bullet_min_score:g} and weak (< {g.weak_bullet_score:g}) "
             f"<= {g.max_weak_share:.0%}",
             "mean_score": round(mean, 1) if mean is not None else None,
@@ -180,7 +190,7 @@ async def handle_evaluate(
             "score": None if alignment is None else round(alignment, 1),
             "evaluated": alignment is not None,
         },
-    }  # fmt: skip
+    }
     total = evaluation.overall(mean, ats, findings, alignment)
     return {
         "score": total["score"],
@@ -191,7 +201,7 @@ async def handle_evaluate(
         "bullets": [
             {"bullet": s["bullet"], "score": s["score"], "suggestions": s["suggestions"][:3]}
             for s in scored
-        ],  # fmt: skip
+        ],
         "weak_bullets": [s["bullet"] for s in weak],
         "match": job_match,
         "resume_id": record.get("resume_id"),

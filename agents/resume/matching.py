@@ -11,9 +11,22 @@ from agents.resume.ports import Embedder, NlpClient
 from agents.resume.resume import skill_names
 
 GENERIC = {
-    "requirements", "responsibilities", "experience", "location", "salary", "team", "role",
-    "company", "years", "candidate", "work", "benefits", "job", "position", "skills",
-}  # fmt: skip
+    "requirements",
+    "responsibilities",
+    "experience",
+    "location",
+    "salary",
+    "team",
+    "role",
+    "company",
+    "years",
+    "candidate",
+    "work",
+    "benefits",
+    "job",
+    "position",
+    "skills",
+}
 DEFAULT_MATCH_WEIGHTS = {"required_skills": 0.5, "preferred_skills": 0.15, "semantic": 0.35}
 
 
@@ -122,8 +135,15 @@ async def match(
     for key, value in parts.items():
         weight = policy.weights.get(key, 0.0)
         if key not in used:
-            components.append({"component": key, "weight": weight, "value": None,
-                               "contribution": 0.0, "detail": "not applicable (none listed)"})  # fmt: skip
+            components.append(
+                {
+                    "component": key,
+                    "weight": weight,
+                    "value": None,
+                    "contribution": 0.0,
+                    "detail": "not applicable (none listed)",
+                }
+            )
             continue
         assert value is not None
         share = weight / total_w
@@ -135,8 +155,15 @@ async def match(
             "semantic": f"cosine {sem['cosine']:.2f} ({sem['model']}) mapped from "
             f"[{lo:.2f}, {hi:.2f}] to 0..1",
         }[key]
-        components.append({"component": key, "weight": round(share, 4), "value": round(value, 4),
-                           "contribution": round(contribution, 1), "detail": detail})  # fmt: skip
+        components.append(
+            {
+                "component": key,
+                "weight": round(share, 4),
+                "value": round(value, 4),
+                "contribution": round(contribution, 1),
+                "detail": detail,
+            }
+        )
     keywords = await nlp.keywords(job_text[:20_000], 25)
     suggestions = [*missing_req, *missing_pref]
     for kw, count in keywords:

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (resumes and postings really use en/em dashes and curly quotes)
 """Resume text lines -> contact, sections and structured entries (pure functions).
 
 Headings are recognised from a vocabulary of section names (exact, or short
@@ -67,14 +68,54 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 _HEADINGS = {name: section for section, names in SECTIONS.items() for name in names}
 
 TITLE_WORDS = {
-    "engineer", "developer", "manager", "analyst", "scientist", "designer", "intern",
-    "consultant", "lead", "director", "architect", "specialist", "administrator",
-    "coordinator", "associate", "officer", "head", "vp", "president", "founder",
-    "co-founder", "researcher", "teacher", "nurse", "accountant", "programmer",
-    "technician", "assistant", "executive", "strategist", "owner", "principal",
-    "sre", "devops", "recruiter", "editor", "writer", "product", "staff", "cto", "ceo",
-    "advisor", "instructor", "professor", "fellow", "representative", "supervisor",
-}  # fmt: skip
+    "engineer",
+    "developer",
+    "manager",
+    "analyst",
+    "scientist",
+    "designer",
+    "intern",
+    "consultant",
+    "lead",
+    "director",
+    "architect",
+    "specialist",
+    "administrator",
+    "coordinator",
+    "associate",
+    "officer",
+    "head",
+    "vp",
+    "president",
+    "founder",
+    "co-founder",
+    "researcher",
+    "teacher",
+    "nurse",
+    "accountant",
+    "programmer",
+    "technician",
+    "assistant",
+    "executive",
+    "strategist",
+    "owner",
+    "principal",
+    "sre",
+    "devops",
+    "recruiter",
+    "editor",
+    "writer",
+    "product",
+    "staff",
+    "cto",
+    "ceo",
+    "advisor",
+    "instructor",
+    "professor",
+    "fellow",
+    "representative",
+    "supervisor",
+}
 DEGREE_RE = re.compile(
     r"\b(Ph\.?\s?D\.?|Doctor(?:ate)? of [A-Z][\w ]+|M\.?B\.?A\.?|Master(?:'s)?(?: of [A-Z][\w ]+)?"
     r"|M\.?S\.?c?\.?|M\.?A\.?|M\.?Eng\.?|Bachelor(?:'s)?(?: of [A-Z][\w ]+)?|B\.?S\.?c?\.?"
@@ -321,8 +362,8 @@ def skills_listed(lines: list[Line]) -> list[str]:
         text = line.text
         if ":" in text and len(text.split(":", 1)[0].split()) <= 4:
             text = text.split(":", 1)[1]
-        for item in re.split(r"[,;|•·]|\s{2,}", text):
-            item = item.strip(" .")
+        for raw in re.split(r"[,;|•·]|\s{2,}", text):
+            item = raw.strip(" .")
             if item and len(item) <= 60 and item not in items:
                 items.append(item)
     return items

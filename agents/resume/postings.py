@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (resumes and postings really use en/em dashes and curly quotes)
 """Job postings (text or HTML) -> structured fields (pure functions over the text)."""
 
 from __future__ import annotations
@@ -9,23 +10,55 @@ from agents.resume.ports import SkillGazetteer
 
 SECTION_KINDS: dict[str, tuple[str, ...]] = {
     "required": (
-        "requirements", "required", "required skills", "required qualifications", "qualifications",
-        "minimum qualifications", "must have", "must-have", "must haves", "what you bring",
-        "what you'll bring", "what we're looking for", "what we are looking for", "you have",
-        "skills", "basic qualifications", "who you are",
+        "requirements",
+        "required",
+        "required skills",
+        "required qualifications",
+        "qualifications",
+        "minimum qualifications",
+        "must have",
+        "must-have",
+        "must haves",
+        "what you bring",
+        "what you'll bring",
+        "what we're looking for",
+        "what we are looking for",
+        "you have",
+        "skills",
+        "basic qualifications",
+        "who you are",
     ),
     "preferred": (
-        "nice to have", "nice-to-have", "nice to haves", "preferred", "preferred qualifications",
-        "preferred skills", "bonus", "bonus points", "pluses", "plus", "good to have",
-        "desired", "desirable", "extra credit",
+        "nice to have",
+        "nice-to-have",
+        "nice to haves",
+        "preferred",
+        "preferred qualifications",
+        "preferred skills",
+        "bonus",
+        "bonus points",
+        "pluses",
+        "plus",
+        "good to have",
+        "desired",
+        "desirable",
+        "extra credit",
     ),
     "responsibilities": (
-        "responsibilities", "what you'll do", "what you will do", "the role", "your role",
-        "duties", "key responsibilities", "in this role you will", "day to day", "your impact",
+        "responsibilities",
+        "what you'll do",
+        "what you will do",
+        "the role",
+        "your role",
+        "duties",
+        "key responsibilities",
+        "in this role you will",
+        "day to day",
+        "your impact",
     ),
     "about": ("about us", "about the company", "who we are", "company"),
     "benefits": ("benefits", "perks", "what we offer", "compensation", "salary"),
-}  # fmt: skip
+}
 _KIND_OF = {name: kind for kind, names in SECTION_KINDS.items() for name in names}
 SENIORITY = [
     ("intern", r"\b(intern|internship)\b"),
@@ -151,9 +184,13 @@ def salary(text: str) -> dict[str, Any] | None:
             continue
         period_raw = (m.group("period") or "").lower()
         period = {
-            "yr": "year", "annum": "year", "annual": "year", "mo": "month", "wk": "week",
+            "yr": "year",
+            "annum": "year",
+            "annual": "year",
+            "mo": "month",
+            "wk": "week",
             "hr": "hour",
-        }.get(period_raw, period_raw) or ("hour" if high < 500 else "year")  # fmt: skip
+        }.get(period_raw, period_raw) or ("hour" if high < 500 else "year")
         currency = CURRENCY.get(cur or "$", (cur or "USD").upper())
         factor = PERIOD_FACTOR.get(period, 1.0)
         return {

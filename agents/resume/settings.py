@@ -87,7 +87,7 @@ class ResumeSettings(EnvSettings):
     )
     resume_cache_dir: str = Field(
         "var/resume-cache",
-        description="Where the tokenised skills gazetteer is cached (empty: no cache, slower start).",
+        description="Where the tokenised skills gazetteer is cached (empty: no cache).",
     )
     resume_nlp_batch: bool = Field(
         True, description="Send a resume's bullets to the spaCy worker as one command."

@@ -30,15 +30,68 @@ from enginedge_streams.errors import ConfigError
 log = logging.getLogger("enginedge.resume.skills")
 
 DENY = {
-    "did", "go to", "indeed", "less", "top", "was", "maps", "tags", "snap", "clarity", "glue",
-    "purchase", "operational", "diagnosis", "switches", "publication", "transactions",
-    "trackers", "studs", "elf", "ledger", "pigment", "knockout", "securities", "acquisitions",
-    "collaborative", "result-oriented", "team-oriented", "self-learner", "customer-facing",
-    "present", "current", "lead", "support", "development", "experience", "education",
-    "summary", "projects", "skills", "languages", "interests", "awards", "work", "remote",
-    "hybrid", "university", "college", "engineer", "manager", "senior", "junior", "intern",
-    "may", "march", "june", "july", "august", "april", "science", "doe", "summary",
-}  # fmt: skip
+    "did",
+    "go to",
+    "indeed",
+    "less",
+    "top",
+    "was",
+    "maps",
+    "tags",
+    "snap",
+    "clarity",
+    "glue",
+    "purchase",
+    "operational",
+    "diagnosis",
+    "switches",
+    "publication",
+    "transactions",
+    "trackers",
+    "studs",
+    "elf",
+    "ledger",
+    "pigment",
+    "knockout",
+    "securities",
+    "acquisitions",
+    "collaborative",
+    "result-oriented",
+    "team-oriented",
+    "self-learner",
+    "customer-facing",
+    "present",
+    "current",
+    "lead",
+    "support",
+    "development",
+    "experience",
+    "education",
+    "summary",
+    "projects",
+    "skills",
+    "languages",
+    "interests",
+    "awards",
+    "work",
+    "remote",
+    "hybrid",
+    "university",
+    "college",
+    "engineer",
+    "manager",
+    "senior",
+    "junior",
+    "intern",
+    "may",
+    "march",
+    "june",
+    "july",
+    "august",
+    "april",
+    "science",
+    "doe",
+}
 
 
 ALLOW = {"go"}  # stop words that are also skills (kept only when written `Go`)
@@ -73,7 +126,9 @@ def tokenize_lines(nlp: Any, entries: list[str]) -> list[Any]:
             words, spaces = [], []
             continue
         words.append(tok.text)
-        spaces.append(bool(tok.whitespace_) and tok.i + 1 < len(big) and not big[tok.i + 1].is_space)
+        spaces.append(
+            bool(tok.whitespace_) and tok.i + 1 < len(big) and not big[tok.i + 1].is_space
+        )
     if len(out) != len(entries):  # a newline glued to a token: fall back to one by one
         return [nlp.make_doc(e) for e in entries]
     return out
@@ -81,11 +136,11 @@ def tokenize_lines(nlp: Any, entries: list[str]) -> list[Any]:
 
 def cached_patterns(nlp: Any, entries: list[str], cache_dir: Path | None) -> list[Any]:
     """Pattern docs, from a JSON cache of their tokens when one matches this list and spaCy."""
-    import spacy
+    from spacy import about
     from spacy.tokens import Doc
 
     digest = hashlib.sha256("\n".join(entries).encode()).hexdigest()[:16]
-    path = cache_dir / f"skills-{digest}-spacy{spacy.__version__}.json" if cache_dir else None
+    path = cache_dir / f"skills-{digest}-spacy{about.__version__}.json" if cache_dir else None
     if path is not None and path.is_file():
         try:
             rows = json.loads(path.read_text())

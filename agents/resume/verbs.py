@@ -36,11 +36,38 @@ _IRREGULAR = {
     "slash": "slashed",
 }
 WEAK = {
-    "help", "helped", "assist", "assisted", "work", "worked", "participate", "participated",
-    "handle", "handled", "do", "did", "be", "was", "were", "is", "are", "responsible",
-    "tasked", "involve", "involved", "contribute", "contributed", "use", "used", "utilize",
-    "utilized", "try", "tried", "attend", "attended",
-}  # fmt: skip
+    "help",
+    "helped",
+    "assist",
+    "assisted",
+    "work",
+    "worked",
+    "participate",
+    "participated",
+    "handle",
+    "handled",
+    "do",
+    "did",
+    "be",
+    "was",
+    "were",
+    "is",
+    "are",
+    "responsible",
+    "tasked",
+    "involve",
+    "involved",
+    "contribute",
+    "contributed",
+    "use",
+    "used",
+    "utilize",
+    "utilized",
+    "try",
+    "tried",
+    "attend",
+    "attended",
+}
 
 
 def past(verb: str) -> str:
@@ -57,10 +84,15 @@ BASE: set[str] = set(_BASE.split())
 PAST_OF: dict[str, str] = {b: past(b) for b in BASE}
 BASE_OF: dict[str, str] = {p: b for b, p in PAST_OF.items()}
 PRESENT_3RD: dict[str, str] = {
-    (b + "es" if b.endswith(("s", "sh", "ch", "x", "z")) else b[:-1] + "ies" if b.endswith("y")
-     and b[-2:-1] not in "aeiou" else b + "s"): b
+    (
+        b + "es"
+        if b.endswith(("s", "sh", "ch", "x", "z"))
+        else b[:-1] + "ies"
+        if b.endswith("y") and b[-2:-1] not in "aeiou"
+        else b + "s"
+    ): b
     for b in BASE
-}  # fmt: skip
+}
 
 
 def classify(word: str) -> tuple[str | None, str | None]:
