@@ -102,7 +102,7 @@ class ReminderScheduler:
     def _refresh(self, now: datetime) -> None:
         start = now - self.catchup
         self.window_end = now + self.horizon
-        self.upcoming = reminders_between(self.repo.all_events(), start, self.window_end)
+        self.upcoming = reminders_between(self.repo.events_with_reminders(), start, self.window_end)
         self.seen_version = self.repo.version
 
     async def tick(self) -> int:

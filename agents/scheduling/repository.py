@@ -2,8 +2,9 @@
 
 Key layout (one table): ``cal:<calendar>``, ``ev:<calendar>:<event>``,
 ``habit:<user>:<habit>``, ``goal:<user>:<goal>``, ``plan:<plan>``,
-``fired:<reminder key>``, ``sync:<calendar>:<provider>``,
-``ext:<calendar>:<provider>:<remote id>`` -> event id.
+``fired:<reminder key>``, ``remidx:<calendar>:<event>`` (events with reminders),
+``sync:<calendar>:<provider>``, ``ext:<calendar>:<provider>:<remote id>`` -> event id,
+``pushed:<calendar>:<provider>:<event>``, ``tomb:<calendar>:<event>`` (deleted, to sync).
 """
 
 from __future__ import annotations
@@ -67,18 +68,34 @@ class SchedulingRepository:
 
     def save_event(self, ev: Event) -> None:
         self._put(f"ev:{ev.calendar_id}:{ev.event_id}", ev)
+        marker = f"remidx:{ev.calendar_id}:{ev.event_id}"
+        if ev.reminders:
+            self.store.put(marker, b"1")
+        elif self.store.get(marker) is not None:
+            self.store.delete(marker)
         for provider, remote in ev.external_ids.items():
             self.store.put(f"ext:{ev.calendar_id}:{provider}:{remote}", ev.event_id.encode())
         self._changes += 1
 
     def delete_event(self, ev: Event) -> None:
         self.store.delete(f"ev:{ev.calendar_id}:{ev.event_id}")
+        self.store.delete(f"remidx:{ev.calendar_id}:{ev.event_id}")
         for provider, remote in ev.external_ids.items():
             self.store.delete(f"ext:{ev.calendar_id}:{provider}:{remote}")
         self._changes += 1
 
     def events(self, calendar_id: str) -> list[Event]:
         return [Event.model_validate_json(v) for _, v in self.store.scan(f"ev:{calendar_id}:")]
+
+    def events_with_reminders(self) -> list[Event]:
+        """Only events that carry reminders (an index, so the reminder timer stays cheap)."""
+        out = []
+        for key in self.store.keys("remidx:"):
+            _, calendar_id, event_id = key.split(":", 2)
+            ev = self.event(calendar_id, event_id)
+            if ev is not None:
+                out.append(ev)
+        return out
 
     def all_events(self) -> list[Event]:
         return [Event.model_validate_json(v) for _, v in self.store.scan("ev:")]
