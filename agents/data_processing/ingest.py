@@ -133,8 +133,9 @@ async def handle_ingest(  # noqa: PLR0915 - one pipeline, read top to bottom
     base_meta = {**cmd.metadata, "format": fmt}
     if doc.filename:
         base_meta["filename"] = doc.filename
-    if cmd.owner is not None:
-        base_meta["owner"] = cmd.owner
+    owner = cmd.owner if cmd.owner is not None else ctx.user_id  # the command's user by default
+    if owner is not None:
+        base_meta["owner"] = owner
     if title:
         base_meta.setdefault("title", title)
     record = DocumentRecord(
@@ -142,7 +143,7 @@ async def handle_ingest(  # noqa: PLR0915 - one pipeline, read top to bottom
         collection=cmd.collection,
         filename=doc.filename,
         format=fmt,
-        owner=cmd.owner,
+        owner=owner,
         metadata={**base_meta, "source": doc.origin if doc.origin != "inline" else "inline"},
         pages=pages_total,
         chunk_count=0,
