@@ -94,7 +94,7 @@ def build_event(
         or (fields.start_date + timedelta(days=1) if fields.start_date else None),
         timezone=tz,
         rrule=fields.rrule or None,
-        exdates=[_exdate(d) for d in fields.exdates],
+        exdates=sorted({_exdate(d) for d in fields.exdates}),
         overrides=dict(_override(o) for o in fields.overrides),
         reminders=list(fields.reminders),
         busy=fields.busy,
@@ -153,9 +153,16 @@ async def handle_update_event(
             f"the updated event is invalid: {exc}", code="INVALID_UPDATE"
         ) from None
     updated = build_event(fields, calendar=cal, event_id=ev.event_id, uid=ev.uid, now=clock.now())
-    updated.exdates = (
-        [_exdate(d) for d in cmd.changes.exdates] if cmd.changes.exdates is not None else ev.exdates
-    ) + [_exdate(d) for d in cmd.add_exdates]
+    updated.exdates = sorted(
+        {
+            *(
+                [_exdate(d) for d in cmd.changes.exdates]
+                if cmd.changes.exdates is not None
+                else ev.exdates
+            ),
+            *(_exdate(d) for d in cmd.add_exdates),
+        }
+    )  # a set: re-running the same update adds nothing
     updated.overrides = (
         dict(_override(o) for o in cmd.changes.overrides)
         if cmd.changes.overrides is not None
