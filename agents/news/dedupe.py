@@ -17,6 +17,7 @@ from datasketch import MinHash, MinHashLSH
 
 from agents.news.normalize import words
 
+SCHEME = "affine32"  # datasketch >= 2.0; stored signatures are uint32 values of this scheme
 SHINGLE_WORDS = 3
 MIN_SHINGLES = 8  # shorter texts are only compared exactly (URL, content hash)
 
@@ -50,7 +51,7 @@ class NearDuplicateIndex:
         sh = shingles(text)
         if len(sh) < MIN_SHINGLES:
             return None
-        m = MinHash(num_perm=self.num_perm)
+        m = MinHash(num_perm=self.num_perm, scheme=SCHEME)
         m.update_batch(list(sh))
         return m
 
@@ -61,7 +62,7 @@ class NearDuplicateIndex:
         values = np.frombuffer(raw, dtype=np.uint32)
         if len(values) != self.num_perm:  # stored with another NEWS_MINHASH_PERMUTATIONS
             return None
-        return MinHash(num_perm=self.num_perm, hashvalues=values.astype(np.uint64))
+        return MinHash(num_perm=self.num_perm, hashvalues=values.copy(), scheme=SCHEME)
 
     def best_match(self, sig: MinHash) -> Match | None:
         best: Match | None = None

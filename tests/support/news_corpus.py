@@ -12,17 +12,50 @@ import random
 from dataclasses import dataclass
 
 COMPANIES = [
-    "Acme Corp", "Globex", "Initech", "Umbrella Holdings", "Stark Industries", "Wayne Enterprises",
-    "Hooli", "Vandelay Industries", "Soylent Foods", "Cyberdyne Systems", "Tyrell Corporation",
-    "Wonka Industries", "Massive Dynamic", "Aperture Science", "Oscorp", "Nakatomi Trading",
+    "Acme Corp",
+    "Globex",
+    "Initech",
+    "Umbrella Holdings",
+    "Stark Industries",
+    "Wayne Enterprises",
+    "Hooli",
+    "Vandelay Industries",
+    "Soylent Foods",
+    "Cyberdyne Systems",
+    "Tyrell Corporation",
+    "Wonka Industries",
+    "Massive Dynamic",
+    "Aperture Science",
+    "Oscorp",
+    "Nakatomi Trading",
 ]
 PEOPLE = [
-    "Maria Lopez", "John Carter", "Aiko Tanaka", "Peter Novak", "Fatima Hassan", "Lars Eriksen",
-    "Chen Wei", "Olivia Brown", "Rahul Mehta", "Sofia Rossi", "Daniel Kim", "Grace Okafor",
+    "Maria Lopez",
+    "John Carter",
+    "Aiko Tanaka",
+    "Peter Novak",
+    "Fatima Hassan",
+    "Lars Eriksen",
+    "Chen Wei",
+    "Olivia Brown",
+    "Rahul Mehta",
+    "Sofia Rossi",
+    "Daniel Kim",
+    "Grace Okafor",
 ]
 PLACES = [
-    "Berlin", "Chicago", "Tokyo", "Nairobi", "Sao Paulo", "Toronto", "Madrid", "Singapore",
-    "Oslo", "Mumbai", "Sydney", "Warsaw",
+    "Berlin",
+    "Chicago",
+    "Tokyo",
+    "Nairobi",
+    "Sao Paulo",
+    "Toronto",
+    "Madrid",
+    "Singapore",
+    "Oslo",
+    "Mumbai",
+    "Sydney",
+    "Warsaw",
 ]
 TEMPLATES = [
     "{c} said on {day} that it would {verb} its operations in {p}, a move analysts had expected for months.",
@@ -51,9 +84,18 @@ TEMPLATES = [
 VERBS = ["expand", "restructure", "review", "double", "relocate", "automate", "sell", "modernise"]
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 SYNONYMS = {
-    "said": "stated", "rose": "climbed", "roughly": "about", "expected": "anticipated",
-    "criticised": "condemned", "announcement": "news", "company": "firm", "plans": "plan",
-    "investors": "shareholders", "warned": "cautioned", "detailed": "full", "asked": "called",
+    "said": "stated",
+    "rose": "climbed",
+    "roughly": "about",
+    "expected": "anticipated",
+    "criticised": "condemned",
+    "announcement": "news",
+    "company": "firm",
+    "plans": "plan",
+    "investors": "shareholders",
+    "warned": "cautioned",
+    "detailed": "full",
+    "asked": "called",
 }
 
 
@@ -72,8 +114,15 @@ def story(seed: int, *, company: str | None = None, sentences: int = 9) -> Story
     c2 = rnd.choice([x for x in COMPANIES if x != c])
     n, p = rnd.choice(PEOPLE), rnd.choice(PLACES)
     fill = {
-        "c": c, "c2": c2, "n": n, "p": p, "day": rnd.choice(DAYS), "verb": rnd.choice(VERBS),
-        "x": rnd.randint(2, 19), "k": rnd.randint(200, 9000), "k2": rnd.randint(3, 15),
+        "c": c,
+        "c2": c2,
+        "n": n,
+        "p": p,
+        "day": rnd.choice(DAYS),
+        "verb": rnd.choice(VERBS),
+        "x": rnd.randint(2, 19),
+        "k": rnd.randint(200, 9000),
+        "k2": rnd.randint(3, 15),
     }
     picked = rnd.sample(TEMPLATES, sentences)
     picked[0] = TEMPLATES[0]
@@ -96,9 +145,13 @@ def light_edit(s: Story, seed: int) -> Story:
     if rnd.random() < 0.5 and len(sentences) > 5:
         del sentences[rnd.randrange(2, len(sentences))]
     else:
-        sentences.insert(len(sentences) // 2, "The report was first published by a regional newspaper")
+        sentences.insert(
+            len(sentences) // 2, "The report was first published by a regional newspaper"
+        )
     text = ". ".join(sentences)
-    return Story(f"{s.company} plans to {s.title.split(' to ', 1)[1]}", text, s.company, s.person, s.place)
+    return Story(
+        f"{s.company} plans to {s.title.split(' to ', 1)[1]}", text, s.company, s.person, s.place
+    )
 
 
 def labelled_set(n_stories: int = 60, seed: int = 7) -> list[tuple[Story, int]]:

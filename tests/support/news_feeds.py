@@ -53,7 +53,7 @@ class FeedSite:
             text = escape(f"<p>{it.story.text}</p>") if it.full_in_feed else ""
             out.append(
                 f"<item><title>{escape(it.story.title)}</title><link>{escape(self.link(it))}</link>"
-                f"<guid isPermaLink=\"false\">{it.slug}</guid>"
+                f'<guid isPermaLink="false">{it.slug}</guid>'
                 f"<pubDate>{format_datetime(it.published)}</pubDate>"
                 f"<category>business</category><dc:creator>Desk</dc:creator>"
                 f"<description>{escape(it.story.text[:160])}</description>"
@@ -125,7 +125,7 @@ class FeedSite:
     def page(self, item: Item) -> str:
         paragraphs = "".join(f"<p>{escape(s)}.</p>" for s in item.story.text.split(". "))
         return (
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f"<title>{escape(item.story.title)}</title>"
             f'<link rel="canonical" href="{self.base}/articles/{item.slug}.html"></head><body>'
             "<nav><a href='/'>Home</a> | <a href='/world'>World</a> | <a href='/tech'>Tech</a></nav>"
@@ -199,15 +199,23 @@ class FeedSite:
 
     async def serve_html(self, request: web.Request) -> web.Response:
         self.hits["html"] += 1
-        return web.Response(text="<html><body><p>Not a feed</p></body></html>", content_type="text/html")
+        return web.Response(
+            text="<html><body><p>Not a feed</p></body></html>", content_type="text/html"
+        )
 
     async def serve_gone(self, request: web.Request) -> web.Response:
         self.hits["gone"] += 1
         return web.Response(status=503, headers={"Retry-After": "120"})
 
 
-def items_from(stories: list[Story], prefix: str, *, start: datetime | None = None,
-               step: timedelta = timedelta(minutes=7), full: bool = True) -> list[Item]:
+def items_from(
+    stories: list[Story],
+    prefix: str,
+    *,
+    start: datetime | None = None,
+    step: timedelta = timedelta(minutes=7),
+    full: bool = True,
+) -> list[Item]:
     start = start or datetime.now(UTC) - timedelta(hours=2)
     return [
         Item(f"{prefix}-{i}", s, start + i * step, full_in_feed=full) for i, s in enumerate(stories)

@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 import pytest
 
 from agents.news.dedupe import NearDuplicateIndex
-from agents.news.fakes import FakeEnricher, InMemoryKeyValueStore, InMemoryTrends, RecordingEvents, SystemClock
+from agents.news.fakes import (
+    FakeEnricher,
+    InMemoryKeyValueStore,
+    InMemoryTrends,
+    RecordingEvents,
+    SystemClock,
+)
 from agents.news.handlers import FeedRules
 from agents.news.ingest import FeedPoller, IngestConfig
 from agents.news.read_cache import ReadCache
@@ -21,7 +27,11 @@ from tests.support.local_http_server import ThreadedServer
 from tests.support.news_corpus import COMPANIES, PEOPLE, PLACES
 from tests.support.news_feeds import FeedSite
 
-GAZETTEER = {**{c: "ORG" for c in COMPANIES}, **{p: "PERSON" for p in PEOPLE}, **{p: "GPE" for p in PLACES}}
+GAZETTEER = {
+    **{c: "ORG" for c in COMPANIES},
+    **{p: "PERSON" for p in PEOPLE},
+    **{p: "GPE" for p in PLACES},
+}
 POLICY = SafeHttpPolicy(allow_loopback=True, timeout_s=1.0)
 
 
@@ -50,7 +60,9 @@ class World:
     deps: dict = field(default_factory=dict)
 
 
-def make_world(*, clock=None, host_rate=1000, threshold=0.5, fulltext_min_chars=600, enricher=None) -> World:
+def make_world(
+    *, clock=None, host_rate=1000, threshold=0.5, fulltext_min_chars=600, enricher=None
+) -> World:
     repo = NewsRepository(InMemoryKeyValueStore())
     state = NewsState(
         index=SqliteArticleIndex(),
@@ -63,17 +75,37 @@ def make_world(*, clock=None, host_rate=1000, threshold=0.5, fulltext_min_chars=
     http = SafeHttpClient(POLICY)
     clock = clock or SystemClock()
     poller = FeedPoller(
-        repo=repo, http=http, limiter=limiter, enricher=enricher, events=events, state=state,
+        repo=repo,
+        http=http,
+        limiter=limiter,
+        enricher=enricher,
+        events=events,
+        state=state,
         clock=clock,
-        config=IngestConfig(host_rate_per_minute=host_rate, fulltext_min_chars=fulltext_min_chars,
-                            backoff_max_seconds=3600),
+        config=IngestConfig(
+            host_rate_per_minute=host_rate,
+            fulltext_min_chars=fulltext_min_chars,
+            backoff_max_seconds=3600,
+        ),
     )
-    rules = FeedRules(default_poll_seconds=300, min_poll_seconds=1, max_feeds=50,
-                      trending_min_count=2, url_policy=POLICY)
+    rules = FeedRules(
+        default_poll_seconds=300,
+        min_poll_seconds=1,
+        max_feeds=50,
+        trending_min_count=2,
+        url_policy=POLICY,
+    )
     cache = ReadCache(InMemoryCache(), ttl_seconds=60)
     w = World(repo, state, events, trends, enricher, limiter, http, clock, poller, rules, cache)
-    w.deps = {"repo": repo, "clock": clock, "rules": rules, "poller": poller, "state": state,
-              "cache": cache, "trends": trends}
+    w.deps = {
+        "repo": repo,
+        "clock": clock,
+        "rules": rules,
+        "poller": poller,
+        "state": state,
+        "cache": cache,
+        "trends": trends,
+    }
     return w
 
 

@@ -45,7 +45,10 @@ async def test_every_format_ingested_once_and_304_honoured(world, site):
         assert result.status is Status.COMPLETED, (name, result.error)
         assert result.result["status"] == "ok"
     assert {n: r.result["new_articles"] for n, r in first.items()} == {
-        "rss2": 3, "atom": 2, "rss1": 2, "rss091": 1,
+        "rss2": 3,
+        "atom": 2,
+        "rss1": 2,
+        "rss091": 1,
     }
     assert len(world.state.index) == 8 and len(world.events.articles) == 8
     # Atom entries carry only a summary: the page was fetched and its main text extracted.
@@ -57,8 +60,10 @@ async def test_every_format_ingested_once_and_304_honoured(world, site):
         assert site.hits[f"page:{article.url.rsplit('/', 1)[1][:-5]}"] == 1
     rss2 = [a for a in world.events.articles if a.feed_id == ids["rss2"]]
     assert all(a.text_source == "feed" and a.language == "en" for a in rss2)
-    assert all(a.published_at.tzinfo is not None and a.published_at.utcoffset() == timedelta(0)
-               for a in world.events.articles)
+    assert all(
+        a.published_at.tzinfo is not None and a.published_at.utcoffset() == timedelta(0)
+        for a in world.events.articles
+    )
 
     second = {n: await poll(world, fid) for n, fid in ids.items()}
     assert second["rss2"].result["status"] == "not_modified"  # If-None-Match -> 304
@@ -117,8 +122,9 @@ async def test_backoff_doubles_per_failure_and_resets_on_success(site):
         for n, delay in enumerate(delays, start=1):
             assert 60 * 2**n <= delay <= 60 * 2**n * 1.1  # interval * 2^failures + <=10% jitter
         site.feeds["fixed"] = ("rss2", items_from([story(50)], "fx"))
-        world.repo.save_feed(world.repo.require_feed(fid).model_copy(
-            update={"url": f"{site.base}/feeds/fixed"}))
+        world.repo.save_feed(
+            world.repo.require_feed(fid).model_copy(update={"url": f"{site.base}/feeds/fixed"})
+        )
         await poll(world, fid)
         st = feed_status(world, fid)
         assert st.consecutive_failures == 0 and st.last_status == "ok"
@@ -185,4 +191,6 @@ async def test_scheduled_poll_for_an_already_polled_slot_is_skipped(world, site)
 
 
 async def test_feed_id_is_stable_for_equivalent_urls():
-    assert feed_id_for("https://Example.com/feed?utm_source=x") == feed_id_for("https://example.com/feed")
+    assert feed_id_for("https://Example.com/feed?utm_source=x") == feed_id_for(
+        "https://example.com/feed"
+    )
