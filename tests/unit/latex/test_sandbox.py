@@ -217,3 +217,21 @@ async def test_required_bubblewrap_missing_makes_the_worker_unready(
     await fallback.start()
     ok, detail = await fallback.ready()
     assert ok and "sandbox=none" in detail and "lualatex" not in fallback.engines
+
+
+async def test_a_cancelled_compile_kills_tex_and_removes_its_directory(hostile, tmp_path):
+    import asyncio
+
+    from agents.latex.ports import CompileJob
+
+    me = psutil.Process()
+    job = CompileJob("main.tex", {"main.tex": doc("\\def\\x{\\x}\\x").encode()}, timeout_seconds=60)
+    task = asyncio.create_task(hostile.compile(job))
+    await asyncio.sleep(1.5)
+    assert [p for p in me.children(recursive=True) if "latex" in " ".join(p.cmdline())]
+    task.cancel()  # what a passed command deadline or a worker shutdown does
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(0.3)
+    assert not [p for p in me.children(recursive=True) if "latex" in " ".join(p.cmdline())]
+    assert [p for p in (tmp_path / "work").iterdir() if p.name.startswith("latex-")] == []
