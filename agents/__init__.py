@@ -22,6 +22,7 @@ REGISTRY: dict[str, str] = {
     "news": "agents.news.agent",
     "resume": "agents.resume.agent",
     "interview": "agents.interview.agent",
+    "orchestrator": "agents.orchestrator.agent",
 }
 
 

@@ -14,6 +14,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "identity": 3008,
     "news": 3009,
     "spacy": 8001,
+    "orchestrator": 3000,
 }
 
 #: Human names used in logs, docs and the monitoring page.
@@ -28,6 +29,7 @@ DESCRIPTIONS: dict[str, str] = {
     "identity": "identity worker",
     "news": "news worker",
     "spacy": "spaCy NLP service",
+    "orchestrator": "workflow orchestrator",
 }
 
 

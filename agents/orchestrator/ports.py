@@ -1,0 +1,84 @@
+"""Ports of the orchestrator (typing.Protocol): what the engine and service need from outside."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from enginedge_streams.records import Command
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who calls the HTTP API: a JWT subject (user and tenant), or the static token holder."""
+
+    kind: str  # "jwt" | "token"
+    user_id: str | None = None
+    tenant_id: str | None = None
+
+
+class Unauthorized(Exception):  # noqa: N818 - an HTTP outcome, not a bug
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class WorkerCatalog(Protocol):
+    """The worker types a workflow may use, and their commands' payload models."""
+
+    def worker_types(self) -> list[str]: ...
+
+    def commands(self, worker_type: str) -> dict[str, type[BaseModel]] | None:
+        """{command_type: payload model}; None when the worker's commands cannot be listed."""
+        ...
+
+
+class RequestStore(Protocol):
+    """Workflow requests by id (JSON bytes in a table; written only inside stream iteration)."""
+
+    def get(self, request_id: str) -> bytes | None: ...
+
+    def put(self, request_id: str, value: bytes) -> None: ...
+
+    def delete(self, request_id: str) -> None: ...
+
+    def items(self) -> Iterator[tuple[str, bytes]]: ...
+
+
+class InstanceStore(Protocol):
+    """The worker registry's instances by instance id (JSON bytes)."""
+
+    def get(self, instance_id: str) -> bytes | None: ...
+
+    def put(self, instance_id: str, value: bytes) -> None: ...
+
+    def delete(self, instance_id: str) -> None: ...
+
+    def items(self) -> Iterator[tuple[str, bytes]]: ...
+
+
+class CommandSender(Protocol):
+    """Sends a step's command to a worker's requests topic (keyed by command id)."""
+
+    async def send(self, worker_type: str, command: Command) -> None: ...
+
+
+class EventPublisher(Protocol):
+    """Publishes status changes to `orchestrator.events` (keyed by request id)."""
+
+    async def publish(self, request_id: str, event: dict[str, Any]) -> None: ...
+
+
+class DriveSender(Protocol):
+    """Sends an internal event (tick, resume) to the orchestrator's own drive topic."""
+
+    async def send(self, request_id: str, kind: str) -> None: ...
+
+
+class Authenticator(Protocol):
+    """Checks the `Authorization` header of an HTTP request (raises Unauthorized)."""
+
+    async def authenticate(self, authorization: str) -> Principal: ...
