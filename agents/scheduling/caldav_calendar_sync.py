@@ -35,6 +35,10 @@ def _to_remote(url: str, ev: Event) -> RemoteEvent:
         description=ev.description,
         location=ev.location,
         updated_at=ev.updated_at,
+        exdates=list(ev.exdates),
+        exdates_known=True,
+        overrides=dict(ev.overrides),
+        overrides_known=True,
     )
 
 
@@ -131,6 +135,8 @@ class CaldavCalendarSync:
             end_date=event.end_date,
             timezone=event.timezone,
             rrule=event.rrule,
+            exdates=event.exdates,
+            overrides=event.overrides,
             updated_at=event.updated_at or datetime.now(UTC),
         )
         ics = export_calendar(

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -26,6 +27,31 @@ def google_event_id(uid: str) -> str:
     """Google ids are base32hex (a-v, 0-9), 5-1024 chars."""
     digest = hashlib.sha256(uid.encode()).digest()
     return base64.b32hexencode(digest).decode().rstrip("=").lower()
+
+
+def parse_exdate(line: str, default_tz: str) -> list[datetime]:
+    """``EXDATE[;TZID=..][;VALUE=DATE]:v1,v2`` from a Google ``recurrence`` entry, as UTC."""
+    head, _, values = line.partition(":")
+    if not head.upper().startswith("EXDATE") or not values:
+        return []
+    params = dict(p.split("=", 1) for p in head.split(";")[1:] if "=" in p)
+    try:
+        tz = ZoneInfo(params.get("TZID", default_tz))
+    except (ValueError, KeyError):
+        tz = ZoneInfo("UTC")
+    out = []
+    for raw in (v.strip() for v in values.split(",")):
+        try:
+            if raw.endswith("Z"):
+                out.append(datetime.strptime(raw, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC))
+            elif "T" in raw:
+                local = datetime.strptime(raw, "%Y%m%dT%H%M%S").replace(tzinfo=tz)
+                out.append(local.astimezone(UTC))
+            else:
+                out.append(datetime.strptime(raw, "%Y%m%d").replace(tzinfo=UTC))
+        except ValueError:
+            continue  # one malformed value does not lose the others
+    return out
 
 
 def _parse_time(obj: dict[str, Any]) -> tuple[datetime | None, date | None, str | None]:
@@ -60,6 +86,8 @@ def _from_item(item: dict[str, Any], default_tz: str) -> RemoteEvent:
     ev.start, ev.end, ev.start_date, ev.end_date = start, end, start_date, end_date
     rules = [r[6:] for r in item.get("recurrence", []) if r.upper().startswith("RRULE:")]
     ev.rrule = rules[0] if rules else None
+    ev.exdates = [d for r in item.get("recurrence", []) for d in parse_exdate(r, ev.timezone)]
+    ev.exdates_known = True
     return ev
 
 
@@ -82,6 +110,9 @@ def _to_body(ev: RemoteEvent) -> dict[str, Any]:
         body["end"] = {"dateTime": ev.end.astimezone(UTC).isoformat(), "timeZone": ev.timezone}
     if ev.rrule:
         body["recurrence"] = [f"RRULE:{ev.rrule}"]
+        if ev.exdates:
+            values = ",".join(d.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") for d in ev.exdates)
+            body["recurrence"].append(f"EXDATE:{values}")
     return body
 
 

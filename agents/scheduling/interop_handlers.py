@@ -69,6 +69,8 @@ def _remote_of(ev: Event, provider: str) -> RemoteEvent:
         description=ev.description,
         location=ev.location,
         updated_at=ev.updated_at,
+        exdates=list(ev.exdates),
+        overrides=dict(ev.overrides),
     )
 
 
@@ -96,6 +98,10 @@ def _apply_remote(
         "busy": local.busy if local else True,
         "sequence": (local.sequence + 1) if local else 0,
     }
+    fields["exdates"] = remote.exdates if remote.exdates_known else (local.exdates if local else [])
+    fields["overrides"] = (
+        remote.overrides if remote.overrides_known else (local.overrides if local else {})
+    )
     if local is not None and not remote.rrule_known:
         fields.update(rrule=local.rrule, exdates=local.exdates, overrides=local.overrides)
     if remote.all_day:
@@ -107,6 +113,7 @@ def _apply_remote(
 
 def _same(a: Event, b: Event) -> bool:
     fields = {"title", "description", "location", "all_day", "start", "end", "rrule"}
+    fields |= {"exdates", "overrides"}
     if a.all_day:
         fields |= {"start_date", "end_date"}
     return a.model_dump(include=fields) == b.model_dump(include=fields)

@@ -53,6 +53,10 @@ class RemoteEvent:
     timezone: str = "UTC"
     rrule: str | None = None
     rrule_known: bool = True  # False: the provider does not carry recurrences (keep ours)
+    exdates: list[datetime] = field(default_factory=list)  # original starts (UTC) left out
+    exdates_known: bool = False  # the provider carries EXDATEs (else ours are kept)
+    overrides: dict[str, Any] = field(default_factory=dict)  # recurrence id -> Override
+    overrides_known: bool = False  # the provider carries per-occurrence overrides
     description: str = ""
     location: str = ""
     updated_at: datetime | None = None

@@ -75,6 +75,15 @@ async def _local(clock):
             start=utc(2026, 3, 3, 9),
             end=utc(2026, 3, 3, 10),
             rrule="FREQ=WEEKLY;COUNT=3",
+            exdates=[utc(2026, 3, 10, 9)],
+            overrides=[
+                {
+                    "recurrence_id": utc(2026, 3, 17, 9),
+                    "start": utc(2026, 3, 17, 11),
+                    "end": utc(2026, 3, 17, 12),
+                    "title": "Two (moved)",
+                }
+            ],
         ),
         repo=repo,
         clock=clock,
@@ -113,7 +122,7 @@ async def test_google_calendar_incremental_sync_last_write_wins():
         assert (out["created"], out["pushed"]) == (1, 2)  # pulled the remote one, pushed our two
         assert {e["summary"] for e in fake.s.events.values()} == {"From Google", "One", "Two"}
         two = next(e for e in fake.s.events.values() if e["summary"] == "Two")
-        assert two["recurrence"] == ["RRULE:FREQ=WEEKLY;COUNT=3"]
+        assert two["recurrence"] == ["RRULE:FREQ=WEEKLY;COUNT=3", "EXDATE:20260310T090000Z"]
         pulled = next(e for e in repo.events("c") if e.title == "From Google")
         assert pulled.start == utc(2026, 3, 4, 8) and pulled.external_ids == {"google": "remote1"}
         # Paging + sync token: nothing changed remotely except our own pushes.
@@ -289,8 +298,10 @@ async def test_caldav_sync_against_real_radicale(radicale):
         )
         assert {str(c["summary"]) for c in objects} == {"One", "Two"}
         assert {str(c["uid"]) for c in objects} == {"one@enginedge", "two@enginedge"}
-        two = next(c for c in objects if str(c["summary"]) == "Two")
-        assert two["rrule"].to_ical() == b"FREQ=WEEKLY;COUNT=3"
+        two = next(c for c in objects if str(c["summary"]) == "Two" and "rrule" in c)
+        assert two["rrule"].to_ical() == b"FREQ=WEEKLY;COUNT=3" and two.get("exdate") is not None
+        raw_two = await asyncio.to_thread(lambda: remote_cal.event_by_uid("two@enginedge").data)
+        assert "RECURRENCE-ID" in raw_two and "Two (moved)" in raw_two  # the override travelled
 
         # Another CalDAV client edits "One" later and adds an event.
         def remote_edit():
@@ -310,6 +321,10 @@ async def test_caldav_sync_against_real_radicale(radicale):
         out = await _sync(repo, clock, provider, "caldav", "alice/work/")
         assert out["created"] == 1 and out["updated"] == 1 and out["pushed"] == 0
         assert repo.event("c", "one").title == "One (edited in CalDAV)"
+        kept = repo.event("c", "two")  # came back from the server unchanged: not rewritten
+        assert kept.exdates == [utc(2026, 3, 10, 9)] and list(kept.overrides) == [
+            "2026-03-17T09:00:00Z"
+        ]
         added = next(e for e in repo.events("c") if e.title == "Added elsewhere")
         assert added.start == utc(2026, 3, 5, 13) and added.timezone == "Europe/Paris"
         # Incremental: nothing changed -> nothing pulled (sync-collection token).
