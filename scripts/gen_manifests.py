@@ -379,7 +379,7 @@ def compose(ws: list[Worker]) -> dict[str, Any]:
             "../monitoring/grafana/provisioning:/etc/grafana/provisioning:ro",
             "../monitoring/grafana/dashboards:/var/lib/grafana/dashboards:ro",
         ],
-        "ports": ["3000:3000"],
+        "ports": ["3300:3000"],
         "depends_on": {"prometheus": {"condition": "service_healthy"}},
     }
     volumes: dict[str, Any] = {
@@ -896,13 +896,13 @@ def render() -> dict[str, str]:
     return files
 
 
-def stale(files: dict[str, str]) -> list[str]:
+def stale(files: dict[str, str], root: Path = ROOT) -> list[str]:
     """Generated paths whose committed content differs, plus leftovers of removed workers."""
     out = [
-        p for p, text in files.items() if not (ROOT / p).is_file() or (ROOT / p).read_text() != text
+        p for p, text in files.items() if not (root / p).is_file() or (root / p).read_text() != text
     ]
-    for path in sorted((ROOT / "manifests" / "workers").glob("*.yaml")):
-        rel = path.relative_to(ROOT).as_posix()
+    for path in sorted((root / "manifests" / "workers").glob("*.yaml")):
+        rel = path.relative_to(root).as_posix()
         if rel not in files:
             out.append(rel)
     return out
