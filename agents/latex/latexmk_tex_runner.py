@@ -105,7 +105,7 @@ class LatexmkTexRunner:
             self.problem = "no TeX engine available"
         log.info("TeX runner ready: sandbox=%s engines=%s", mode, ",".join(self.engines))
         if "lualatex" in self.engines and self.cache_dir is not None:
-            self._warmup = asyncio.create_task(self._warm_lua_cache())
+            self._warmup = asyncio.create_task(self._warm_lua_cache_logged())
 
     async def stop(self) -> None:
         if self._warmup is not None:
@@ -145,6 +145,12 @@ class LatexmkTexRunner:
             if proc.returncode != 0 or b"article.cls" not in out:
                 return False, out.decode(errors="replace").strip()[-300:] or "probe failed"
         return True, "ok"
+
+    async def _warm_lua_cache_logged(self) -> None:
+        try:
+            await self._warm_lua_cache()
+        except Exception:  # lualatex still works without it, only slower
+            log.warning("lualatex font cache warm-up failed", exc_info=True)
 
     async def _warm_lua_cache(self) -> None:
         """Build luaotfload's font cache once (a trusted document), kept read-only."""
