@@ -28,14 +28,21 @@ async def ensure_signing_key(keys: KeyRing, clock: Clock) -> None:
             keys.install(key, clock.now())
 
 
-async def _throttle(limiter: RateLimiter, key: str, limit: int, window: float, what: str) -> None:
-    decision = await limiter.acquire(key, limit=limit, window_seconds=window)
+async def _check(limiter: RateLimiter, key: str, limit: int, window: float, what: str) -> None:
+    """Refuse when ``limit`` failures are already logged in the window (cost 0: a look only)."""
+    decision = await limiter.acquire(key, limit=limit - 1, window_seconds=window, cost=0)
     if not decision.allowed:
         raise LimitExceededError(
-            f"too many login attempts for this {what}; try again later",
+            f"too many failed logins for this {what}; try again later",
             code="LOGIN_THROTTLED",
             details={"retry_after": round(decision.retry_after, 1), "scope": what},
         )
+
+
+async def _fail(limiter: RateLimiter, keys: list[tuple[str, int]], window: float) -> PermanentError:
+    for key, limit in keys:
+        await limiter.acquire(key, limit=limit, window_seconds=window)
+    return PermanentError(BAD_CREDENTIALS, code="INVALID_CREDENTIALS")
 
 
 async def handle_login(
@@ -50,27 +57,26 @@ async def handle_login(
     clock: Clock,
     ctx: CommandContext,
 ) -> dict[str, Any]:
+    """Failed attempts are counted per account and per client IP (Redis, all replicas)."""
     window = policy.login_window_seconds
-    if cmd.ip:
-        await _throttle(
-            limiter, f"login:ip:{cmd.ip}", policy.login_limit_per_ip, window, "IP address"
-        )
     password = cmd.password.get_secret_value()
     try:
         email = normalise_email(cmd.email)
     except PermanentError:
         email = cmd.email.strip().lower()
     account = hashlib.sha256(email.encode()).hexdigest()[:32]
-    await _throttle(
-        limiter, f"login:acct:{account}", policy.login_limit_per_account, window, "account"
-    )
+    counters = [(f"login:acct:{account}", policy.login_limit_per_account)]
+    if cmd.ip:
+        counters.append((f"login:ip:{cmd.ip}", policy.login_limit_per_ip))
+        await _check(limiter, counters[1][0], policy.login_limit_per_ip, window, "IP address")
+    await _check(limiter, counters[0][0], policy.login_limit_per_account, window, "account")
     owner = repo.user_id_by_email(email)
     user: User | None = repo.user(owner) if owner else None
     if user is None or user.password_hash is None or user.disabled:
         await hasher.burn(password)  # same cost as a real check: no user-existence oracle
-        raise PermanentError(BAD_CREDENTIALS, code="INVALID_CREDENTIALS")
+        raise await _fail(limiter, counters, window)
     if not await hasher.verify(user.password_hash, password):
-        raise PermanentError(BAD_CREDENTIALS, code="INVALID_CREDENTIALS")
+        raise await _fail(limiter, counters, window)
     if hasher.needs_rehash(user.password_hash):  # parameters were raised since it was hashed
         user.password_hash = await hasher.hash(password)
         repo.save_user(user)

@@ -34,10 +34,10 @@ class IdentitySettings(EnvSettings):
     )
     argon2_parallelism: int = Field(1, ge=1, le=16, description="argon2id lanes (OWASP: 1).")
     login_limit_per_account: int = Field(
-        10, ge=1, description="Login attempts per account per window (Redis, all replicas)."
+        10, ge=1, description="Failed logins per account per window (Redis, all replicas)."
     )
     login_limit_per_ip: int = Field(
-        50, ge=1, description="Login attempts per client IP per window."
+        50, ge=1, description="Failed logins per client IP per window."
     )
     login_window_seconds: float = Field(900.0, gt=0, description="Login throttling window.")
     oauth_state_ttl_seconds: float = Field(

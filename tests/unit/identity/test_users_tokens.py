@@ -136,19 +136,26 @@ async def test_unknown_user_and_wrong_password_are_indistinguishable(env):
 async def test_login_throttled_per_account_and_per_ip(env):
     await _register(env)
     await _register(env, "bob@example.com")
+    for _ in range(10):  # successful logins are not counted
+        assert (await _login(env, ip="10.0.0.1"))["access_token"]
     for _ in range(3):
-        with pytest.raises(PermanentError):
+        with pytest.raises(PermanentError) as exc:
             await _login(env, password="nope", ip="10.0.0.1")
+        assert exc.value.code == "INVALID_CREDENTIALS"
     with pytest.raises(LimitExceededError) as exc:
         await _login(env, ip="10.0.0.9")  # right password, but the account is locked for the window
     assert exc.value.code == "LOGIN_THROTTLED" and exc.value.details["scope"] == "account"
+    assert exc.value.details["retry_after"] > 0
     assert (await _login(env, "bob@example.com", ip="10.0.0.1"))[
         "access_token"
     ]  # other accounts fine
-    assert (await _login(env, "bob@example.com", ip="10.0.0.1"))["access_token"]  # 5th from this IP
+    for _ in range(2):  # failures 4 and 5 from this IP
+        with pytest.raises(PermanentError):
+            await _login(env, "bob@example.com", "nope", ip="10.0.0.1")
     with pytest.raises(LimitExceededError) as exc:
-        await _login(env, "bob@example.com", ip="10.0.0.1")  # 5 per IP used up
+        await _login(env, "bob@example.com", ip="10.0.0.1")  # 5 failures per IP reached
     assert exc.value.details["scope"] == "IP address"
+    assert (await _login(env, "bob@example.com", ip="10.0.0.2"))["access_token"]  # other IP fine
 
 
 async def test_refresh_rotation_reuse_detection_revokes_the_family(env):
