@@ -36,9 +36,7 @@ class IdentitySettings(EnvSettings):
     login_limit_per_account: int = Field(
         10, ge=1, description="Failed logins per account per window (Redis, all replicas)."
     )
-    login_limit_per_ip: int = Field(
-        50, ge=1, description="Failed logins per client IP per window."
-    )
+    login_limit_per_ip: int = Field(50, ge=1, description="Failed logins per client IP per window.")
     login_window_seconds: float = Field(900.0, gt=0, description="Login throttling window.")
     oauth_state_ttl_seconds: float = Field(
         600.0, gt=0, le=3600, description="OAuth state lifetime."
