@@ -303,7 +303,49 @@ _ALL_CHILDREN = frozenset(
 )
 
 
+def relative_paths(parsed: Any) -> list[list[str]]:
+    """Field paths read *relative* to a projected element or a piped value.
+
+    ``x[].steps.a`` or ``x | steps.a`` read ``steps`` of the element, not of
+    the request: the validator flags such names, a common silent-null mistake.
+    """
+    everything: list[list[str]] = []
+    _walk_all(parsed.parsed, everything)
+    roots = root_paths(parsed)
+    out = []
+    for path in everything:
+        if path in roots:
+            roots.remove(path)
+        else:
+            out.append(path)
+    return out
+
+
+def _walk_all(node: dict[str, Any], out: list[list[str]]) -> None:
+    """Every field path in the expression, wherever it is evaluated."""
+    if not isinstance(node, dict):
+        return
+    kind = node.get("type")
+    children = node.get("children") or []
+    if kind == "field":
+        out.append([str(node["value"])])
+        return
+    if kind == "subexpression" and children and children[0].get("type") == "field":
+        _walk_subexpression(children, out)
+        rest = children[1:]
+        i = 0
+        while i < len(rest) and rest[i].get("type") == "field":
+            i += 1
+        for child in rest[i:]:
+            _walk_all(child, out)
+        return
+    for child in children:
+        _walk_all(child, out)
+
+
 def _walk(node: dict[str, Any], out: list[list[str]]) -> None:
+    if not isinstance(node, dict):
+        return
     kind = node.get("type")
     children = node.get("children") or []
     if kind == "field":

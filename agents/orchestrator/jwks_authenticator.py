@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -35,6 +36,8 @@ class JwksAuthenticator:
         cache_seconds: float = 300.0,
         leeway_seconds: int = 30,
         timeout_seconds: float = 5.0,
+        refetch_every_s: float = REFETCH_EVERY_S,
+        fetch: Callable[[], Awaitable[dict[str, Any]]] | None = None,
     ) -> None:
         self.jwks_url = jwks_url
         self.issuer = issuer
@@ -46,6 +49,9 @@ class JwksAuthenticator:
         self._fetched_at = 0.0
         self._session: aiohttp.ClientSession | None = None
         self._lock = asyncio.Lock()
+        self._fetch_json = fetch or self._http_json
+        self.fetches = 0
+        self.refetch_every_s = refetch_every_s
 
     async def start(self) -> None:
         return None  # the session is made on first use
@@ -63,22 +69,29 @@ class JwksAuthenticator:
         return True, f"{len(keys.keys)} signing key(s) from {self.jwks_url}"
 
     async def _fetch(self) -> KeySet:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+        self.fetches += 1
         try:
-            async with self._session.get(self.jwks_url) as resp:
-                if resp.status != 200:
-                    raise Unauthorized(f"the JWKS answered HTTP {resp.status}")
-                data: Any = await resp.json(content_type=None)
+            data: Any = await self._fetch_json()
             return KeySet.import_key_set(data)
         except (aiohttp.ClientError, TimeoutError, ValueError, JoseError) as exc:
             raise Unauthorized(f"cannot load the signing keys: {type(exc).__name__}") from None
+
+    async def _http_json(self) -> dict[str, Any]:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+        async with self._session.get(self.jwks_url) as resp:
+            if resp.status != 200:
+                raise Unauthorized(f"the JWKS answered HTTP {resp.status}")
+            data: Any = await resp.json(content_type=None)
+        if not isinstance(data, dict):
+            raise ValueError("the JWKS is not a JSON object")
+        return data
 
     async def _keyset(self, *, force: bool) -> KeySet:
         async with self._lock:
             age = time.monotonic() - self._fetched_at
             stale = self._keys is None or age > self.cache_seconds
-            if stale or (force and age > REFETCH_EVERY_S):
+            if stale or (force and age > self.refetch_every_s):
                 self._keys = await self._fetch()
                 self._fetched_at = time.monotonic()
             assert self._keys is not None

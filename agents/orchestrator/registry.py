@@ -69,11 +69,10 @@ class WorkerRegistry:
         if not records:
             return f"no live instance of worker type {worker_type!r} (none has sent a heartbeat)"
         last = max(records, key=lambda r: r.beat.sent_at)
-        ago = (now - last.beat.sent_at).total_seconds()
-        state = self.state(last, now)
-        what = "stopped" if state == "stopped" else "missing"
+        what = "stopped" if self.state(last, now) == "stopped" else "missing"
+        at = last.beat.sent_at.isoformat(timespec="seconds")
         return (
-            f"no live instance of worker type {worker_type!r} (last heartbeat {ago:.0f}s ago "
+            f"no live instance of worker type {worker_type!r} (last heartbeat at {at} "
             f"from {last.beat.instance_id}: {what})"
         )
 

@@ -24,6 +24,7 @@ from agents.orchestrator.expressions import (
     Reference,
     compile_expression,
     references,
+    relative_paths,
     root_paths,
 )
 from agents.orchestrator.ports import WorkerCatalog
@@ -282,6 +283,12 @@ def _check_expression(
 def _check_ref(ref: Reference, roots: tuple[str, ...], scope: _Scope) -> set[str]:
     deps: set[str] = set()
     at = f"{scope.where}.{ref.where}: {ref.expression!r}"
+    for path in relative_paths(ref.parsed):
+        if path and path[0] in ("steps", "input", "request") and path[0] in roots:
+            scope.add(
+                f"{at}: {'.'.join(path)} is read from the current element (after a projection "
+                "or pipe), not from the request; move it out, e.g. into a function argument"
+            )
     for path in root_paths(ref.parsed):
         if not path:
             scope.add(
