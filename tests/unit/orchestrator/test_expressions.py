@@ -40,7 +40,7 @@ def test_ref_default_required_and_literal():
         "nested": [{"k": 1}, 3, "plain ${not.expanded}"],
         "lit": {"$ref": "kept as is"},
     }
-    with pytest.raises(UnresolvedReferenceError, match="payload.x: 'input.nope' is null"):
+    with pytest.raises(UnresolvedReferenceError, match=r"payload\.x: 'input\.nope' is null"):
         resolve({"x": {"$ref": "input.nope", "required": True}}, CTX, "payload")
 
 
