@@ -80,8 +80,11 @@ class FaustTrendReader:
 
     def totals(self, window: str, start: float, end: float) -> BucketCounts:
         out = BucketCounts()
-        underlying = self.tables[window].table
-        for raw_key, value in underlying.items():
+        # Read the store itself: ``Table.items()`` looks each value up again through
+        # ``__getitem__``, which inside a command reads the *command's* partition and, with a
+        # default, would even write an empty value there.
+        store = self.tables[window].table.data
+        for raw_key, value in store.items():
             try:
                 key, (bucket_start, _bucket_end) = raw_key
             except (TypeError, ValueError):
