@@ -246,6 +246,7 @@ def config(markdown: bool, write_readme: str | None) -> None:
 
 
 cli.add_command(__import__("enginedge_streams.cli.ingest", fromlist=["ingest"]).ingest)
+__import__("enginedge_streams.cli.workflow", fromlist=["install"]).install(cli)
 
 
 def main() -> None:
