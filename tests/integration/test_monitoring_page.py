@@ -13,13 +13,7 @@ import pytest
 from enginedge_streams.records import Status
 from tests.support.workers import http_get
 
-pytestmark = [
-    pytest.mark.timeout(240),
-    pytest.mark.skipif(
-        shutil.which("chromium") is None or shutil.which("chromedriver") is None,
-        reason="Debian packages chromium and chromium-driver (scripts/system-packages.txt)",
-    ),
-]
+pytestmark = pytest.mark.timeout(240)
 
 WORKER = "scheduling"
 CHROMIUM_FLAGS = [
@@ -46,12 +40,14 @@ def browser(tmp_path):
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    assert chromium and chromedriver, "apt: chromium chromium-driver (scripts/system-packages.txt)"
+    options.binary_location = chromium
     for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = Service(
-        executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver",
+        executable_path=chromedriver,
         log_output=str(tmp_path / "chromedriver.log"),
     )
     driver = webdriver.Chrome(options=options, service=service)  # no driver download: paths given

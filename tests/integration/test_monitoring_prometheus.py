@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import subprocess
 import time
 import urllib.parse
@@ -16,12 +15,10 @@ import pytest
 import yaml
 
 from enginedge_streams.records import Status
+from tests.deploy.support import tool
 from tests.support.workers import ROOT, free_port, http_get
 
-pytestmark = [
-    pytest.mark.timeout(240),
-    pytest.mark.skipif(shutil.which("prometheus") is None, reason="Debian package prometheus"),
-]
+pytestmark = pytest.mark.timeout(240)
 
 WORKER = "scheduling"  # any worker: the metrics, page and alerts are the platform's
 DASHBOARD = ROOT / "monitoring/grafana/dashboards/enginedge-workers.json"
@@ -59,7 +56,7 @@ class Prometheus:
         self.log = root / "prometheus.log"
         self.proc = subprocess.Popen(
             [
-                shutil.which("prometheus") or "prometheus",
+                tool("prometheus"),
                 f"--config.file={self.config}",
                 f"--storage.tsdb.path={root / 'data'}",
                 f"--web.listen-address=127.0.0.1:{self.port}",
