@@ -10,6 +10,7 @@ then right), so the sections come out in reading order.
 from __future__ import annotations
 
 import io
+import re
 import statistics
 import zipfile
 from dataclasses import dataclass, field
@@ -80,11 +81,17 @@ def extract_text(text: str) -> Extracted:
     )
 
 
+CID_BULLET = re.compile(r"^\(cid:\d+\)\s*")  # a bullet glyph the PDF font does not map
+
+
 def _line(raw: str, size: float | None = None, bold: bool = False, style: str = "") -> Line:
     text = " ".join(raw.split())
     bullet = bool(text) and text[0] in BULLET_CHARS and (len(text) == 1 or text[1] == " ")
     if bullet:
         text = text[1:].strip()
+    elif CID_BULLET.match(text):
+        bullet = True
+        text = CID_BULLET.sub("", text)
     return Line(text, size, bold, bullet, style)
 
 

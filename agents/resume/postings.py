@@ -276,8 +276,8 @@ def extract(
         location = ", ".join(dict.fromkeys(places[:2])) or None
     required_text = "\n".join(secs.get("required", []))
     preferred_text = "\n".join(secs.get("preferred", []))
-    required = [h.skill for h in gazetteer.find(required_text, lenient=False)]
-    preferred = [h.skill for h in gazetteer.find(preferred_text, lenient=False)]
+    required = [h.skill for h in gazetteer.find(required_text, lenient=True)]
+    preferred = [h.skill for h in gazetteer.find(preferred_text, lenient=True)]
     if not required and not preferred:  # no sections: every skill named is required
         required = [h.skill for h in gazetteer.find(text)]
     required = list(dict.fromkeys(required))

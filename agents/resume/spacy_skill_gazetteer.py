@@ -24,6 +24,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from agents.resume import verbs
 from agents.resume.ports import SkillHit
 from enginedge_streams.errors import ConfigError
 
@@ -238,5 +239,9 @@ class SpacySkillGazetteer:
             return True
         if any(c.isupper() for c in surface[1:]):  # PostgreSQL, JavaScript, iOS
             return True
-        first = span.start == 0 or span.doc[span.start - 1].text in {".", "\n", ":", "•"}
-        return surface[:1].isupper() and not first
+        if not surface[:1].isupper():
+            return False
+        first = span.start == 0 or span.doc[span.start - 1].text in {".", "\n", ":", "•", "-"}
+        # Capitalised only because it opens a line or sentence: keep it unless it is a verb
+        # (bullets open with "Design...", "Scale...", "Test...").
+        return not first or verbs.classify(surface)[0] is None
