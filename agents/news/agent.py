@@ -76,6 +76,7 @@ def bus_enricher(
         timeout=settings.news_enrich_timeout_seconds,
         max_chars=settings.news_enrich_max_chars,
         on_call=on_call,
+        classifier=settings.news_category_classifier,
     )
 
 

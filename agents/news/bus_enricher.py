@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from agents.news.enrich import category_payload, clean_keywords, entities_from_spans
+from agents.news.enrich import category_payload, classify, clean_keywords, entities_from_spans
 from agents.news.model import Enrichment
 from enginedge_streams.errors import DependencyUnavailableError, EnginEdgeError, PermanentError
 
@@ -21,6 +21,7 @@ class BusEnricher:
         max_chars: int,
         worker: str = "spacy",
         on_call: Any = None,
+        classifier: str = "keywords",
     ) -> None:
         self.bus = bus
         self.categories = categories
@@ -28,6 +29,7 @@ class BusEnricher:
         self.max_chars = max_chars
         self.worker = worker
         self.on_call = on_call  # (api, error) -> None: external-call metrics
+        self.classifier = classifier  # "keywords" (local vote) or "spacy" (nlp.categorize_topic)
 
     async def _call(self, command_type: str, payload: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -62,8 +64,8 @@ class BusEnricher:
             self._call("nlp.analyze", {"text": body, "parts": ["entities"]}),
             self._call("nlp.keywords", {"text": body, "top_k": 10}),
         ]
-        classify = category is None and len(self.categories) > 1
-        if classify:
+        by_spacy = category is None and len(self.categories) > 1 and self.classifier == "spacy"
+        if by_spacy:
             topic = f"{title}. {text[:2000]}"
             calls.append(
                 self._call(
@@ -81,15 +83,15 @@ class BusEnricher:
             return Enrichment(
                 entities=entities, keywords=words, category=category, category_source="feed"
             )
-        if classify:
+        if by_spacy:
             best = results[2].get("best")
-            return Enrichment(
-                entities=entities, keywords=words, category=best, category_source="classifier"
-            )
-        only = self.categories[0] if self.categories else None
+        elif len(self.categories) == 1:
+            best = self.categories[0]
+        else:
+            best = classify(f"{title}\n{text}", words, self.categories)
         return Enrichment(
             entities=entities,
             keywords=words,
-            category=only,
-            category_source="classifier" if only else "none",
+            category=best,
+            category_source="classifier" if best else "none",
         )

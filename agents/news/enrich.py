@@ -181,3 +181,28 @@ CATEGORY_KEYWORDS: dict[str, list[str]] = {
 
 def category_payload(categories: list[str]) -> list[dict[str, object]]:
     return [{"name": c, "keywords": CATEGORY_KEYWORDS.get(c, [])} for c in categories]
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ies", "es", "s"):
+        if len(word) > 4 and word.endswith(suffix):
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def classify(text: str, keywords: list[str], categories: list[str]) -> str | None:
+    """Keyword-vote classifier: each category scores the article words (and, twice, the
+    extracted keywords) that are among its descriptive keywords; no vote -> None."""
+    from agents.news.normalize import words
+
+    tokens = [_stem(w) for w in words(text)]
+    key_tokens = [_stem(w) for k in keywords for w in words(k)]
+    best, best_score = None, 0.0
+    for cat in categories:
+        vocab = {_stem(k) for k in CATEGORY_KEYWORDS.get(cat, [])} | {_stem(cat)}
+        multi = [k for k in CATEGORY_KEYWORDS.get(cat, []) if " " in k]
+        score = sum(1 for t in tokens if t in vocab) + 2 * sum(1 for t in key_tokens if t in vocab)
+        score += sum(text.lower().count(m) for m in multi)
+        if score > best_score:
+            best, best_score = cat, score
+    return best

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from enginedge_streams.settings import EnvSettings
@@ -79,6 +81,12 @@ class NewsSettings(EnvSettings):
         DEFAULT_CATEGORIES,
         description="Comma-separated categories for articles whose feed has none "
         "(ranked by the spaCy worker's `nlp.categorize_topic`).",
+    )
+    news_category_classifier: Literal["keywords", "spacy"] = Field(
+        "keywords",
+        description="How articles of feeds without a category are classified: `keywords` (a "
+        "local keyword vote over NEWS_CATEGORIES) or `spacy` (the spaCy worker's "
+        "`nlp.categorize_topic`, one more bus call per article).",
     )
     news_cache_ttl_seconds: float = Field(
         30.0, ge=0, le=86_400, description="TTL of cached read results in Redis (0: no cache)."
