@@ -175,7 +175,7 @@ class Engine:
         req = p.req
         if step.status.terminal:
             return False
-        if step.status is StepStatus.PENDING:
+        if step.ready_at is None:
             if not all(req.steps[d].status.terminal for d in cs.deps):
                 return False
             self._make_ready(p, step, cs)
@@ -363,7 +363,6 @@ class Engine:
                 return
             count = len(items)
         step.tasks = [TaskState(index=i if step.fan_out else None) for i in range(count)]
-        step.status = StepStatus.RUNNING
         out.append(self._step_event(req, step, now, "step.ready"))
 
     def _dispatch(self, p: _Pass, step: StepState, cs: CompiledStep, live: Liveness) -> None:

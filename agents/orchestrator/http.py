@@ -60,16 +60,17 @@ def install_routes(
     app = runtime.app
     table = service.requests.table  # type: ignore[attr-defined]  # the Faust adapter
 
-    async def principal(view: web.View, request: web.Request) -> Principal | web.Response:
-        header = request.headers.get("Authorization") or ""
+    async def principal(request: web.Request) -> Principal | str:
+        """The caller, or why not (answered 401 by ``unauthorized``)."""
         try:
-            return await auth.authenticate(header)
+            return await auth.authenticate(request.headers.get("Authorization") or "")
         except Unauthorized as exc:
-            return view.json(
-                _error("UNAUTHORIZED", exc.message),
-                status=401,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+            return exc.message
+
+    def unauthorized(view: web.View, message: str) -> web.Response:
+        return view.json(
+            _error("UNAUTHORIZED", message), status=401, headers={"WWW-Authenticate": "Bearer"}
+        )
 
     async def submit(command: Command) -> None:
         delivery = await runtime.requests_topic.send(
@@ -96,9 +97,9 @@ def install_routes(
     @app.page("/orchestrate")
     class Orchestrate(web.View):
         async def post(self, request: web.Request) -> web.Response:
-            who = await principal(self, request)
-            if isinstance(who, web.Response):
-                return who
+            who = await principal(request)
+            if isinstance(who, str):
+                return unauthorized(self, who)
             try:
                 body = orjson.loads(await request.read() or b"{}")
                 if not isinstance(body, dict):
@@ -141,9 +142,9 @@ def install_routes(
     @app.page("/orchestrate/{request_id}")
     @app.table_route(table=table, match_info="request_id")
     async def get_request(self: web.View, request: web.Request, request_id: str) -> web.Response:
-        who = await principal(self, request)
-        if isinstance(who, web.Response):
-            return who
+        who = await principal(request)
+        if isinstance(who, str):
+            return unauthorized(self, who)
         if len(request_id) > _REQUEST_ID_MAX:
             return self.json(_error("UNKNOWN_REQUEST", "no such request"), status=404)
         results = request.query.get("results", "true").lower() != "false"
@@ -159,9 +160,9 @@ def install_routes(
     @app.page("/orchestrate/{request_id}/cancel")
     class Cancel(web.View):
         async def post(self, request: web.Request, request_id: str) -> web.Response:
-            who = await principal(self, request)
-            if isinstance(who, web.Response):
-                return who
+            who = await principal(request)
+            if isinstance(who, str):
+                return unauthorized(self, who)
             try:
                 raw = orjson.loads(await request.read() or b"{}")
                 body = raw if isinstance(raw, dict) else {}
@@ -184,9 +185,9 @@ def install_routes(
 
     @app.page("/workers")
     async def workers(self: web.View, request: web.Request) -> web.Response:
-        who = await principal(self, request)
-        if isinstance(who, web.Response):
-            return who
+        who = await principal(request)
+        if isinstance(who, str):
+            return unauthorized(self, who)
         include_gone = request.query.get("all", "false").lower() == "true"
         rows = service.workers(include_gone=include_gone)
         live = sorted({r["worker_type"] for r in rows if r["state"] == "live"})
@@ -194,7 +195,7 @@ def install_routes(
 
     @app.page("/workflows")
     async def workflows(self: web.View, request: web.Request) -> web.Response:
-        who = await principal(self, request)
-        if isinstance(who, web.Response):
-            return who
+        who = await principal(request)
+        if isinstance(who, str):
+            return unauthorized(self, who)
         return self.json(service.library.describe())
