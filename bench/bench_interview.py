@@ -11,8 +11,10 @@ async def run(ctx: BenchContext) -> list[Row]:
     from agents.interview.faster_whisper_transcriber import FasterWhisperTranscriber
     from tests.support.speech import speak, wer
 
-    text = ("I led a small team that built a new payment service. We tested every change and we "
-            "shipped it on time. First I would talk to the users, then I would write a simple plan.")
+    text = (
+        "I led a small team that built a new payment service. We tested every change and we "
+        "shipped it on time. First I would talk to the users, then I would write a simple plan."
+    )
     audio = speak(text)
     stt = FasterWhisperTranscriber()
     await stt.start()
@@ -23,7 +25,13 @@ async def run(ctx: BenchContext) -> list[Row]:
         out = await stt.transcribe(audio, audio_format="wav")
     elapsed = (time.perf_counter() - t0) / runs
     return [
-        Row("STT seconds per second of audio (real-time factor)", elapsed / out.duration_seconds, 1.0,
-            "s/s", "< 1x", f"{out.duration_seconds:.1f}s espeak-ng clip, WER {wer(text, out.text):.3f}, "
-            "reference = real time"),
+        Row(
+            "STT seconds per second of audio (real-time factor)",
+            elapsed / out.duration_seconds,
+            1.0,
+            "s/s",
+            "< 1x",
+            f"{out.duration_seconds:.1f}s espeak-ng clip, WER {wer(text, out.text):.3f}, "
+            "reference = real time",
+        ),
     ]

@@ -52,9 +52,20 @@ async def run(ctx: BenchContext) -> list[Row]:
         timings[batch] = (time.perf_counter() - t0) / rounds
     await asyncio.sleep(0)
     return [
-        Row("resume.parse (PDF, in-process) vs pdfplumber text only", ours, ref, "resumes/s",
-            "", f"{n} generated PDFs; ours adds layout, sections, skills gazetteer"),
-        Row("20 bullets through the spaCy worker: batched vs one command each",
-            timings[True] * 1000, timings[False] * 1000, "ms", "< 1x",
-            "batched = one nlp.analyze for all bullets; reference = 20 concurrent commands"),
+        Row(
+            "resume.parse (PDF, in-process) vs pdfplumber text only",
+            ours,
+            ref,
+            "resumes/s",
+            "",
+            f"{n} generated PDFs; ours adds layout, sections, skills gazetteer",
+        ),
+        Row(
+            "20 bullets through the spaCy worker: batched vs one command each",
+            timings[True] * 1000,
+            timings[False] * 1000,
+            "ms",
+            "< 1x",
+            "batched = one nlp.analyze for all bullets; reference = 20 concurrent commands",
+        ),
     ]

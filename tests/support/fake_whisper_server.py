@@ -26,18 +26,32 @@ class FakeWhisperServer:
     async def _transcribe(self, request: web.Request) -> web.Response:
         form = await request.post()
         upload = form["file"]
-        self.requests.append({
-            "model": form.get("model"), "response_format": form.get("response_format"),
-            "language": form.get("language"), "filename": upload.filename,
-            "bytes": len(upload.file.read()), "auth": request.headers.get("Authorization"),
-        })
+        self.requests.append(
+            {
+                "model": form.get("model"),
+                "response_format": form.get("response_format"),
+                "language": form.get("language"),
+                "filename": upload.filename,
+                "bytes": len(upload.file.read()),
+                "auth": request.headers.get("Authorization"),
+            }
+        )
         if self.fail_next_with:
             status, self.fail_next_with = self.fail_next_with, None
-            return web.json_response({"error": {"message": "slow down", "type": "rate_limit"}},
-                                     status=status, headers={"Retry-After": "2"})
-        return web.json_response({"task": "transcribe", "language": "english", "duration": 3.5,
-                                  "text": self.text,
-                                  "segments": [{"id": 0, "start": 0.0, "end": 3.5, "text": self.text}]})
+            return web.json_response(
+                {"error": {"message": "slow down", "type": "rate_limit"}},
+                status=status,
+                headers={"Retry-After": "2"},
+            )
+        return web.json_response(
+            {
+                "task": "transcribe",
+                "language": "english",
+                "duration": 3.5,
+                "text": self.text,
+                "segments": [{"id": 0, "start": 0.0, "end": 3.5, "text": self.text}],
+            }
+        )
 
     def start(self) -> FakeWhisperServer:
         def run() -> None:
@@ -59,8 +73,10 @@ class FakeWhisperServer:
     def stop(self) -> None:
         if self._loop is not None:
             loop = self._loop
+
             async def down() -> None:
                 if self._runner is not None:
                     await self._runner.cleanup()
                 loop.stop()
+
             asyncio.run_coroutine_threadsafe(down(), loop)

@@ -45,8 +45,10 @@ SKILLS = [
     ["Java", "Spark", "Kafka", "Airflow", "SQL", "Tableau"],
     ["TypeScript", "React", "Node.js", "GraphQL", "Redis", "Terraform"],
 ]
-PROJECTS = [("Trailmap", "hiking route planner with 2k monthly users"),
-            ("Ledgerly", "open-source budgeting app for small teams")]
+PROJECTS = [
+    ("Trailmap", "hiking route planner with 2k monthly users"),
+    ("Ledgerly", "open-source budgeting app for small teams"),
+]
 
 
 @dataclass
@@ -62,30 +64,54 @@ class LabelledResume:
 def _label(i: int) -> dict[str, Any]:
     person = PEOPLE[i % len(PEOPLE)]
     jobs = [JOBS[i % len(JOBS)], JOBS[(i + 1) % len(JOBS)]]
-    bullets = [[BULLETS[(i + k) % len(BULLETS)] for k in range(2)],
-               [BULLETS[(i + 2 + k) % len(BULLETS)] for k in range(2)]]
+    bullets = [
+        [BULLETS[(i + k) % len(BULLETS)] for k in range(2)],
+        [BULLETS[(i + 2 + k) % len(BULLETS)] for k in range(2)],
+    ]
     return {
-        "name": person[0], "email": person[1], "phone": person[2], "location": person[3],
-        "links": [f"linkedin.com/in/{person[0].split()[0].lower()}{i}",
-                  f"github.com/{person[0].split()[-1].lower()}{i}"],
+        "name": person[0],
+        "email": person[1],
+        "phone": person[2],
+        "location": person[3],
+        "links": [
+            f"linkedin.com/in/{person[0].split()[0].lower()}{i}",
+            f"github.com/{person[0].split()[-1].lower()}{i}",
+        ],
         "summary": f"Engineer with {5 + i % 4} years of experience building reliable data systems.",
         "experience": [
             {"title": t, "company": c, "start": s, "end": e, "bullets": b}
             for (t, c, s, e), b in zip(jobs, bullets)
         ],
-        "education": [dict(zip(("degree", "institution", "start", "end"), DEGREES[i % len(DEGREES)]))],
+        "education": [
+            dict(zip(("degree", "institution", "start", "end"), DEGREES[i % len(DEGREES)]))
+        ],
         "skills": SKILLS[i % len(SKILLS)],
         "projects": [PROJECTS[i % len(PROJECTS)]],
     }
 
 
 HEADINGS = [
-    {"summary": "SUMMARY", "experience": "EXPERIENCE", "education": "EDUCATION",
-     "skills": "SKILLS", "projects": "PROJECTS"},
-    {"summary": "Professional Summary", "experience": "Work Experience", "education": "Education",
-     "skills": "Technical Skills", "projects": "Selected Projects"},
-    {"summary": "Profile", "experience": "Employment History", "education": "Academic Background",
-     "skills": "Core Competencies", "projects": "Projects"},
+    {
+        "summary": "SUMMARY",
+        "experience": "EXPERIENCE",
+        "education": "EDUCATION",
+        "skills": "SKILLS",
+        "projects": "PROJECTS",
+    },
+    {
+        "summary": "Professional Summary",
+        "experience": "Work Experience",
+        "education": "Education",
+        "skills": "Technical Skills",
+        "projects": "Selected Projects",
+    },
+    {
+        "summary": "Profile",
+        "experience": "Employment History",
+        "education": "Academic Background",
+        "skills": "Core Competencies",
+        "projects": "Projects",
+    },
 ]
 
 
@@ -101,19 +127,25 @@ def _job_header(job: dict[str, Any], style: int) -> list[str]:
 def text_blocks(label: dict[str, Any], style: int) -> list[tuple[str, str]]:
     """(kind, text) lines: kind is name/contact/heading/line/bullet."""
     h = HEADINGS[style % len(HEADINGS)]
-    out = [("name", label["name"]),
-           ("contact", f"{label['location']} | {label['email']} | {label['phone']}"),
-           ("contact", " | ".join(label["links"])),
-           ("heading", h["summary"]), ("line", label["summary"]),
-           ("heading", h["experience"])]
+    out = [
+        ("name", label["name"]),
+        ("contact", f"{label['location']} | {label['email']} | {label['phone']}"),
+        ("contact", " | ".join(label["links"])),
+        ("heading", h["summary"]),
+        ("line", label["summary"]),
+        ("heading", h["experience"]),
+    ]
     for job in label["experience"]:
         out += [("line", t) for t in _job_header(job, style % 3)]
         out += [("bullet", b) for b in job["bullets"]]
     ed = label["education"][0]
-    out += [("heading", h["education"]),
-            ("line", f"{ed['degree']}, {ed['institution']}, {ed['start']} - {ed['end']}"),
-            ("heading", h["skills"]), ("line", ", ".join(label["skills"])),
-            ("heading", h["projects"])]
+    out += [
+        ("heading", h["education"]),
+        ("line", f"{ed['degree']}, {ed['institution']}, {ed['start']} - {ed['end']}"),
+        ("heading", h["skills"]),
+        ("line", ", ".join(label["skills"])),
+        ("heading", h["projects"]),
+    ]
     for name, desc in label["projects"]:
         out.append(("line", f"{name} — {desc}"))
     return out
@@ -248,10 +280,18 @@ def docx_resume(label: dict[str, Any], style: int, *, table_layout: bool = False
 def corpus() -> list[LabelledResume]:
     items = []
     plan = [
-        ("pdf", "one-column", 0), ("pdf", "one-column", 1), ("pdf", "one-column", 2),
-        ("pdf", "two-column", 0), ("pdf", "two-column", 1), ("pdf", "tiny-font", 2),
-        ("docx", "one-column", 0), ("docx", "one-column", 1), ("docx", "one-column", 2),
-        ("docx", "table-two-column", 1), ("pdf", "one-column", 4), ("docx", "one-column", 5),
+        ("pdf", "one-column", 0),
+        ("pdf", "one-column", 1),
+        ("pdf", "one-column", 2),
+        ("pdf", "two-column", 0),
+        ("pdf", "two-column", 1),
+        ("pdf", "tiny-font", 2),
+        ("docx", "one-column", 0),
+        ("docx", "one-column", 1),
+        ("docx", "one-column", 2),
+        ("docx", "table-two-column", 1),
+        ("pdf", "one-column", 4),
+        ("docx", "one-column", 5),
     ]
     for i, (kind, layout, style) in enumerate(plan):
         label = _label(i)
@@ -261,8 +301,11 @@ def corpus() -> list[LabelledResume]:
             data = pdf_one_column(label, style, tiny=layout == "tiny-font")
         else:
             data = docx_resume(label, style, table_layout=layout == "table-two-column")
-        flags = {"multi_column": "two-column" in layout, "tiny_fonts": layout == "tiny-font",
-                 "images_instead_of_text": False}
+        flags = {
+            "multi_column": "two-column" in layout,
+            "tiny_fonts": layout == "tiny-font",
+            "images_instead_of_text": False,
+        }
         items.append(LabelledResume(f"{i:02d}-{kind}-{layout}", kind, layout, data, label, flags))
     return items
 
@@ -275,6 +318,7 @@ def normalise_date(v: str) -> str:
 
 def field_scores(parsed: dict[str, Any], label: dict[str, Any]) -> dict[str, bool]:
     """Per labelled field: was it recovered exactly (dates normalised, case-insensitive)?"""
+
     def eq(a: Any, b: Any) -> bool:
         return isinstance(a, str) and isinstance(b, str) and a.strip().lower() == b.strip().lower()
 
@@ -284,7 +328,8 @@ def field_scores(parsed: dict[str, Any], label: dict[str, Any]) -> dict[str, boo
         "email": eq(c.get("email"), label["email"]),
         "phone": eq(c.get("phone"), label["phone"]),
         "location": eq(c.get("location"), label["location"]),
-        "links": {link.lower() for link in c.get("links", [])} >= {link.lower() for link in label["links"]},
+        "links": {link.lower() for link in c.get("links", [])}
+        >= {link.lower() for link in label["links"]},
         "summary": eq(parsed.get("summary"), label["summary"]),
     }
     jobs = parsed.get("experience", [])

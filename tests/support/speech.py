@@ -17,7 +17,9 @@ def speak(text: str, *, wpm: int = 150) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         raw, out = Path(tmp) / "raw.wav", Path(tmp) / "out.wav"
         subprocess.run(["espeak-ng", "-s", str(wpm), "-w", str(raw), text], check=True, timeout=60)
-        subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", str(out)], check=True, timeout=60)
+        subprocess.run(
+            ["sox", str(raw), "-r", "16000", "-c", "1", str(out)], check=True, timeout=60
+        )
         return out.read_bytes()
 
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from agents.interview import handlers as h
 from agents.interview.fakes import (
     FakeClock,
     InProcessSpeechAnalyzer,
@@ -14,7 +15,6 @@ from agents.interview.fakes import (
     ScriptedGrader,
     ScriptedTranscriber,
 )
-from agents.interview import handlers as h
 from agents.interview.messages import (
     AddTemplate,
     ImportQuestions,
@@ -41,7 +41,9 @@ GOOD = {
     "compromise. As a result latency improved by 30% and we shipped on time; I learned to own it.",
 }
 TEMPLATE = {
-    "template_id": "mini", "name": "Mini", "follow_up_min_words": 10,
+    "template_id": "mini",
+    "name": "Mini",
+    "follow_up_min_words": 10,
     "phases": [
         {"phase": "behavioral", "duration_seconds": 60, "question_count": 1},
         {"phase": "technical", "duration_seconds": 30, "question_count": 2},
@@ -67,15 +69,24 @@ def env(speech):
 async def start(deps, template="mini"):
     if template == "mini" and deps["repo"].template("mini") is None:
         await h.handle_template_add(AddTemplate(template=TEMPLATE), repo=deps["repo"])
-    return await h.handle_start(StartInterview(template_id=template, candidate={"name": "Ada"}, session_id="s1"),
-                                **deps, ctx=ctx("start-1"))
+    return await h.handle_start(
+        StartInterview(template_id=template, candidate={"name": "Ada"}, session_id="s1"),
+        **deps,
+        ctx=ctx("start-1"),
+    )
 
 
 async def respond(deps, speech, text, cid, transcriber=None):
-    return await h.handle_respond(Respond(session_id="s1", text=text) if transcriber is None else
-                                  Respond(session_id="s1", audio={"content_base64": "UklGRg==", "format": "wav"}),
-                                  **deps, transcriber=transcriber or ScriptedTranscriber(""), speech=speech,
-                                  policy=h.DEFAULT_POLICY, ctx=ctx(cid))
+    return await h.handle_respond(
+        Respond(session_id="s1", text=text)
+        if transcriber is None
+        else Respond(session_id="s1", audio={"content_base64": "UklGRg==", "format": "wav"}),
+        **deps,
+        transcriber=transcriber or ScriptedTranscriber(""),
+        speech=speech,
+        policy=h.DEFAULT_POLICY,
+        ctx=ctx(cid),
+    )
 
 
 def test_seeded_bank_has_at_least_50_real_questions(env):
@@ -88,11 +99,18 @@ def test_seeded_bank_has_at_least_50_real_questions(env):
 
 async def test_question_import_keeps_valid_items_and_reports_the_rest(env):
     repo = env[0]
-    payload = {"questions": [
-        {"question_id": "imp-1", "phase": "coding", "text": "Reverse a string in place.", "expected_keywords": ["two pointers"]},
-        {"question_id": "bad id!", "phase": "coding", "text": "x"},
-        {"question_id": "imp-2", "phase": "unknown", "text": "What is love?"},
-    ]}
+    payload = {
+        "questions": [
+            {
+                "question_id": "imp-1",
+                "phase": "coding",
+                "text": "Reverse a string in place.",
+                "expected_keywords": ["two pointers"],
+            },
+            {"question_id": "bad id!", "phase": "coding", "text": "x"},
+            {"question_id": "imp-2", "phase": "unknown", "text": "What is love?"},
+        ]
+    }
     out = await h.handle_question_import(ImportQuestions(json_text=json.dumps(payload)), repo=repo)
     assert out["imported"] == 1 and [r["index"] for r in out["rejected"]] == [1, 2]
     listed = await h.handle_question_list(ListQuestions(phase="coding", limit=1000), repo=repo)
@@ -104,15 +122,21 @@ async def test_full_session_with_follow_up_and_report(env, speech):
     first = await start(deps)
     assert first["current"]["phase"] == "behavioral" and first["state"] == "active"
     r1 = await respond(deps, speech, "I fixed it.", "a1")  # short -> follow-up on the same question
-    assert r1["next"]["follow_up"] is True and r1["next"]["question_id"] == first["current"]["question_id"]
+    assert (
+        r1["next"]["follow_up"] is True
+        and r1["next"]["question_id"] == first["current"]["question_id"]
+    )
     r2 = await respond(deps, speech, GOOD["behavioral"], "a2")
     assert r2["next"]["phase"] == "technical" and not r2["next"]["follow_up"]
     again = await respond(deps, speech, GOOD["behavioral"], "a2")  # same command id: applied once
     assert again == r2
     session = repo.session("s1")
     assert sum(e.kind == "answer" for e in session.transcript) == 2
-    spoken = ScriptedTranscriber("Because a B-tree index makes lookup fast, but every write must update it "
-                                 "and it costs storage space; selectivity matters for example.", 9.0)
+    spoken = ScriptedTranscriber(
+        "Because a B-tree index makes lookup fast, but every write must update it "
+        "and it costs storage space; selectivity matters for example.",
+        9.0,
+    )
     r3 = await respond(deps, speech, None, "a3", transcriber=spoken)
     assert r3["accepted"]["source"] == "audio" and r3["accepted"]["speech"]["words_per_minute"] > 0
     if r3["next"]["follow_up"]:  # skip the follow-up: the question keeps its answer
@@ -120,9 +144,14 @@ async def test_full_session_with_follow_up_and_report(env, speech):
     last = await h.handle_skip(SessionCommand(session_id="s1"), **deps, ctx=ctx("k1"))
     assert last["state"] == "completed" and last["end_reason"] == "finished"
     grader = ScriptedGrader(up=False)
-    report = await h.handle_report(MakeReport(session_id="s1"), **deps, grader=grader,
-                                   renderer=ReportlabReportRenderer(InMemoryArtifactStore()),
-                                   policy=h.DEFAULT_POLICY, ctx=ctx("r1"))
+    report = await h.handle_report(
+        MakeReport(session_id="s1"),
+        **deps,
+        grader=grader,
+        renderer=ReportlabReportRenderer(InMemoryArtifactStore()),
+        policy=h.DEFAULT_POLICY,
+        ctx=ctx("r1"),
+    )
     assert report["evaluator"] == "rules" and grader.prompts == []
     by_phase = {p["phase"]: p for p in report["phases"]}
     assert set(by_phase) == {"behavioral", "technical"} and by_phase["behavioral"]["score"] >= 60
@@ -130,11 +159,14 @@ async def test_full_session_with_follow_up_and_report(env, speech):
     assert beh["criteria"]["structure"]["score"] == 1.0  # full STAR
     assert all(e in GOOD["behavioral"] or e in "I fixed it." for e in beh["evidence"])
     assert any(q["outcome"] == "skipped" for q in report["questions"])
-    expected = round((by_phase["behavioral"]["score"] * 0.4 + by_phase["technical"]["score"] * 0.6))
+    expected = round(by_phase["behavioral"]["score"] * 0.4 + by_phase["technical"]["score"] * 0.6)
     assert report["overall_score"] == expected
     assert report["pdf"]["renderer"] == "reportlab" and report["pdf"]["size"] > 1000
-    assert events.types() == ["interview.session_started", "interview.session_completed",
-                              "interview.report_generated"]
+    assert events.types() == [
+        "interview.session_started",
+        "interview.session_completed",
+        "interview.report_generated",
+    ]
 
 
 async def test_llm_grader_used_when_available_and_rules_when_reply_unusable(env, speech):
@@ -142,17 +174,37 @@ async def test_llm_grader_used_when_available_and_rules_when_reply_unusable(env,
     await start(deps)
     await respond(deps, speech, GOOD["behavioral"], "a1")
     await h.handle_end(SessionCommand(session_id="s1"), **deps, ctx=ctx("e1"))
-    grader = ScriptedGrader(lambda p: '{"score": 88, "evidence": "we shipped on time", "strengths": ["clear"], '
-                                      '"improvements": ["more numbers"]}' if "disagreed" in p or "Acme" in p else "no json")
-    report = await h.handle_report(MakeReport(session_id="s1"), **deps, grader=grader,
-                                   renderer=ReportlabReportRenderer(InMemoryArtifactStore()),
-                                   policy=h.DEFAULT_POLICY, ctx=ctx("r1"))
+    grader = ScriptedGrader(
+        lambda p: (
+            '{"score": 88, "evidence": "we shipped on time", "strengths": ["clear"], '
+            '"improvements": ["more numbers"]}'
+            if "disagreed" in p or "Acme" in p
+            else "no json"
+        )
+    )
+    report = await h.handle_report(
+        MakeReport(session_id="s1"),
+        **deps,
+        grader=grader,
+        renderer=ReportlabReportRenderer(InMemoryArtifactStore()),
+        policy=h.DEFAULT_POLICY,
+        ctx=ctx("r1"),
+    )
     beh = next(q for q in report["questions"] if q["outcome"] == "answered")
-    assert beh["evaluator"] == "llm" and beh["score"] == 88 and beh["evidence"][0] == "we shipped on time"
+    assert (
+        beh["evaluator"] == "llm"
+        and beh["score"] == 88
+        and beh["evidence"][0] == "we shipped on time"
+    )
     bad = ScriptedGrader('{"score": 95, "evidence": "a quote the candidate never said"}')
-    report2 = await h.handle_report(MakeReport(session_id="s1"), **deps, grader=bad,
-                                    renderer=ReportlabReportRenderer(InMemoryArtifactStore()),
-                                    policy=h.DEFAULT_POLICY, ctx=ctx("r2"))
+    report2 = await h.handle_report(
+        MakeReport(session_id="s1"),
+        **deps,
+        grader=bad,
+        renderer=ReportlabReportRenderer(InMemoryArtifactStore()),
+        policy=h.DEFAULT_POLICY,
+        ctx=ctx("r2"),
+    )
     beh2 = next(q for q in report2["questions"] if q["outcome"] == "answered")
     assert beh2["score"] == 95 and "never said" not in " ".join(beh2["evidence"])
 
@@ -166,7 +218,9 @@ async def test_illegal_transitions_are_refused(env, speech, action):
         if action == "respond":
             await respond(deps, speech, "late answer", "late")
         else:
-            await getattr(h, f"handle_{action}")(SessionCommand(session_id="s1"), **deps, ctx=ctx("x"))
+            await getattr(h, f"handle_{action}")(
+                SessionCommand(session_id="s1"), **deps, ctx=ctx("x")
+            )
     assert err.value.code == "ILLEGAL_TRANSITION" and "it is completed" in err.value.message
     with pytest.raises(PermanentError) as err2:
         await h.handle_resume(SessionCommand(session_id="s1"), **deps, ctx=ctx("y"))
@@ -180,9 +234,14 @@ async def test_report_before_completion_and_resume_while_active_are_refused(env,
         await h.handle_resume(SessionCommand(session_id="s1"), **deps, ctx=ctx("y"))
     assert err.value.code == "ILLEGAL_TRANSITION" and err.value.details["allowed_in"] == ["paused"]
     with pytest.raises(PermanentError):
-        await h.handle_report(MakeReport(session_id="s1"), **deps, grader=ScriptedGrader(up=False),
-                              renderer=ReportlabReportRenderer(InMemoryArtifactStore()),
-                              policy=h.DEFAULT_POLICY, ctx=ctx("r"))
+        await h.handle_report(
+            MakeReport(session_id="s1"),
+            **deps,
+            grader=ScriptedGrader(up=False),
+            renderer=ReportlabReportRenderer(InMemoryArtifactStore()),
+            policy=h.DEFAULT_POLICY,
+            ctx=ctx("r"),
+        )
 
 
 async def test_phase_timer_sends_a_timeout_command_and_the_phase_advances(env, speech):
@@ -203,7 +262,11 @@ async def test_phase_timer_sends_a_timeout_command_and_the_phase_advances(env, s
     cid, ctype, payload = sender.sent[0]
     assert ctype == "interview.phase_timeout" and payload["phase_index"] == 0
     out = await h.handle_phase_timeout(PhaseTimeout(**payload), **deps, ctx=ctx(cid))
-    assert out["applied"] and out["timed_out_phase"] == "behavioral" and out["next"]["phase"] == "technical"
+    assert (
+        out["applied"]
+        and out["timed_out_phase"] == "behavioral"
+        and out["next"]["phase"] == "technical"
+    )
     session = repo.session("s1")
     assert session.phases[0].status == "timed_out"
     assert [e.kind for e in session.transcript][-2:] == ["phase_timeout", "question"]

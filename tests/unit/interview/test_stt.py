@@ -13,11 +13,15 @@ from enginedge_streams.errors import PermanentError, RateLimitedError
 from tests.support.fake_whisper_server import FakeWhisperServer
 from tests.support.speech import have_tts, speak, wer
 
-pytestmark = [pytest.mark.timeout(180),
-              pytest.mark.skipif(not have_tts(), reason="espeak-ng and sox: scripts/install-system-deps.sh")]
+pytestmark = [
+    pytest.mark.timeout(180),
+    pytest.mark.skipif(not have_tts(), reason="espeak-ng and sox: scripts/install-system-deps.sh"),
+]
 
-SENTENCE = ("I led a small team that built a new payment service. We tested every change and we "
-            "shipped it on time. First I would talk to the users, then I would write a simple plan.")
+SENTENCE = (
+    "I led a small team that built a new payment service. We tested every change and we "
+    "shipped it on time. First I would talk to the users, then I would write a simple plan."
+)
 
 
 async def test_local_whisper_transcribes_spoken_answer_offline(capsys):
@@ -29,8 +33,10 @@ async def test_local_whisper_transcribes_spoken_answer_offline(capsys):
     elapsed = time.perf_counter() - t0
     error = wer(SENTENCE, out.text)
     with capsys.disabled():
-        print(f"\nfaster-whisper tiny.en: WER {error:.3f}, {out.duration_seconds:.1f}s audio in "
-              f"{elapsed:.2f}s (RTF {elapsed / out.duration_seconds:.3f}): {out.text!r}")
+        print(
+            f"\nfaster-whisper tiny.en: WER {error:.3f}, {out.duration_seconds:.1f}s audio in "
+            f"{elapsed:.2f}s (RTF {elapsed / out.duration_seconds:.3f}): {out.text!r}"
+        )
     assert error <= 0.2
     assert 5 < out.duration_seconds < 20 and out.segments and out.model == "whisper-tiny.en"
     assert "payment service" in out.text.lower()

@@ -42,25 +42,49 @@ WEAK = [
 
 async def test_strong_bullets_outrank_weak_ones(nlp, gazetteer, capsys):
     policy = ResumePolicy()
-    strong = [(await handle_evaluate_bullet(EvaluateBullet(bullet=b), nlp=nlp, gazetteer=gazetteer, policy=policy))["score"] for b in STRONG]
-    weak = [(await handle_evaluate_bullet(EvaluateBullet(bullet=b), nlp=nlp, gazetteer=gazetteer, policy=policy))["score"] for b in WEAK]
+    strong = [
+        (
+            await handle_evaluate_bullet(
+                EvaluateBullet(bullet=b), nlp=nlp, gazetteer=gazetteer, policy=policy
+            )
+        )["score"]
+        for b in STRONG
+    ]
+    weak = [
+        (
+            await handle_evaluate_bullet(
+                EvaluateBullet(bullet=b), nlp=nlp, gazetteer=gazetteer, policy=policy
+            )
+        )["score"]
+        for b in WEAK
+    ]
     pairs = [(s, w) for s in strong for w in weak]
     agreement = sum(s > w for s, w in pairs) / len(pairs)
     with capsys.disabled():
-        print(f"\nbullet ranking agreement: {agreement:.3f} over {len(pairs)} strong/weak pairs; "
-              f"strong mean {sum(strong) / len(strong):.1f}, weak mean {sum(weak) / len(weak):.1f}")
+        print(
+            f"\nbullet ranking agreement: {agreement:.3f} over {len(pairs)} strong/weak pairs; "
+            f"strong mean {sum(strong) / len(strong):.1f}, weak mean {sum(weak) / len(weak):.1f}"
+        )
     assert agreement >= 0.95
     assert min(strong) >= 70 and max(weak) < 50  # 50: RESUME_GATE_WEAK_BULLET_SCORE
 
 
 async def test_checks_are_named_weighted_and_explained(nlp, gazetteer):
     out = await handle_evaluate_bullet(
-        EvaluateBullet(bullet="Led the rollout of Kafka, cutting costs by 30%", current_role=True,
-                       keywords=["Kafka", "Spark"]),
-        nlp=nlp, gazetteer=gazetteer, policy=ResumePolicy())
+        EvaluateBullet(
+            bullet="Led the rollout of Kafka, cutting costs by 30%",
+            current_role=True,
+            keywords=["Kafka", "Spark"],
+        ),
+        nlp=nlp,
+        gazetteer=gazetteer,
+        policy=ResumePolicy(),
+    )
     checks = {c["name"]: c for c in out["checks"]}
     assert set(checks) == set(DEFAULT_WEIGHTS)
-    assert checks["tense"]["passed"] is False and "'Lead' instead of 'Led'" in checks["tense"]["fix"]
+    assert (
+        checks["tense"]["passed"] is False and "'Lead' instead of 'Led'" in checks["tense"]["fix"]
+    )
     assert checks["keywords"]["score"] == 0.5 and "Spark" in checks["keywords"]["fix"]
     assert checks["quantified_result"]["passed"] and checks["action_verb"]["passed"]
     assert all(c["reason"] for c in out["checks"])
@@ -68,14 +92,22 @@ async def test_checks_are_named_weighted_and_explained(nlp, gazetteer):
 
 
 async def test_passive_voice_is_caught(nlp, gazetteer):
-    out = await handle_evaluate_bullet(EvaluateBullet(bullet="The billing service was rewritten in Go by our team"),
-                                       nlp=nlp, gazetteer=gazetteer, policy=ResumePolicy())
+    out = await handle_evaluate_bullet(
+        EvaluateBullet(bullet="The billing service was rewritten in Go by our team"),
+        nlp=nlp,
+        gazetteer=gazetteer,
+        policy=ResumePolicy(),
+    )
     assert {c["name"]: c for c in out["checks"]}["active_voice"]["passed"] is False
 
 
 async def test_weights_come_from_configuration(nlp, gazetteer):
     bullet = EvaluateBullet(bullet="Led the team through the reorganisation")
-    default = await handle_evaluate_bullet(bullet, nlp=nlp, gazetteer=gazetteer, policy=ResumePolicy())
-    only_verbs = ResumePolicy(bullet=BulletPolicy({**{k: 0.0 for k in DEFAULT_WEIGHTS}, "action_verb": 1.0}))
+    default = await handle_evaluate_bullet(
+        bullet, nlp=nlp, gazetteer=gazetteer, policy=ResumePolicy()
+    )
+    only_verbs = ResumePolicy(
+        bullet=BulletPolicy({**{k: 0.0 for k in DEFAULT_WEIGHTS}, "action_verb": 1.0})
+    )
     verbs = await handle_evaluate_bullet(bullet, nlp=nlp, gazetteer=gazetteer, policy=only_verbs)
     assert verbs["score"] == 100 and default["score"] < 100

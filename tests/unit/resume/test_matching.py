@@ -49,17 +49,30 @@ Requirements:
 
 
 async def test_matching_job_scores_higher_and_missing_skills_are_exact(nlp, gazetteer, embedder):
-    deps = dict(nlp=nlp, gazetteer=gazetteer, embedder=embedder, store=memory_document_store(),
-                policy=ResumePolicy())
-    good = await handle_match(MatchResume(resume={"source": {"text": RESUME}}, job={"text": MATCHING_JD}), **deps)
-    bad = await handle_match(MatchResume(resume={"source": {"text": RESUME}}, job={"text": UNRELATED_JD}), **deps)
+    deps = dict(
+        nlp=nlp,
+        gazetteer=gazetteer,
+        embedder=embedder,
+        store=memory_document_store(),
+        policy=ResumePolicy(),
+    )
+    good = await handle_match(
+        MatchResume(resume={"source": {"text": RESUME}}, job={"text": MATCHING_JD}), **deps
+    )
+    bad = await handle_match(
+        MatchResume(resume={"source": {"text": RESUME}}, job={"text": UNRELATED_JD}), **deps
+    )
     assert good["score"] > bad["score"] + 30
     assert good["missing_skills"] == {"required": ["terraform"], "preferred": ["graphql"]}
     assert set(good["matched_skills"]["required"]) == {"python", "kafka", "postgresql", "docker"}
     assert good["matched_skills"]["preferred"] == ["go"]
     assert good["semantic"]["cosine"] > bad["semantic"]["cosine"] + 0.2
     assert good["semantic"]["model"] == "all-MiniLM-L6-v2"
-    assert {c["component"] for c in good["components"]} == {"required_skills", "preferred_skills", "semantic"}
+    assert {c["component"] for c in good["components"]} == {
+        "required_skills",
+        "preferred_skills",
+        "semantic",
+    }
     assert "4/5 required skills" in good["explanation"] and "terraform" in good["explanation"]
     assert good["keyword_suggestions"][:2] == ["terraform", "graphql"]
 
@@ -72,24 +85,43 @@ async def test_posting_extraction_from_html(nlp, gazetteer):
     <li>Master's degree in Computer Science or similar</li></ul>
     <h2>Nice to have</h2><ul><li>dbt and Snowflake</li></ul></body></html>"""
     store = memory_document_store()
-    out = await handle_extract_posting(ExtractPosting(html=html, posting_id="job-1"), nlp=nlp,
-                                       gazetteer=gazetteer, store=store, ctx=ctx("x1"))
+    out = await handle_extract_posting(
+        ExtractPosting(html=html, posting_id="job-1"),
+        nlp=nlp,
+        gazetteer=gazetteer,
+        store=store,
+        ctx=ctx("x1"),
+    )
     assert out["title"] == "Staff Data Engineer" and out["seniority"] == "staff"
     assert out["company"] == "Globex Corporation"
     assert out["location"].startswith("Berlin, Germany") and out["remote"] == "hybrid"
     assert out["employment_type"] == "full-time"
-    assert out["salary"] == {"min": 85000.0, "max": 105000.0, "currency": "EUR", "period": "year",
-                             "annual_min": 85000, "annual_max": 105000, "text": out["salary"]["text"]}
+    assert out["salary"] == {
+        "min": 85000.0,
+        "max": 105000.0,
+        "currency": "EUR",
+        "period": "year",
+        "annual_min": 85000,
+        "annual_max": 105000,
+        "text": out["salary"]["text"],
+    }
     assert {"python", "sql", "spark"} <= set(out["required_skills"])
     assert set(out["preferred_skills"]) == {"dbt", "snowflake"}
     assert out["years_experience"]["min"] == 7 and out["education"]["level"] == "master"
-    assert out["responsibilities"] == ["Design our lakehouse on Spark and Airflow", "Mentor engineers"]
+    assert out["responsibilities"] == [
+        "Design our lakehouse on Spark and Airflow",
+        "Mentor engineers",
+    ]
     assert store.get("posting", "job-1")["version"] == 1
 
 
 def test_salary_normalisation():
     hourly = salary("Pay: $45 - $60 per hour")
-    assert hourly["period"] == "hour" and hourly["annual_min"] == 93600 and hourly["annual_max"] == 124800
+    assert (
+        hourly["period"] == "hour"
+        and hourly["annual_min"] == 93600
+        and hourly["annual_max"] == 124800
+    )
     assert salary("USD 120,000 to 150,000 annually")["annual_max"] == 150000
     monthly = salary("£4,000-£5,000/month")
     assert monthly["currency"] == "GBP" and monthly["annual_min"] == 48000
