@@ -442,8 +442,10 @@ class FeedPoller:
         await self.events.article_ingested(article)
         if self.clock.now() - article.published_at <= TREND_HORIZON:
             await self.events.mentions(mentions_of(article))
-        article.emitted = True
-        self.repo.save_article(article)
+        # re-read: a copy in the same poll may have been linked to it since it was stored
+        current = self.repo.article(article.article_id) or article
+        current.emitted = True
+        self.repo.save_article(current)
 
     async def _re_emit_if_needed(self, article_id: str) -> None:
         """An article stored by a poll that died before publishing it: publish it now."""

@@ -54,6 +54,18 @@ async def test_near_duplicate_from_two_feeds_is_one_article_with_a_link(world, s
     assert copy.title not in world.enricher.calls
 
 
+async def test_copy_in_the_same_poll_is_linked_to_the_first(world, site):
+    s = story(140)
+    site.feeds["both"] = ("rss2", items_from([s, light_edit(s, 9), story(141)], "both"))
+    _, result = await add_and_poll(world, f"{site.base}/feeds/both")
+    assert result["new_articles"] == 2 and result["duplicates"] == 1
+    stored = [world.repo.article(i) for i in result["article_ids"]]
+    assert sum(len(a.duplicates) for a in stored) == 1  # the link survives the emit
+    assert all(a.emitted for a in stored)
+    got = await run(world, "news.feed", {})
+    assert sum(a["duplicate_count"] for a in got.result["articles"]) == 1
+
+
 async def test_same_text_under_another_url_is_an_exact_content_duplicate(world, site):
     s = story(110)
     site.feeds["a"] = ("rss2", items_from([s], "a"))
