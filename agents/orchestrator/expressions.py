@@ -15,7 +15,7 @@ The context is ``input`` (the request input), ``steps.<id>.result`` (also
 ``.status``, ``.error``, ``.attempts``), ``request.id`` / ``request.workflow``
 / ``request.user_id`` / ``request.tenant_id``, and in a fan-out step ``item``
 and ``index``. Besides JMESPath's functions there are ``lines(s)``,
-``split(s, sep)``, ``truncate(s, n)`` and ``parse_json(s)``.
+``split(s, sep)``, ``truncate(s, n)``, ``zip(a, b)`` and ``parse_json(s)``.
 
 This module is pure Python: no Faust, no I/O.
 """
@@ -60,6 +60,11 @@ class _Functions(jp_functions.Functions):  # type: ignore[misc]  # jmespath is u
     @jp_functions.signature({"types": ["string", "null"]}, {"types": ["number"]})  # type: ignore[untyped-decorator]
     def _func_truncate(self, text: str | None, n: float) -> str:
         return (text or "")[: max(0, int(n))]
+
+    @jp_functions.signature({"types": ["array"]}, {"types": ["array"]})  # type: ignore[untyped-decorator]
+    def _func_zip(self, left: list[Any], right: list[Any]) -> list[list[Any]]:
+        """Pairs ``[[l0, r0], [l1, r1], ...]`` (as long as the shorter list)."""
+        return [[a, b] for a, b in zip(left, right, strict=False)]
 
     @jp_functions.signature({"types": ["string", "null"]})  # type: ignore[untyped-decorator]
     def _func_parse_json(self, text: str | None) -> Any:

@@ -59,6 +59,7 @@ def test_extra_functions():
     assert resolve({"$ref": "truncate(input.name, `2`)"}, CTX) == "Ad"
     assert resolve({"$ref": "parse_json('noise {\"a\": [1]} tail')"}, CTX) == {"a": [1]}
     assert resolve({"$ref": "parse_json('no json')"}, CTX) is None
+    assert resolve({"$ref": "zip(input.tags, `[1, 2, 3]`)"}, CTX) == [["a", 1], ["b", 2]]
     with pytest.raises(ExpressionError, match=r"failed"):
         resolve({"$ref": "length(`5`)"}, CTX)
 

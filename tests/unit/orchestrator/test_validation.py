@@ -238,3 +238,9 @@ def test_custom_workflows_load_and_can_replace_a_builtin(tmp_path):
     assert lib.get("single-worker").order == ("only",)
     assert "resume-build" in lib.unavailable
     assert BUILTIN_DIR.is_dir()
+
+
+def test_the_example_workflows_in_the_repository_are_valid():
+    lib = WorkflowLibrary.load(RegistryWorkerCatalog(), BUILTIN_DIR.parents[2] / "workflows")
+    assert {"rank-candidates", "keyword-digest"} <= set(lib.workflows)
+    assert lib.workflows["rank-candidates"].steps["match"].deps == {"posting"}
