@@ -122,6 +122,7 @@ def register(app: faust.App, container: Container) -> Any:
         state=state,
         clock=clock,
         config=ingest_config(settings),
+        on_fetch=lambda api, error: metrics_ref["metrics"].external_call(api, error=error),
     )
     container.redis()  # readiness includes Redis, as for every worker
     runtime = command_worker(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -125,7 +126,9 @@ class FeedPoller:
         state: NewsState,
         clock: Clock,
         config: IngestConfig,
+        on_fetch: Callable[[str, bool], None] | None = None,
     ) -> None:
+        self.on_fetch = on_fetch  # (api, error): the worker's external-call metrics
         self.repo = repo
         self.http = http
         self.limiter = limiter
@@ -178,9 +181,7 @@ class FeedPoller:
                 headers["If-None-Match"] = feed.state.etag
             if feed.state.last_modified:
                 headers["If-Modified-Since"] = feed.state.last_modified
-        resp = await self.http.fetch(
-            feed.url, headers=headers, max_bytes=self.config.max_feed_bytes
-        )
+        resp = await self._fetch("feed", feed.url, headers)
         st = feed.state
         st.polls += 1
         st.last_polled_at = now
@@ -222,6 +223,19 @@ class FeedPoller:
             st.last_error_code, st.last_error = "FEED_MALFORMED", parsed.problem
             self.repo.save_feed(feed)
         return report
+
+    async def _fetch(self, api: str, url: str, headers: dict[str, str] | None) -> Any:
+        try:
+            resp = await self.http.fetch(url, headers=headers, max_bytes=self.config.max_feed_bytes)
+        except Exception:
+            self._count(api, error=True)
+            raise
+        self._count(api, error=resp.status >= 400)
+        return resp
+
+    def _count(self, api: str, *, error: bool) -> None:
+        if self.on_fetch is not None:
+            self.on_fetch(api, error)
 
     # -- feed state ----------------------------------------------------------------------
 
@@ -351,7 +365,7 @@ class FeedPoller:
             if not decision.allowed:
                 return  # keep the summary; the host's budget is spent
             try:
-                resp = await self.http.fetch(d.entry.link, max_bytes=self.config.max_feed_bytes)
+                resp = await self._fetch("article_page", d.entry.link, None)
             except EnginEdgeError as exc:
                 log.info("article page %s not fetched: %s", d.entry.link, exc.code)
                 return

@@ -6,6 +6,7 @@ a malformed feed is reported without stopping the others; state survives a wiped
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +19,7 @@ from tests.support.local_http_server import ThreadedServer
 from tests.support.news_corpus import light_edit, story
 from tests.support.news_feeds import FeedSite, items_from
 from tests.support.stack import KAFKA
+from tests.support.workers import http_get
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -157,6 +159,14 @@ async def test_add_feed_poll_search_trending_over_kafka(workers, site, module_bu
     assert trend["organizations"][0]["previous"] == 0
     feed_page = await bus.call("news", "news.feed", {"page_size": 2}, timeout=30)
     assert feed_page.result["total"] == 4 and len(feed_page.result["articles"]) == 2
+
+    _, news = workers
+    _, metrics = http_get(f"{news.url}/metrics")
+    text = metrics.decode()
+    for api in ("feed", "spacy"):
+        assert re.search(
+            rf'worker_external_api_calls_total{{api="{api}",worker_type="news"}} [1-9]', text
+        ), api
 
     # every stored article was published once on the articles stream
     consumer = AIOKafkaConsumer(
