@@ -383,6 +383,21 @@ async def test_http_api_with_the_static_token(workers):
     bad = json.dumps({"workflow": "no-such-workflow"}).encode()
     status, raw = await asyncio.to_thread(http_post, f"{base}/orchestrate", bad, auth)
     assert status == 404 and json.loads(raw)["error"]["code"] == "UNKNOWN_WORKFLOW"
+    slow = json.dumps(
+        {
+            "workflow": "single-worker",
+            "input": {"worker": "flaky", "command": "system.ping", "payload": {"delay_ms": 8000}},
+        }
+    ).encode()
+    status, raw = await asyncio.to_thread(http_post, f"{base}/orchestrate", slow, auth)
+    assert status == 202, raw
+    slow_id = json.loads(raw)["request_id"]
+    status, raw = await asyncio.to_thread(
+        http_post, f"{base}/orchestrate/{slow_id}/cancel", b'{"reason": "over http"}', auth
+    )
+    assert status == 200, raw
+    cancelled = json.loads(raw)
+    assert cancelled["status"] == "cancelled" and cancelled["request_id"] == slow_id
     status, raw = await asyncio.to_thread(_get_with, f"{base}/workers", auth)
     live = json.loads(raw)["live_types"]
     assert {"flaky", "flaky2", "orchestrator"} <= set(live)
@@ -426,6 +441,40 @@ async def test_cli_workflow_run_and_workers(workers, module_prefix, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "request.completed" in proc.stdout and "step.attempt square" in proc.stdout
     assert '"total": 5' in proc.stdout
+    slow = json.dumps({"worker": "flaky", "command": "system.ping", "payload": {"delay_ms": 10000}})
+    proc = await asyncio.to_thread(
+        subprocess.run,
+        [*cli, "workflow", "run", "single-worker", "--input", slow, "--no-wait"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rid = proc.stdout.strip()
+    assert rid.startswith("wf-")
+    proc = await asyncio.to_thread(
+        subprocess.run,
+        [*cli, "workflow", "cancel", rid],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == f"{rid}: cancelled", proc.stderr
+    proc = await asyncio.to_thread(
+        subprocess.run,
+        [*cli, "workflow", "status", rid],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1  # finished, but not completed
+    assert f"{rid} single-worker: cancelled" in proc.stdout and " run " in proc.stdout
     proc = await asyncio.to_thread(
         subprocess.run,
         [*cli, "workers"],
