@@ -19,7 +19,7 @@ from tests.support.local_http_server import ThreadedServer
 from tests.support.news_corpus import light_edit, story
 from tests.support.news_feeds import FeedSite, items_from
 from tests.support.stack import KAFKA
-from tests.support.workers import http_get
+from tests.support.workers import http_get, http_post
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -212,7 +212,16 @@ async def _ready(value):
     return value
 
 
-async def test_bad_commands_fail_with_codes(workers, module_bus):
+async def test_bad_commands_fail_with_codes_and_reads_over_http(workers, module_bus):
+    _, news = workers
+    status, body = await asyncio.to_thread(
+        http_post, f"{news.url}/news/search", orjson.dumps({"query": "Acme", "page_size": 2})
+    )
+    assert status == 200 and orjson.loads(body)["total"] >= 3
+    status, body = await asyncio.to_thread(
+        http_post, f"{news.url}/news/trending", orjson.dumps({"window": "5m"})
+    )
+    assert status == 400 and orjson.loads(body)["error"]["code"] == "INVALID_PAYLOAD"
     bad = await module_bus.call("news", "news.search", {"query": ""}, timeout=30)
     assert bad.status is Status.FAILED and bad.error.code == "INVALID_PAYLOAD"
     missing = await module_bus.call("news", "news.get", {"article_id": "nope"}, timeout=30)
