@@ -69,7 +69,11 @@ class NewsSettings(EnvSettings):
         "(exact URL/content duplicates: always).",
     )
     news_minhash_permutations: int = Field(
-        128, ge=16, le=512, description="MinHash permutations (accuracy vs memory)."
+        128,
+        ge=16,
+        le=512,
+        description="MinHash permutations (accuracy vs memory). Changing it leaves "
+        "signatures stored with the old value out of near-duplicate search.",
     )
     news_enrich_timeout_seconds: float = Field(
         60.0, gt=0, le=600, description="Timeout of one call to the spaCy worker."
@@ -79,8 +83,9 @@ class NewsSettings(EnvSettings):
     )
     news_categories: str = Field(
         DEFAULT_CATEGORIES,
-        description="Comma-separated categories for articles whose feed has none "
-        "(ranked by the spaCy worker's `nlp.categorize_topic`).",
+        description="Comma-separated categories given to articles whose feed has none (see "
+        "NEWS_CATEGORY_CLASSIFIER; names other than the defaults are matched by name only "
+        "with the `keywords` classifier).",
     )
     news_category_classifier: Literal["keywords", "spacy"] = Field(
         "keywords",
