@@ -170,7 +170,7 @@ class FeedPoller:
             st = feed.state
             st.last_status = "rate_limited"
             st.next_poll_at = now + timedelta(seconds=max(1.0, decision.retry_after))
-            self.repo.save_feed(feed)
+            self._save_state(feed)
             return PollReport("rate_limited", feed.feed_id, retry_after=decision.retry_after)
         headers: dict[str, str] = {
             "Accept": "application/rss+xml, application/atom+xml, "
@@ -221,7 +221,7 @@ class FeedPoller:
         self._succeeded(feed, "ok", report)
         if parsed.malformed:
             st.last_error_code, st.last_error = "FEED_MALFORMED", parsed.problem
-            self.repo.save_feed(feed)
+            self._save_state(feed)
         return report
 
     async def _fetch(self, api: str, url: str, headers: dict[str, str] | None) -> Any:
@@ -237,6 +237,26 @@ class FeedPoller:
         if self.on_fetch is not None:
             self.on_fetch(api, error)
 
+    def _save_state(self, feed: Feed) -> None:
+        """Write the poll state onto the feed as it is *now*: a feed removed during the poll
+        stays removed, and a ``feed.add`` update made meanwhile (interval, category) is kept."""
+        current = self.repo.feed(feed.feed_id)
+        if current is None:
+            return
+        current.state = feed.state
+        if (
+            current.poll_interval_seconds != feed.poll_interval_seconds
+            and feed.state.last_status
+            in (
+                "ok",
+                "not_modified",
+                "unchanged",
+            )
+        ):
+            base = feed.state.last_polled_at or self.clock.now()
+            current.state.next_poll_at = base + timedelta(seconds=current.poll_interval_seconds)
+        self.repo.save_feed(current)
+
     # -- feed state ----------------------------------------------------------------------
 
     def _validators(self, feed: Feed, headers: dict[str, str]) -> None:
@@ -251,14 +271,13 @@ class FeedPoller:
         st.last_error_code = st.last_error = None
         st.consecutive_failures = 0
         st.next_poll_at = now + timedelta(seconds=feed.poll_interval_seconds)
-        self.repo.save_feed(feed)
+        self._save_state(feed)
         return report
 
     def _failed(
         self, feed: Feed, code: str, message: str, *, retry_after: float | None = None
     ) -> FeedPollError:
         now = self.clock.now()
-        current = self.repo.feed(feed.feed_id)  # removed meanwhile: nothing to record
         st = feed.state
         st.last_status = "error"
         st.last_polled_at = now
@@ -273,8 +292,7 @@ class FeedPoller:
         )
         delay = max(delay, retry_after or 0.0)
         st.next_poll_at = now + timedelta(seconds=delay)
-        if current is not None:
-            self.repo.save_feed(feed)
+        self._save_state(feed)
         return FeedPollError(
             f"poll of {feed.url} failed: {message}",
             code=code,

@@ -194,3 +194,42 @@ async def test_feed_id_is_stable_for_equivalent_urls():
     assert feed_id_for("https://Example.com/feed?utm_source=x") == feed_id_for(
         "https://example.com/feed"
     )
+
+
+async def test_a_feed_changed_or_removed_during_its_poll_is_not_overwritten(site):
+    from agents.news.fakes import FakeEnricher
+
+    class MeddlingEnricher(FakeEnricher):
+        def __init__(self):
+            super().__init__()
+            self.action = None
+
+        async def enrich(self, title, text, *, category):
+            if self.action is not None:
+                self.action()
+                self.action = None
+            return await super().enrich(title, text, category=category)
+
+    enricher = MeddlingEnricher()
+    world = make_world(enricher=enricher)
+    try:
+        site.feeds["m"] = ("rss2", items_from([story(95)], "m"))
+        site.feeds["n"] = ("rss2", items_from([story(96)], "n"))
+        fid = await add(world, f"{site.base}/feeds/m")
+
+        def slower():  # feed.add with a new interval while the poll runs
+            f = world.repo.require_feed(fid)
+            world.repo.save_feed(f.model_copy(update={"poll_interval_seconds": 600}))
+
+        enricher.action = slower
+        assert (await poll(world, fid)).result["status"] == "ok"
+        f = world.repo.require_feed(fid)
+        assert f.poll_interval_seconds == 600 and f.state.last_status == "ok"
+        assert (f.state.next_poll_at - f.state.last_polled_at).total_seconds() == 600
+
+        gone = await add(world, f"{site.base}/feeds/n")
+        enricher.action = lambda: world.repo.delete_feed(gone)
+        assert (await poll(world, gone)).result["new_articles"] == 1
+        assert world.repo.feed(gone) is None  # not resurrected by the poll's state write
+    finally:
+        await world.http.stop()
