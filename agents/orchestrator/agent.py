@@ -25,7 +25,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from agents.orchestrator.catalog import RegistryWorkerCatalog
 from agents.orchestrator.effects import EffectRunner
-from agents.orchestrator.engine import Engine, Limits
+from agents.orchestrator.engine import Effect, Engine, Limits
 from agents.orchestrator.faust_topics import (
     FaustCommandSender,
     FaustDriveSender,
@@ -153,6 +153,15 @@ def _install_agents(
 ) -> None:
     started = runtime.started
 
+    async def carry_out(effects: list[Effect]) -> None:
+        """Send what the stored record says. If the broker refuses, stop the worker: after
+        the restart every unfinished request is resumed and its commands are sent again."""
+        try:
+            await runner.run(effects)
+        except Exception as exc:
+            log.critical("cannot send a workflow's commands or events; stopping", exc_info=True)
+            await runtime._fatal(exc)
+
     @app.agent(replies_topic, name="orchestrator-replies")
     async def replies(stream: Any) -> None:
         async for event in stream.events():
@@ -163,9 +172,11 @@ def _install_agents(
                 log.warning("ignoring an undecodable reply")
                 continue
             try:
-                await runner.run(service.on_result(result))
-            except Exception:  # never let one reply stop the agent
+                effects = service.on_result(result)
+            except Exception:  # a bad record must not stop the agent
                 log.exception("failed to apply the result of %s", result.command_id)
+                continue
+            await carry_out(effects)
 
     @app.agent(drive_topic, name="orchestrator-drive")
     async def driver(stream: Any) -> None:
@@ -178,9 +189,11 @@ def _install_agents(
                 log.warning("ignoring an undecodable drive event")
                 continue
             try:
-                await runner.run(service.on_drive(rid, kind))
+                effects = service.on_drive(rid, kind)
             except Exception:
                 log.exception("failed to %s request %s", kind, rid)
+                continue
+            await carry_out(effects)
 
     @app.agent(runtime.status_topic, name="orchestrator-registry")
     async def registry(stream: Any) -> None:
