@@ -141,6 +141,7 @@ def register(app: faust.App, container: Container) -> Any:
         },
     )
     metrics_ref["metrics"] = runtime.metrics
+    assert articles_name == runtime.topics.extra("articles")  # noqa: S610  # same naming
     names = getattr(app, "enginedge_topics", None)
     if names is not None:
         names.extend([articles_name, mentions_name])

@@ -218,6 +218,14 @@ async def test_bad_commands_fail_with_codes_and_reads_over_http(workers, module_
         http_post, f"{news.url}/news/search", orjson.dumps({"query": "Acme", "page_size": 2})
     )
     assert status == 200 and orjson.loads(body)["total"] >= 3
+    # read results are cached in the real Redis under keys holding every filter
+    first = await module_bus.call("news", "news.feed", {"tags": ["business"]}, timeout=30)
+    again = await module_bus.call("news", "news.feed", {"tags": ["business"]}, timeout=30)
+    other = await module_bus.call(
+        "news", "news.feed", {"tags": ["business"], "page": 2}, timeout=30
+    )
+    assert first.result["cached"] is False and again.result["cached"] is True
+    assert other.result["cached"] is False and again.result["total"] == first.result["total"]
     status, body = await asyncio.to_thread(
         http_post, f"{news.url}/news/trending", orjson.dumps({"window": "5m"})
     )
