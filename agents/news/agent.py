@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from datetime import timedelta
 from typing import Any
 
 import faust
@@ -57,6 +58,7 @@ def feed_rules(settings: NewsSettings, policy: SafeHttpPolicy) -> FeedRules:
         min_poll_seconds=settings.news_min_poll_seconds,
         max_feeds=settings.news_max_feeds,
         trending_min_count=settings.news_trending_min_count,
+        retention_days=settings.news_retention_days,
         url_policy=policy,
     )
 
@@ -159,7 +161,12 @@ def register(app: faust.App, container: Container) -> Any:
             count_mention(trend_tables, key, display)
             state.trend_generation += 1
 
-    scheduler = FeedScheduler(repo, FaustCommandSender(runtime.requests_topic), clock)
+    scheduler = FeedScheduler(
+        repo,
+        FaustCommandSender(runtime.requests_topic),
+        clock,
+        purge_every=timedelta(hours=1) if settings.news_retention_days > 0 else None,
+    )
 
     @app.timer(interval=settings.news_scheduler_tick_seconds)  # type: ignore[untyped-decorator]  # faust is untyped
     async def poll_timer() -> None:

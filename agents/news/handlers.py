@@ -14,6 +14,7 @@ from agents.news.messages import (
     ListFeeds,
     NewsFeed,
     PollFeed,
+    PurgeArticles,
     RemoveFeed,
     SearchNews,
     Trending,
@@ -37,6 +38,7 @@ class FeedRules:
     min_poll_seconds: int = 60
     max_feeds: int = 1000
     trending_min_count: int = 2
+    retention_days: float = 0.0
     url_policy: SafeHttpPolicy = field(default_factory=SafeHttpPolicy)
 
 
@@ -110,6 +112,21 @@ async def handle_list_feeds(cmd: ListFeeds, *, repo: NewsRepository) -> dict[str
 async def handle_poll_feed(cmd: PollFeed, *, poller: FeedPoller) -> dict[str, Any]:
     report = await poller.poll(cmd.feed_id, force=cmd.force, scheduled_for=cmd.scheduled_for)
     return report.as_dict()
+
+
+async def handle_purge(
+    cmd: PurgeArticles, *, repo: NewsRepository, state: NewsState, clock: Clock, rules: FeedRules
+) -> dict[str, Any]:
+    days = cmd.older_than_days or rules.retention_days
+    if not days:
+        return {"deleted": 0, "retention_days": None}
+    cutoff = clock.now() - timedelta(days=days)
+    old = [a for a in repo.articles() if a.published_at < cutoff]
+    for article in old:
+        repo.delete_article(article)
+        state.index.delete(article.article_id)
+        state.near.remove(article.article_id)
+    return {"deleted": len(old), "cutoff": cutoff.isoformat(), "retention_days": days}
 
 
 # -- reads -----------------------------------------------------------------------------
@@ -202,6 +219,12 @@ COMMANDS = [
         PollFeed,
         handle_poll_feed,
         "Poll a feed now (sent by the polling timer; callable by hand).",
+    ),
+    CommandSpec(
+        "news.purge",
+        PurgeArticles,
+        handle_purge,
+        "Delete articles older than the retention (sent hourly by the timer).",
     ),
     CommandSpec(
         "news.feed",

@@ -317,7 +317,7 @@ class FeedPoller:
                 continue
             seen.add(url)
             existing = self.repo.by_url(url_key(url))
-            if existing is not None:
+            if existing is not None and self.repo.has_article(existing):
                 report.known += 1
                 await self._re_emit_if_needed(existing)
                 continue
@@ -402,10 +402,10 @@ class FeedPoller:
 
     def _find_duplicate(self, d: Draft) -> tuple[str, float, str] | None:
         by_url = self.repo.by_url(url_key(d.url))
-        if by_url is not None:
+        if by_url is not None and self.repo.has_article(by_url):
             return by_url, 1.0, "url"
         by_hash = self.repo.by_hash(d.content_hash)
-        if by_hash is not None:
+        if by_hash is not None and self.repo.has_article(by_hash):
             return by_hash, 1.0, "content"
         if d.sig is not None:
             match = self.state.near.best_match(d.sig)
@@ -432,6 +432,7 @@ class FeedPoller:
                 similarity=similarity,
                 kind=kind,
                 seen_at=self.clock.now(),
+                content_hash=d.content_hash,
             )
         )
         self.repo.save_article(original)

@@ -68,6 +68,13 @@ class PollFeed(_Payload):
     force: bool = False  # ignore ETag/Last-Modified and poll even if not due
 
 
+class PurgeArticles(_Payload):
+    """`news.purge`: delete articles published before the retention (the timer sends one
+    an hour when NEWS_RETENTION_DAYS is set)."""
+
+    older_than_days: float | None = Field(None, gt=0, le=36_500)
+
+
 class _Filters(_Payload):
     category: str | None = Field(None, min_length=1, max_length=64)
     source: str | None = Field(None, min_length=1, max_length=200)

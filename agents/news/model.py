@@ -68,6 +68,7 @@ class DuplicateLink(BaseModel):
     similarity: float
     kind: Literal["url", "content", "near"]
     seen_at: datetime
+    content_hash: str | None = None
 
 
 class Article(BaseModel):

@@ -12,6 +12,7 @@ import struct
 from collections.abc import Iterator
 
 from agents.news.model import Article, Feed
+from agents.news.normalize import url_key
 from agents.news.ports import KeyValueStore
 from enginedge_streams.errors import NotFoundError
 
@@ -56,6 +57,24 @@ class NewsRepository:
 
     def save_article(self, article: Article) -> None:
         self.store.put(f"art:{article.article_id}", article.model_dump_json().encode())
+
+    def has_article(self, article_id: str) -> bool:
+        return self.store.get(f"art:{article_id}") is not None
+
+    def delete_article(self, article: Article) -> None:
+        """Remove an article, its signature and the URL/hash entries of it and its copies."""
+        aid = article.article_id
+        self.store.delete(f"art:{aid}")
+        self.store.delete(f"sig:{aid}")
+        keys = [f"url:{url_key(article.url)}", f"hash:{article.content_hash}"]
+        for d in article.duplicates:
+            keys.append(f"url:{url_key(d.url)}")
+            if d.content_hash:
+                keys.append(f"hash:{d.content_hash}")
+        for key in keys:
+            raw = self.store.get(key)
+            if raw is not None and raw.decode() == aid:
+                self.store.delete(key)
 
     def articles(self) -> Iterator[Article]:
         for _, raw in self.store.scan("art:"):

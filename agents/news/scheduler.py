@@ -30,7 +30,10 @@ class FeedScheduler:
         clock: Clock,
         *,
         resend_after: timedelta = timedelta(seconds=120),
+        purge_every: timedelta | None = None,
     ) -> None:
+        self.purge_every = purge_every  # None: no retention, no purge commands
+        self.last_purge: datetime | None = None
         self.repo = repo
         self.sender = sender
         self.clock = clock
@@ -58,6 +61,13 @@ class FeedScheduler:
                 {"feed_id": feed.feed_id, "scheduled_for": slot.isoformat()},
             )
             self.sent[feed.feed_id] = (slot, now, attempt)
+            count += 1
+        if self.purge_every is not None and (
+            self.last_purge is None or now - self.last_purge >= self.purge_every
+        ):
+            period = int(now.timestamp() // self.purge_every.total_seconds())
+            await self.sender.send(f"news-purge-{period}", "news.purge", {})
+            self.last_purge = now
             count += 1
         live = {f.feed_id for f in feeds}
         for gone in [k for k in self.sent if k not in live]:

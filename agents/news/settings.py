@@ -96,6 +96,13 @@ class NewsSettings(EnvSettings):
     news_cache_ttl_seconds: float = Field(
         30.0, ge=0, le=86_400, description="TTL of cached read results in Redis (0: no cache)."
     )
+    news_retention_days: float = Field(
+        0,
+        ge=0,
+        le=36_500,
+        description="Articles published longer ago are deleted (hourly `news.purge` from the "
+        "timer), with their index entries. 0 keeps every article.",
+    )
     news_trending_min_count: int = Field(
         2, ge=1, description="Mentions a term needs in the current window to be trending."
     )

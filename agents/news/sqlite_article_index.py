@@ -115,6 +115,22 @@ class SqliteArticleIndex:
             raise
         self.generation += 1
 
+    def delete(self, article_id: str) -> bool:
+        db = self.db
+        row = db.execute("SELECT rowid FROM docs WHERE article_id = ?", (article_id,)).fetchone()
+        if row is None:
+            return False
+        db.execute("BEGIN")
+        try:
+            for table in ("docs", "tags", "ents", "fts"):
+                db.execute(f"DELETE FROM {table} WHERE rowid = ?", (row[0],))  # noqa: S608
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        self.generation += 1
+        return True
+
     # -- queries ---------------------------------------------------------------------
 
     def _where(self, f: Filters) -> tuple[str, list[Any]]:

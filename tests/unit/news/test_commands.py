@@ -258,3 +258,26 @@ def test_dates_to_utc_and_language_and_text():
     )
     assert content_hash("Title", "Same,   words.") == content_hash("TITLE", "Same words")
     assert content_hash("Title", "Same words") != content_hash("Title", "Other words")
+
+
+async def test_scheduler_sends_a_purge_each_period():
+    class Sender:
+        def __init__(self):
+            self.sent = []
+
+        async def send(self, command_id, command_type, payload):
+            self.sent.append((command_id, command_type))
+
+    clock = FixedClock(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
+    world = make_world(clock=clock)
+    sender = Sender()
+    sched = FeedScheduler(world.repo, sender, clock, purge_every=timedelta(hours=1))
+    await sched.tick()
+    clock.advance(minutes=30)
+    await sched.tick()
+    clock.advance(minutes=31)
+    await sched.tick()
+    purges = [cid for cid, t in sender.sent if t == "news.purge"]
+    assert len(purges) == 2 and len(set(purges)) == 2
+    assert await FeedScheduler(world.repo, sender, clock).tick() == 0  # no retention: no purge
+    await world.http.stop()

@@ -171,3 +171,33 @@ async def test_trending_reflects_ingested_articles(world, site):
     assert result["organizations"][0]["term"] == "Acme Corp"
     assert result["organizations"][0]["current"] == 3
     assert result["keywords"], result
+
+
+async def test_purge_removes_old_articles_with_every_index_entry(world, site):
+    now = datetime.now(UTC)
+    old, copy, recent = story(150), light_edit(story(150), 4), story(151)
+    site.feeds["p"] = (
+        "rss2",
+        items_from([old], "old", start=now - timedelta(days=10))
+        + items_from([recent], "new", start=now - timedelta(hours=1)),
+    )
+    site.feeds["q"] = ("atom", items_from([copy], "copy", start=now - timedelta(days=9)))
+    fid, first = await add_and_poll(world, f"{site.base}/feeds/p")
+    _, second = await add_and_poll(world, f"{site.base}/feeds/q")
+    assert first["new_articles"] == 2 and second["duplicates"] == 1
+    purged = await run(world, "news.purge", {"older_than_days": 5})
+    assert purged.status is Status.COMPLETED and purged.result["deleted"] == 1
+    (left,) = list(world.repo.articles())
+    assert left.title == recent.title and len(world.state.index) == 1
+    assert len(list(world.repo.signatures())) == 1
+    found = await run(world, "news.search", {"query": old.person + " " + old.place})
+    assert all(r["title"] != old.title for r in found.result["results"])
+    keys = world.repo.store.keys("url:") + world.repo.store.keys("hash:")
+    assert all(world.repo.store.get(k).decode() == left.article_id for k in keys)  # no dangling
+    # the old entry seen again is a new article (its URL is no longer "known")
+    again = await run(world, "feed.poll", {"feed_id": fid, "force": True})
+    assert again.result["new_articles"] == 1 and again.result["known"] == 1
+    noop = await run(world, "news.purge", {})
+    assert noop.result == {"deleted": 0, "retention_days": None}
+    bad = await run(world, "news.purge", {"older_than_days": -1})
+    assert bad.error.code == "INVALID_PAYLOAD"
