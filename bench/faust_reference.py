@@ -34,6 +34,11 @@ async def reply(stream: Any) -> None:
         command = orjson.loads(event.value)
         await results.send(
             key=event.key,
-            value=orjson.dumps({"command_id": command["command_id"], "status": "COMPLETED",
-                                "result": {"pong": True}}),
+            value=orjson.dumps(
+                {
+                    "command_id": command["command_id"],
+                    "status": "COMPLETED",
+                    "result": {"pong": True},
+                }
+            ),
         )

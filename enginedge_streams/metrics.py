@@ -93,7 +93,7 @@ class _Rescaled(Collector):
                     labels["le"] = repr(float(labels["le"]) * scale)
                 if s.name.endswith("_sum"):
                     value = s.value * scale
-                name = new + s.name[len(family.name):]
+                name = new + s.name[len(family.name) :]
                 out.add_sample(name, labels, value, s.timestamp, s.exemplar)
             yield out
 

@@ -104,7 +104,9 @@ class Settings(EnvSettings):
     )
     broker_commit_interval: float = Field(2.8, gt=0, description="Seconds between offset commits.")
     producer_linger_ms: float = Field(
-        5.0, ge=0, le=1000,
+        5.0,
+        ge=0,
+        le=1000,
         description="How long the producer waits to batch results and changelog writes (ms).",
     )
     worker_plugins: str = Field(

@@ -225,8 +225,12 @@ def schemas(out: str) -> None:
 
 @cli.command()
 @click.option("--markdown", is_flag=True, help="Print the README's configuration table.")
-@click.option("--write-readme", type=click.Path(exists=True), default=None,
-              help="Rewrite the table between the markers of this README.")
+@click.option(
+    "--write-readme",
+    type=click.Path(exists=True),
+    default=None,
+    help="Rewrite the table between the markers of this README.",
+)
 def config(markdown: bool, write_readme: str | None) -> None:
     """Show every setting with its environment variable and default."""
     from pathlib import Path

@@ -19,6 +19,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from enginedge_streams.records import Command, Result, Status
 from enginedge_streams.stack.kafka import KafkaService
@@ -134,7 +135,13 @@ class Oracle:
         want = set(self.ids)
         seen: dict[str, list[Result]] = {}
         while time.monotonic() < deadline:
-            seen = await self.drain(timeout=min(30.0, max(1.0, deadline - time.monotonic())), want=want)
+            try:
+                seen = await self.drain(
+                    timeout=min(30.0, max(1.0, deadline - time.monotonic())), want=want
+                )
+            except KafkaError:  # the (private) broker is still coming back
+                await asyncio.sleep(1)
+                continue
             if want <= {i for i, rs in seen.items() if any(r.status.terminal for r in rs)}:
                 return seen
             await asyncio.sleep(1)
