@@ -35,7 +35,21 @@ async def _send_all(bus, commands):
         await producer.send(topic, key=c.command_id.encode(), value=c.model_dump_json().encode())
         for c in commands
     ]
-    await asyncio.gather(*futures)
+    metadata = await asyncio.gather(*futures)
+    return {c.command_id: m.partition for c, m in zip(commands, metadata, strict=True)}
+
+
+def _diagnose(missing, partitions, worker):
+    """A short account of lost commands: where they were and what the worker said."""
+    by_partition: dict[int, int] = {}
+    for cid in missing:
+        by_partition[partitions[cid]] = by_partition.get(partitions[cid], 0) + 1
+    status = http_get(f"{worker.url}/commands/{missing[0]}")[1][:400] if missing else b""
+    return (
+        f"{len(missing)} commands lost; missing per partition {by_partition}; "
+        f"status of {missing[0] if missing else None}: {status!r}\n"
+        f"worker log tail:\n{worker.tail(60)}"
+    )
 
 
 async def _wait_all(listener, ids, timeout):
@@ -71,15 +85,15 @@ async def test_sigkill_mid_run_loses_nothing_and_applies_each_effect_once(
     listener = await bus.listen("ledger")
     commands = [bus.command("ledger.apply", {"run": run, "sleep_ms": 3}) for _ in range(n)]
     ids = [c.command_id for c in commands]
-    await _send_all(bus, commands)
+    partitions = await _send_all(bus, commands)
     while len([i for i in ids if i in listener.seen]) < n // 4:
         await asyncio.sleep(0.05)
     done_before_kill = len([i for i in ids if i in listener.seen])
     worker.kill()  # SIGKILL by PID, mid-stream
     assert done_before_kill < n
     worker.start()  # same RocksDB directory, same group
-    missing = await _wait_all(listener, ids, 60)
-    assert missing == [], f"{len(missing)} commands lost"
+    missing = await _wait_all(listener, ids, 120)
+    assert not missing, _diagnose(missing, partitions, worker)
     assert all(listener.seen[i].status is Status.COMPLETED for i in ids)
     executions, applied = await _ledger(run)
     assert applied == set(ids)  # each effect applied exactly once

@@ -19,7 +19,7 @@ from aiohttp import web
 from agents.llm.llamacpp_chat_provider import local_model_available
 from enginedge_streams.records import Status
 from tests.support.local_http_server import ThreadedServer
-from tests.support.orchestrator import finished, start, step
+from tests.support.orchestrator import finished, start, step, summary
 from tests.support.workers import http_get
 
 pytestmark = [
@@ -133,7 +133,7 @@ async def test_resume_build_produces_a_pdf_artifact(workers, module_bus):
         },
     )
     view = await finished(module_bus, view["request_id"], timeout=300)
-    assert view["status"] == "completed", json.dumps(view)[:3000]
+    assert view["status"] == "completed", summary(view)
     assert [s["status"] for s in view["steps"]] == ["completed"] * 5
     out = view["output"]
     pdf = out["pdf"]
@@ -183,7 +183,7 @@ async def test_conversation_context_answers_with_retrieved_chunks(workers, modul
         },
     )
     view = await finished(module_bus, view["request_id"], timeout=240)
-    assert view["status"] == "completed", json.dumps(view)[:3000]
+    assert view["status"] == "completed", summary(view)
     assert view["output"]["answer"].strip()
     assert view["output"]["sources"][0]["document_id"] == "zephyr-notes"
     history = await module_bus.call(
@@ -209,7 +209,7 @@ async def test_expert_research_fetches_pages_in_parallel_and_cites(workers, modu
         },
     )
     view = await finished(module_bus, view["request_id"], timeout=240)
-    assert view["status"] == "completed", json.dumps(view)[:3000]
+    assert view["status"] == "completed", summary(view)
     pages = step(view, "pages")
     assert pages["items"] == {"total": 2, "completed": 1, "failed": 1}
     assert pages["error"]["code"] == "ITEMS_SKIPPED"

@@ -22,9 +22,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from enginedge_streams.records import Command, Result, Status
+from enginedge_streams.stack.base import stack_dir
 from enginedge_streams.stack.kafka import KafkaService
 from enginedge_streams.stack.redis import RedisService
-from enginedge_streams.stack.base import stack_dir
 from tests.support.workers import WorkerProcess, free_port
 
 #: `RELIABILITY_SCALE=full` (make reliability) runs the issue's sizes; default is scaled down.
@@ -50,10 +50,13 @@ def private_redis(tmp: Path) -> RedisService:
     return RedisService(tmp, port=free_port())
 
 
-def ledger_worker(tmp: Path, prefix: str, kafka: str, redis_url: str, n: int = 0,
-                  **env: str) -> WorkerProcess:
+def ledger_worker(
+    tmp: Path, prefix: str, kafka: str, redis_url: str, n: int = 0, **env: str
+) -> WorkerProcess:
     return WorkerProcess(
-        worker_type="ledger", prefix=prefix, data_dir=tmp / f"data-{n}",
+        worker_type="ledger",
+        prefix=prefix,
+        data_dir=tmp / f"data-{n}",
         log_path=tmp / f"ledger-{n}.log",
         env={**FAST_GROUP, "KAFKA_BROKERS": kafka, "REDIS_URL": redis_url, **env},
     )
@@ -78,14 +81,17 @@ class Oracle:
         return f"{self.prefix}worker.ledger.results"
 
     def commands(self, n: int, **payload: Any) -> list[Command]:
-        cmds = [Command(command_type="ledger.apply", payload={"run": self.run, **payload})
-                for _ in range(n)]
+        cmds = [
+            Command(command_type="ledger.apply", payload={"run": self.run, **payload})
+            for _ in range(n)
+        ]
         self.ids.extend(c.command_id for c in cmds)
         return cmds
 
     async def send(self, commands: list[Command | tuple[bytes | None, bytes]]) -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=self.kafka, acks="all", linger_ms=5,
-                                    enable_idempotence=True)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.kafka, acks="all", linger_ms=5, enable_idempotence=True
+        )
         await producer.start()
         try:
             futures = []
@@ -99,10 +105,16 @@ class Oracle:
         finally:
             await producer.stop()
 
-    async def drain(self, timeout: float = 60.0, want: set[str] | None = None) -> dict[str, list[Result]]:
+    async def drain(
+        self, timeout: float = 60.0, want: set[str] | None = None
+    ) -> dict[str, list[Result]]:
         """Read the whole results topic with a fresh consumer."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.kafka, group_id=None,
-                                    auto_offset_reset="earliest", enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.kafka,
+            group_id=None,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
         await consumer.start()
         seen: dict[str, list[Result]] = {}
         try:
@@ -150,14 +162,18 @@ class Oracle:
     async def ledger(self) -> tuple[dict[str, int], set[str]]:
         r = aioredis.Redis.from_url(self.redis_url)
         try:
-            executions = {k.decode(): int(v)
-                          for k, v in (await r.hgetall(f"ledger:{self.run}:executions")).items()}
+            executions = {
+                k.decode(): int(v)
+                for k, v in (await r.hgetall(f"ledger:{self.run}:executions")).items()
+            }
             applied = {k.decode() for k in await r.hkeys(f"ledger:{self.run}:applied")}
             return executions, applied
         finally:
             await r.aclose()
 
-    async def verdict(self, seen: dict[str, list[Result]], ids: list[str] | None = None) -> dict[str, Any]:
+    async def verdict(
+        self, seen: dict[str, list[Result]], ids: list[str] | None = None
+    ) -> dict[str, Any]:
         ids = ids if ids is not None else self.ids
         executions, applied = await self.ledger()
         terminal = {i for i in ids if any(r.status.terminal for r in seen.get(i, []))}
@@ -167,8 +183,12 @@ class Oracle:
             "lost": len(set(ids) - terminal),
             "completed": len(completed),
             "effects_applied_twice": 0 if applied <= set(executions) else -1,
-            "handler_reexecutions": sum(v - 1 for k, v in executions.items() if v > 1 and k in set(ids)),
-            "duplicate_results": sum(len(seen.get(i, [])) - 1 for i in ids if len(seen.get(i, [])) > 1),
+            "handler_reexecutions": sum(
+                v - 1 for k, v in executions.items() if v > 1 and k in set(ids)
+            ),
+            "duplicate_results": sum(
+                len(seen.get(i, [])) - 1 for i in ids if len(seen.get(i, [])) > 1
+            ),
             "effects_missing": len(completed - applied),
         }
 
@@ -176,8 +196,17 @@ class Oracle:
 def record(scenario: str, figures: dict[str, Any]) -> None:
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
     with RESULTS_FILE.open("a") as f:
-        f.write(json.dumps({"scenario": scenario, "scale": "full" if FULL else "quick",
-                            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **figures}) + "\n")
+        f.write(
+            json.dumps(
+                {
+                    "scenario": scenario,
+                    "scale": "full" if FULL else "quick",
+                    "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    **figures,
+                }
+            )
+            + "\n"
+        )
     print(f"\n[{scenario}] {figures}")
 
 

@@ -60,7 +60,9 @@ def assert_clean(figures):
 
 async def test_sigkill_worker_mid_stream(broker, oracle, tmp_path):
     n = 5000 if FULL else 1500
-    w = ledger_worker(tmp_path, oracle.prefix, broker.address, REDIS_URL, MAX_CONCURRENCY="4").start()
+    w = ledger_worker(
+        tmp_path, oracle.prefix, broker.address, REDIS_URL, MAX_CONCURRENCY="4"
+    ).start()
     await oracle.send(oracle.commands(n, sleep_ms=2))
     await wait_progress(oracle, n // 4)
     w.kill()
@@ -73,7 +75,9 @@ async def test_sigkill_worker_mid_stream(broker, oracle, tmp_path):
 
 async def test_sigterm_worker_mid_stream_is_graceful(broker, oracle, tmp_path):
     n = 5000 if FULL else 1500
-    w = ledger_worker(tmp_path, oracle.prefix, broker.address, REDIS_URL, MAX_CONCURRENCY="4").start()
+    w = ledger_worker(
+        tmp_path, oracle.prefix, broker.address, REDIS_URL, MAX_CONCURRENCY="4"
+    ).start()
     await oracle.send(oracle.commands(n, sleep_ms=2))
     await wait_progress(oracle, n // 4)
     w.stop(timeout=60)  # SIGTERM: Faust finishes in-flight events and commits
@@ -86,7 +90,9 @@ async def test_sigterm_worker_mid_stream_is_graceful(broker, oracle, tmp_path):
 
 async def test_sigkill_broker_and_restart_on_same_data(broker, oracle, tmp_path):
     n = 3000 if FULL else 1000
-    w = ledger_worker(tmp_path, oracle.prefix, broker.address, REDIS_URL, MAX_CONCURRENCY="4").start()
+    w = ledger_worker(
+        tmp_path, oracle.prefix, broker.address, REDIS_URL, MAX_CONCURRENCY="4"
+    ).start()
     await oracle.send(oracle.commands(n, sleep_ms=5))
     done = await wait_progress(oracle, n // 4)
     broker.proc.signal(signal.SIGKILL)
@@ -160,13 +166,19 @@ async def test_poison_messages_mixed_into_the_stream(broker, oracle, tmp_path):
     invalid = oracle.commands(20)
     for c in invalid:
         c.payload = {"run": ""}  # fails payload validation
-    poison = [(None, b"\xff\xfe garbage"), (b"x", b"{not json"), (b"y", b"[]"),
-              (b"z", orjson.dumps({"command_type": "Not A Type", "payload": 3}))] * 5
+    poison = [
+        (None, b"\xff\xfe garbage"),
+        (b"x", b"{not json"),
+        (b"y", b"[]"),
+        (b"z", orjson.dumps({"command_type": "Not A Type", "payload": 3})),
+    ] * 5
     mixed = [*good[:50], *poison, *raising, *good[50:], *invalid]
     await oracle.send(mixed)
     seen = await oracle.wait_complete(240)
     figures = await oracle.verdict(seen)
-    failed_codes = {r.error.code for i in [c.command_id for c in raising + invalid] for r in seen[i]}
+    failed_codes = {
+        r.error.code for i in [c.command_id for c in raising + invalid] for r in seen[i]
+    }
     figures["failed_codes"] = sorted(failed_codes)
     figures["poison_messages"] = len(poison)
     record("7 poison messages (undecodable, wrong schema, handler raises)", figures)
@@ -180,9 +192,15 @@ async def test_redis_stopped_and_restarted_mid_run(broker, oracle, tmp_path):
     redis.start()
     oracle.redis_url = redis.address
     n = 1500 if FULL else 500
-    w = ledger_worker(tmp_path, oracle.prefix, broker.address, redis.address,
-                      RETRY_MAX_ATTEMPTS="12", RETRY_BACKOFF_BASE_MS="200",
-                      RETRY_BACKOFF_MAX_MS="2000").start()
+    w = ledger_worker(
+        tmp_path,
+        oracle.prefix,
+        broker.address,
+        redis.address,
+        RETRY_MAX_ATTEMPTS="12",
+        RETRY_BACKOFF_BASE_MS="200",
+        RETRY_BACKOFF_MAX_MS="2000",
+    ).start()
     await oracle.send(oracle.commands(n, sleep_ms=5))
     await wait_progress(oracle, n // 4)
     redis.stop()
@@ -191,8 +209,11 @@ async def test_redis_stopped_and_restarted_mid_run(broker, oracle, tmp_path):
     try:
         seen = await oracle.wait_complete(300)
         figures = await oracle.verdict(seen)
-        retries = [l for l in http_get(f"{w.url}/metrics")[1].decode().splitlines()
-                   if l.startswith("worker_command_retries_total")]
+        retries = [
+            l
+            for l in http_get(f"{w.url}/metrics")[1].decode().splitlines()
+            if l.startswith("worker_command_retries_total")
+        ]
         figures["retries"] = retries
         record("8 Redis stopped 6s and restarted mid-run", figures)
         assert figures["lost"] == 0

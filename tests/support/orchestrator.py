@@ -37,7 +37,16 @@ async def wait_for(bus: Any, rid: str, until: Any, timeout: float = 60.0) -> dic
         if until(view):
             return view
         await asyncio.sleep(0.25)
-    raise AssertionError(f"condition not met in {timeout}s: {view}")
+    raise AssertionError(f"condition not met in {timeout}s: {summary(view)}")
+
+
+def summary(view: dict[str, Any]) -> str:
+    """A short account of a workflow: its status and each step's status and error."""
+    lines = [f"workflow {view.get('workflow')} {view.get('status')}: {view.get('error')}"]
+    for s in view.get("steps", []):
+        error = s.get("error")
+        lines.append(f"  {s.get('id')}: {s.get('status')} {str(error)[:300] if error else ''}")
+    return "\n".join(lines)
 
 
 async def finished(bus: Any, rid: str, timeout: float = 60.0) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -31,7 +32,12 @@ class _NoRedis:
 @pytest.fixture(params=["memory", "faust-table"])
 def repo(request, tmp_path):
     if request.param == "memory":
-        return NewsRepository(InMemoryKeyValueStore())
+        yield NewsRepository(InMemoryKeyValueStore())
+        return
+    # A Faust table's changelog writes need a current event loop; an earlier
+    # pytest-asyncio test may have closed and unset the main thread's loop.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     from enginedge_streams.bootstrap import bootstrap
     from enginedge_streams.settings import Settings
     from enginedge_streams.testing import RecordingSink
@@ -42,7 +48,9 @@ def repo(request, tmp_path):
         overrides={"redis": _NoRedis(), "result_sink": RecordingSink()},
     )
     app.finalize()
-    return NewsRepository(news_store(app.tables["news-state"]))
+    yield NewsRepository(news_store(app.tables["news-state"]))
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 def feed(n: int) -> Feed:
