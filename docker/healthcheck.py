@@ -5,7 +5,7 @@ Exit 0 on HTTP 200, 1 otherwise; the response body is printed, so
 `enginedge-healthcheck /ready` is also a quick look at the readiness checks
 from inside a container or pod (`kubectl exec ... -- enginedge-healthcheck /ready`).
 The port is PORT, else the guide's port of WORKER_TYPE (a list or `all` runs
-the supervisor, port 3000); the host is WEB_HOST unless it is a wildcard.
+the supervisor, port 2999); the host is WEB_HOST unless it is a wildcard.
 Standard library only: it must answer even when the worker is wedged.
 """
 
@@ -16,7 +16,7 @@ import sys
 import urllib.error
 import urllib.request
 
-SUPERVISOR_PORT = 3000
+SUPERVISOR_PORT = 2999  # enginedge_streams.supervisor.SUPERVISOR_PORT
 WILDCARDS = {"", "0.0.0.0", "::", "[::]"}  # noqa: S104 - compared, not bound
 
 

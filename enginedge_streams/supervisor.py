@@ -27,7 +27,9 @@ from enginedge_streams.worker_types import default_port
 
 log = logging.getLogger("enginedge.supervisor")
 
-SUPERVISOR_PORT = 3000
+#: The supervisor's own web port when WORKER_TYPE lists several types (the
+#: orchestrator keeps the guide's 3000).
+SUPERVISOR_PORT = 2999
 
 
 @dataclass

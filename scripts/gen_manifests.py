@@ -135,9 +135,12 @@ PROFILES: dict[str, Profile] = {
     "interview": Profile(memory_request="4Gi", memory_limit="8Gi", cpu_limit="4"),
     "spacy": Profile(max_replicas=8),
     "resume": Profile(),
-    "scheduling": Profile(),
-    "identity": Profile(),
-    "news": Profile(),
+    # One replica each: their state is complete only on a process that owns every
+    # partition (see docs/workers/<type>.md, "One replica").
+    "scheduling": Profile(min_replicas=1, max_replicas=1),
+    "identity": Profile(min_replicas=1, max_replicas=1),
+    "news": Profile(min_replicas=1, max_replicas=1),
+    "orchestrator": Profile(min_replicas=1, max_replicas=1),
 }
 DEFAULT_PROFILE = Profile()
 

@@ -20,6 +20,8 @@ from tests.deploy.support import ROOT, generator, load_all, manifest_files, mani
 
 K8S_VERSION = "1.37.0"
 WORKERS = agents.available()
+#: Workers whose docs say "One replica": their state must live on one process.
+SINGLE_REPLICA = {"scheduling", "identity", "news", "orchestrator"}
 
 
 def by_kind(kind, name=None):
@@ -212,6 +214,8 @@ def test_hpa_scales_on_cpu_and_kafka_lag(worker_type):
     assert 1 <= spec["minReplicas"] <= spec["maxReplicas"]
     # More replicas than partitions would idle: the cap is the topics' partition count.
     assert spec["maxReplicas"] <= int(shared_config()["TOPIC_PARTITIONS"])
+    if worker_type in SINGLE_REPLICA:  # state complete only on one process (docs/workers)
+        assert spec["minReplicas"] == spec["maxReplicas"] == 1
     metrics = {m["type"]: m for m in spec["metrics"]}
     cpu = metrics["Resource"]["resource"]
     assert cpu["name"] == "cpu" and cpu["target"] == {
