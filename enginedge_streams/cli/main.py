@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import click
@@ -210,7 +212,31 @@ def run(workers: str | None) -> None:
     wanted = workers or s.worker_type or "all"
     types = worker_types(s.model_copy(update={"worker_type": wanted}))
     click.echo(f"running: {', '.join(types)} (known: {', '.join(agents.available())})")
-    sys.exit(run_forever(types))
+    extra_env: dict[str, str] = {}
+    if "identity" in types and not os.environ.get("IDENTITY_ENCRYPTION_KEY"):
+        key_file = dev_identity_key()
+        extra_env["IDENTITY_ENCRYPTION_KEY"] = key_file.read_text().strip()
+        click.echo(f"identity: IDENTITY_ENCRYPTION_KEY not set; using the local dev key {key_file}")
+    sys.exit(run_forever(types, extra_env=extra_env))
+
+
+def dev_identity_key() -> Path:
+    """The local stack's identity key (created once, 0600): `make run` works out of the box.
+
+    Only for the local stack: a deployment sets IDENTITY_ENCRYPTION_KEY from a secret.
+    """
+    import base64
+    import secrets
+
+    from enginedge_streams.stack.base import stack_dir
+
+    path = stack_dir() / "identity" / "encryption.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode() + "\n")
+    return path
 
 
 @cli.command()
@@ -233,7 +259,6 @@ def schemas(out: str) -> None:
 )
 def config(markdown: bool, write_readme: str | None) -> None:
     """Show every setting with its environment variable and default."""
-    from pathlib import Path
 
     from enginedge_streams.config_doc import inject, rows, table
 

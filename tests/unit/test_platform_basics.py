@@ -127,3 +127,15 @@ def test_json_log_line_has_the_guide_fields():
     assert data["correlationId"] == "corr-1" and data["level"] == "info"
     assert data["processingTime"] == 12.5 and data["model"] == "m" and data["tokensUsed"] == 42
     assert "s3cr3t-value" not in line and data["timestamp"].endswith("+00:00")
+
+
+def test_dev_identity_key_is_created_once_private_and_valid(tmp_path, monkeypatch):
+    from agents.identity.aesgcm_cipher import parse_key
+    from enginedge_streams.cli.main import dev_identity_key
+
+    monkeypatch.setenv("STACK_DIR", str(tmp_path))
+    path = dev_identity_key()
+    key = path.read_text().strip()
+    assert len(parse_key(key)) == 32
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert dev_identity_key().read_text().strip() == key  # stable across runs
