@@ -28,6 +28,7 @@ from pydantic import ValidationError as PydanticValidationError
 from enginedge_streams.codec import (
     decode_command,
     encode_command,
+    encode_result,
     validation_details,
     validation_summary,
 )
@@ -79,6 +80,7 @@ class CommandProcessor:
         policy: RetryPolicy,
         default_timeout_s: float,
         max_command_bytes: int,
+        max_result_bytes: int = 900_000,
     ) -> None:
         self.worker_type = worker_type
         self.handlers = handlers
@@ -88,6 +90,7 @@ class CommandProcessor:
         self.policy = policy
         self.default_timeout_s = default_timeout_s
         self.max_command_bytes = max_command_bytes
+        self.max_result_bytes = max_result_bytes
         self.in_flight: set[str] = set()
         self.pending: dict[str, _Pending] = {}
         self.recent: list[dict[str, object]] = []  # for the monitoring page
@@ -154,6 +157,7 @@ class CommandProcessor:
             finally:
                 self.in_flight.discard(cid)
                 self.metrics.in_flight_gauge.dec()
+            result = self._bounded(result)
             record.status = result.status
             record.result = result
             record.attempts = result.attempts
@@ -163,6 +167,33 @@ class CommandProcessor:
             await self.sink.publish_result(result, reply_to=command.reply_to)
             self._remember(result)
             return result
+
+    def _bounded(self, result: Result) -> Result:
+        """A result too big for one Kafka record becomes a FAILED RESULT_TOO_LARGE.
+
+        Publishing it would fail in the producer and (as the platform cannot
+        record the outcome) crash the worker on every redelivery.
+        """
+        size = len(encode_result(result))
+        if size <= self.max_result_bytes:
+            return result
+        log.error("result of %d bytes exceeds MAX_RESULT_BYTES=%d", size, self.max_result_bytes)
+        return result.model_copy(
+            update={
+                "status": Status.FAILED,
+                "result": None,
+                "error": ErrorInfo(
+                    code="RESULT_TOO_LARGE",
+                    message=(
+                        f"the result of {size} bytes exceeds MAX_RESULT_BYTES="
+                        f"{self.max_result_bytes}; ask for less (e.g. a page or an "
+                        "artifact reference) or raise the limit with the broker's"
+                    ),
+                    retryable=False,
+                    details={"size": size, "limit": self.max_result_bytes},
+                ),
+            }
+        )
 
     # -- execution with the error policy ------------------------------------------
 

@@ -109,6 +109,7 @@ class WorkerRuntime:
             ),
             default_timeout_s=s.command_timeout_seconds,
             max_command_bytes=s.max_command_bytes,
+            max_result_bytes=s.max_result_bytes,
         )
         self.processor.on_fatal = self._fatal
         self.started = asyncio.Event()

@@ -88,6 +88,14 @@ class Settings(EnvSettings):
     max_command_bytes: int = Field(
         1_000_000, ge=1024, description="Largest accepted command message (bytes); bigger -> DLQ."
     )
+    max_result_bytes: int = Field(
+        900_000,
+        ge=1024,
+        description=(
+            "Largest result record (bytes); a bigger result is FAILED RESULT_TOO_LARGE "
+            "(keep it below the broker's message.max.bytes)."
+        ),
+    )
     redrive_interval_seconds: float = Field(
         5.0,
         gt=0,

@@ -255,3 +255,18 @@ async def test_redrive_only_commands_whose_offset_was_committed():
     await proc.handle_message(IncomingMessage(b"c5", sink.resubmitted[0][1], "t", 0, 20))
     assert sink.results[-1][0].status is Status.COMPLETED
     assert "c5" not in proc.pending
+
+
+async def test_a_result_too_big_for_kafka_is_failed_not_published():
+    proc, store, sink, _ = make()
+    proc.max_result_bytes = 2_000
+    cmd = Command(command_type="test.echo", payload={"text": "x" * 5_000})
+    await proc.handle_message(msg(cmd))
+    ((result, _),) = sink.results
+    assert result.status is Status.FAILED and result.result is None
+    assert result.error.code == "RESULT_TOO_LARGE" and not result.error.retryable
+    assert result.error.details["limit"] == 2_000 and result.error.details["size"] > 5_000
+    assert store.get(cmd.command_id).status is Status.FAILED
+    # a small result on the same worker still completes
+    await proc.handle_message(msg(Command(command_type="test.echo", payload={"text": "ok"})))
+    assert sink.results[-1][0].status is Status.COMPLETED
