@@ -53,6 +53,10 @@ llm-local: setup ## Install the offline LLM (llama-cpp-python built from source 
 test: stack-up llm-local ## Run the whole test suite (unit, wiring, integration on the real stack)
 	./scripts/run-tests.sh $(PYTEST_ARGS)
 
+.PHONY: reliability
+reliability: stack-up ## The whole fault-injection suite at full size (figures in docs/reliability.md)
+	RELIABILITY_SCALE=full ./scripts/run-tests.sh tests/reliability tests/integration/test_crash_recovery.py $(PYTEST_ARGS)
+
 .PHONY: test-unit
 test-unit: setup ## Run only the fast unit tests (no services)
 	./scripts/run-tests.sh tests/unit $(PYTEST_ARGS)

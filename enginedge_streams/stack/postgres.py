@@ -45,11 +45,11 @@ def bin_dir() -> Path:
 class PostgresService:
     name = "postgres"
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, *, port: int | None = None) -> None:
         self.root = (root or stack_dir()) / "postgres"
         self.data = self.root / "data"
         self.host = "127.0.0.1"
-        self.port = int(os.environ.get("STACK_POSTGRES_PORT", "5432"))
+        self.port = port or int(os.environ.get("STACK_POSTGRES_PORT", "5432"))
         self.database = os.environ.get("STACK_POSTGRES_DB", "enginedge")
         self.system_user = os.environ.get("STACK_POSTGRES_SYSTEM_USER", "enginedge-pg")
         self.proc = ManagedProcess(

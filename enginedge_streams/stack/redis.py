@@ -13,8 +13,13 @@ from enginedge_streams.stack.process import ManagedProcess
 class RedisService:
     name = "redis"
 
-    def __init__(self, root: Path | None = None, *, port: int | None = None) -> None:
+    def __init__(
+        self, root: Path | None = None, *, port: int | None = None, durable: bool = False
+    ) -> None:
         self.root = (root or stack_dir()) / "redis"
+        #: durable: every write is fsync'd to an append-only file and survives a restart
+        #: (the local stack's Redis is a cache and keeps nothing).
+        self.durable = durable
         self.host = "127.0.0.1"
         self.port = port or int(os.environ.get("STACK_REDIS_PORT", "6379"))
         self.proc = ManagedProcess(
@@ -45,7 +50,9 @@ class RedisService:
                     "--save",
                     "",
                     "--appendonly",
-                    "no",
+                    "yes" if self.durable else "no",
+                    "--appendfsync",
+                    "always",
                     "--dir",
                     str(self.root),
                     "--daemonize",

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from tests.reliability.harness import Oracle, private_kafka
+from tests.reliability.harness import FULL, Oracle, private_kafka
 from tests.support.stack import REDIS_URL
 
 
@@ -20,3 +20,15 @@ def broker(stack, tmp_path_factory):
 @pytest.fixture
 def oracle(broker) -> Oracle:
     return Oracle(broker.address, REDIS_URL, prefix=f"r{uuid.uuid4().hex[:8]}.")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`make test` runs the quick scenarios; `make reliability` (RELIABILITY_SCALE=full) all."""
+    if FULL:
+        return
+    keep, drop = [], []
+    for item in items:
+        (drop if item.get_closest_marker("full_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

@@ -24,6 +24,7 @@ from aiokafka.errors import KafkaError
 from enginedge_streams.records import Command, Result, Status
 from enginedge_streams.stack.base import stack_dir
 from enginedge_streams.stack.kafka import KafkaService
+from enginedge_streams.stack.postgres import PostgresService
 from enginedge_streams.stack.redis import RedisService
 from tests.support.workers import WorkerProcess, free_port
 
@@ -46,8 +47,12 @@ def private_kafka(tmp: Path) -> KafkaService:
     return KafkaService(tmp, port=free_port(), controller_port=free_port(), libs=shared_libs)
 
 
-def private_redis(tmp: Path) -> RedisService:
-    return RedisService(tmp, port=free_port())
+def private_redis(tmp: Path, *, durable: bool = False) -> RedisService:
+    return RedisService(tmp, port=free_port(), durable=durable)
+
+
+def private_postgres(tmp: Path) -> PostgresService:
+    return PostgresService(tmp, port=free_port())
 
 
 def ledger_worker(
@@ -69,16 +74,18 @@ class Oracle:
     kafka: str
     redis_url: str
     prefix: str
+    worker_type: str = "ledger"
     run: str = field(default_factory=lambda: uuid.uuid4().hex)
     ids: list[str] = field(default_factory=list)
+    effects: dict[str, int] = field(default_factory=dict)
 
     @property
     def requests(self) -> str:
-        return f"{self.prefix}worker.ledger.requests"
+        return f"{self.prefix}worker.{self.worker_type}.requests"
 
     @property
     def results(self) -> str:
-        return f"{self.prefix}worker.ledger.results"
+        return f"{self.prefix}worker.{self.worker_type}.results"
 
     def commands(self, n: int, **payload: Any) -> list[Command]:
         cmds = [
@@ -167,6 +174,10 @@ class Oracle:
                 for k, v in (await r.hgetall(f"ledger:{self.run}:executions")).items()
             }
             applied = {k.decode() for k in await r.hkeys(f"ledger:{self.run}:applied")}
+            self.effects = {
+                k.decode(): int(v)
+                for k, v in (await r.hgetall(f"ledger:{self.run}:effects")).items()
+            }
             return executions, applied
         finally:
             await r.aclose()
@@ -182,7 +193,11 @@ class Oracle:
             "commands": len(ids),
             "lost": len(set(ids) - terminal),
             "completed": len(completed),
-            "effects_applied_twice": 0 if applied <= set(executions) else -1,
+            # the handler's effect reached twice for one id (a non-idempotent write
+            # would have been applied twice); the HSETNX-guarded write never is
+            "effects_applied_twice": sum(
+                1 for k, v in self.effects.items() if v > 1 and k in set(ids)
+            ),
             "handler_reexecutions": sum(
                 v - 1 for k, v in executions.items() if v > 1 and k in set(ids)
             ),

@@ -2,8 +2,10 @@
 
 ``ledger.apply`` records every execution in Redis (``HINCRBY executions``) and
 applies its effect idempotently by command id (``HSETNX applied``), the way a
-real handler makes an external write safe under at-least-once delivery. Tests
-count raw executions (re-runs after a crash) separately from applied effects.
+real handler makes an external write safe under at-least-once delivery; it also
+counts the same effect without that protection (``HINCRBY effects``). Tests
+count raw executions (re-runs after a crash), effects reached more than once
+(what a non-idempotent handler would have applied twice) and applied effects.
 """
 
 from __future__ import annotations
@@ -32,7 +34,10 @@ class Ledger:
 
     async def record(self, run: str, command_id: str) -> int:
         await self.redis.run("HINCRBY", f"ledger:{run}:executions", command_id, 1)
-        return int(await self.redis.run("HSETNX", f"ledger:{run}:applied", command_id, os.getpid()))
+        applied = await self.redis.run("HSETNX", f"ledger:{run}:applied", command_id, os.getpid())
+        # The same effect, NOT idempotent: how many times a run got this far.
+        await self.redis.run("HINCRBY", f"ledger:{run}:effects", command_id, 1)
+        return int(applied)
 
 
 async def handle_apply(cmd: Apply, *, ledger: Ledger, ctx: CommandContext) -> dict[str, Any]:
