@@ -92,7 +92,8 @@ PROFILES: dict[str, Profile] = {
         memory_limit="8Gi",
         cpu_request="1",
         cpu_limit="4",
-        max_replicas=PRODUCTION_PARTITIONS,
+        min_replicas=1,
+        max_replicas=1,  # conversation memory: a key-partitioned table (docs/workers/llm.md)
         extras="llm,llm-local",
         env={
             "DEFAULT_MODEL": "",
@@ -132,11 +133,14 @@ PROFILES: dict[str, Profile] = {
         needs_postgres=True,
     ),
     "latex": Profile(memory_request="2Gi", memory_limit="4Gi", cpu_limit="4", storage="10Gi"),
-    "interview": Profile(memory_request="4Gi", memory_limit="8Gi", cpu_limit="4"),
+    "interview": Profile(
+        memory_request="4Gi", memory_limit="8Gi", cpu_limit="4", min_replicas=1, max_replicas=1
+    ),
     "spacy": Profile(max_replicas=8),
-    "resume": Profile(),
-    # One replica each: their state is complete only on a process that owns every
-    # partition (see docs/workers/<type>.md, "One replica").
+    "resume": Profile(min_replicas=1, max_replicas=1),
+    # One replica each (like llm, interview and resume above): their state is a
+    # key-partitioned table, complete only on a process that owns every partition
+    # while commands (keyed by command id) land on any partition.
     "scheduling": Profile(min_replicas=1, max_replicas=1),
     "identity": Profile(min_replicas=1, max_replicas=1),
     "news": Profile(min_replicas=1, max_replicas=1),

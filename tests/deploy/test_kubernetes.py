@@ -21,7 +21,7 @@ from tests.deploy.support import ROOT, generator, load_all, manifest_files, mani
 K8S_VERSION = "1.37.0"
 WORKERS = agents.available()
 #: Workers whose docs say "One replica": their state must live on one process.
-SINGLE_REPLICA = {"scheduling", "identity", "news", "orchestrator"}
+SINGLE_REPLICA = {"scheduling", "identity", "news", "orchestrator", "llm", "interview", "resume"}
 
 
 def by_kind(kind, name=None):

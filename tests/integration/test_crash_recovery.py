@@ -12,6 +12,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from enginedge_streams.records import Status
+from tests.reliability.harness import record
 from tests.support.stack import REDIS_URL
 from tests.support.workers import http_get
 
@@ -134,7 +135,18 @@ async def test_faust_606_slow_head_is_not_lost(worker_factory, bus, tmp_path):
     assert slow.command_id in applied and executions[slow.command_id] == 1
     metrics = http_get(f"{worker.url}/metrics")[1].decode()
     redriven = [l for l in metrics.splitlines() if l.startswith("worker_redriven_commands_total")]
-    print(f"\n#606 test: {redriven}")
+    lost = await _wait_all(listener, [c.command_id for c in [slow, *fast]], 5)
+    record(
+        "10 faust #606: MAX_CONCURRENCY=2, slow head, fast ones behind, SIGKILL",
+        {
+            "commands": 1 + len(fast),
+            "lost": len(lost),
+            "slow_head_executions": executions[slow.command_id],
+            "effects_applied_twice": sum(1 for v in executions.values() if v > 1),
+            "redriven": redriven,
+        },
+    )
+    assert lost == []
 
 
 async def test_wiped_rocksdb_is_rebuilt_from_the_changelog(worker_factory, bus, tmp_path):
