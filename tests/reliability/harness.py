@@ -193,9 +193,17 @@ class Oracle:
             "commands": len(ids),
             "lost": len(set(ids) - terminal),
             "completed": len(completed),
-            # the handler's effect reached twice for one id (a non-idempotent write
-            # would have been applied twice); the HSETNX-guarded write never is
-            "effects_applied_twice": sum(
+            # the design's "executed twice": a second run after a terminal result had been
+            # recorded and published (two terminal results from distinct runs)
+            "executed_twice": sum(
+                1
+                for i in ids
+                if len({r.started_at for r in seen.get(i, []) if r.status.terminal}) > 1
+            ),
+            # a re-run of a command killed mid-run ("a worker killed mid-command re-runs
+            # it") that had already reached its effect: a non-idempotent write would have
+            # been applied twice; the effect keyed by command id (HSETNX) never is
+            "effect_reached_twice": sum(
                 1 for k, v in self.effects.items() if v > 1 and k in set(ids)
             ),
             "handler_reexecutions": sum(

@@ -57,10 +57,16 @@ async def wait_progress(oracle: Oracle, at_least: int, timeout: float = 120) -> 
     raise TimeoutError(f"fewer than {at_least} results after {timeout}s")
 
 
-def assert_clean(figures):
+def assert_clean(figures, *, killed_in_flight: int = 0):
+    """Nothing lost, nothing executed again after its terminal result, every effect applied.
+
+    ``killed_in_flight``: commands a SIGKILL may have caught mid-run (MAX_CONCURRENCY
+    per kill); only those may have reached their effect twice.
+    """
     assert figures["lost"] == 0, figures
-    assert figures["effects_applied_twice"] == 0, figures
+    assert figures["executed_twice"] == 0, figures
     assert figures["effects_missing"] == 0, figures
+    assert figures["effect_reached_twice"] <= killed_in_flight, figures
 
 
 async def test_sigkill_worker_mid_stream(broker, oracle, tmp_path):
@@ -74,7 +80,7 @@ async def test_sigkill_worker_mid_stream(broker, oracle, tmp_path):
     w.start()
     figures = await oracle.verdict(await oracle.wait_complete(300))
     record("1 SIGKILL worker mid-stream", figures)
-    assert_clean(figures)
+    assert_clean(figures, killed_in_flight=4)
     assert figures["handler_reexecutions"] <= 4  # at most the commands in flight at the kill
 
 
@@ -93,6 +99,7 @@ async def test_sigterm_worker_mid_stream_is_graceful(broker, oracle, tmp_path):
     assert figures["handler_reexecutions"] == 0
 
 
+@pytest.mark.full_only  # make reliability
 async def test_sigkill_broker_and_restart_on_same_data(broker, oracle, tmp_path):
     n = 3000 if FULL else 1000
     w = ledger_worker(
@@ -113,6 +120,7 @@ async def test_sigkill_broker_and_restart_on_same_data(broker, oracle, tmp_path)
     assert w.proc.poll() is None  # the worker rode it out
 
 
+@pytest.mark.full_only  # make reliability
 async def test_broker_down_and_worker_started_while_down(broker, oracle, tmp_path):
     n = 2000 if FULL else 600
     down_for = 60 if FULL else 15
@@ -135,6 +143,7 @@ async def test_broker_down_and_worker_started_while_down(broker, oracle, tmp_pat
     assert w1.proc.poll() is None
 
 
+@pytest.mark.full_only  # make reliability
 async def test_broker_paused_longer_than_session_timeout(broker, oracle, tmp_path):
     n = 2000 if FULL else 800
     w = ledger_worker(tmp_path, oracle.prefix, broker.address, REDIS_URL).start()
@@ -150,6 +159,7 @@ async def test_broker_paused_longer_than_session_timeout(broker, oracle, tmp_pat
     assert w.proc.poll() is None
 
 
+@pytest.mark.full_only  # make reliability
 async def test_second_worker_joins_then_is_killed(broker, oracle, tmp_path):
     n = 5000 if FULL else 1500
     w1 = ledger_worker(tmp_path, oracle.prefix, broker.address, REDIS_URL, n=1).start()
@@ -160,7 +170,7 @@ async def test_second_worker_joins_then_is_killed(broker, oracle, tmp_path):
     w2.kill()
     figures = await oracle.verdict(await oracle.wait_complete(300))
     record("6 second worker joins mid-stream, then SIGKILL", figures)
-    assert_clean(figures)
+    assert_clean(figures, killed_in_flight=4)
     assert w1.proc.poll() is None
 
 
