@@ -250,17 +250,21 @@ async def search_rows(n: int, queries: int) -> list[Row]:
 
 async def run(ctx: BenchContext) -> list[Row]:
     ensure_stack("postgres")
+    # sizes: --quick / default (what `make bench` runs) / --full (the figures in the docs)
+    texts, pages, vectors, queries = ctx.size((256, 20, 10_000, 50), (512, 30, 20_000, 100),
+                                              (1024, 100, 100_000, 200))  # fmt: skip
     text = corpus(300_000 if ctx.quick else 3_000_000)
     rows = chunking_rows(text)
     schema = f"bench_w_{uuid.uuid4().hex[:8]}"
     worker = ctx.worker("data_processing", env={"PGVECTOR_SCHEMA": schema, "MAX_CONCURRENCY": "2"})
     bus = await ctx.bus()
-    rows += await embedding_rows(ctx, bus, text, 256 if ctx.quick else 1024)
-    rows += await ingest_rows(ctx, bus, worker, text, 20 if ctx.quick else 100)
+    rows += await embedding_rows(ctx, bus, text, texts)
+    rows += await ingest_rows(ctx, bus, worker, text, pages)
+    ctx.record_peak(worker)
     worker.stop(timeout=30)
     import psycopg
 
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-    rows += await search_rows(10_000 if ctx.quick else 100_000, 50 if ctx.quick else 200)
+    rows += await search_rows(vectors, queries)
     return rows

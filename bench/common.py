@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -14,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from enginedge_streams.client import BusClient
 from tests.support.stack import KAFKA, ensure_stack
@@ -39,10 +42,13 @@ class Row:
 @dataclass
 class BenchContext:
     quick: bool = False
+    full: bool = False
     tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="bench-")))
     prefix: str = field(default_factory=lambda: f"b{uuid.uuid4().hex[:8]}.")
     workers: list[WorkerProcess] = field(default_factory=list)
     clients: list[BusClient] = field(default_factory=list)
+    #: (worker type, peak RSS in MiB) of every worker this benchmark ran, read before stopping it.
+    peaks: list[tuple[str, float]] = field(default_factory=list)
 
     def setup(self) -> None:
         ensure_stack("kafka", "redis")
@@ -71,8 +77,38 @@ class BenchContext:
         for c in self.clients:
             await c.stop()
         for w in self.workers:
+            self.record_peak(w)
             w.stop(timeout=30)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def size(self, quick: Any, default: Any, full: Any) -> Any:
+        """Pick a size for ``--quick``, a plain run, or ``--full``."""
+        return quick if self.quick else full if self.full else default
+
+    def record_peak(self, worker: WorkerProcess) -> None:
+        if worker.proc is not None and worker.proc.poll() is None:
+            self.peaks.append((worker.worker_type, tree_kib(worker.pid, "VmHWM") / 1024))
+
+
+def tree_kib(pid: int, field: str) -> int:
+    """Sum of a /proc/<pid>/status field (VmRSS, VmHWM) over a process and its descendants.
+
+    For VmHWM the sum over a process tree is an upper bound (children may peak at
+    different times).
+    """
+    try:
+        procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            for line in Path(f"/proc/{p.pid}/status").read_text().splitlines():
+                if line.startswith(field + ":"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -108,12 +144,40 @@ def machine() -> dict[str, str]:
         pass
     java = subprocess.run(["java", "-version"], capture_output=True, text=True, check=False).stderr
     return {
-        "python": platform.python_version(),
         "cpu": cpu,
         "cores": str(os.cpu_count()),
+        "ram": f"{psutil.virtual_memory().total / 1024**3:.0f} GiB",
+        "load": " ".join(f"{x:.1f}" for x in os.getloadavg()),
         "kernel": platform.release(),
+        "python": platform.python_version(),
+        "faust-streaming": _version("faust-streaming"),
+        "aiokafka": _version("aiokafka"),
+        "kafka broker": kafka_version(),
         "java": java.splitlines()[0] if java else "?",
     }
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "?"
+
+
+def kafka_version() -> str:
+    """The broker's version, from the Kafka jar on a running broker's class path."""
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = proc.info["cmdline"] or []
+        if "kafka.Kafka" not in cmdline or "-cp" not in cmdline:
+            continue
+        for entry in cmdline[cmdline.index("-cp") + 1].split(os.pathsep):
+            for jar in Path(entry).parent.glob("kafka_*.jar") if "*" in entry else []:
+                m = re.fullmatch(r"kafka_[\d.]+-([\d.]+)\.jar", jar.name)
+                if m:
+                    return m.group(1)
+    return "?"
 
 
 def markdown(rows: list[Row]) -> str:
