@@ -74,7 +74,10 @@ async def raw_loop(requests: str, results: str, stop: asyncio.Event) -> None:
 class Driver:
     """Produces commands and reads results from the results topic (from its end)."""
 
-    def __init__(self, requests: str, results: str) -> None:
+    def __init__(
+        self, requests: str, results: str, payload: dict[str, object] | None = None
+    ) -> None:
+        self.payload = payload or {}
         self.requests = requests
         self.results = results
         self.sent: dict[str, float] = {}
@@ -107,7 +110,7 @@ class Driver:
 
     def command(self) -> tuple[str, bytes]:
         cid = uuid.uuid4().hex
-        body = {"command_id": cid, "command_type": "system.ping", "payload": {}}
+        body = {"command_id": cid, "command_type": "system.ping", "payload": self.payload}
         return cid, orjson.dumps(body)
 
     async def blast(self, n: int) -> float:

@@ -1,0 +1,90 @@
+"""Memory: idle RSS of every worker type against its Kubernetes memory limit.
+
+Each worker type is started alone (``faust -A enginedge_streams worker`` with
+its ``WORKER_TYPE``, local defaults: no API keys), waited for until ``/ready``
+reports its partitions, left idle for a moment, and then its resident set is
+read from ``/proc/<pid>/status`` (``VmRSS`` of the worker plus any child
+processes). The budget is the container limit in ``manifests/workers/`` (the
+deployment guide's 2-8 GB). Peaks under load (``VmHWM``) are collected by every
+benchmark that runs workers and printed at the end of ``python -m bench``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import re
+import time
+from pathlib import Path
+
+import psutil
+
+from bench.common import BenchContext, Row
+from enginedge_streams.worker_types import DEFAULT_PORTS
+
+ROOT = Path(__file__).resolve().parents[1]
+MiB = 1024 * 1024
+
+# Settings a worker refuses to start without (local, throwaway values).
+ENV: dict[str, dict[str, str]] = {
+    "identity": {
+        "IDENTITY_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+    },
+}
+
+
+def limit_mib(worker_type: str) -> float:
+    """The container memory limit of a worker type, from its manifest."""
+    path = ROOT / "manifests" / "workers" / f"{worker_type.replace('_', '-')}.yaml"
+    text = path.read_text()
+    limits = text.split("limits:", 1)[1]
+    m = re.search(r"memory:\s*'?(\d+)(Gi|Mi)", limits)
+    if m is None:
+        raise ValueError(f"no memory limit in {path}")
+    return float(m.group(1)) * (1024 if m.group(2) == "Gi" else 1)
+
+
+def tree_kib(pid: int, field: str) -> int:
+    """Sum of a /proc status field (VmRSS, VmHWM) over a process and its descendants."""
+    total = 0
+    try:
+        procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    for p in procs:
+        try:
+            for line in Path(f"/proc/{p.pid}/status").read_text().splitlines():
+                if line.startswith(field + ":"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+async def idle_rss(ctx: BenchContext, worker_type: str) -> tuple[float, float]:
+    worker = ctx.worker(worker_type, env=ENV.get(worker_type))
+    await asyncio.sleep(3)  # let start-up work (model warm-up, first timers) settle
+    rss = tree_kib(worker.pid, "VmRSS") / 1024
+    hwm = tree_kib(worker.pid, "VmHWM") / 1024
+    worker.stop(timeout=30)
+    ctx.workers.remove(worker)
+    return rss, hwm
+
+
+async def run(ctx: BenchContext) -> list[Row]:
+    rows = []
+    for worker_type in DEFAULT_PORTS:
+        t0 = time.perf_counter()
+        rss, hwm = await idle_rss(ctx, worker_type)
+        rows.append(
+            Row(
+                f"{worker_type}: idle RSS vs memory limit",
+                rss,
+                limit_mib(worker_type),
+                "MiB",
+                "<= 1x",
+                f"start-up peak (VmHWM) {hwm:,.0f} MiB; ready in {time.perf_counter() - t0:.0f}s",
+            )
+        )
+    return rows
