@@ -7,6 +7,7 @@ fallbacks here: speech analysis reported missing, the rule-based evaluator, the 
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from typing import Any
 
@@ -27,6 +28,14 @@ TEMPLATE = {
         {"phase": "technical", "duration_seconds": 600, "question_count": 1},
     ],
     "rubric": {"behavioral": 0.5, "technical": 0.5},
+}
+TIMED = {
+    "template_id": "it-restart-timed",
+    "name": "IT restart timed",
+    "phases": [
+        {"phase": "behavioral", "duration_seconds": 3, "question_count": 1},
+        {"phase": "technical", "duration_seconds": 600, "question_count": 1},
+    ],
 }
 ANSWERS = [
     "When I was at Acme our team disagreed about the database; my task was to choose one, "
@@ -143,6 +152,13 @@ async def test_sigkill_then_restart_with_the_rocksdb_directory_deleted(worker, m
         await ok(module_bus, "interview.respond", {"session_id": "rs-2", "text": text})
     before = await ok(module_bus, "interview.get", {"session_id": "rs-2"})
     assert before["current"]["phase"] == "technical"
+    # A session whose phase clock runs out while the worker is down.
+    await ok(module_bus, "template.add", {"template": TIMED})
+    await ok(
+        module_bus,
+        "interview.start",
+        {"template_id": "it-restart-timed", "candidate": {"name": "Alan"}, "session_id": "rs-3"},
+    )
 
     worker.kill()
     shutil.rmtree(worker.data_dir)
@@ -158,6 +174,14 @@ async def test_sigkill_then_restart_with_the_rocksdb_directory_deleted(worker, m
     assert last["completed"] is True and last["state"] == "completed"
     late = await call(module_bus, "interview.respond", {"session_id": "rs-2", "text": "again"})
     assert late.status is Status.FAILED and late.error.code == "ILLEGAL_TRANSITION"
+    # The phase timer found the running clock again (rebuilt from the changelog) and moved on.
+    for _ in range(60):
+        timed = await ok(module_bus, "interview.get", {"session_id": "rs-3"})
+        if timed["phases"][0]["status"] != "active":
+            break
+        await asyncio.sleep(0.5)
+    assert timed["phases"][0]["status"] == "timed_out" and timed["state"] == "active"
+    assert timed["current"]["phase"] == "technical"
     report = await ok(module_bus, "interview.report", {"session_id": "rs-2", "pdf": False})
     assert [q["outcome"] for q in report["questions"]] == ["answered"] * 3
     assert [p["status"] for p in report["phases"]] == ["done", "done"]
