@@ -251,7 +251,7 @@ async def search_rows(n: int, queries: int) -> list[Row]:
 async def run(ctx: BenchContext) -> list[Row]:
     ensure_stack("postgres")
     # sizes: --quick / default (what `make bench` runs) / --full (the figures in the docs)
-    texts, pages, vectors, queries = ctx.size((256, 20, 10_000, 50), (512, 30, 20_000, 100),
+    texts, pages, vectors, queries = ctx.size((256, 20, 10_000, 50), (512, 30, 10_000, 100),
                                               (1024, 100, 100_000, 200))  # fmt: skip
     text = corpus(300_000 if ctx.quick else 3_000_000)
     rows = chunking_rows(text)

@@ -196,9 +196,10 @@ async def run(ctx: BenchContext) -> list[Row]:
 
     from agents.spacy.spacy_nlp import SpacyNlpEngine
 
-    n_stories = 60 if ctx.quick else 200
+    # --quick / default (`make bench`) / --full (the figures in docs/benchmarks.md)
+    n_stories = ctx.size(60, 120, 200)
     items = labelled_set(n_stories, seed=23)
-    labelled = labelled_set(200 if ctx.quick else 1000, seed=29)
+    labelled = labelled_set(ctx.size(200, 500, 1000), seed=29)
     rows: list[Row] = []
 
     ours, t_ours = dedupe_ours(labelled)
