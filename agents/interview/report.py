@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,10 +167,18 @@ _TEX = {
 }
 
 
+def _latin1(ch: str) -> str:
+    """A character pdflatex prints with T1 fonts: Latin-1 as is, others by their base letters
+    (``Dvořák`` -> ``Dvorak``), ``?`` when there are none."""
+    if ord(ch) < 0x100:
+        return ch
+    base = unicodedata.normalize("NFKD", ch).encode("latin-1", "ignore").decode("latin-1")
+    return "".join(c for c in base if c.isprintable()) or "?"
+
+
 def tex(text: Any) -> str:
-    raw = "".join(ch for ch in str(text) if ch.isprintable() or ch == " ")
-    ascii_text = raw.encode("ascii", "replace").decode().replace("?", "?")
-    return "".join(_TEX.get(ch, ch) for ch in ascii_text)
+    raw = "".join(ch if ch.isprintable() else " " if ch.isspace() else "" for ch in str(text))
+    return "".join(_TEX.get(ch, ch) for ch in "".join(_latin1(ch) for ch in raw))
 
 
 def latex_source(report: dict[str, Any]) -> str:
@@ -189,7 +198,8 @@ def latex_source(report: dict[str, Any]) -> str:
             + (f"\\textit{{Feedback:}} {feedback}\n" if feedback else "")
         )
     return (
-        "\\documentclass[11pt]{article}\n\\usepackage[margin=2cm]{geometry}\n"
+        "\\documentclass[11pt]{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n"
+        "\\usepackage[margin=2cm]{geometry}\n"
         "\\begin{document}\n"
         f"\\section*{{Interview report: {tex(report['candidate']['name'])}}}\n"
         f"Template: {tex(report['template_name'])}. Overall score: "
