@@ -240,7 +240,7 @@ async def graded_session(bus: Any, session_id: str, name: str, texts: list[str])
 async def test_report_graded_by_the_llm_worker_and_rendered_by_the_latex_worker(
     workers, module_bus
 ):
-    answers = await graded_session(module_bus, "it-llm", "Barbara Liskov", [TYPED])
+    answers = await graded_session(module_bus, "it-llm", "Barbara Liskov-Núñez", [TYPED])
     report = await call(module_bus, "interview.report", {"session_id": "it-llm"})
     assert report.status is Status.COMPLETED, report.error
     out = report.result
@@ -264,7 +264,7 @@ async def test_report_graded_by_the_llm_worker_and_rendered_by_the_latex_worker(
     body = base64.b64decode(got.result["content_base64"])
     assert body.startswith(b"%PDF") and hashlib.sha256(body).hexdigest() == pdf["sha256"]
     text = pdf_text(body)
-    assert "Barbara Liskov" in text and "evaluator: llm" in text
+    assert "Barbara Liskov-Núñez" in text and "evaluator: llm" in text  # T1 fonts
 
 
 async def test_an_answer_the_llm_worker_does_not_grade_in_time_is_scored_by_rules(
@@ -284,7 +284,10 @@ async def test_an_answer_the_llm_worker_does_not_grade_in_time_is_scored_by_rule
         rules["question_id"] == next(iter(answers)) and "tortoise" in answers[rules["question_id"]]
     )
     assert rules["score"] == rules["rule_score"] and "strengths" not in rules
-    assert "did not answer assistant.complete" in rules["llm_error"]
+    problem = rules["llm_error"]  # the bus deadline, or the llm worker's own deadline check
+    assert problem.startswith("DependencyUnavailableError: ") and (
+        "did not answer assistant.complete" in problem or "DEADLINE_EXCEEDED" in problem
+    )
     llm = by_eval["llm"]
     assert llm["score"] == fake_llm.expected_score(answers[llm["question_id"]])
     assert report.processing_ms < (LLM_TIMEOUT + 20) * 1000  # one deadline, not one per answer
