@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from tests.reliability.harness import FULL, Oracle, private_kafka
+from tests.reliability.harness import FULL, Oracle, private_kafka, stop_all
 from tests.support.stack import REDIS_URL
 
 
@@ -15,6 +15,13 @@ def broker(stack, tmp_path_factory):
     kafka.start(timeout=120)
     yield kafka
     kafka.stop()
+
+
+@pytest.fixture(autouse=True)
+def _stop_workers():
+    """No scenario leaves a worker running (they would load every later test)."""
+    yield
+    stop_all()
 
 
 @pytest.fixture

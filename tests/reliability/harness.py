@@ -55,15 +55,31 @@ def private_postgres(tmp: Path) -> PostgresService:
     return PostgresService(tmp, port=free_port())
 
 
+#: Every worker process a scenario creates; stopped after each test (see conftest).
+STARTED: list[WorkerProcess] = []
+
+
+def track(worker: WorkerProcess) -> WorkerProcess:
+    STARTED.append(worker)
+    return worker
+
+
+def stop_all() -> None:
+    while STARTED:
+        STARTED.pop().stop(timeout=15)
+
+
 def ledger_worker(
     tmp: Path, prefix: str, kafka: str, redis_url: str, n: int = 0, **env: str
 ) -> WorkerProcess:
-    return WorkerProcess(
-        worker_type="ledger",
-        prefix=prefix,
-        data_dir=tmp / f"data-{n}",
-        log_path=tmp / f"ledger-{n}.log",
-        env={**FAST_GROUP, "KAFKA_BROKERS": kafka, "REDIS_URL": redis_url, **env},
+    return track(
+        WorkerProcess(
+            worker_type="ledger",
+            prefix=prefix,
+            data_dir=tmp / f"data-{n}",
+            log_path=tmp / f"ledger-{n}.log",
+            env={**FAST_GROUP, "KAFKA_BROKERS": kafka, "REDIS_URL": redis_url, **env},
+        )
     )
 
 

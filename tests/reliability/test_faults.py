@@ -32,6 +32,7 @@ from tests.reliability.harness import (
     private_redis,
     record,
     resume,
+    track,
 )
 from tests.support.stack import REDIS_URL
 from tests.support.workers import WorkerProcess, http_get
@@ -250,22 +251,24 @@ async def test_postgres_stopped_and_restarted_under_data_processing(broker, tmp_
     oracle = Oracle(broker.address, REDIS_URL, prefix=f"p{uuid.uuid4().hex[:8]}.")
     oracle.worker_type = "data_processing"
     schema = f"rel_{uuid.uuid4().hex[:8]}"
-    w = WorkerProcess(
-        worker_type="data_processing",
-        prefix=oracle.prefix,
-        data_dir=tmp_path / "dp-data",
-        log_path=tmp_path / "dp.log",
-        env={
-            **{k: v for k, v in FAST_GROUP.items() if k != "WORKER_PLUGINS"},
-            "KAFKA_BROKERS": broker.address,
-            "REDIS_URL": REDIS_URL,
-            "DATABASE_URL": pg.address,
-            "PGVECTOR_SCHEMA": schema,
-            "MAX_CONCURRENCY": "4",
-            "RETRY_MAX_ATTEMPTS": "12",
-            "RETRY_BACKOFF_BASE_MS": "200",
-            "RETRY_BACKOFF_MAX_MS": "2000",
-        },
+    w = track(
+        WorkerProcess(
+            worker_type="data_processing",
+            prefix=oracle.prefix,
+            data_dir=tmp_path / "dp-data",
+            log_path=tmp_path / "dp.log",
+            env={
+                **{k: v for k, v in FAST_GROUP.items() if k != "WORKER_PLUGINS"},
+                "KAFKA_BROKERS": broker.address,
+                "REDIS_URL": REDIS_URL,
+                "DATABASE_URL": pg.address,
+                "PGVECTOR_SCHEMA": schema,
+                "MAX_CONCURRENCY": "4",
+                "RETRY_MAX_ATTEMPTS": "12",
+                "RETRY_BACKOFF_BASE_MS": "200",
+                "RETRY_BACKOFF_MAX_MS": "2000",
+            },
+        )
     )
     n = 300 if FULL else 80
     commands = [
