@@ -10,6 +10,15 @@ from pydantic import ValidationError as PydanticValidationError
 from enginedge_streams.errors import DecodeError
 from enginedge_streams.records import Command, DeadLetter, Result
 
+#: Deepest JSON nesting accepted in a command. pydantic cannot serialise much
+#: deeper values (~255 levels), and a command that cannot be written to the
+#: status table would crash the worker on every redelivery.
+MAX_NESTING = 64
+#: Field errors kept in a validation error's details (a payload can have one per list item).
+MAX_ERRORS = 20
+_FIELD_CHARS = 200
+_LONGEST_TIMEOUT_S = 10 * 366 * 86400.0  # any sane COMMAND_TIMEOUT_SECONDS
+
 
 def decode_command(raw: bytes | None, *, max_bytes: int) -> Command:
     """Decode one message value into a command, or raise ``DecodeError``."""
@@ -26,20 +35,66 @@ def decode_command(raw: bytes | None, *, max_bytes: int) -> Command:
         raise DecodeError(f"not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise DecodeError(f"command must be a JSON object, got {type(data).__name__}")
+    raw_id = data.get("command_id")
+    command_id = raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= 200 else None
+    if _deeper_than(data, MAX_NESTING):
+        raise DecodeError(
+            f"command nested deeper than {MAX_NESTING} levels",
+            command_id=command_id,
+            details={"limit": MAX_NESTING},
+        )
     try:
-        return Command.model_validate(data)
+        command = Command.model_validate(data)
     except PydanticValidationError as exc:
-        command_id = data.get("command_id")
         raise DecodeError(
             "invalid command envelope: " + _summarise(exc),
-            command_id=command_id if isinstance(command_id, str) and command_id else None,
-            details={"errors": _errors(exc)},
+            command_id=command_id,
+            details=validation_details(exc),
         ) from None
+    try:  # a created_at near year 9999 plus a timeout is past what datetime can hold
+        command.effective_deadline(_LONGEST_TIMEOUT_S)
+    except OverflowError:
+        raise DecodeError(
+            "created_at/deadline/timeout_ms out of range",
+            command_id=command.command_id,
+        ) from None
+    # The command is stored and re-sent re-encoded, which can be longer than the
+    # raw bytes (`1e9` -> `1000000000.0`): the limit holds for that form too.
+    size = len(encode_command(command))
+    if size > max_bytes:
+        raise DecodeError(
+            f"command of {size} bytes once re-encoded exceeds MAX_COMMAND_BYTES={max_bytes}",
+            command_id=command.command_id,
+            details={"size": size, "limit": max_bytes},
+        )
+    return command
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """True if ``value`` nests lists/objects more than ``limit`` levels (iterative)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def _errors(exc: PydanticValidationError) -> list[dict[str, Any]]:
+    """The first MAX_ERRORS field errors (never the input values, which may be secrets)."""
     return [
-        {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+        {
+            "field": ".".join(str(p) for p in e["loc"])[:_FIELD_CHARS],
+            "message": e["msg"][:_FIELD_CHARS],
+        }
+        for e in exc.errors(include_url=False, include_input=False)[:MAX_ERRORS]
     ]
 
 
@@ -64,7 +119,10 @@ def encode_dead_letter(letter: DeadLetter) -> bytes:
 
 
 def validation_details(exc: PydanticValidationError) -> dict[str, Any]:
-    return {"errors": _errors(exc)}
+    details: dict[str, Any] = {"errors": _errors(exc)}
+    if exc.error_count() > MAX_ERRORS:
+        details["error_count"] = exc.error_count()
+    return details
 
 
 def validation_summary(exc: PydanticValidationError) -> str:

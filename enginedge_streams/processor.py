@@ -34,7 +34,7 @@ from enginedge_streams.codec import (
 )
 from enginedge_streams.errors import DecodeError
 from enginedge_streams.handlers import BoundHandler, CommandContext, Stopwatch, to_jsonable
-from enginedge_streams.logs import command_context
+from enginedge_streams.logs import REDACTOR, command_context
 from enginedge_streams.metrics import WorkerMetrics
 from enginedge_streams.policy import RetryPolicy, classify, retry_after_of
 from enginedge_streams.ports.result_sink import ResultSink
@@ -50,6 +50,11 @@ from enginedge_streams.records import (
 )
 
 log = logging.getLogger("enginedge.processor")
+
+#: Raw bytes kept in a DLQ record (base64 grows them by 4/3; the producer's
+#: request limit is ~1 MB, and a DLQ record that cannot be sent crash-loops the worker).
+DLQ_RAW_BYTES = 512 * 1024
+DLQ_KEY_BYTES = 1024
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,9 @@ class CommandProcessor:
             if msg.key != command.command_id.encode():
                 # Not keyed by its id (e.g. produced without a key): re-key it so
                 # every delivery of this id lands on the partition owning its status.
-                await self.sink.resubmit(command.command_id, msg.value or b"")
+                # Re-encoded, so an id the decoder generated (none in the message)
+                # travels with it instead of a new one being made on every delivery.
+                await self.sink.resubmit(command.command_id, encode_command(command))
                 return
             await self.execute(command, partition=msg.partition, offset=msg.offset)
         except Exception as exc:
@@ -216,7 +223,7 @@ class CommandProcessor:
                 command_type=command.command_type,
                 status=status,
                 result=value,
-                error=error,
+                error=_redacted(error),
                 started_at=started,
                 finished_at=utcnow(),
                 processing_ms=round(watch.elapsed_ms(), 3),
@@ -315,13 +322,20 @@ class CommandProcessor:
     # -- DLQ -------------------------------------------------------------------------
 
     async def _dead_letter(self, msg: IncomingMessage, exc: DecodeError) -> None:
+        raw, key = msg.value or b"", msg.key
+        reason = exc.message
+        if len(raw) > DLQ_RAW_BYTES:
+            reason += f" (raw_base64 holds the first {DLQ_RAW_BYTES} of {len(raw)} bytes)"
+            raw = raw[:DLQ_RAW_BYTES]
         letter = DeadLetter(
             worker_type=self.worker_type,
-            reason=exc.message,
+            reason=reason,
             code=exc.code,
             command_id=exc.command_id,
-            raw_base64=base64.b64encode(msg.value or b"").decode(),
-            raw_key_base64=base64.b64encode(msg.key).decode() if msg.key is not None else None,
+            raw_base64=base64.b64encode(raw).decode(),
+            raw_key_base64=base64.b64encode(key[:DLQ_KEY_BYTES]).decode()
+            if key is not None
+            else None,
             topic=msg.topic,
             partition=msg.partition,
             offset=msg.offset,
@@ -421,6 +435,19 @@ class CommandProcessor:
         )
         if len(self.recent) > 200:
             del self.recent[:100]
+
+
+def _redacted(error: ErrorInfo | None) -> ErrorInfo | None:
+    """An error without secret values: results are as public as logs.
+
+    (A provider answering 401 quotes the key it was sent; handlers pass such
+    messages on.) The same redactor as the logs: configured secret values, bearer
+    tokens, ``sk-`` keys, JWTs, ``password=``.
+    """
+    if error is None:
+        return None
+    details = {k: REDACTOR(v) if isinstance(v, str) else v for k, v in error.details.items()}
+    return error.model_copy(update={"message": REDACTOR(error.message), "details": details})
 
 
 async def _reraise(exc: BaseException) -> None:
