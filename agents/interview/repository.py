@@ -3,7 +3,8 @@
 Keys: ``q/<question id>`` (added questions), ``t/<template id>`` (added
 templates), ``s/<session id>`` (sessions with their transcript) and
 ``a/<session id>`` -> ``{"deadline", "phase_index", "epoch"}`` for every
-session whose phase clock is running (what the phase timer scans).
+session whose phase clock is running (what the phase timer scans; after a recovery the timer
+also looks for sessions whose clock write was lost, see ``sessions_missing_their_clock``).
 """
 
 from __future__ import annotations
@@ -72,17 +73,41 @@ class InterviewRepository:
 
     def put_session(self, session: Session) -> None:
         self.kv.put(f"s/{session.session_id}", session.model_dump_json().encode())
-        plan = session.current_plan()
+        clock = clock_of(session)
         key = f"a/{session.session_id}"
-        if session.state == "active" and plan is not None and plan.deadline is not None:
-            clock = {
-                "deadline": plan.deadline,
-                "phase_index": session.phase_index,
-                "epoch": session.epoch,
-            }
+        if clock is not None:
             self.kv.put(key, orjson.dumps(clock))
         elif self.kv.get(key) is not None:
             self.kv.delete(key)
 
     def running_clocks(self) -> list[tuple[str, dict[str, Any]]]:
         return [(k.removeprefix("a/"), dict(orjson.loads(v))) for k, v in self.kv.scan("a/")]
+
+    def generation(self) -> int:
+        """Changes when the store is rebuilt (recovered from the changelog)."""
+        return int(getattr(self.kv, "generation", 0))
+
+    def sessions_missing_their_clock(self) -> set[str]:
+        """Running sessions whose ``a/`` clock is absent or is not theirs (a full scan).
+
+        The session and its clock are two keys, two changelog writes: a worker killed between
+        them comes back with one but not the other. The phase timer asks after a recovery.
+        """
+        out = set()
+        for _, raw in self.kv.scan("s/"):
+            session = Session.model_validate_json(raw)
+            clock = clock_of(session)
+            if clock is None:
+                continue
+            stored = self.kv.get(f"a/{session.session_id}")
+            if stored is None or orjson.loads(stored) != clock:
+                out.add(session.session_id)
+        return out
+
+
+def clock_of(session: Session) -> dict[str, Any] | None:
+    """The phase clock the timer watches, for an active session whose phase has a deadline."""
+    plan = session.current_plan()
+    if session.state != "active" or plan is None or plan.deadline is None:
+        return None
+    return {"deadline": plan.deadline, "phase_index": session.phase_index, "epoch": session.epoch}
