@@ -47,6 +47,10 @@ def install_views(runtime: WorkerRuntime) -> None:
     app = runtime.app
     settings = runtime.container.settings
     table = runtime.table
+    # Faust's /router/ pages answer 500 for an unknown table name (found by schemathesis)
+    # and list table metadata; nothing uses them (status routing uses app.router). Off
+    # before the first page below creates app.web, which picks the blueprints.
+    app.conf.web_router_enabled = False
     install_monitor(runtime)  # GET /monitor and /monitor/data
 
     @app.page("/health")
@@ -67,6 +71,12 @@ def install_views(runtime: WorkerRuntime) -> None:
             {"ready": ok, "workerType": runtime.worker_type, "checks": checks},
             status=200 if ok else 503,
         )
+
+    @app.page("/openapi.json")
+    async def openapi(self: web.View, request: web.Request) -> web.Response:
+        from enginedge_streams.web.openapi import build_openapi
+
+        return self.json(build_openapi(runtime))
 
     @app.page("/metrics")
     async def metrics(self: web.View, request: web.Request) -> web.Response:
