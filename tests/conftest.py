@@ -11,6 +11,9 @@ import pytest
 from tests.support.stack import KAFKA, ensure_stack
 from tests.support.workers import WorkerProcess
 
+# Dummy secrets in, and a session-end scan proving none leaked (logs, reports, topics).
+pytest_plugins = ["tests.support.secrets_scan"]
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
