@@ -169,7 +169,11 @@ class CommandProcessor:
             record.result = result
             record.attempts = result.attempts
             record.updated_at = utcnow()
-            self.store.put(record)
+            written = self.store.put(record)
+            if written is not None:
+                # Durable before anyone sees the result: a crash from here on
+                # re-publishes the stored result instead of running it again.
+                await written
             self.pending.pop(cid, None)
             await self.sink.publish_result(result, reply_to=command.reply_to)
             self._remember(result)

@@ -89,6 +89,7 @@ async def test_command_result_status_and_dlq_through_the_agent(wired):
         await ctx.put(**as_message(ok))
         await ctx.put(**as_message(bad))
         await ctx.put(key=b"junk", value=b"\x00 not json")
+    async with agent.test_context() as ctx:  # after the first run finished
         await ctx.put(**as_message(ok))  # the same id again
     by_id = {}
     for result, _ in sink.results:
