@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -66,7 +67,7 @@ def env(speech):
     return repo, clock, events, deps
 
 
-async def start(deps, template="mini"):
+async def start(deps: dict[str, Any], template: str = "mini") -> Any:
     if template == "mini" and deps["repo"].template("mini") is None:
         await h.handle_template_add(AddTemplate(template=TEMPLATE), repo=deps["repo"])
     return await h.handle_start(
@@ -76,7 +77,9 @@ async def start(deps, template="mini"):
     )
 
 
-async def respond(deps, speech, text, cid, transcriber=None):
+async def respond(
+    deps: dict[str, Any], speech: Any, text: str | None, cid: str, transcriber: Any = None
+) -> Any:
     return await h.handle_respond(
         Respond(session_id="s1", text=text)
         if transcriber is None
