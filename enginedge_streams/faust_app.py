@@ -12,6 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from enginedge_streams import logs
+from enginedge_streams.durability import track
 from enginedge_streams.errors import ConfigError
 from enginedge_streams.settings import Settings
 from enginedge_streams.topics import app_id
@@ -42,6 +43,18 @@ class _NoGapReadOffsets(dict):  # type: ignore[type-arg]
         if getattr(tp, "topic", None) in self.topics:
             return None
         return self.get(tp)
+
+
+class TrackedTable(faust.Table):  # type: ignore[type-arg]  # faust is untyped
+    """Every table of our apps: its changelog writes join the running command's
+    tracked writes (``enginedge_streams.durability``), awaited before its result."""
+
+    def send_changelog(self, *args: Any, **kwargs: Any) -> Any:
+        fut = super().send_changelog(*args, **kwargs)
+        producer = getattr(self.app, "_producer", None)
+        if producer is not None and producer.started:  # not in an agent's test_context
+            track(fut)
+        return fut
 
 
 class EnginEdgeApp(faust.App):
@@ -131,6 +144,7 @@ def create_app(settings: Settings, worker_type: str) -> EnginEdgeApp:
         table_standby_replicas=0,
         logging_config=logs.logging_config(worker_type, settings.log_level),
         loghandlers=[],
+        Table=TrackedTable,
     )
     app.enginedge_settings = settings
     app.enginedge_topics = []

@@ -32,6 +32,7 @@ from enginedge_streams.codec import (
     validation_details,
     validation_summary,
 )
+from enginedge_streams.durability import settle, tracking
 from enginedge_streams.errors import DecodeError
 from enginedge_streams.handlers import BoundHandler, CommandContext, Stopwatch, to_jsonable
 from enginedge_streams.logs import REDACTOR, command_context
@@ -143,37 +144,37 @@ class CommandProcessor:
                 log.info("already %s; re-publishing stored result", previous.status.value)
                 await self.sink.publish_result(previous.result, reply_to=command.reply_to)
                 return previous.result
-            # ---- synchronous until the RUNNING record is written ----
-            self.in_flight.add(cid)
-            attempts = previous.attempts if previous is not None else 0
-            record = StatusRecord(
-                command=command,
-                status=Status.RUNNING,
-                attempts=attempts,
-                worker_type=self.worker_type,
-                source_partition=partition,
-                source_offset=offset,
-                started_at=utcnow(),
-            )
-            self.store.put(record)
-            self.pending[cid] = _Pending(partition, offset)
-            self.metrics.in_flight_gauge.inc()
-            # ----------------------------------------------------------
-            try:
-                result = await self._run(command, record)
-            finally:
-                self.in_flight.discard(cid)
-                self.metrics.in_flight_gauge.dec()
-            result = self._bounded(result)
-            record.status = result.status
-            record.result = result
-            record.attempts = result.attempts
-            record.updated_at = utcnow()
-            written = self.store.put(record)
-            if written is not None:
-                # Durable before anyone sees the result: a crash from here on
-                # re-publishes the stored result instead of running it again.
-                await written
+            with tracking() as writes:
+                # ---- synchronous until the RUNNING record is written ----
+                self.in_flight.add(cid)
+                attempts = previous.attempts if previous is not None else 0
+                record = StatusRecord(
+                    command=command,
+                    status=Status.RUNNING,
+                    attempts=attempts,
+                    worker_type=self.worker_type,
+                    source_partition=partition,
+                    source_offset=offset,
+                    started_at=utcnow(),
+                )
+                self.store.put(record)
+                self.pending[cid] = _Pending(partition, offset)
+                self.metrics.in_flight_gauge.inc()
+                # ----------------------------------------------------------
+                try:
+                    result = await self._run(command, record)
+                finally:
+                    self.in_flight.discard(cid)
+                    self.metrics.in_flight_gauge.dec()
+                result = self._bounded(result)
+                record.status = result.status
+                record.result = result
+                record.attempts = result.attempts
+                record.updated_at = utcnow()
+                self.store.put(record)
+                # Every state write of this command durable before anyone sees the
+                # result: a crash from here on re-publishes it instead of re-running.
+                await settle(writes)
             self.pending.pop(cid, None)
             await self.sink.publish_result(result, reply_to=command.reply_to)
             self._remember(result)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable
-from typing import Any, Protocol
+from collections.abc import Iterable
+from typing import Protocol
 
 from enginedge_streams.records import StatusRecord
 
@@ -15,18 +15,16 @@ class StatusStore(Protocol):
     that buffer before it commits any offset, so a RUNNING record is durable
     before the offset of a later message can be committed past it.)
 
-    A terminal record is also awaited until the broker has it, before the
-    result is published: a result that others have seen is never followed by a
-    second run of the same command after a crash or a partition handover (the
-    producer buffer can hold 100+ unsent changelog writes under load).
+    Before a result is published the processor also waits until the broker has
+    every changelog write of the command (``enginedge_streams.durability``): a
+    result others have seen is never followed by a second run of the command
+    after a crash or a partition handover (the producer buffer can hold 100+
+    unsent changelog writes under load).
     """
 
     def get(self, command_id: str) -> StatusRecord | None: ...
 
-    def put(self, record: StatusRecord) -> Awaitable[Any] | None:
-        """Store the record at once; may return an awaitable that resolves when the
-        write is durable (the processor awaits it for terminal records)."""
-        ...
+    def put(self, record: StatusRecord) -> None: ...
 
     def non_terminal(self) -> Iterable[StatusRecord]:
         """Every stored record not in a terminal status (local partitions only)."""
