@@ -167,8 +167,7 @@ async def measure(requests: str, results: str, n: int, loop_n: int) -> tuple[flo
 
 
 async def run(ctx: BenchContext) -> list[Row]:
-    n = 2000 if ctx.quick else 10_000
-    loop_n = 400 if ctx.quick else 2000
+    n, loop_n = ctx.size((2000, 400), (5000, 1000), (10_000, 2000))
     rows: list[Row] = []
 
     # Reference: raw aiokafka loop.

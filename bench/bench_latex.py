@@ -137,10 +137,12 @@ async def run(ctx: BenchContext) -> list[Row]:
         over_bus.append(await worker_once(bus))
     rate1 = await worker_burst(bus, n)
     direct1 = await direct_burst(n, 1)
+    ctx.record_peak(worker)
     worker.stop(timeout=30)
     worker2, bus2 = await start_worker(ctx, 2)
     rate2 = await worker_burst(bus2, n)
     direct2 = await direct_burst(n, 2)
+    ctx.record_peak(worker2)
     worker2.stop(timeout=30)
     doc = "3-page article: TOC, refs, equation, BibTeX (3 pdflatex runs + bibtex)"
     return [
