@@ -9,7 +9,7 @@ page's words (healthy / stale / stopped, or unknown while Kafka is unreachable).
 
 :class:`FleetWatcher` feeds it from a group-less consumer (``group_id=None``:
 no consumer group joined, no offsets committed) that starts at the last
-``history`` records of each partition, in a background task that never
+``history`` records of each of its partitions, in a background task that never
 delays the worker's startup and is cancelled when the worker stops.
 """
 
@@ -108,6 +108,7 @@ class FleetWatcher:
         state: FleetState,
         *,
         topic: str,
+        partitions: int,
         consumer_factory: Callable[[], Any],
         history: int = HISTORY_PER_PARTITION,
         probe_every_s: float = 10.0,
@@ -116,6 +117,7 @@ class FleetWatcher:
     ) -> None:
         self.state = state
         self.topic = topic
+        self.partitions = partitions
         self.consumer_factory = consumer_factory
         self.history = history
         self.probe_every_s = probe_every_s
@@ -150,13 +152,8 @@ class FleetWatcher:
 
     async def _follow(self, consumer: Any) -> None:
         await consumer.start()
-        partitions = consumer.partitions_for_topic(self.topic)
-        if not partitions:
-            await consumer.topics()  # refresh the metadata once
-            partitions = consumer.partitions_for_topic(self.topic)
-        if not partitions:
-            raise LookupError(f"no topic {self.topic}")
-        tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+        # The worker created the topic with this many partitions (or refused to start).
+        tps = [TopicPartition(self.topic, p) for p in range(self.partitions)]
         consumer.assign(tps)
         starts = await consumer.beginning_offsets(tps)
         ends = await consumer.end_offsets(tps)

@@ -115,12 +115,6 @@ class FakeConsumer:
     async def stop(self):
         self.stopped = True
 
-    def partitions_for_topic(self, topic):
-        return {0, 1} if topic == TOPIC else None
-
-    async def topics(self):
-        return {TOPIC}
-
     def assign(self, tps):
         self.positions = dict.fromkeys(tps, 0)
 
@@ -154,7 +148,12 @@ async def test_watcher_reads_only_recent_history_and_stops_cleanly():
     consumer = FakeConsumer(records)
     state = FleetState()
     watcher = FleetWatcher(
-        state, topic=TOPIC, consumer_factory=lambda: consumer, history=5, clock=lambda: T0
+        state,
+        topic=TOPIC,
+        partitions=2,
+        consumer_factory=lambda: consumer,
+        history=5,
+        clock=lambda: T0,
     )
     watcher.start()
     for _ in range(100):
@@ -179,7 +178,9 @@ async def test_watcher_with_kafka_unreachable_shows_unknown_and_retries():
         return consumers[-1]
 
     state = FleetState()
-    watcher = FleetWatcher(state, topic=TOPIC, consumer_factory=factory, retry_every_s=0.01)
+    watcher = FleetWatcher(
+        state, topic=TOPIC, partitions=2, consumer_factory=factory, retry_every_s=0.01
+    )
     watcher.start()
     while len(consumers) < 3:
         await asyncio.sleep(0.01)
