@@ -3,9 +3,11 @@
 The page is one self-contained HTML document (no external assets, so it works
 offline and under a strict Content-Security-Policy) whose script fetches
 ``monitor/data`` every few seconds (``?refresh=N``, 1-60 s, default 3) and
-redraws: the worker and its liveness/readiness checks, counters, consumer lag
-per partition, the DLQ count, commands in flight, recent commands with status
-and duration, and failures with their error. Everything is drawn with
+redraws: the worker and its liveness/readiness checks, every worker instance of
+the deployment seen on the heartbeat topic (:mod:`enginedge_streams.web.fleet`)
+with its health, counters, consumer lag per partition, the DLQ count, commands
+in flight, recent commands with status and duration, and failures with their
+error. Everything is drawn with
 ``textContent`` (never ``innerHTML``), so error messages cannot inject markup.
 """
 
@@ -17,8 +19,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from faust import web
+from mode import Service
 
+from enginedge_streams.heartbeat import status_topic
 from enginedge_streams.records import utcnow
+from enginedge_streams.topics import app_id
+from enginedge_streams.web.fleet import FleetState, FleetWatcher, heartbeat_consumer
 from enginedge_streams.worker_types import DESCRIPTIONS
 
 if TYPE_CHECKING:
@@ -73,7 +79,16 @@ def _in_flight(runtime: WorkerRuntime) -> list[dict[str, Any]]:
     return rows
 
 
-async def snapshot(runtime: WorkerRuntime) -> dict[str, Any]:
+def _fleet(runtime: WorkerRuntime, fleet: FleetState | None) -> dict[str, Any]:
+    if fleet is None:
+        return {"status": "unknown", "detail": "not watched", "workers": []}
+    view = fleet.view(utcnow())
+    for row in view["workers"]:
+        row["self"] = row["instance_id"] == runtime.info.instance_id
+    return view
+
+
+async def snapshot(runtime: WorkerRuntime, fleet: FleetState | None = None) -> dict[str, Any]:
     """Everything the page shows, as JSON-ready data (``GET /monitor/data``)."""
     from enginedge_streams.web.views import readiness  # views installs this module
 
@@ -99,6 +114,7 @@ async def snapshot(runtime: WorkerRuntime) -> dict[str, Any]:
         },
         "health": {"status": "ok", "started": runtime.started.is_set()},
         "readiness": {"ready": ready, "checks": checks},
+        "fleet": _fleet(runtime, fleet),
         "commands": {
             "processed": runtime.processor.processed,
             "inFlight": _in_flight(runtime),
@@ -138,6 +154,9 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .ok,.COMPLETED{background:#d7f5dd;color:#126b28}
 .bad,.FAILED,.DEAD_LETTERED{background:#fde0e0;color:#a11919}
 .RUNNING,.RETRYING,.PENDING{background:#fff3cd;color:#7a5a00}
+.healthy,.idle{background:#d7f5dd;color:#126b28}
+.stale{background:#fde0e0;color:#a11919}
+.unknown,.starting,.busy,.stopping,.stopped{background:#fff3cd;color:#7a5a00}
 .stats{display:flex;gap:18px;flex-wrap:wrap}
 .stat b{display:block;font-size:22px}
 #stale{color:#a11919;font-weight:600}
@@ -206,6 +225,21 @@ _SCRIPT = """
       cell(tr, state(check.ok, "ok", "failing"));
       cell(tr, detail);
     }, "no checks");
+    var f = data.fleet;
+    $("fleet-status").replaceChildren(badge(f.status === "ok" ? "live" : "unknown",
+                                            f.status === "ok" ? "ok" : "unknown"));
+    text("fleet-detail", f.detail);
+    fill("fleet", f.workers, function (tr, w) {
+      tr.dataset.instanceId = w.instance_id;
+      tr.dataset.workerType = w.worker_type;
+      tr.dataset.health = w.health;
+      cell(tr, w.worker_type);
+      cell(tr, w.instance_id + (w.self ? " (this page)" : ""));
+      cell(tr, str(w.host) + (w.port ? ":" + w.port : ""));
+      cell(tr, badge(w.status, w.status));
+      cell(tr, Math.round(w.seconds_since_heartbeat) + " s ago", "num");
+      cell(tr, badge(w.health, w.health));
+    }, f.status === "ok" ? "no heartbeat seen yet" : "unknown");
     var c = data.commands;
     text("processed", c.processed);
     text("completed", c.byStatus.COMPLETED);
@@ -276,6 +310,10 @@ _BODY = """<!doctype html>
 <div class="stat"><b id="dlq-count">0</b>dead-lettered (<span id="dlq-topic"></span>)</div>
 <div class="stat"><b id="lag-total">0</b>consumer lag</div>
 </div></section>
+<section class="wide"><h2>Workers <span id="fleet-status"></span>
+<span id="fleet-detail" class="muted"></span></h2><table id="fleet"><thead><tr><th>type</th>
+<th>instance</th><th>host</th><th>state</th><th>last seen</th><th>health</th></tr></thead>
+<tbody></tbody></table></section>
 <section><h2>Readiness</h2><table id="checks"><thead><tr><th>check</th><th>state</th>
 <th>detail</th></tr></thead><tbody></tbody></table></section>
 <section><h2>Consumer lag</h2><table id="lag"><thead><tr><th>topic</th><th>partition</th>
@@ -317,8 +355,29 @@ HEADERS = {
 
 
 def install_monitor(runtime: WorkerRuntime) -> None:
-    """Add ``GET /monitor`` and ``GET /monitor/data`` to the worker's web server."""
+    """Add ``GET /monitor`` and ``GET /monitor/data`` to the worker's web server, and the
+    heartbeat watcher behind its Workers panel (started and stopped with the app)."""
     app = runtime.app
+    settings = runtime.container.settings
+    fleet = FleetState()
+    watcher = FleetWatcher(
+        fleet,
+        topic=status_topic(settings.topic_prefix),
+        partitions=settings.topic_partitions,
+        consumer_factory=lambda: heartbeat_consumer(
+            settings.bootstrap_servers,
+            f"{app_id(runtime.worker_type, settings.topic_prefix)}-monitor",
+        ),
+    )
+
+    class FleetWatch(Service):
+        async def on_start(self) -> None:
+            watcher.start()
+
+        async def on_stop(self) -> None:
+            await watcher.stop()
+
+    app.service(FleetWatch)
 
     @app.page("/monitor")
     async def monitor_page(self: web.View, request: web.Request) -> web.Response:
@@ -326,4 +385,4 @@ def install_monitor(runtime: WorkerRuntime) -> None:
 
     @app.page("/monitor/data")
     async def monitor_data(self: web.View, request: web.Request) -> web.Response:
-        return self.json(await snapshot(runtime), headers={"Cache-Control": "no-store"})
+        return self.json(await snapshot(runtime, fleet), headers={"Cache-Control": "no-store"})

@@ -1,6 +1,7 @@
 """The monitoring page of a running worker, in a real headless Chromium (Debian's
 `chromium` + `chromium-driver`, driven by Selenium): it loads, refreshes itself, and
-shows a command submitted during the test, a failed one with its error, and the DLQ."""
+shows a command submitted during the test, a failed one with its error, the DLQ, and
+the deployment's workers (another worker type, from the heartbeat topic) as healthy."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from tests.support.workers import http_get
 pytestmark = pytest.mark.timeout(240)
 
 WORKER = "scheduling"
+OTHER = "spacy"  # a second worker type of the deployment (same topic prefix)
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -31,7 +33,12 @@ CHROMIUM_FLAGS = [
 
 @pytest.fixture(scope="module")
 def worker(module_worker_factory):
-    return module_worker_factory(WORKER)
+    other = module_worker_factory(OTHER, start=False)
+    other.start(wait=False)  # both start at once
+    serving = module_worker_factory(WORKER)
+    other.wait_ready()
+    serving.other = other
+    return serving
 
 
 @pytest.fixture
@@ -64,6 +71,19 @@ def wait(driver, condition, timeout=30):
     return WebDriverWait(driver, timeout, poll_frequency=0.25).until(condition)
 
 
+def fleet_rows(driver):
+    from selenium.webdriver.common.by import By
+
+    return {
+        r.get_attribute("data-instance-id"): (
+            r.get_attribute("data-worker-type"),
+            r.get_attribute("data-health"),
+            r.text,
+        )
+        for r in driver.find_elements(By.CSS_SELECTOR, "#fleet tbody tr[data-instance-id]")
+    }
+
+
 def row(driver, table, command_id):
     from selenium.webdriver.common.by import By
 
@@ -88,6 +108,17 @@ async def test_monitoring_page_in_a_real_browser(worker, module_bus, browser, tm
     assert {"kafka", "redis", "components"} <= set(checks) and "joined" in checks["kafka"]
     lag_rows = browser.find_elements(By.CSS_SELECTOR, "#lag tbody tr")
     assert lag_rows and f"worker.{WORKER}.requests" in lag_rows[0].text
+
+    # The Workers panel lists both worker types of the deployment, healthy, from heartbeats.
+    def both_healthy(d):
+        health = {(t, h) for t, h, _ in fleet_rows(d).values()}
+        return {(WORKER, "healthy"), (OTHER, "healthy")} <= health
+
+    wait(browser, both_healthy)
+    assert browser.find_element(By.ID, "fleet-status").text == "live"
+    texts = {t: text for t, _, text in fleet_rows(browser).values()}
+    assert f":{worker.other.port}" in texts[OTHER] and "(this page)" in texts[WORKER]
+
     # The page refreshes by fetch, not by reloading: this marker survives the updates.
     browser.execute_script("window.__sameDocument = true;")
 
@@ -129,6 +160,10 @@ async def test_monitoring_page_in_a_real_browser(worker, module_bus, browser, tm
     data = json.loads(body)
     assert status == 200 and data["worker"]["workerType"] == WORKER
     assert data["readiness"]["ready"] is True
+    fleet = {w["worker_type"]: w for w in data["fleet"]["workers"]}
+    assert data["fleet"]["status"] == "ok"
+    assert fleet[OTHER]["health"] == "healthy" and fleet[OTHER]["port"] == worker.other.port
+    assert fleet[WORKER]["self"] and fleet[WORKER]["status"] in ("idle", "busy")
     assert data["dlq"]["count"] == dlq_before + 1
     recent = {r["command_id"]: r for r in data["commands"]["recent"]}
     assert recent[ok.command_id]["status"] == "COMPLETED"
