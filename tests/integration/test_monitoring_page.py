@@ -72,25 +72,23 @@ def wait(driver, condition, timeout=30):
 
 
 def fleet_rows(driver):
-    from selenium.webdriver.common.by import By
-
-    return {
-        r.get_attribute("data-instance-id"): (
-            r.get_attribute("data-worker-type"),
-            r.get_attribute("data-health"),
-            r.text,
-        )
-        for r in driver.find_elements(By.CSS_SELECTOR, "#fleet tbody tr[data-instance-id]")
-    }
+    """The Workers panel's rows, read in one script call (the page redraws them every second)."""
+    rows = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#fleet tbody tr[data-instance-id]'),"
+        " r => [r.dataset.instanceId, r.dataset.workerType, r.dataset.health, r.innerText]);"
+    )
+    return {instance: (worker_type, health, text) for instance, worker_type, health, text in rows}
 
 
 def row(driver, table, command_id):
-    from selenium.webdriver.common.by import By
-
-    rows = driver.find_elements(
-        By.CSS_SELECTOR, f'#{table} tbody tr[data-command-id="{command_id}"]'
+    """A row's cell texts, read in one script call (rows are redrawn every second)."""
+    return driver.execute_script(
+        "const r = document.querySelector("
+        "`#${arguments[0]} tbody tr[data-command-id='${arguments[1]}']`);"
+        " return r ? Array.from(r.cells, c => c.innerText.trim()) : null;",
+        table,
+        command_id,
     )
-    return [c.text for c in rows[0].find_elements(By.TAG_NAME, "td")] if rows else None
 
 
 async def test_monitoring_page_in_a_real_browser(worker, module_bus, browser, tmp_path):
