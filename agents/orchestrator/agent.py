@@ -37,7 +37,6 @@ from agents.orchestrator.http import install_routes
 from agents.orchestrator.jwks_authenticator import JwksAuthenticator
 from agents.orchestrator.library import WorkflowLibrary
 from agents.orchestrator.ports import Authenticator
-from agents.orchestrator.registry import WorkerRegistry
 from agents.orchestrator.service import OrchestratorService
 from agents.orchestrator.settings import OrchestratorSettings
 from agents.orchestrator.static_token_authenticator import StaticTokenAuthenticator
@@ -47,6 +46,7 @@ from enginedge_streams.heartbeat import Heartbeat
 from enginedge_streams.runtime import WorkerRuntime, command_worker
 from enginedge_streams.settings import load
 from enginedge_streams.topics import WorkerTopics
+from enginedge_streams.worker_registry import WorkerRegistry
 from tables.orchestrator import FaustBytesStore, create_instance_table, create_request_table
 
 WORKER_TYPE = "orchestrator"

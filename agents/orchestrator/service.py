@@ -27,7 +27,6 @@ from agents.orchestrator.library import WorkflowLibrary
 from agents.orchestrator.messages import StartWorkflow
 from agents.orchestrator.model import WorkflowRequest
 from agents.orchestrator.ports import InstanceStore, RequestStore, WorkerCatalog
-from agents.orchestrator.registry import InstanceRecord, WorkerRegistry
 from agents.orchestrator.settings import OrchestratorSettings
 from agents.orchestrator.validation import CompiledWorkflow
 from enginedge_streams.errors import (
@@ -38,6 +37,7 @@ from enginedge_streams.errors import (
 )
 from enginedge_streams.heartbeat import Heartbeat
 from enginedge_streams.records import Result, utcnow
+from enginedge_streams.worker_registry import InstanceRecord, WorkerRegistry
 
 log = logging.getLogger("enginedge.orchestrator")
 TICK_GUARD = timedelta(seconds=2)  # a tick was sent; don't send another before this

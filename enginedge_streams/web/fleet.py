@@ -26,9 +26,9 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
-from agents.orchestrator.registry import InstanceState, WorkerRegistry
 from enginedge_streams.heartbeat import Heartbeat
 from enginedge_streams.records import utcnow
+from enginedge_streams.worker_registry import InstanceState, WorkerRegistry
 
 log = logging.getLogger("enginedge.fleet")
 

@@ -10,12 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents.orchestrator.engine import Engine, Limits
 from agents.orchestrator.fakes import InMemoryBytesStore, ManualClock, StaticCatalog
 from agents.orchestrator.library import WorkflowLibrary
-from agents.orchestrator.registry import WorkerRegistry
 from agents.orchestrator.service import OrchestratorService
 from agents.orchestrator.settings import OrchestratorSettings
 from enginedge_streams.heartbeat import Heartbeat
 from enginedge_streams.records import ErrorInfo, Result, Status
 from enginedge_streams.system import Ping
+from enginedge_streams.worker_registry import WorkerRegistry
 
 
 class Echo(BaseModel):
