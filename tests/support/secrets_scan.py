@@ -30,10 +30,19 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 SESSION = uuid.uuid4().hex[:10]
+
+
+def _with_password(url: str, password: str) -> str:
+    """The same database URL (the stack's, or the one configured) with a password."""
+    parts = urlsplit(url)
+    host = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+    return urlunsplit(parts._replace(netloc=f"{parts.username or 'postgres'}:{password}@{host}"))
+
 
 #: Secrets set for the whole session: none of them changes what a worker does.
 #: (API_TOKEN only enables authorised HTTP submission; calls without it still get 401.
@@ -41,7 +50,14 @@ SESSION = uuid.uuid4().hex[:10]
 GLOBAL_SECRETS: dict[str, str] = {
     "API_TOKEN": f"dummy-api-token-{SESSION}-A1",
     "OPENAI_COMPATIBLE_API_KEY": f"sk-dummy-compat-{SESSION}-B2",
-    "DATABASE_URL": f"postgresql://postgres:dummy-pg-pw-{SESSION}-C3@127.0.0.1:5432/enginedge",
+    "DATABASE_URL": _with_password(
+        os.environ.get(
+            "DATABASE_URL",
+            f"postgresql://postgres@127.0.0.1:{os.environ.get('STACK_POSTGRES_PORT', '5432')}"
+            "/enginedge",
+        ),
+        f"dummy-pg-pw-{SESSION}-C3",
+    ),
 }
 #: The part of each global setting that is the secret.
 _GLOBAL_VALUES = {
