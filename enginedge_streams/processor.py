@@ -102,6 +102,11 @@ class CommandProcessor:
         self.recent: list[dict[str, object]] = []  # for the monitoring page
         self.processed = 0
         self.on_fatal: Callable[[BaseException], Awaitable[None]] = _reraise
+        #: Does this process still own the source partition? (The runtime asks the
+        #: consumer.) A process that lost it mid-command - a rebalance after its
+        #: session expired - must not publish: the new owner runs the command.
+        self.owns_partition: Callable[[int], bool] = lambda partition: True
+        self.abandoned = 0
 
     # -- entry point ---------------------------------------------------------------
 
@@ -176,6 +181,14 @@ class CommandProcessor:
                 # result: a crash from here on re-publishes it instead of re-running.
                 await settle(writes)
             self.pending.pop(cid, None)
+            if partition is not None and not self.owns_partition(partition):
+                self.abandoned += 1
+                log.warning(
+                    "partition %d was reassigned while this command ran; its new owner "
+                    "runs it, this result is not published",
+                    partition,
+                )
+                return None
             await self.sink.publish_result(result, reply_to=command.reply_to)
             self._remember(result)
             return result

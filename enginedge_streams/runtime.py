@@ -112,6 +112,7 @@ class WorkerRuntime:
             max_result_bytes=s.max_result_bytes,
         )
         self.processor.on_fatal = self._fatal
+        self.processor.owns_partition = self.owns_partition
         self.started = asyncio.Event()
         self.start_error: str | None = None
         self._generation = -1
@@ -132,6 +133,14 @@ class WorkerRuntime:
             return {tp for tp in self.app.consumer.assignment() if tp.topic == self.topics.requests}
         except Exception:
             return set()
+
+    def owns_partition(self, partition: int) -> bool:
+        """Whether the requests topic's partition is assigned to this process right now
+        (always, when no Kafka consumer runs, e.g. in an agent's test_context)."""
+        consumer = getattr(self.app, "_consumer", None)
+        if consumer is None or not consumer.started:
+            return True
+        return any(tp.partition == partition for tp in self.assignment())
 
     def committed_offsets(self) -> dict[int, int]:
         committed = getattr(self.app.consumer, "_committed_offset", {})

@@ -270,3 +270,17 @@ async def test_a_result_too_big_for_kafka_is_failed_not_published():
     # a small result on the same worker still completes
     await proc.handle_message(msg(Command(command_type="test.echo", payload={"text": "ok"})))
     assert sink.results[-1][0].status is Status.COMPLETED
+
+
+async def test_a_command_whose_partition_moved_away_is_not_published():
+    proc, store, sink, effects = make()
+    owned = {0: False}
+    proc.owns_partition = lambda p: owned.get(p, True)
+    cmd = Command(command_type="test.echo", payload={"text": "hi"})
+    await proc.handle_message(msg(cmd))
+    assert sink.results == [] and proc.abandoned == 1  # the new owner runs it
+    assert store.get(cmd.command_id).status is Status.COMPLETED
+    owned[0] = True  # the partition comes back: the stored result is re-published
+    await proc.handle_message(msg(cmd))
+    assert [r.status for r, _ in sink.results] == [Status.COMPLETED]
+    assert effects.calls == [cmd.command_id]
