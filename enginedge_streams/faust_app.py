@@ -76,6 +76,12 @@ class EnginEdgeApp(faust.App):
     async def on_start(self) -> None:
         await super().on_start()
         await ensure_topics(self.enginedge_settings, self.enginedge_topics)
+        # Changelog topics too, with Faust's own settings (compaction, windows'
+        # retention), before the consumer subscribes: a table whose changelog is
+        # missing from the first metadata fails its first write with
+        # PartitionsMismatch ("... changelog topic has 0 partitions").
+        for table in list(self.tables.values()):
+            await table.changelog_topic.maybe_declare()
         consumer: Any = self.consumer
         consumer._read_offset = _NoGapReadOffsets(set(self.enginedge_source_topics))
 
