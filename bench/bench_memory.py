@@ -18,9 +18,7 @@ import re
 import time
 from pathlib import Path
 
-import psutil
-
-from bench.common import BenchContext, Row
+from bench.common import BenchContext, Row, tree_kib
 from enginedge_streams.worker_types import DEFAULT_PORTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,23 +41,6 @@ def limit_mib(worker_type: str) -> float:
     if m is None:
         raise ValueError(f"no memory limit in {path}")
     return float(m.group(1)) * (1024 if m.group(2) == "Gi" else 1)
-
-
-def tree_kib(pid: int, field: str) -> int:
-    """Sum of a /proc status field (VmRSS, VmHWM) over a process and its descendants."""
-    total = 0
-    try:
-        procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0
-    for p in procs:
-        try:
-            for line in Path(f"/proc/{p.pid}/status").read_text().splitlines():
-                if line.startswith(field + ":"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total
 
 
 async def idle_rss(ctx: BenchContext, worker_type: str) -> tuple[float, float]:
