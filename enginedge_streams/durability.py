@@ -43,10 +43,6 @@ def track(write: object) -> None:
 
 async def settle(writes: list[asyncio.Future[Any]]) -> None:
     """Wait until every tracked write is acknowledged by the broker (errors propagate)."""
-    pending = [w for w in writes if not w.done()]
-    if pending:
-        await asyncio.gather(*pending)
-    for w in writes:
-        if w.done() and not w.cancelled() and w.exception() is not None:
-            raise w.exception()  # type: ignore[misc]
+    if writes:
+        await asyncio.gather(*writes)
     writes.clear()
