@@ -198,11 +198,9 @@ class Oracle:
         finally:
             await r.aclose()
 
-    async def verdict(
-        self, seen: dict[str, list[Result]], ids: list[str] | None = None
-    ) -> dict[str, Any]:
+    def counts(self, seen: dict[str, list[Result]], ids: list[str] | None = None) -> dict[str, Any]:
+        """What the results topic alone says: lost, completed, executed twice, duplicates."""
         ids = ids if ids is not None else self.ids
-        executions, applied = await self.ledger()
         terminal = {i for i in ids if any(r.status.terminal for r in seen.get(i, []))}
         completed = {i for i in ids if any(r.status is Status.COMPLETED for r in seen.get(i, []))}
         return {
@@ -216,6 +214,20 @@ class Oracle:
                 for i in ids
                 if len({r.started_at for r in seen.get(i, []) if r.status.terminal}) > 1
             ),
+            "duplicate_results": sum(
+                len(seen.get(i, [])) - 1 for i in ids if len(seen.get(i, [])) > 1
+            ),
+        }
+
+    async def verdict(
+        self, seen: dict[str, list[Result]], ids: list[str] | None = None
+    ) -> dict[str, Any]:
+        """``counts`` plus the ledger worker's side-effect figures."""
+        ids = ids if ids is not None else self.ids
+        executions, applied = await self.ledger()
+        completed = {i for i in ids if any(r.status is Status.COMPLETED for r in seen.get(i, []))}
+        return {
+            **self.counts(seen, ids),
             # a re-run of a command killed mid-run ("a worker killed mid-command re-runs
             # it") that had already reached its effect: a non-idempotent write would have
             # been applied twice; the effect keyed by command id (HSETNX) never is
@@ -224,9 +236,6 @@ class Oracle:
             ),
             "handler_reexecutions": sum(
                 v - 1 for k, v in executions.items() if v > 1 and k in set(ids)
-            ),
-            "duplicate_results": sum(
-                len(seen.get(i, [])) - 1 for i in ids if len(seen.get(i, [])) > 1
             ),
             "effects_missing": len(completed - applied),
         }

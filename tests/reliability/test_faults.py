@@ -21,7 +21,7 @@ import orjson
 import pytest
 from aiokafka.errors import KafkaError
 
-from enginedge_streams.records import Command, Status
+from enginedge_streams.records import Command
 from tests.reliability.harness import (
     FAST_GROUP,
     FULL,
@@ -296,17 +296,7 @@ async def test_postgres_stopped_and_restarted_under_data_processing(broker, tmp_
         await asyncio.sleep(6)
         pg.start(timeout=120)
         seen = await oracle.wait_complete(420)
-        completed = [
-            i for i in oracle.ids if any(r.status is Status.COMPLETED for r in seen.get(i, []))
-        ]
-        figures = {
-            "commands": n,
-            "lost": sum(
-                1 for i in oracle.ids if not any(r.status.terminal for r in seen.get(i, []))
-            ),
-            "completed": len(completed),
-            "duplicate_results": sum(len(seen.get(i, [])) - 1 for i in oracle.ids if seen.get(i)),
-        }
+        figures = oracle.counts(seen)
         import psycopg
 
         with psycopg.connect(pg.address, autocommit=True) as conn:
