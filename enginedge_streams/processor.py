@@ -7,16 +7,22 @@ tests. Guarantees:
 * no exception escapes ``handle_message`` (Faust would ack and drop it);
 * a command id that reached a terminal status is never executed again — its
   stored result is re-published;
-* a RUNNING record (with the full command and its source offset) is written
-  *synchronously* before the first ``await``, so it is durable before any
-  later offset can be committed; the re-driver uses it to re-run commands
-  whose offset was committed while they were still in flight (faust #606).
+* a RUNNING record (with the full command and its source offset) is durable
+  before any offset commit can pass the command: the runtime calls
+  :meth:`CommandProcessor.persist_in_flight` when a commit starts, and the
+  commit flushes the producer first. The re-driver uses these records to
+  re-run commands whose offset was committed while they were still in flight
+  (faust #606). A command that finishes between two commits (most of them)
+  never needs its RUNNING record in the table: until a commit passes it,
+  Kafka redelivers it after a crash. Until it is written, the record is kept
+  in memory (:meth:`CommandProcessor.lookup` serves it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextvars
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -98,6 +104,10 @@ class CommandProcessor:
         self.max_command_bytes = max_command_bytes
         self.max_result_bytes = max_result_bytes
         self.in_flight: set[str] = set()
+        #: RUNNING records not in the table yet, each with the context of its command
+        #: (Faust's current event picks the table partition; the durability tracker
+        #: makes the command's result wait for the write too).
+        self.unwritten: dict[str, tuple[StatusRecord, contextvars.Context]] = {}
         self.pending: dict[str, _Pending] = {}
         self.recent: list[dict[str, object]] = []  # for the monitoring page
         self.processed = 0
@@ -150,7 +160,7 @@ class CommandProcessor:
                 await self.sink.publish_result(previous.result, reply_to=command.reply_to)
                 return previous.result
             with tracking() as writes:
-                # ---- synchronous until the RUNNING record is written ----
+                # ---- synchronous until the RUNNING record is registered ----
                 self.in_flight.add(cid)
                 attempts = previous.attempts if previous is not None else 0
                 record = StatusRecord(
@@ -162,7 +172,9 @@ class CommandProcessor:
                     source_offset=offset,
                     started_at=utcnow(),
                 )
-                self.store.put(record)
+                # Written to the table by persist_in_flight() before any offset commit
+                # (or by the first progress/retry update), else never: see the module doc.
+                self.unwritten[cid] = (record, contextvars.copy_context())
                 self.pending[cid] = _Pending(partition, offset)
                 self.metrics.in_flight_gauge.inc()
                 # ----------------------------------------------------------
@@ -170,6 +182,7 @@ class CommandProcessor:
                     result = await self._run(command, record)
                 finally:
                     self.in_flight.discard(cid)
+                    self.unwritten.pop(cid, None)
                     self.metrics.in_flight_gauge.dec()
                 result = self._bounded(result)
                 record.status = result.status
@@ -326,16 +339,42 @@ class CommandProcessor:
             record.status = Status.RETRYING
             record.updated_at = utcnow()
             record.progress = {**record.progress, "last_error": info.message}
-            self.store.put(record)
+            self._save(record)
             log.info("retrying in %.2fs after %s", delay, info.code, extra={"attempt": attempt})
             await asyncio.sleep(delay)
             record.status = Status.RUNNING
-            self.store.put(record)
+            self._save(record)
 
     def _progress(self, record: StatusRecord, fields: dict[str, object]) -> None:
         record.progress = {**record.progress, **fields}
         record.updated_at = utcnow()
+        self._save(record)
+
+    def _save(self, record: StatusRecord) -> None:
+        """Write a non-terminal record now (in the command's own context)."""
+        self.unwritten.pop(record.command.command_id, None)
         self.store.put(record)
+
+    # -- RUNNING records -------------------------------------------------------------
+
+    def persist_in_flight(self) -> int:
+        """Write the RUNNING record of every in-flight command not in the table yet.
+
+        Called when an offset commit starts (synchronously, before Faust
+        flushes the producer and commits): a commit may pass a command still
+        in flight (faust #606), and from then on only its record can bring it
+        back after a crash. Each write runs in its command's context, so it
+        lands on the command's partition and the command's result waits for it.
+        """
+        unwritten, self.unwritten = self.unwritten, {}
+        for record, context in unwritten.values():
+            context.run(self.store.put, record)
+        return len(unwritten)
+
+    def lookup(self, command_id: str) -> StatusRecord | None:
+        """The command's current status: in memory while RUNNING and unwritten, else stored."""
+        entry = self.unwritten.get(command_id)
+        return entry[0] if entry is not None else self.store.get(command_id)
 
     # -- DLQ -------------------------------------------------------------------------
 

@@ -59,6 +59,23 @@ class FaustResultSink:
         await self.requests.send(key=command_id.encode(), value=raw)
 
 
+class CommitHook(faust.Sensor):  # type: ignore[misc]  # faust is untyped
+    """Writes the in-flight commands' RUNNING records when an offset commit starts.
+
+    Faust calls ``on_commit_initiated`` at the start of every commit, before it
+    flushes the producer and commits offsets: the records are durable before
+    any commit can pass a command still in flight (faust #606).
+    """
+
+    def __init__(self, processor: CommandProcessor) -> None:
+        super().__init__()
+        self.processor = processor
+
+    def on_commit_initiated(self, consumer: Any) -> Any:
+        self.processor.persist_in_flight()
+        return None
+
+
 class WorkerRuntime:
     """Everything one worker type owns inside its Faust app."""
 
@@ -120,6 +137,7 @@ class WorkerRuntime:
         # Faust's own sensors (events, messages, commits, rebalances, table ops) in the same
         # registry, so one scrape of /metrics has both.
         app.monitor = PrometheusMonitor(metrics=self.metrics.faust_metrics())
+        app.sensors.add(CommitHook(self.processor))
 
     async def _fatal(self, exc: BaseException) -> None:
         """Crash the worker without acking: the message is redelivered after restart."""

@@ -64,7 +64,7 @@ def _row(entry: dict[str, Any]) -> dict[str, Any]:
 def _in_flight(runtime: WorkerRuntime) -> list[dict[str, Any]]:
     rows = []
     for command_id in sorted(runtime.processor.in_flight):
-        record = runtime.store.get(command_id)
+        record = runtime.processor.lookup(command_id)
         rows.append(
             {
                 "command_id": command_id,

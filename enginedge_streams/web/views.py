@@ -85,7 +85,7 @@ def install_views(runtime: WorkerRuntime) -> None:
     @app.page("/commands/{command_id}")
     @app.table_route(table=table, match_info="command_id")
     async def get_command(self: web.View, request: web.Request, command_id: str) -> web.Response:
-        record = runtime.store.get(command_id)
+        record = runtime.processor.lookup(command_id)
         if record is None:
             return self.json(
                 {"error": {"code": "NOT_FOUND", "message": f"no command {command_id}"}},

@@ -65,14 +65,45 @@ async def test_result_waits_for_every_write_of_the_command():
     msg = IncomingMessage(cmd.command_id.encode(), cmd.model_dump_json().encode(), "t", 0, 0)
     task = asyncio.create_task(proc.handle_message(msg))
     await asyncio.sleep(0.05)
-    assert len(store.acks) == 3  # RUNNING, the handler's write, COMPLETED
+    assert len(store.acks) == 2  # the handler's write, COMPLETED
     assert sink.results == []  # nothing published while writes are unacknowledged
-    for fut in store.acks[:2]:
-        fut.set_result(None)
+    store.acks[0].set_result(None)
     await asyncio.sleep(0.02)
     assert sink.results == []
-    store.acks[2].set_result(None)
+    store.acks[1].set_result(None)
     await task
+    assert [r.status for r, _ in sink.results] == [Status.COMPLETED]
+
+
+async def test_a_running_record_written_at_a_commit_is_awaited_by_its_command():
+    """persist_in_flight() (an offset commit starting) writes the RUNNING record in the
+    command's own context: its write joins the command's tracked writes."""
+    store, sink = SlowAckStore(), RecordingSink()
+    proc = processor(store, sink)
+    gate = asyncio.Event()
+
+    async def held(cmd: Note, *, ctx: CommandContext) -> dict:
+        await gate.wait()
+        return {"text": cmd.text}
+
+    proc.handlers = bind([CommandSpec("t.note", Note, held)], {})
+    cmd = Command(command_type="t.note", payload={"text": "hi"})
+    msg = IncomingMessage(cmd.command_id.encode(), cmd.model_dump_json().encode(), "t", 2, 40)
+    task = asyncio.create_task(proc.handle_message(msg))
+    await asyncio.sleep(0.02)
+    assert store.writes == [] and proc.lookup(cmd.command_id).status is Status.RUNNING
+    assert proc.persist_in_flight() == 1
+    assert proc.persist_in_flight() == 0  # written once
+    (running,) = store.writes
+    assert running.status is Status.RUNNING and running.source_offset == 40
+    gate.set()
+    await asyncio.sleep(0.02)
+    store.acks[1].set_result(None)  # COMPLETED acknowledged, RUNNING not yet
+    await asyncio.sleep(0.02)
+    assert sink.results == []
+    store.acks[0].set_result(None)
+    await task
+    assert [w.status for w in store.writes] == [Status.RUNNING, Status.COMPLETED]
     assert [r.status for r, _ in sink.results] == [Status.COMPLETED]
 
 

@@ -216,6 +216,8 @@ async def test_message_keyed_differently_is_rekeyed_not_executed():
 
 
 async def test_store_failure_is_fatal_not_acked():
+    """The terminal record cannot be written: nothing is published, the worker stops
+    unacked, and Kafka redelivers the command (at-least-once)."""
     proc, store, sink, effects = make()
     store.fail_puts = True
     seen = []
@@ -226,7 +228,38 @@ async def test_store_failure_is_fatal_not_acked():
     proc.on_fatal = fatal
     await proc.handle_message(msg(Command(command_type="test.echo", payload={"text": "x"})))
     assert seen and isinstance(seen[0], OSError)
-    assert sink.results == [] and effects.calls == []
+    assert sink.results == []
+
+
+async def test_a_fast_command_writes_only_its_terminal_record():
+    """The RUNNING record stays in memory unless a commit starts while it runs."""
+    proc, store, sink, _ = make()
+    store.keep_history = True
+    cmd = Command(command_type="test.echo", payload={"text": "quick"})
+    proc.handlers = bind([CommandSpec("test.echo", Echo, _quick)], {})
+    await proc.handle_message(msg(cmd))
+    assert [w.status for w in store.writes] == [Status.COMPLETED]
+    assert proc.unwritten == {} and proc.lookup(cmd.command_id).status is Status.COMPLETED
+
+
+async def _quick(cmd: Echo, *, ctx: CommandContext) -> dict:
+    return {"echo": cmd.text}
+
+
+async def test_in_flight_records_are_written_when_a_commit_starts():
+    proc, store, sink, _ = make()
+    cmd = Command(command_type="test.echo", payload={"text": "slow", "sleep": 0.2})
+    task = asyncio.create_task(proc.handle_message(msg(cmd, offset=7)))
+    await asyncio.sleep(0.05)
+    assert store.get(cmd.command_id) is None  # not in the table yet ...
+    assert proc.lookup(cmd.command_id).status is Status.RUNNING  # ... but visible
+    assert proc.persist_in_flight() == 1
+    stored = store.get(cmd.command_id)
+    assert stored.status is Status.RUNNING and stored.source_offset == 7
+    assert stored.command == cmd
+    await task
+    assert store.get(cmd.command_id).status is Status.COMPLETED
+    assert proc.persist_in_flight() == 0
 
 
 async def test_redrive_only_commands_whose_offset_was_committed():
