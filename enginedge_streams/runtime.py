@@ -59,7 +59,7 @@ class FaustResultSink:
         await self.requests.send(key=command_id.encode(), value=raw)
 
 
-class CommitHook(faust.Sensor):  # type: ignore[misc]  # faust is untyped
+class CommitHook(faust.Sensor):
     """Writes the in-flight commands' RUNNING records when an offset commit starts.
 
     Faust calls ``on_commit_initiated`` at the start of every commit, before it
