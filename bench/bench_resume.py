@@ -1,4 +1,14 @@
-"""Resume: parses/s in-process vs a bare pdfplumber text dump; spaCy calls batched vs one by one."""
+"""Resume: parses/s in-process vs a bare pdfplumber text dump; spaCy calls batched vs one by one.
+
+Worker under load: the real resume worker (local defaults: the bus to the spaCy worker started
+here; MiniLM embeddings in-process, ``RESUME_EMBEDDINGS=local`` set explicitly as no data
+processing worker runs, which ``auto`` would first wait 3 s for; MAX_CONCURRENCY 4)
+driven over Kafka, 8 commands in flight: job postings stored with ``posting.extract`` (text and
+HTML), the generated PDF/DOCX resumes parsed and stored with ``resume.parse``, each matched
+against a posting (``resume.match``, embeddings) and evaluated (``resume.evaluate``: every
+bullet through spaCy), plus single ``resume.evaluate_bullet`` commands; every result checked.
+Its peak RSS (``VmHWM``, read before it stops) vs its memory limit, commands/s in the notes.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +16,104 @@ import asyncio
 import base64
 import io
 import time
+from typing import Any
 
+from bench.bench_memory import limit_mib
 from bench.common import BenchContext, Row
+from enginedge_streams.client import BusClient
+from enginedge_streams.records import Status
+
+IN_FLIGHT = 8
+POSTINGS = [
+    {
+        "text": "Senior Backend Engineer at Initech\n"
+        "Location: Austin, TX (Remote). Full-time. $150,000 - $180,000 per year\n"
+        "Responsibilities:\n- Build event-driven data pipelines and APIs\n"
+        "Requirements:\n- 5+ years with Python\n- Kubernetes, Docker and PostgreSQL\n- Kafka\n"
+        "Nice to have:\n- GraphQL\n- Terraform\n"
+    },
+    {
+        "html": "<html><body><h1>Data Engineer</h1><p>Globex, New York, NY. Hybrid.</p>"
+        "<h2>What you will do</h2><ul><li>Own our Spark and Airflow pipelines</li>"
+        "<li>Model data in SQL for analysts</li></ul><h2>Requirements</h2><ul>"
+        "<li>3+ years of Python or Java</li><li>Spark, Kafka, Airflow</li>"
+        "<li>Bachelor's degree in Computer Science</li></ul><h2>Preferred</h2>"
+        "<ul><li>Tableau</li><li>AWS</li></ul></body></html>"
+    },
+    {
+        "text": "Frontend Engineer (TypeScript/React)\nHooli - Remote (US)\n"
+        "You will build our design system and customer dashboards.\n"
+        "Must have: 4+ years of TypeScript, React, Node.js, GraphQL.\n"
+        "Nice to have: Redis, Terraform, accessibility experience.\n"
+    },
+]
+
+
+async def _ok(bus: BusClient, ctype: str, payload: dict[str, Any]) -> Any:
+    r = await bus.call("resume", ctype, payload, timeout=180)
+    if r.status is not Status.COMPLETED:
+        raise RuntimeError(f"resume {ctype}: {r.status.value}: {r.error}")
+    return r.result
+
+
+async def worker_under_load(ctx: BenchContext, bus: BusClient) -> Row:
+    """Parse, match and evaluate through the real worker over Kafka (spaCy worker running)."""
+    from tests.support.resume_corpus import corpus
+
+    items = corpus()
+    n = ctx.size(4, 24, 96)
+    t_start = time.perf_counter()
+    worker = ctx.worker("resume", env={"RESUME_EMBEDDINGS": "local"})
+    await _ok(bus, "system.ping", {})
+    gate = asyncio.Semaphore(IN_FLIGHT)
+    counts = {"commands": 0, "bullets": 0}
+
+    async def ok(ctype: str, payload: dict[str, Any]) -> Any:
+        async with gate:
+            counts["commands"] += 1
+            return await _ok(bus, ctype, payload)
+
+    async def resume_flow(k: int) -> None:
+        item = items[k % len(items)]
+        source = {
+            "content_base64": base64.b64encode(item.data).decode(),
+            "filename": f"{item.name}.{item.kind}",
+        }
+        parsed = await ok("resume.parse", {"source": source, "resume_id": f"cand-{k}"})
+        if parsed["contact"]["email"] != item.label["email"]:
+            raise RuntimeError(f"resume.parse of {item.name}: {parsed['contact']}")
+        posting = {"posting_id": f"job-{k % len(POSTINGS)}"}
+        matched = await ok("resume.match", {"resume": {"resume_id": f"cand-{k}"}, "job": posting})
+        if not 0 <= matched["score"] <= 100:
+            raise RuntimeError(f"resume.match score {matched['score']}")
+        evaluated = await ok(
+            "resume.evaluate", {"resume": {"resume_id": f"cand-{k}"}, "job": posting}
+        )
+        counts["bullets"] += len(evaluated["bullets"])
+        for job in item.label["experience"][:2]:
+            await ok("resume.evaluate_bullet", {"bullet": job["bullets"][0], "role": job["title"]})
+
+    t0 = time.perf_counter()
+    started = t0 - t_start
+    await asyncio.gather(
+        *(ok("posting.extract", {**p, "posting_id": f"job-{i}"}) for i, p in enumerate(POSTINGS))
+    )
+    await asyncio.gather(*(resume_flow(k) for k in range(n)))
+    elapsed = time.perf_counter() - t0
+    ctx.record_peak(worker)
+    peak = ctx.peaks[-1][1]
+    worker.stop(timeout=30)
+    return Row(
+        f"resume worker: peak RSS under {n} resumes parsed, matched and evaluated vs memory limit",
+        peak,
+        limit_mib("resume"),
+        "MiB",
+        "<= 1x",
+        f"{len(POSTINGS)} postings, {n} PDF/DOCX parses, {n} matches, {n} evaluations "
+        f"({counts['bullets']} bullets), {2 * n} single bullets: {counts['commands']} commands "
+        f"in {elapsed:.1f}s = {counts['commands'] / elapsed:.1f}/s (worker ready in {started:.0f}s), "
+        f"{IN_FLIGHT} in flight, MAX_CONCURRENCY 4; spaCy worker MAX_CONCURRENCY 8",
+    )
 
 
 async def run(ctx: BenchContext) -> list[Row]:
@@ -50,7 +156,7 @@ async def run(ctx: BenchContext) -> list[Row]:
         for _ in range(rounds):
             await client.analyze_many(bullets)
         timings[batch] = (time.perf_counter() - t0) / rounds
-    await asyncio.sleep(0)
+    under_load = await worker_under_load(ctx, bus)
     return [
         Row(
             "resume.parse (PDF, in-process) vs pdfplumber text only",
@@ -68,4 +174,5 @@ async def run(ctx: BenchContext) -> list[Row]:
             "< 1x",
             "batched = one nlp.analyze for all bullets; reference = 20 concurrent commands",
         ),
+        under_load,
     ]
