@@ -37,19 +37,27 @@ class FaustResultSink:
     def __init__(self, app: faust.App, topics: WorkerTopics, partitions: int) -> None:
         self.app = app
         self.results = app.topic(topics.results, partitions=partitions)
+        self.results_name = topics.results
         self.dlq = app.topic(topics.dlq, partitions=partitions)
         self.requests = app.topic(topics.requests, partitions=partitions)
-        self._reply_topics: dict[str, Any] = {}
 
     async def publish_result(self, result: Result, *, reply_to: str | None) -> None:
+        """Hand the result to the producer (keyed by command id, default partitioner).
+
+        Straight to Faust's producer rather than ``Topic.send``: one result per
+        command, and Faust's per-message wrapping (future message, callbacks,
+        send sensors) cost more than the send itself. Offsets are committed only
+        after the producer is flushed, as for any Faust send.
+        """
         key = result.command_id.encode()
         value = encode_result(result)
-        await self.results.send(key=key, value=value)
-        if reply_to and reply_to != self.results.get_topic_name():
-            topic = self._reply_topics.get(reply_to)
-            if topic is None:
-                topic = self._reply_topics[reply_to] = self.app.topic(reply_to)
-            await topic.send(key=key, value=value)
+        producer = self.app.producer
+        topics = [self.results_name]
+        if reply_to and reply_to != self.results_name:
+            topics.append(reply_to)
+        for topic in topics:
+            sent: Any = await producer.send(topic, key, value, None, None, None)
+            sent.add_done_callback(_log_undelivered)  # an asyncio future from aiokafka
 
     async def publish_dead_letter(self, letter: DeadLetter) -> None:
         key = (letter.command_id or "").encode() or None
@@ -57,6 +65,11 @@ class FaustResultSink:
 
     async def resubmit(self, command_id: str, raw: bytes) -> None:
         await self.requests.send(key=command_id.encode(), value=raw)
+
+
+def _log_undelivered(sent: asyncio.Future[Any]) -> None:
+    if not sent.cancelled() and sent.exception() is not None:
+        log.error("a result could not be delivered: %s", sent.exception())
 
 
 class CommitHook(faust.Sensor):
