@@ -23,6 +23,7 @@ import time
 import uuid
 
 import orjson
+import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
@@ -69,6 +70,11 @@ async def raw_loop(requests: str, results: str, stop: asyncio.Event) -> None:
     finally:
         await producer.stop()
         await consumer.stop()
+
+
+def _cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
 
 
 class Driver:
@@ -152,55 +158,78 @@ class Driver:
         await self.producer.stop()
 
 
-async def measure(requests: str, results: str, n: int, loop_n: int) -> tuple[float, list[float]]:
+async def measure(
+    requests: str, results: str, n: int, loop_n: int, pid: int
+) -> tuple[float, list[float], float]:
+    """Throughput, closed-loop latencies, and CPU ms per command of process ``pid``
+    during the throughput burst (user + system: CPU time does not depend on how
+    busy the machine is, unlike the rates)."""
     driver = Driver(requests, results)
     await driver.start()
     try:
         await driver.blast(200)  # warm-up: connections, assignment, JIT-free caches
         driver.sent.clear()
         driver.done.clear()
+        cpu0 = _cpu_seconds(pid)
         seconds = await driver.blast(n)
+        cpu_ms = (_cpu_seconds(pid) - cpu0) * 1000 / n
         latencies = await driver.closed_loop(loop_n, in_flight=8)
     finally:
         await driver.stop()
-    return n / seconds, latencies
+    return n / seconds, latencies, cpu_ms
+
+
+def _python(module_args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, *module_args],
+        env={**os.environ, "PYTHONPATH": os.getcwd(), **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    proc.wait(timeout=60)
 
 
 async def run(ctx: BenchContext) -> list[Row]:
     n, loop_n = ctx.size((2000, 400), (5000, 1000), (10_000, 2000))
     rows: list[Row] = []
 
-    # Reference: raw aiokafka loop.
+    # Reference: the raw aiokafka loop, in its own process (so its CPU is its own).
     raw_req, raw_res = f"{ctx.prefix}raw.requests", f"{ctx.prefix}raw.results"
     await _create([raw_req, raw_res])
-    stop = asyncio.Event()
-    loop_task = asyncio.create_task(raw_loop(raw_req, raw_res, stop))
-    await asyncio.sleep(3)
-    raw_tput, raw_lat = await measure(raw_req, raw_res, n, loop_n)
-    stop.set()
-    await loop_task
+    raw = _python(["-m", "bench.bench_bus", raw_req, raw_res], {})
+    try:
+        await asyncio.sleep(5)  # join the group and get the assignment
+        raw_tput, raw_lat, raw_cpu = await measure(raw_req, raw_res, n, loop_n, raw.pid)
+    finally:
+        _stop(raw)
 
     # Second reference: the same no-op as a bare Faust agent (isolates our platform's cost).
     fref_req, fref_res = f"{ctx.prefix}fref.requests", f"{ctx.prefix}fref.results"
     await _create([fref_req, fref_res])
-    env = {**os.environ, "BENCH_PREFIX": ctx.prefix, "PORT": "6099", "PYTHONPATH": os.getcwd()}
-    faust_ref = subprocess.Popen(
-        [sys.executable, "-m", "faust", "-A", "bench.faust_reference", "worker", "-l", "warn"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    faust_ref = _python(
+        ["-m", "faust", "-A", "bench.faust_reference", "worker", "-l", "warn"],
+        {"BENCH_PREFIX": ctx.prefix, "PORT": "6099"},
     )
     try:
         await asyncio.sleep(12)  # join the group and get the assignment
-        faust_tput, faust_lat = await measure(fref_req, fref_res, n, loop_n)
+        faust_tput, faust_lat, faust_cpu = await measure(
+            fref_req, fref_res, n, loop_n, faust_ref.pid
+        )
     finally:
-        faust_ref.terminate()
-        faust_ref.wait(timeout=60)
+        _stop(faust_ref)
 
     # Ours: a worker answering system.ping (status table, idempotency, metrics, logs).
-    ctx.worker("spacy", env={"MAX_CONCURRENCY": "8", "TOPIC_PARTITIONS": str(PARTITIONS)})
-    ours_tput, ours_lat = await measure(
-        f"{ctx.prefix}worker.spacy.requests", f"{ctx.prefix}worker.spacy.results", n, loop_n
+    worker = ctx.worker("spacy", env={"MAX_CONCURRENCY": "8", "TOPIC_PARTITIONS": str(PARTITIONS)})
+    ours_tput, ours_lat, ours_cpu = await measure(
+        f"{ctx.prefix}worker.spacy.requests",
+        f"{ctx.prefix}worker.spacy.results",
+        n,
+        loop_n,
+        worker.pid,
     )
     rows.append(
         Row(
@@ -220,6 +249,28 @@ async def run(ctx: BenchContext) -> list[Row]:
             "cmd/s",
             "",
             "same no-op written as a plain Faust agent (no status table)",
+        )
+    )
+    rows.append(
+        Row(
+            "CPU per no-op command (process user+system time) vs raw loop",
+            ours_cpu,
+            raw_cpu,
+            "ms",
+            "lower is better",
+            "during the throughput burst; independent of the machine's load",
+        )
+    )
+    rows.append(
+        Row(
+            "CPU per no-op command vs bare Faust agent",
+            ours_cpu,
+            faust_cpu,
+            "ms",
+            "lower is better",
+            f"bare Faust agent vs raw loop: {faust_cpu / raw_cpu:.1f}x the CPU per message"
+            if raw_cpu
+            else "",
         )
     )
     rows.append(
@@ -251,3 +302,7 @@ async def run(ctx: BenchContext) -> list[Row]:
         )
     )
     return rows
+
+
+if __name__ == "__main__":  # the raw reference loop in its own process: REQUESTS RESULTS
+    asyncio.run(raw_loop(sys.argv[1], sys.argv[2], asyncio.Event()))
