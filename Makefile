@@ -22,7 +22,7 @@ system-deps: ## Install the Debian packages in scripts/system-packages.txt (idem
 	@./scripts/install-system-deps.sh
 
 $(VENV)/.installed: setup.cfg pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python -a -x $(BIN)/pip || $(PYTHON) -m venv --clear $(VENV)  # (re)made if a set-up was interrupted
 	$(BIN)/pip install -q --upgrade pip wheel
 	$(BIN)/pip install -q -e '.[all,dev]'
 	@touch $@
