@@ -367,9 +367,17 @@ class CommandProcessor:
         lands on the command's partition and the command's result waits for it.
         """
         unwritten, self.unwritten = self.unwritten, {}
+        written = 0
         for record, context in unwritten.values():
+            partition = record.source_partition
+            if partition is not None and not self.owns_partition(partition):
+                # Reassigned (session expiry): the new owner runs the command and
+                # keeps its record; a late RUNNING write from here could land after
+                # the new owner's terminal one and make it run again after recovery.
+                continue
             context.run(self.store.put, record)
-        return len(unwritten)
+            written += 1
+        return written
 
     def lookup(self, command_id: str) -> StatusRecord | None:
         """The command's current status: in memory while RUNNING and unwritten, else stored."""

@@ -317,3 +317,15 @@ async def test_a_command_whose_partition_moved_away_is_not_published():
     await proc.handle_message(msg(cmd))
     assert [r.status for r, _ in sink.results] == [Status.COMPLETED]
     assert effects.calls == [cmd.command_id]
+
+
+async def test_no_running_record_for_a_partition_this_process_lost():
+    proc, store, _, _ = make()
+    cmd = Command(command_type="test.echo", payload={"text": "slow", "sleep": 0.1})
+    task = asyncio.create_task(proc.handle_message(msg(cmd, offset=3)))
+    await asyncio.sleep(0.02)
+    proc.owns_partition = lambda partition: False  # a rebalance moved partition 0 away
+    assert proc.persist_in_flight() == 0
+    assert store.get(cmd.command_id) is None
+    await task
+    assert proc.abandoned == 1 and store.get(cmd.command_id).status is Status.COMPLETED
