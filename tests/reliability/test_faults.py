@@ -232,7 +232,13 @@ async def test_redis_stopped_and_restarted_mid_run(broker, oracle, tmp_path):
         ]
         figures["retries"] = retries
         record("8 Redis stopped 6s and restarted mid-run", figures)
-        assert_clean(figures)
+        # A write Redis applied just before it went down can lose its reply; it is then
+        # sent again (redis-py's reconnect retry, or the handler's retry): calls to a
+        # dependency are at-least-once. The non-idempotent counter can
+        # then move twice for a command in flight at the stop (MAX_CONCURRENCY=4); the
+        # effect keyed by command id (HSETNX) cannot, and nothing runs again after its
+        # terminal result.
+        assert_clean(figures, killed_in_flight=4)
         assert figures["completed"] == n, "retries with backoff must ride out the outage"
     finally:
         redis.stop()
