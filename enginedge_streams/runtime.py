@@ -13,6 +13,7 @@ from typing import Any
 
 import faust
 from faust.sensors.prometheus import PrometheusMonitor
+from faust.types import TP
 from mode import Service
 
 from enginedge_streams.codec import encode_dead_letter, encode_result
@@ -171,7 +172,10 @@ class WorkerRuntime:
         consumer = getattr(self.app, "_consumer", None)
         if consumer is None or not consumer.started:
             return True
-        return any(tp.partition == partition for tp in self.assignment())
+        try:
+            return TP(self.topics.requests, partition) in consumer.assignment()
+        except Exception:  # no assignment yet
+            return False
 
     def committed_offsets(self) -> dict[int, int]:
         committed = getattr(self.app.consumer, "_committed_offset", {})
