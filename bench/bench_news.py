@@ -13,10 +13,19 @@
   Reference: a naive in-process script — feedparser + a set of seen URLs +
   ``nlp.pipe`` for entities — that does no near-duplicate detection, no storage.
   The end-to-end dedupe precision/recall of the ingestion run is reported too.
+* worker under load: the real news worker (local defaults, MAX_CONCURRENCY 4; enrichment by
+  the spaCy worker above, keyword classifier) driven over Kafka: the four feeds added with
+  ``feed.add`` and polled at once with ``feed.poll``, every article paged through with
+  ``news.feed``, then a mix of reads, 16 in flight (``news.search`` by person, place and
+  company with and without filters, ``news.feed`` pages and filters, ``news.get``,
+  ``news.trending`` of the three windows, ``feed.list``), every result checked; its peak RSS
+  (``VmHWM``, read before it stops) vs its memory limit, commands/s in the notes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -33,7 +42,9 @@ from agents.news.repository import NewsRepository
 from agents.news.settings import DEFAULT_CATEGORIES
 from agents.news.sqlite_article_index import SqliteArticleIndex
 from agents.news.state import NewsState
+from bench.bench_memory import limit_mib
 from bench.common import BenchContext, Row
+from enginedge_streams.client import BusClient
 from enginedge_streams.records import Status
 from enginedge_streams.safe_http import SafeHttpClient, SafeHttpPolicy
 from enginedge_streams.testing import InMemoryRateLimiter
@@ -43,6 +54,16 @@ from tests.support.news_feeds import FeedSite, Item
 
 THRESHOLD = 0.5
 POLICY = SafeHttpPolicy(allow_loopback=True, timeout_s=30)
+READS_IN_FLIGHT = 16
+# The news worker's local defaults, except what a feed server on 127.0.0.1 and a benchmark
+# need: loopback allowed, no per-host throttling, feeds polled by explicit `feed.poll` (the
+# timer's first tick comes after the run).
+NEWS_ENV = {
+    "HTTP_ALLOW_LOOPBACK": "true",
+    "NEWS_HOST_RATE_PER_MINUTE": "100000",
+    "NEWS_SCHEDULER_TICK_SECONDS": "300",
+    "NEWS_MAX_ENTRIES_PER_POLL": "10000",
+}
 
 
 def prf(decisions: list[tuple[bool, bool]]) -> tuple[float, float]:
@@ -191,6 +212,129 @@ def ingest_naive(site: FeedSite, nlp: Any) -> float:
     return n / (time.perf_counter() - t0)
 
 
+async def _news(bus: BusClient, ctype: str, payload: dict[str, Any]) -> dict[str, Any]:
+    r = await bus.call("news", ctype, payload, timeout=180)
+    if r.status is not Status.COMPLETED:
+        raise RuntimeError(f"news {ctype}: {r.status.value}: {r.error}")
+    return r.result
+
+
+async def worker_under_load(ctx: BenchContext, bus: BusClient, site: FeedSite, items) -> Row:
+    """The news worker over Kafka: ingest the feeds, then a mix of reads; its peak RSS."""
+    n_reads = ctx.size(120, 800, 2000)
+    t_start = time.perf_counter()
+    worker = await asyncio.to_thread(ctx.worker, "news", NEWS_ENV)
+    await _news(bus, "feed.list", {})
+    started = time.perf_counter() - t_start
+    commands = 1
+
+    t0 = time.perf_counter()
+    feed_ids = []
+    for k, name in enumerate(sorted(site.feeds)):
+        added = await _news(
+            bus,
+            "feed.add",
+            {
+                "url": f"{site.base}/feeds/{name}",
+                "name": f"Bench {name}",
+                "tags": ["bench", f"desk-{k % 2}"],
+                "poll_interval_seconds": 86_400,
+            },
+        )
+        feed_ids.append(added["feed_id"])
+    reports = await asyncio.gather(
+        *(_news(bus, "feed.poll", {"feed_id": fid, "force": True}) for fid in feed_ids)
+    )
+    commands += 2 * len(feed_ids)
+    for rep in reports:
+        if rep["status"] != "ok":
+            raise RuntimeError(f"news feed.poll: {rep}")
+    entries = sum(r["entries"] for r in reports)
+    stored = sum(r["new_articles"] for r in reports)
+    linked = sum(r["duplicates"] for r in reports)
+    if entries != len(items) or stored + linked + sum(r["known"] for r in reports) != entries:
+        raise RuntimeError(f"news feed.poll: {len(items)} entries served, reports {reports}")
+    ingest_s = time.perf_counter() - t0
+
+    # every article, newest first, 100 a page
+    article_ids: list[str] = []
+    page = 1
+    while True:
+        got = await _news(bus, "news.feed", {"page": page, "page_size": 100})
+        commands += 1
+        article_ids += [a["article_id"] for a in got["articles"]]
+        if page >= got["pages"]:
+            break
+        page += 1
+    if len(article_ids) != stored or len(set(article_ids)) != stored:
+        raise RuntimeError(f"news.feed paged {len(article_ids)} articles, {stored} stored")
+
+    rnd = random.Random(31)
+    stories = [s for s, _ in items]
+    published = sorted(it.published for _, its in site.feeds.values() for it in its)
+    since = published[len(published) // 2].isoformat()  # the newer half of the articles
+    cached = 0
+
+    def read(i: int) -> tuple[str, dict[str, Any], Any]:
+        s = rnd.choice(stories)
+        kind = i % 8
+        if kind in (0, 1):  # a reader's query: who and where, must find the story
+            return "news.search", {"query": f"{s.person} {s.place}"}, lambda r: r["total"] >= 1
+        if kind == 2:
+            payload = {"query": s.company, "page": rnd.randint(1, 2), "page_size": 10}
+            if rnd.random() < 0.5:
+                payload |= {"language": "en", "date_from": since}
+            return "news.search", payload, lambda r: "organizations" in r["facets"]
+        if kind == 3:
+            payload = {"page": rnd.randint(1, 5), "page_size": rnd.choice([10, 20, 50])}
+            payload |= rnd.choice([{}, {"tags": ["bench"]}, {"date_from": since}])
+            return "news.feed", payload, lambda r: r["total"] >= 1
+        if kind in (4, 5):
+            aid = rnd.choice(article_ids)
+            return "news.get", {"article_id": aid}, lambda r: r["article_id"] == aid
+        if kind == 6:
+            window = rnd.choice(["1h", "24h", "7d"])
+            return (  # the articles are 4-7 hours old: counted in the 24h and 7d windows
+                "news.trending",
+                {"window": window, "limit": 20},
+                lambda r: window == "1h" or bool(r["organizations"]),
+            )
+        return "feed.list", {}, lambda r: r["count"] == len(feed_ids)
+
+    gate = asyncio.Semaphore(READS_IN_FLIGHT)
+
+    async def one(i: int) -> None:
+        nonlocal cached
+        ctype, payload, check = read(i)
+        async with gate:
+            result = await _news(bus, ctype, payload)
+        if not check(result):
+            raise RuntimeError(f"news {ctype} {payload}: unexpected result {str(result)[:300]}")
+        cached += bool(result.get("cached"))
+
+    t1 = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(n_reads)))
+    reads_s = time.perf_counter() - t1
+    commands += n_reads
+    ctx.record_peak(worker)
+    peak = ctx.peaks[-1][1]
+    worker.stop(timeout=30)
+    return Row(
+        f"news worker: peak RSS under {len(items)} feed entries + {n_reads:,} reads "
+        "vs memory limit",
+        peak,
+        limit_mib("news"),
+        "MiB",
+        "<= 1x",
+        f"4 feeds polled at once: {entries} entries -> {stored} stored, {linked} linked as "
+        f"duplicates in {ingest_s:.1f}s (2 spaCy calls per stored article); "
+        f"{n_reads:,} reads (search, feed, get, trending, feed.list; {cached} answered from "
+        f"the Redis cache), {READS_IN_FLIGHT} in flight, in {reads_s:.1f}s = "
+        f"{n_reads / reads_s:.0f}/s; {commands:,} commands in all, every one COMPLETED "
+        f"(worker ready in {started:.0f}s), MAX_CONCURRENCY 4",
+    )
+
+
 async def run(ctx: BenchContext) -> list[Row]:
     import spacy
 
@@ -275,6 +419,7 @@ async def run(ctx: BenchContext) -> list[Row]:
                 f"precision {p_b:.2f} recall {r_b:.2f}",
             )
         )
+        rows.append(await worker_under_load(ctx, bus, site, items))
     finally:
         server.stop()
     return rows
