@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import BenchContext, Row, machine, markdown
+from bench.common import BenchContext, Row, limit_mib, machine, markdown
 
 
 def discover() -> list[str]:
@@ -36,7 +36,6 @@ def discover() -> list[str]:
 
 def peak_rows(peaks: list[tuple[str, str, float]]) -> list[Row]:
     """The highest VmHWM seen per worker type (and in which benchmark) vs its memory limit."""
-    from bench.bench_memory import limit_mib
 
     best: dict[str, tuple[str, float]] = {}
     for bench_name, worker_type, mib in peaks:

@@ -19,7 +19,6 @@ import os
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import jwt as pyjwt
 
@@ -29,10 +28,8 @@ from agents.identity.keys import KeyRing
 from agents.identity.model import User
 from agents.identity.repository import IdentityRepository
 from agents.identity.tokens import TokenService
-from bench.bench_memory import ENV, limit_mib
-from bench.common import BenchContext, Row, median
-from enginedge_streams.client import BusClient
-from enginedge_streams.records import Status
+from bench.bench_memory import ENV
+from bench.common import BenchContext, Commands, Row, median
 from tables.kv import InMemoryKeyValueStore
 
 FLOWS_IN_FLIGHT = 16
@@ -47,58 +44,42 @@ def _hash_ms(hasher: Argon2PasswordHasher, n: int) -> float:
     return median(times)
 
 
-async def _ok(bus: BusClient, ctype: str, payload: dict[str, Any]) -> Any:
-    r = await bus.call("identity", ctype, payload, timeout=120)
-    if r.status is not Status.COMPLETED:
-        raise RuntimeError(f"identity {ctype}: {r.status.value}: {r.error}")
-    return r.result
-
-
 async def worker_under_load(ctx: BenchContext) -> Row:
     """Account flows through the real worker over Kafka; its peak RSS vs the memory limit."""
     users = ctx.size(20, 200, 1000)
     t_start = time.perf_counter()
     worker = ctx.worker("identity", env=ENV["identity"])
-    bus = await ctx.bus()
-    await _ok(bus, "system.ping", {})
+    ok = Commands(await ctx.bus(), "identity")
+    await ok("system.ping", {})
     run_id = uuid.uuid4().hex[:8]
     gate = asyncio.Semaphore(FLOWS_IN_FLIGHT)
 
     async def flow(i: int) -> None:
         email, password = f"user{i}.{run_id}@example.com", f"pw-{i}-{uuid.uuid4().hex}"
         async with gate:
-            user = await _ok(
-                bus,
-                "user.register",
-                {"email": email, "password": password, "tenant_id": "bench"},
+            user = await ok(
+                "user.register", {"email": email, "password": password, "tenant_id": "bench"}
             )
-            login = await _ok(
-                bus,
+            login = await ok(
                 "auth.login",
                 {"email": email, "password": password, "ip": f"198.51.100.{i % 250}"},
             )
-            claims = await _ok(bus, "auth.verify", {"token": login["access_token"]})
+            claims = await ok("auth.verify", {"token": login["access_token"]})
             if not claims["active"] or claims["claims"]["sub"] != user["user"]["user_id"]:
                 raise RuntimeError(f"identity auth.verify of a fresh token: {claims}")
-            rotated = await _ok(bus, "auth.refresh", {"token": login["refresh_token"]})
-            if not (await _ok(bus, "auth.verify", {"token": rotated["access_token"]}))["active"]:
+            rotated = await ok("auth.refresh", {"token": login["refresh_token"]})
+            if not (await ok("auth.verify", {"token": rotated["access_token"]}))["active"]:
                 raise RuntimeError("identity auth.verify: a refreshed access token is inactive")
-            await _ok(bus, "auth.revoke", {"token": rotated["refresh_token"]})
+            await ok("auth.revoke", {"token": rotated["refresh_token"]})
 
     t0 = time.perf_counter()
     started = t0 - t_start
     await asyncio.gather(*(flow(i) for i in range(users)))
     elapsed = time.perf_counter() - t0
-    ctx.record_peak(worker)
-    peak = ctx.peaks[-1][1]
-    worker.stop(timeout=30)
     commands = users * 6
-    return Row(
+    return ctx.peak_row(
+        worker,
         f"identity worker: peak RSS under {users:,} account flows vs memory limit",
-        peak,
-        limit_mib("identity"),
-        "MiB",
-        "<= 1x",
         f"{commands:,} commands (register, login, verify, refresh, verify, revoke; "
         f"{2 * users:,} argon2id hashes/verifications) in {elapsed:.1f}s = "
         f"{commands / elapsed:.0f}/s (worker ready in {started:.0f}s), "

@@ -19,10 +19,7 @@ import time
 import uuid
 from typing import Any
 
-from bench.bench_memory import limit_mib
-from bench.common import BenchContext, Row
-from enginedge_streams.client import BusClient
-from enginedge_streams.records import Status
+from bench.common import BenchContext, Commands, Row
 
 TEXT = (
     "I led a small team that built a new payment service. We tested every change and we "
@@ -46,13 +43,6 @@ ANSWERS = [
 TEMPLATE = "software-engineer"
 
 
-async def _ok(bus: BusClient, ctype: str, payload: dict[str, Any], timeout: float = 180) -> Any:
-    r = await bus.call("interview", ctype, payload, timeout=timeout)
-    if r.status is not Status.COMPLETED:
-        raise RuntimeError(f"interview {ctype}: {r.status.value}: {r.error}")
-    return r.result
-
-
 async def worker_under_load(ctx: BenchContext, audio: bytes) -> Row:
     """Full sessions through the real worker over Kafka (spaCy worker running)."""
     sessions = ctx.size(2, 8, 24)
@@ -66,15 +56,11 @@ async def worker_under_load(ctx: BenchContext, audio: bytes) -> Row:
             "INTERVIEW_ARTIFACT_DIR": str(ctx.tmp / "artifacts"),
         },
     )
-    bus = await ctx.bus()
-    await _ok(bus, "system.ping", {})
+    ok = Commands(await ctx.bus(), "interview", timeout=180)
+    await ok("system.ping", {})
     spoken = {"content_base64": base64.b64encode(audio).decode(), "format": "wav"}
     run_id = uuid.uuid4().hex[:8]
-    counts = {"commands": 0, "answers": 0, "spoken": 0, "pdf_bytes": 0}
-
-    async def ok(ctype: str, payload: dict[str, Any]) -> Any:
-        counts["commands"] += 1
-        return await _ok(bus, ctype, payload)
+    counts = {"answers": 0, "spoken": 0, "pdf_bytes": 0}
 
     async def session(k: int) -> None:
         sid = f"bench-{run_id}-{k}"
@@ -110,18 +96,12 @@ async def worker_under_load(ctx: BenchContext, audio: bytes) -> Row:
     started = t0 - t_start
     await asyncio.gather(*(session(k) for k in range(sessions)))
     elapsed = time.perf_counter() - t0
-    ctx.record_peak(worker)
-    peak = ctx.peaks[-1][1]
-    worker.stop(timeout=30)
-    return Row(
+    return ctx.peak_row(
+        worker,
         f"interview worker: peak RSS under {sessions} concurrent full sessions vs memory limit",
-        peak,
-        limit_mib("interview"),
-        "MiB",
-        "<= 1x",
         f"`{TEMPLATE}` template: {counts['answers']} answers ({counts['spoken']} spoken, "
         f"transcribed in the worker), {sessions} reports with PDF "
-        f"({counts['pdf_bytes'] / sessions / 1024:.0f} KiB each); {counts['commands']} commands "
+        f"({counts['pdf_bytes'] / sessions / 1024:.0f} KiB each); {ok.count} commands "
         f"in {elapsed:.1f}s (workers ready in {started:.0f}s), MAX_CONCURRENCY 4",
     )
 

@@ -14,15 +14,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import re
 import time
-from pathlib import Path
 
-from bench.common import BenchContext, Row, tree_kib
+from bench.common import BenchContext, Row, limit_mib, tree_kib
 from enginedge_streams.worker_types import DEFAULT_PORTS
-
-ROOT = Path(__file__).resolve().parents[1]
-MiB = 1024 * 1024
 
 # Settings a worker refuses to start without (local, throwaway values).
 ENV: dict[str, dict[str, str]] = {
@@ -30,17 +25,6 @@ ENV: dict[str, dict[str, str]] = {
         "IDENTITY_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
     },
 }
-
-
-def limit_mib(worker_type: str) -> float:
-    """The container memory limit of a worker type, from its manifest."""
-    path = ROOT / "manifests" / "workers" / f"{worker_type.replace('_', '-')}.yaml"
-    text = path.read_text()
-    limits = text.split("limits:", 1)[1]
-    m = re.search(r"memory:\s*'?(\d+)(Gi|Mi)", limits)
-    if m is None:
-        raise ValueError(f"no memory limit in {path}")
-    return float(m.group(1)) * (1024 if m.group(2) == "Gi" else 1)
 
 
 async def idle_rss(ctx: BenchContext, worker_type: str) -> tuple[float, float]:

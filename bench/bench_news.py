@@ -42,8 +42,7 @@ from agents.news.repository import NewsRepository
 from agents.news.settings import DEFAULT_CATEGORIES
 from agents.news.sqlite_article_index import SqliteArticleIndex
 from agents.news.state import NewsState
-from bench.bench_memory import limit_mib
-from bench.common import BenchContext, Row
+from bench.common import BenchContext, Commands, Row
 from enginedge_streams.client import BusClient
 from enginedge_streams.records import Status
 from enginedge_streams.safe_http import SafeHttpClient, SafeHttpPolicy
@@ -212,27 +211,19 @@ def ingest_naive(site: FeedSite, nlp: Any) -> float:
     return n / (time.perf_counter() - t0)
 
 
-async def _news(bus: BusClient, ctype: str, payload: dict[str, Any]) -> dict[str, Any]:
-    r = await bus.call("news", ctype, payload, timeout=180)
-    if r.status is not Status.COMPLETED:
-        raise RuntimeError(f"news {ctype}: {r.status.value}: {r.error}")
-    return r.result
-
-
 async def worker_under_load(ctx: BenchContext, bus: BusClient, site: FeedSite, items) -> Row:
     """The news worker over Kafka: ingest the feeds, then a mix of reads; its peak RSS."""
     n_reads = ctx.size(120, 800, 2000)
     t_start = time.perf_counter()
     worker = await asyncio.to_thread(ctx.worker, "news", NEWS_ENV)
-    await _news(bus, "feed.list", {})
+    ok = Commands(bus, "news", timeout=180)
+    await ok("feed.list", {})
     started = time.perf_counter() - t_start
-    commands = 1
 
     t0 = time.perf_counter()
     feed_ids = []
     for k, name in enumerate(sorted(site.feeds)):
-        added = await _news(
-            bus,
+        added = await ok(
             "feed.add",
             {
                 "url": f"{site.base}/feeds/{name}",
@@ -243,9 +234,8 @@ async def worker_under_load(ctx: BenchContext, bus: BusClient, site: FeedSite, i
         )
         feed_ids.append(added["feed_id"])
     reports = await asyncio.gather(
-        *(_news(bus, "feed.poll", {"feed_id": fid, "force": True}) for fid in feed_ids)
+        *(ok("feed.poll", {"feed_id": fid, "force": True}) for fid in feed_ids)
     )
-    commands += 2 * len(feed_ids)
     for rep in reports:
         if rep["status"] != "ok":
             raise RuntimeError(f"news feed.poll: {rep}")
@@ -260,8 +250,7 @@ async def worker_under_load(ctx: BenchContext, bus: BusClient, site: FeedSite, i
     article_ids: list[str] = []
     page = 1
     while True:
-        got = await _news(bus, "news.feed", {"page": page, "page_size": 100})
-        commands += 1
+        got = await ok("news.feed", {"page": page, "page_size": 100})
         article_ids += [a["article_id"] for a in got["articles"]]
         if page >= got["pages"]:
             break
@@ -307,7 +296,7 @@ async def worker_under_load(ctx: BenchContext, bus: BusClient, site: FeedSite, i
         nonlocal cached
         ctype, payload, check = read(i)
         async with gate:
-            result = await _news(bus, ctype, payload)
+            result = await ok(ctype, payload)
         if not check(result):
             raise RuntimeError(f"news {ctype} {payload}: unexpected result {str(result)[:300]}")
         cached += bool(result.get("cached"))
@@ -315,22 +304,15 @@ async def worker_under_load(ctx: BenchContext, bus: BusClient, site: FeedSite, i
     t1 = time.perf_counter()
     await asyncio.gather(*(one(i) for i in range(n_reads)))
     reads_s = time.perf_counter() - t1
-    commands += n_reads
-    ctx.record_peak(worker)
-    peak = ctx.peaks[-1][1]
-    worker.stop(timeout=30)
-    return Row(
+    return ctx.peak_row(
+        worker,
         f"news worker: peak RSS under {len(items)} feed entries + {n_reads:,} reads "
         "vs memory limit",
-        peak,
-        limit_mib("news"),
-        "MiB",
-        "<= 1x",
         f"4 feeds polled at once: {entries} entries -> {stored} stored, {linked} linked as "
         f"duplicates in {ingest_s:.1f}s (2 spaCy calls per stored article); "
         f"{n_reads:,} reads (search, feed, get, trending, feed.list; {cached} answered from "
         f"the Redis cache), {READS_IN_FLIGHT} in flight, in {reads_s:.1f}s = "
-        f"{n_reads / reads_s:.0f}/s; {commands:,} commands in all, every one COMPLETED "
+        f"{n_reads / reads_s:.0f}/s; {ok.count:,} commands in all, every one COMPLETED "
         f"(worker ready in {started:.0f}s), MAX_CONCURRENCY 4",
     )
 

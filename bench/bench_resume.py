@@ -16,12 +16,9 @@ import asyncio
 import base64
 import io
 import time
-from typing import Any
 
-from bench.bench_memory import limit_mib
-from bench.common import BenchContext, Row
+from bench.common import BenchContext, Commands, Row
 from enginedge_streams.client import BusClient
-from enginedge_streams.records import Status
 
 IN_FLIGHT = 8
 POSTINGS = [
@@ -49,13 +46,6 @@ POSTINGS = [
 ]
 
 
-async def _ok(bus: BusClient, ctype: str, payload: dict[str, Any]) -> Any:
-    r = await bus.call("resume", ctype, payload, timeout=180)
-    if r.status is not Status.COMPLETED:
-        raise RuntimeError(f"resume {ctype}: {r.status.value}: {r.error}")
-    return r.result
-
-
 async def worker_under_load(ctx: BenchContext, bus: BusClient) -> Row:
     """Parse, match and evaluate through the real worker over Kafka (spaCy worker running)."""
     from tests.support.resume_corpus import corpus
@@ -64,16 +54,12 @@ async def worker_under_load(ctx: BenchContext, bus: BusClient) -> Row:
     n = ctx.size(4, 24, 96)
     t_start = time.perf_counter()
     worker = ctx.worker("resume", env={"RESUME_EMBEDDINGS": "local"})
-    await _ok(bus, "system.ping", {})
-    gate = asyncio.Semaphore(IN_FLIGHT)
-    counts = {"commands": 0, "bullets": 0}
-
-    async def ok(ctype: str, payload: dict[str, Any]) -> Any:
-        async with gate:
-            counts["commands"] += 1
-            return await _ok(bus, ctype, payload)
+    ok = Commands(bus, "resume", in_flight=IN_FLIGHT, timeout=180)
+    await ok("system.ping", {})
+    bullets = 0
 
     async def resume_flow(k: int) -> None:
+        nonlocal bullets
         item = items[k % len(items)]
         source = {
             "content_base64": base64.b64encode(item.data).decode(),
@@ -89,7 +75,7 @@ async def worker_under_load(ctx: BenchContext, bus: BusClient) -> Row:
         evaluated = await ok(
             "resume.evaluate", {"resume": {"resume_id": f"cand-{k}"}, "job": posting}
         )
-        counts["bullets"] += len(evaluated["bullets"])
+        bullets += len(evaluated["bullets"])
         for job in item.label["experience"][:2]:
             await ok("resume.evaluate_bullet", {"bullet": job["bullets"][0], "role": job["title"]})
 
@@ -100,18 +86,12 @@ async def worker_under_load(ctx: BenchContext, bus: BusClient) -> Row:
     )
     await asyncio.gather(*(resume_flow(k) for k in range(n)))
     elapsed = time.perf_counter() - t0
-    ctx.record_peak(worker)
-    peak = ctx.peaks[-1][1]
-    worker.stop(timeout=30)
-    return Row(
+    return ctx.peak_row(
+        worker,
         f"resume worker: peak RSS under {n} resumes parsed, matched and evaluated vs memory limit",
-        peak,
-        limit_mib("resume"),
-        "MiB",
-        "<= 1x",
         f"{len(POSTINGS)} postings, {n} PDF/DOCX parses, {n} matches, {n} evaluations "
-        f"({counts['bullets']} bullets), {2 * n} single bullets: {counts['commands']} commands "
-        f"in {elapsed:.1f}s = {counts['commands'] / elapsed:.1f}/s (worker ready in {started:.0f}s), "
+        f"({bullets} bullets), {2 * n} single bullets: {ok.count} commands "
+        f"in {elapsed:.1f}s = {ok.count / elapsed:.1f}/s (worker ready in {started:.0f}s), "
         f"{IN_FLIGHT} in flight, MAX_CONCURRENCY 4; spaCy worker MAX_CONCURRENCY 8",
     )
 

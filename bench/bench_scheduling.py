@@ -32,10 +32,7 @@ from agents.scheduling.model import Calendar, Event, Occurrence
 from agents.scheduling.recurrence import expand
 from agents.scheduling.repository import SchedulingRepository
 from agents.scheduling.slots import DEFAULT_HOURS, working_windows
-from bench.bench_memory import limit_mib
-from bench.common import BenchContext, Row, median
-from enginedge_streams.client import BusClient
-from enginedge_streams.records import Status
+from bench.common import BenchContext, Commands, Row, median
 from tables.kv import InMemoryKeyValueStore
 
 TZ = "America/New_York"
@@ -140,13 +137,6 @@ def reference_free_slots(
     return out
 
 
-async def _ok(bus: BusClient, ctype: str, payload: dict[str, Any]) -> Any:
-    r = await bus.call("scheduling", ctype, payload, timeout=120)
-    if r.status is not Status.COMPLETED:
-        raise RuntimeError(f"scheduling {ctype}: {r.status.value}: {r.error}")
-    return r.result
-
-
 def event_payload(
     rnd: random.Random, cal: str, tz: ZoneInfo, base: datetime, i: int
 ) -> dict[str, Any]:
@@ -188,18 +178,12 @@ async def worker_under_load(ctx: BenchContext) -> Row:
     n_cals, per_cal, queries = ctx.size((2, 40, 20), (4, 150, 120), (8, 400, 400))
     t_start = time.perf_counter()
     worker = ctx.worker("scheduling")
-    bus = await ctx.bus()
-    await _ok(bus, "system.ping", {})
+    ok = Commands(await ctx.bus(), "scheduling", in_flight=IN_FLIGHT)
+    await ok("system.ping", {})
     rnd = random.Random(7)
     run_id = uuid.uuid4().hex[:6]
     cals = [(f"bench-{run_id}-{c}", ZONES[c % len(ZONES)]) for c in range(n_cals)]
-    gate = asyncio.Semaphore(IN_FLIGHT)
-    counts = {"commands": 0, "occurrences": 0}
-
-    async def ok(ctype: str, payload: dict[str, Any]) -> Any:
-        async with gate:
-            counts["commands"] += 1
-            return await _ok(bus, ctype, payload)
+    counts = {"occurrences": 0}
 
     t0 = time.perf_counter()
     started = t0 - t_start
@@ -266,20 +250,14 @@ async def worker_under_load(ctx: BenchContext) -> Row:
 
     await asyncio.gather(*(query(q) for q in range(queries)))
     elapsed = time.perf_counter() - t0
-    ctx.record_peak(worker)
-    peak = ctx.peaks[-1][1]
-    worker.stop(timeout=30)
-    return Row(
+    return ctx.peak_row(
+        worker,
         f"scheduling worker: peak RSS under {n_cals * per_cal:,} event creates + "
         f"{queries} queries vs memory limit",
-        peak,
-        limit_mib("scheduling"),
-        "MiB",
-        "<= 1x",
         f"{n_cals} calendars x {per_cal} events (1 in 5 recurring), then event.list (1 month), "
         f"free_slots (all calendars, 90 days), conflicts (weekly, 180 days): "
-        f"{counts['occurrences']:,} occurrences expanded; {counts['commands']:,} commands in "
-        f"{elapsed:.1f}s = {counts['commands'] / elapsed:.0f}/s (worker ready in {started:.0f}s), "
+        f"{counts['occurrences']:,} occurrences expanded; {ok.count:,} commands in "
+        f"{elapsed:.1f}s = {ok.count / elapsed:.0f}/s (worker ready in {started:.0f}s), "
         f"{IN_FLIGHT} in flight, MAX_CONCURRENCY 4",
     )
 

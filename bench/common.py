@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
 import re
@@ -19,8 +20,11 @@ from typing import Any
 import psutil
 
 from enginedge_streams.client import BusClient
+from enginedge_streams.records import Status
 from tests.support.stack import KAFKA, ensure_stack
 from tests.support.workers import WorkerProcess
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -88,6 +92,54 @@ class BenchContext:
     def record_peak(self, worker: WorkerProcess) -> None:
         if worker.proc is not None and worker.proc.poll() is None:
             self.peaks.append((worker.worker_type, tree_kib(worker.pid, "VmHWM") / 1024))
+
+    def peak_row(self, worker: WorkerProcess, name: str, notes: str) -> Row:
+        """Stop a worker that ran a load; its peak RSS (VmHWM) against its memory limit."""
+        self.record_peak(worker)
+        peak = self.peaks[-1][1]
+        worker.stop(timeout=30)
+        return Row(name, peak, limit_mib(worker.worker_type), "MiB", "<= 1x", notes)
+
+
+def limit_mib(worker_type: str) -> float:
+    """The container memory limit of a worker type, from its manifest."""
+    path = ROOT / "manifests" / "workers" / f"{worker_type.replace('_', '-')}.yaml"
+    text = path.read_text()
+    limits = text.split("limits:", 1)[1]
+    m = re.search(r"memory:\s*'?(\d+)(Gi|Mi)", limits)
+    if m is None:
+        raise ValueError(f"no memory limit in {path}")
+    return float(m.group(1)) * (1024 if m.group(2) == "Gi" else 1)
+
+
+async def completed(
+    bus: BusClient, worker_type: str, command_type: str, payload: dict[str, Any], timeout: float
+) -> Any:
+    """The result of a command that must complete: a benchmark checks what it measures."""
+    r = await bus.call(worker_type, command_type, payload, timeout=timeout)
+    if r.status is not Status.COMPLETED:
+        raise RuntimeError(f"{worker_type} {command_type}: {r.status.value}: {r.error}")
+    return r.result
+
+
+class Commands:
+    """Commands to one worker that must complete, counted, at most ``in_flight`` at once."""
+
+    def __init__(
+        self, bus: BusClient, worker_type: str, *, in_flight: int = 0, timeout: float = 120
+    ) -> None:
+        self.bus = bus
+        self.worker_type = worker_type
+        self.timeout = timeout
+        self.gate = asyncio.Semaphore(in_flight) if in_flight else None
+        self.count = 0
+
+    async def __call__(self, command_type: str, payload: dict[str, Any]) -> Any:
+        self.count += 1
+        if self.gate is None:
+            return await completed(self.bus, self.worker_type, command_type, payload, self.timeout)
+        async with self.gate:
+            return await completed(self.bus, self.worker_type, command_type, payload, self.timeout)
 
 
 def tree_kib(pid: int, field: str) -> int:
