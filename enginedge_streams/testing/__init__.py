@@ -6,5 +6,12 @@ from enginedge_streams.testing.fakes import (
     InMemoryStatusStore,
     RecordingSink,
 )
+from enginedge_streams.testing.processor import in_memory_processor
 
-__all__ = ["InMemoryCache", "InMemoryRateLimiter", "InMemoryStatusStore", "RecordingSink"]
+__all__ = [
+    "InMemoryCache",
+    "InMemoryRateLimiter",
+    "InMemoryStatusStore",
+    "RecordingSink",
+    "in_memory_processor",
+]

@@ -31,12 +31,10 @@ from enginedge_streams.codec import encode_dead_letter, encode_result
 from enginedge_streams.errors import PermanentError
 from enginedge_streams.handlers import CommandContext, CommandSpec, bind
 from enginedge_streams.logs import JsonFormatter
-from enginedge_streams.metrics import WorkerMetrics
-from enginedge_streams.policy import RetryPolicy
-from enginedge_streams.processor import CommandProcessor, IncomingMessage
+from enginedge_streams.processor import IncomingMessage
 from enginedge_streams.records import DeadLetter, Result, Status
 from enginedge_streams.system import SYSTEM_COMMANDS
-from enginedge_streams.testing import InMemoryStatusStore
+from enginedge_streams.testing import InMemoryStatusStore, in_memory_processor
 
 WORKER_TYPES = sorted(agents.REGISTRY)
 MAX_COMMAND_BYTES = 200_000  # smaller than production so "too big" is cheap to generate
@@ -106,14 +104,13 @@ class Engine:
         self.store.keep_history = False
         self.sink = EncodingSink()
         self.fatal: list[BaseException] = []
-        self.processor = CommandProcessor(
-            worker_type=self.worker_type,
-            handlers=bind(stubbed(self.specs), {}),
+        self.processor = in_memory_processor(
+            self.worker_type,
+            bind(stubbed(self.specs), {}),
             store=self.store,
             sink=self.sink,
-            metrics=WorkerMetrics(self.worker_type),
-            policy=RetryPolicy(2, 0.0001, 0.001),
-            default_timeout_s=30,
+            max_attempts=2,
+            backoff_s=0.0001,
             max_command_bytes=MAX_COMMAND_BYTES,
         )
 

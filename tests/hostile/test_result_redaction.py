@@ -7,11 +7,8 @@ from pydantic import BaseModel
 from enginedge_streams.errors import PermanentError
 from enginedge_streams.handlers import CommandSpec, bind
 from enginedge_streams.logs import REDACTOR
-from enginedge_streams.metrics import WorkerMetrics
-from enginedge_streams.policy import RetryPolicy
-from enginedge_streams.processor import CommandProcessor
 from enginedge_streams.records import Command, Status
-from enginedge_streams.testing import InMemoryStatusStore, RecordingSink
+from enginedge_streams.testing import RecordingSink, in_memory_processor
 
 SECRET = "configured-secret-value-93f1"
 
@@ -30,16 +27,7 @@ async def refuse(cmd: Empty) -> None:
 async def test_failed_results_carry_no_secret_values() -> None:
     REDACTOR.add(SECRET)
     sink = RecordingSink()
-    proc = CommandProcessor(
-        worker_type="t",
-        handlers=bind([CommandSpec("t.refuse", Empty, refuse)], {}),
-        store=InMemoryStatusStore(),
-        sink=sink,
-        metrics=WorkerMetrics("t"),
-        policy=RetryPolicy(1, 0.001, 0.01),
-        default_timeout_s=30,
-        max_command_bytes=10_000,
-    )
+    proc = in_memory_processor("t", bind([CommandSpec("t.refuse", Empty, refuse)], {}), sink=sink)
     result = await proc.execute(Command(command_type="t.refuse"))
     assert result is not None and result.status is Status.FAILED
     text = sink.results[0][0].model_dump_json()

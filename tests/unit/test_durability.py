@@ -9,11 +9,9 @@ from pydantic import BaseModel
 
 from enginedge_streams.durability import settle, track, tracking
 from enginedge_streams.handlers import CommandContext, CommandSpec, bind
-from enginedge_streams.metrics import WorkerMetrics
-from enginedge_streams.policy import RetryPolicy
 from enginedge_streams.processor import CommandProcessor, IncomingMessage
 from enginedge_streams.records import Command, Status
-from enginedge_streams.testing import InMemoryStatusStore, RecordingSink
+from enginedge_streams.testing import InMemoryStatusStore, RecordingSink, in_memory_processor
 
 
 class SlowAckStore(InMemoryStatusStore):
@@ -46,16 +44,8 @@ async def handle(cmd: Note, *, ctx: CommandContext, store: SlowAckStore) -> dict
 
 
 def processor(store, sink) -> CommandProcessor:
-    return CommandProcessor(
-        worker_type="t",
-        handlers=bind([CommandSpec("t.note", Note, handle)], {"store": store}),
-        store=store,
-        sink=sink,
-        metrics=WorkerMetrics("t"),
-        policy=RetryPolicy(1, 0.001, 0.01),
-        default_timeout_s=10,
-        max_command_bytes=10_000,
-    )
+    handlers = bind([CommandSpec("t.note", Note, handle)], {"store": store})
+    return in_memory_processor("t", handlers, store=store, sink=sink, timeout_s=10)
 
 
 async def test_result_waits_for_every_write_of_the_command():

@@ -10,11 +10,9 @@ from pydantic import BaseModel, Field
 
 from enginedge_streams.errors import NotFoundError, RateLimitedError, RetryableError
 from enginedge_streams.handlers import CommandContext, CommandSpec, bind
-from enginedge_streams.metrics import WorkerMetrics
-from enginedge_streams.policy import RetryPolicy
 from enginedge_streams.processor import CommandProcessor, IncomingMessage
 from enginedge_streams.records import Command, Status, utcnow
-from enginedge_streams.testing import InMemoryStatusStore, RecordingSink
+from enginedge_streams.testing import InMemoryStatusStore, RecordingSink, in_memory_processor
 
 
 class Echo(BaseModel):
@@ -54,16 +52,7 @@ def make(
 ) -> tuple[CommandProcessor, InMemoryStatusStore, RecordingSink, Effects]:
     store, sink, effects = InMemoryStatusStore(), RecordingSink(), Effects()
     handlers = bind([CommandSpec("test.echo", Echo, handle_echo)], {"effects": effects})
-    proc = CommandProcessor(
-        worker_type="test",
-        handlers=handlers,
-        store=store,
-        sink=sink,
-        metrics=WorkerMetrics("test"),
-        policy=RetryPolicy(max_attempts, 0.001, 0.01),
-        default_timeout_s=30,
-        max_command_bytes=10_000,
-    )
+    proc = in_memory_processor("test", handlers, store=store, sink=sink, max_attempts=max_attempts)
     return proc, store, sink, effects
 
 

@@ -7,11 +7,9 @@ import pytest
 from agents.latex.handlers import COMMANDS, CompilePolicy
 from agents.latex.ziamath_math_renderer import ZiamathMathRenderer
 from enginedge_streams.handlers import bind
-from enginedge_streams.metrics import WorkerMetrics
-from enginedge_streams.policy import RetryPolicy
-from enginedge_streams.processor import CommandProcessor, IncomingMessage
+from enginedge_streams.processor import IncomingMessage
 from enginedge_streams.records import Command, Status
-from enginedge_streams.testing import InMemoryStatusStore, RecordingSink
+from enginedge_streams.testing import RecordingSink, in_memory_processor
 from enginedge_streams.testing.artifact_store import InMemoryArtifactStore
 
 pytestmark = pytest.mark.timeout(120)
@@ -30,15 +28,8 @@ def engine(runner):
         },
     )
     sink = RecordingSink()
-    proc = CommandProcessor(
-        worker_type="latex",
-        handlers=handlers,
-        store=InMemoryStatusStore(),
-        sink=sink,
-        metrics=WorkerMetrics("latex"),
-        policy=RetryPolicy(3, 0.001, 0.01),
-        default_timeout_s=60,
-        max_command_bytes=200_000_000,
+    proc = in_memory_processor(
+        "latex", handlers, sink=sink, max_attempts=3, timeout_s=60, max_command_bytes=200_000_000
     )
     return proc, sink, artifacts
 

@@ -22,7 +22,7 @@ from agents.news.repository import NewsRepository
 from agents.news.sqlite_article_index import SqliteArticleIndex
 from agents.news.state import NewsState
 from enginedge_streams.safe_http import SafeHttpClient, SafeHttpPolicy
-from enginedge_streams.testing import InMemoryCache, InMemoryRateLimiter
+from enginedge_streams.testing import InMemoryCache, InMemoryRateLimiter, in_memory_processor
 from tests.support.local_http_server import ThreadedServer
 from tests.support.news_corpus import COMPANIES, PEOPLE, PLACES
 from tests.support.news_feeds import FeedSite
@@ -120,23 +120,12 @@ async def run(world: World, command_type: str, payload: dict, **fields):
     """Run one command through the platform's CommandProcessor (validation, error codes)."""
     from agents.news.handlers import COMMANDS
     from enginedge_streams.handlers import bind
-    from enginedge_streams.metrics import WorkerMetrics
-    from enginedge_streams.policy import RetryPolicy
-    from enginedge_streams.processor import CommandProcessor
     from enginedge_streams.records import Command
-    from enginedge_streams.testing import InMemoryStatusStore, RecordingSink
 
     proc = world.deps.get("_proc")
     if proc is None:
-        proc = CommandProcessor(
-            worker_type="news",
-            handlers=bind(COMMANDS, world.deps),
-            store=InMemoryStatusStore(),
-            sink=RecordingSink(),
-            metrics=WorkerMetrics("news"),
-            policy=RetryPolicy(2, 0.001, 0.01),
-            default_timeout_s=30,
-            max_command_bytes=1_000_000,
+        proc = in_memory_processor(
+            "news", bind(COMMANDS, world.deps), max_attempts=2, max_command_bytes=1_000_000
         )
         world.deps["_proc"] = proc
     return await proc.execute(Command(command_type=command_type, payload=payload, **fields))
