@@ -37,8 +37,7 @@ class FaustResultSink:
 
     def __init__(self, app: faust.App, topics: WorkerTopics, partitions: int) -> None:
         self.app = app
-        self.results = app.topic(topics.results, partitions=partitions)
-        self.results_name = topics.results
+        self.results = topics.results  # sent straight through the producer
         self.dlq = app.topic(topics.dlq, partitions=partitions)
         self.requests = app.topic(topics.requests, partitions=partitions)
 
@@ -53,8 +52,8 @@ class FaustResultSink:
         key = result.command_id.encode()
         value = encode_result(result)
         producer = self.app.producer
-        topics = [self.results_name]
-        if reply_to and reply_to != self.results_name:
+        topics = [self.results]
+        if reply_to and reply_to != self.results:
             topics.append(reply_to)
         for topic in topics:
             sent: Any = await producer.send(topic, key, value, None, None, None)
