@@ -18,8 +18,10 @@ from mode import Service
 
 from enginedge_streams.codec import encode_dead_letter, encode_result
 from enginedge_streams.container import Container
+from enginedge_streams.faust_app import CommitGuardConsumer
 from enginedge_streams.handlers import CommandSpec, bind
 from enginedge_streams.heartbeat import Heartbeat, WorkerState, status_topic
+from enginedge_streams.membership import MembershipGate
 from enginedge_streams.metrics import WorkerMetrics
 from enginedge_streams.policy import RetryPolicy
 from enginedge_streams.ports.result_sink import ResultSink
@@ -143,6 +145,11 @@ class WorkerRuntime:
         )
         self.processor.on_fatal = self._fatal
         self.processor.owns_partition = self.owns_partition
+        self.gate = MembershipGate(
+            app,
+            session_timeout=s.broker_session_timeout,
+            max_hold=max(300.0, 10 * s.broker_session_timeout),
+        )
         self.started = asyncio.Event()
         self.start_error: str | None = None
         self._generation = -1
@@ -164,6 +171,12 @@ class WorkerRuntime:
             return {tp for tp in self.app.consumer.assignment() if tp.topic == self.topics.requests}
         except Exception:
             return set()
+
+    def finished(self, message: Any) -> None:
+        """The processor is done with the message: Faust's ack of it may be committed."""
+        consumer = getattr(self.app, "_consumer", None)
+        if isinstance(consumer, CommitGuardConsumer):
+            consumer.finished(message)
 
     def owns_partition(self, partition: int) -> bool:
         """Whether the requests topic's partition is assigned to this process right now
@@ -211,13 +224,17 @@ class WorkerRuntime:
             self.requests_topic, name=f"{self.worker_type}-commands", concurrency=concurrency
         )
         async def process_commands(stream: Any) -> None:
+            gate = runtime.gate
             async for event in stream.events():
                 if not runtime.started.is_set():
                     await runtime.started.wait()
                 msg = event.message
+                if not await gate.admit(msg.generation_id):
+                    continue  # not finished: its offset is not committed here
                 await processor.handle_message(
                     IncomingMessage(msg.key, msg.value, msg.topic, msg.partition, msg.offset)
                 )
+                runtime.finished(msg)
 
         @app.timer(interval=container.settings.redrive_interval_seconds)  # type: ignore[untyped-decorator]  # faust is untyped
         async def redrive() -> None:

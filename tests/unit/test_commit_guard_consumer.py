@@ -1,0 +1,65 @@
+"""The Faust consumer commits a command's offset only once the processor finished it."""
+
+from __future__ import annotations
+
+import time
+
+from faust.types import TP
+from faust.types.tuples import ConsumerMessage
+
+from enginedge_streams.faust_app import CommitGuardConsumer, create_app
+from enginedge_streams.settings import Settings
+
+TOPIC = "worker.spacy.requests"
+TP0 = TP(TOPIC, 0)
+
+
+def message(offset: int, topic: str = TOPIC) -> ConsumerMessage:
+    return ConsumerMessage(topic, 0, offset, time.time(), 0, [], b"k", b"v", None, generation_id=4)
+
+
+def consumer(tmp_path) -> CommitGuardConsumer:
+    app = create_app(Settings(data_dir=tmp_path), "spacy")
+    c = app.consumer
+    assert isinstance(c, CommitGuardConsumer)
+    c.guarded_topics = {TOPIC}  # set from the app's source topics when it starts
+    app.topics.acks_enabled_for = lambda topic: True  # the requests topic, once subscribed
+    return c
+
+
+def test_finished_messages_are_committed(tmp_path):
+    c = consumer(tmp_path)
+    for offset in (10, 11):
+        m = message(offset)
+        c._unacked_messages.add(m)
+        c.finished(m)
+        assert c.ack(m)
+    assert c._new_offset(TP0) == 12
+
+
+def test_a_message_faust_acks_without_the_processor_is_not_committed(tmp_path):
+    """Around a rebalance Faust's stream skips queued messages and acks them;
+    committing those would lose commands that never ran."""
+    c = consumer(tmp_path)
+    done = message(10)
+    skipped = [message(o) for o in (11, 12, 13)]
+    c.finished(done)
+    for m in [done, *skipped]:
+        c._unacked_messages.add(m)
+        c.ack(m)
+    assert all(m.acked for m in skipped)  # released: wait_empty does not wait for them
+    assert not c._unacked_messages
+    assert c.uncounted == 3
+    assert c._acked[TP0] == [10]
+    assert c._new_offset(TP0) == 11  # the commit stops before the skipped ones
+    # after the seek to committed offsets they come again, run, and count
+    again = message(11)
+    c.finished(again)
+    assert c.ack(again)
+    assert c._new_offset(TP0) == 12
+
+
+def test_other_topics_are_acked_as_faust_does(tmp_path):
+    c = consumer(tmp_path)
+    assert c.ack(message(10, topic="something.else"))
+    assert c._new_offset(TP("something.else", 0)) == 11
