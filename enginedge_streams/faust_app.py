@@ -9,6 +9,7 @@ import weakref
 from typing import Any
 
 import faust
+import faust.streams as faust_streams
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from faust.transport import by_url
@@ -86,6 +87,12 @@ class CommitGuardConsumer(faust_aiokafka.Consumer):
             return False
         self._finished.discard(message)
         return bool(super().ack(message))
+
+
+# Faust's Cython stream iterator inlines ``Consumer.ack`` (it appends to the
+# consumer's acked offsets itself), which would bypass CommitGuardConsumer.ack;
+# the pure-Python iterator it accelerates calls it. Same semantics otherwise.
+faust_streams._CStreamIterator = None
 
 
 class KafkaTransport(faust_aiokafka.Transport):

@@ -63,3 +63,11 @@ def test_other_topics_are_acked_as_faust_does(tmp_path):
     c = consumer(tmp_path)
     assert c.ack(message(10, topic="something.else"))
     assert c._new_offset(TP("something.else", 0)) == 11
+
+
+def test_streams_ack_through_the_consumer():
+    """Faust's Cython stream iterator appends acked offsets itself, bypassing
+    CommitGuardConsumer.ack; the platform turns it off for the Python one."""
+    import faust.streams
+
+    assert faust.streams._CStreamIterator is None
