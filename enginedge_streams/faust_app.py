@@ -92,7 +92,7 @@ class CommitGuardConsumer(faust_aiokafka.Consumer):
 # Faust's Cython stream iterator inlines ``Consumer.ack`` (it appends to the
 # consumer's acked offsets itself), which would bypass CommitGuardConsumer.ack;
 # the pure-Python iterator it accelerates calls it. Same semantics otherwise.
-faust_streams._CStreamIterator = None
+faust_streams._CStreamIterator = None  # type: ignore[attr-defined]
 
 
 class KafkaTransport(faust_aiokafka.Transport):
