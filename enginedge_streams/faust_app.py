@@ -72,6 +72,43 @@ class CommitGuardConsumer(faust_aiokafka.Consumer):
         self.guarded_topics: set[str] = set()
         self._finished: weakref.WeakSet[Any] = weakref.WeakSet()
         self.uncounted = 0  # acks of messages never finished by the processor
+        self._floor: dict[Any, int | None] = {}  # committed offset at assignment
+
+    async def seek_to_committed(self) -> Any:
+        """Seek to the committed offsets, remembering each one as the partition's floor."""
+        committed = await super().seek_to_committed()
+        for tp, offset in committed.items():
+            self._floor[tp] = offset if offset is not None and offset >= 0 else None
+        return committed
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        for tp in revoked:
+            self._floor.pop(tp, None)
+        await super().on_partitions_revoked(revoked)
+
+    def _new_offset(self, tp: Any) -> int | None:
+        """The offset to commit, never past a command that was not finished.
+
+        Faust commits the first run of consecutive acked offsets. It checks that
+        the run starts at the committed offset only when that offset is known
+        and non-zero, and lets a one-offset hole through; after a revocation it
+        forgets the committed offset, so the run after a hole is committed — a
+        range of commands the fetcher skipped during a rebalance was lost this
+        way (scenario 4). For command topics the run must start exactly at the
+        last committed offset of the current assignment, else nothing is
+        committed (and a revoked partition is not committed from here at all).
+        """
+        if tp.topic in self.guarded_topics:
+            if tp not in self._floor:
+                return None
+            base = self._committed_offset[tp]
+            if base is None:
+                base = self._floor[tp]
+            acked = self._acked[tp]
+            if base is not None and acked and min(acked) > base:
+                return None
+        offset: int | None = super()._new_offset(tp)
+        return offset
 
     def finished(self, message: Any) -> None:
         """The processor is done with this message: its offset may be committed."""

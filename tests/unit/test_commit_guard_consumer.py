@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from faust.types import TP
@@ -23,6 +24,7 @@ def consumer(tmp_path) -> CommitGuardConsumer:
     c = app.consumer
     assert isinstance(c, CommitGuardConsumer)
     c.guarded_topics = {TOPIC}  # set from the app's source topics when it starts
+    c._floor[TP0] = 10  # assigned here, committed offset 10 (seek_to_committed)
     app.topics.acks_enabled_for = lambda topic: True  # the requests topic, once subscribed
     return c
 
@@ -35,6 +37,7 @@ def test_finished_messages_are_committed(tmp_path):
         c.finished(m)
         assert c.ack(m)
     assert c._new_offset(TP0) == 12
+    c._committed_offset[TP0] = 12
 
 
 def test_a_message_faust_acks_without_the_processor_is_not_committed(tmp_path):
@@ -52,11 +55,40 @@ def test_a_message_faust_acks_without_the_processor_is_not_committed(tmp_path):
     assert c.uncounted == 3
     assert c._acked[TP0] == [10]
     assert c._new_offset(TP0) == 11  # the commit stops before the skipped ones
+    c._committed_offset[TP0] = 11  # Faust records the commit
     # after the seek to committed offsets they come again, run, and count
     again = message(11)
     c.finished(again)
     assert c.ack(again)
     assert c._new_offset(TP0) == 12
+
+
+def finish(c: CommitGuardConsumer, *offsets: int) -> None:
+    for offset in offsets:
+        m = message(offset)
+        c.finished(m)
+        c.ack(m)
+
+
+def test_nothing_is_committed_past_a_hole_at_the_head(tmp_path):
+    """The fetcher skipped 10..12 during a rebalance and delivered 13 on: Faust would
+    commit 15 once it forgot the committed offset, or 14 with a one-offset hole."""
+    c = consumer(tmp_path)
+    finish(c, 13, 14)
+    assert c._new_offset(TP0) is None
+    c._committed_offset.pop(TP0, None)  # what Faust's revocation does
+    assert c._new_offset(TP0) is None
+    finish(c, 11)  # one-offset hole at 10
+    assert c._new_offset(TP0) is None
+    finish(c, 10, 12)
+    assert c._new_offset(TP0) == 15
+
+
+def test_a_revoked_partition_is_not_committed_from_here(tmp_path):
+    c = consumer(tmp_path)
+    asyncio.run(c.on_partitions_revoked({TP0}))
+    finish(c, 10, 11)  # finished while the revocation waits for in-flight commands
+    assert c._new_offset(TP0) is None  # the next owner re-reads them (the table answers)
 
 
 def test_other_topics_are_acked_as_faust_does(tmp_path):
