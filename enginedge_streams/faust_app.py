@@ -73,6 +73,8 @@ class CommitGuardConsumer(faust_aiokafka.Consumer):
         self._finished: weakref.WeakSet[Any] = weakref.WeakSet()
         self.uncounted = 0  # acks of messages never finished by the processor
         self._floor: dict[Any, int | None] = {}  # committed offset at assignment
+        self._holes: dict[Any, tuple[int, int]] = {}  # tp -> (base, commit rounds seen)
+        self.refetches = 0
 
     async def seek_to_committed(self) -> Any:
         """Seek to the committed offsets, remembering each one as the partition's floor."""
@@ -106,9 +108,35 @@ class CommitGuardConsumer(faust_aiokafka.Consumer):
                 base = self._floor[tp]
             acked = self._acked[tp]
             if base is not None and acked and min(acked) > base:
+                self._hole_at_head(tp, base, min(acked))
                 return None
+            self._holes.pop(tp, None)
         offset: int | None = super()._new_offset(tp)
         return offset
+
+    def _hole_at_head(self, tp: Any, base: int, first_acked: int) -> None:
+        """Offsets ``base .. first_acked - 1`` are not finished. In flight: wait.
+        Never delivered (the fetcher skipped them) for three commit rounds: fetch
+        them again from ``base`` (what follows is answered from the status table)."""
+        if any(
+            m.tp == tp and base <= m.offset < first_acked for m in list(self._unacked_messages)
+        ):
+            self._holes.pop(tp, None)
+            return
+        seen, rounds = self._holes.get(tp, (base, 0))
+        rounds = rounds + 1 if seen == base else 1
+        if rounds < 3:
+            self._holes[tp] = (base, rounds)
+            return
+        self._holes.pop(tp, None)
+        self.refetches += 1
+        log.warning(
+            "offsets %d..%d of %s were never delivered to the agent; fetching them again",
+            base,
+            first_acked - 1,
+            tp,
+        )
+        self._refetch = asyncio.ensure_future(self.seek(tp, base))
 
     def finished(self, message: Any) -> None:
         """The processor is done with this message: its offset may be committed."""

@@ -84,6 +84,30 @@ def test_nothing_is_committed_past_a_hole_at_the_head(tmp_path):
     assert c._new_offset(TP0) == 15
 
 
+def test_offsets_never_delivered_are_fetched_again(tmp_path):
+    c = consumer(tmp_path)
+    seeks: list[tuple[TP, int]] = []
+
+    async def seek(tp: TP, offset: int) -> None:
+        seeks.append((tp, offset))
+
+    c.seek = seek  # type: ignore[method-assign]
+    in_flight = message(10)
+    c._unacked_messages.add(in_flight)  # taken by the agent, still running
+    finish(c, 11, 12)
+
+    async def rounds(n: int) -> None:
+        for _ in range(n):
+            assert c._new_offset(TP0) is None
+            await asyncio.sleep(0)
+
+    asyncio.run(rounds(5))
+    assert seeks == []  # a slow command at the head: wait for it
+    c._unacked_messages.discard(in_flight)  # ...but it never was: skipped by the fetcher
+    asyncio.run(rounds(3))
+    assert seeks == [(TP0, 10)] and c.refetches == 1
+
+
 def test_a_revoked_partition_is_not_committed_from_here(tmp_path):
     c = consumer(tmp_path)
     asyncio.run(c.on_partitions_revoked({TP0}))
