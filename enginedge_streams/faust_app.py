@@ -118,9 +118,7 @@ class CommitGuardConsumer(faust_aiokafka.Consumer):
         """Offsets ``base .. first_acked - 1`` are not finished. In flight: wait.
         Never delivered (the fetcher skipped them) for three commit rounds: fetch
         them again from ``base`` (what follows is answered from the status table)."""
-        if any(
-            m.tp == tp and base <= m.offset < first_acked for m in list(self._unacked_messages)
-        ):
+        if any(m.tp == tp and base <= m.offset < first_acked for m in list(self._unacked_messages)):
             self._holes.pop(tp, None)
             return
         seen, rounds = self._holes.get(tp, (base, 0))
