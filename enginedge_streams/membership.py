@@ -118,8 +118,10 @@ class MembershipGate:
             if state is Membership.CONFIRMED:
                 return True
         self.handed_back += 1
-        log.warning(
-            "no longer a member of the consumer group (session expired or partitions "
-            "revoked): the command is left to the partition's next owner"
-        )
+        if self.handed_back == 1 or self.handed_back % 500 == 0:  # one line per burst
+            log.warning(
+                "no longer a member of the consumer group (session expired or partitions "
+                "revoked): commands are left to their partition's next owner (%d so far)",
+                self.handed_back,
+            )
         return False
