@@ -126,6 +126,10 @@ class CommitGuardConsumer(faust_aiokafka.Consumer):
         if rounds < 3:
             self._holes[tp] = (base, rounds)
             return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not called from the consumer's commit (a unit test)
+            return
         self._holes.pop(tp, None)
         self.refetches += 1
         log.warning(
@@ -134,7 +138,7 @@ class CommitGuardConsumer(faust_aiokafka.Consumer):
             first_acked - 1,
             tp,
         )
-        self._refetch = asyncio.ensure_future(self.seek(tp, base))
+        self._refetch = loop.create_task(self.seek(tp, base))
 
     def finished(self, message: Any) -> None:
         """The processor is done with this message: its offset may be committed."""
