@@ -69,7 +69,6 @@ class CommitGuardConsumer(faust_aiokafka.Consumer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.guarded_topics: set[str] = set()
         self._finished: weakref.WeakSet[Any] = weakref.WeakSet()
         self.uncounted = 0  # acks of messages never finished by the processor
         self._floor: dict[Any, int | None] = {}  # committed offset at assignment
@@ -139,6 +138,11 @@ class CommitGuardConsumer(faust_aiokafka.Consumer):
             tp,
         )
         self._refetch = loop.create_task(self.seek(tp, base))
+
+    @property
+    def guarded_topics(self) -> list[str]:
+        """The app's command (source) topics."""
+        return getattr(self.app, "enginedge_source_topics", [])
 
     def finished(self, message: Any) -> None:
         """The processor is done with this message: its offset may be committed."""
@@ -211,8 +215,6 @@ class EnginEdgeApp(faust.App):
             await table.changelog_topic.maybe_declare()
         consumer: Any = self.consumer
         consumer._read_offset = _NoGapReadOffsets(set(self.enginedge_source_topics))
-        if isinstance(consumer, CommitGuardConsumer):
-            consumer.guarded_topics = set(self.enginedge_source_topics)
 
 
 async def ensure_topics(settings: Settings, names: list[str], *, attempts: int = 600) -> None:

@@ -23,7 +23,7 @@ def consumer(tmp_path) -> CommitGuardConsumer:
     app = create_app(Settings(data_dir=tmp_path), "spacy")
     c = app.consumer
     assert isinstance(c, CommitGuardConsumer)
-    c.guarded_topics = {TOPIC}  # set from the app's source topics when it starts
+    app.enginedge_source_topics = [TOPIC]  # the runtime registers its requests topic
     c._floor[TP0] = 10  # assigned here, committed offset 10 (seek_to_committed)
     app.topics.acks_enabled_for = lambda topic: True  # the requests topic, once subscribed
     return c
