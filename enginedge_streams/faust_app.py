@@ -19,7 +19,7 @@ from mode.utils.futures import notify
 from enginedge_streams import logs
 from enginedge_streams.durability import track
 from enginedge_streams.errors import ConfigError
-from enginedge_streams.settings import Settings
+from enginedge_streams.settings import Settings, broker_message_max_bytes, topic_size_config
 from enginedge_streams.topics import app_id
 
 log = logging.getLogger("enginedge.app")
@@ -227,7 +227,12 @@ async def ensure_topics(settings: Settings, names: list[str], *, attempts: int =
             await admin.start()
             existing = set(await admin.list_topics())
             new = [
-                NewTopic(n, settings.topic_partitions, settings.topic_replication_factor)
+                NewTopic(
+                    n,
+                    settings.topic_partitions,
+                    settings.topic_replication_factor,
+                    topic_configs=topic_size_config(settings.bus_max_message_bytes),
+                )
                 for n in dict.fromkeys(names)
                 if n not in existing
             ]
@@ -277,6 +282,10 @@ def create_app(settings: Settings, worker_type: str) -> EnginEdgeApp:
         broker_request_timeout=max(90.0, settings.broker_session_timeout + 10),
         producer_acks=-1,
         producer_linger=settings.producer_linger_ms / 1000.0,
+        # The bus's size budget (settings.BUS_MAX_MESSAGE_BYTES), compression on.
+        producer_max_request_size=settings.bus_max_message_bytes,
+        producer_compression_type=settings.compression_type,
+        consumer_max_fetch_size=broker_message_max_bytes(settings.bus_max_message_bytes),
         stream_wait_empty=True,
         table_standby_replicas=0,
         logging_config=logs.logging_config(worker_type, settings.log_level),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -19,6 +19,29 @@ from enginedge_streams.errors import ConfigError
 from enginedge_streams.worker_types import default_port
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+COMPRESSIONS = ("lz4", "gzip", "zstd", "snappy", "none")
+
+# ---- The bus's size budget (docs/configuration.md, "Size budget"): one place. ----
+#: One Kafka record, uncompressed: producers' max_request_size, consumers' partition fetch size.
+BUS_MAX_MESSAGE_BYTES = 1_048_576
+#: Record-batch header room on the broker side (message.max.bytes = budget + this).
+BATCH_OVERHEAD_BYTES = 1024
+#: A command's value; leaves room for the key and record overhead within the budget.
+MAX_COMMAND_BYTES = 1_000_000
+#: A result's value (results also travel on reply_to topics and into the status table).
+MAX_RESULT_BYTES = 900_000
+#: Consumers' fetch_max_bytes (one fetch response over all partitions).
+FETCH_MAX_BYTES = 52_428_800
+
+
+def broker_message_max_bytes(budget: int = BUS_MAX_MESSAGE_BYTES) -> int:
+    """The broker's ``message.max.bytes`` and the topics' ``max.message.bytes``."""
+    return budget + BATCH_OVERHEAD_BYTES
+
+
+def topic_size_config(budget: int = BUS_MAX_MESSAGE_BYTES) -> dict[str, str]:
+    """Per-topic config of every topic this project creates (the same budget as the broker)."""
+    return {"max.message.bytes": str(broker_message_max_bytes(budget))}
 
 
 class EnvSettings(BaseSettings):
@@ -85,16 +108,62 @@ class Settings(EnvSettings):
     command_timeout_seconds: float = Field(
         300.0, gt=0, description="Deadline for commands that carry none of their own."
     )
+    bus_max_message_bytes: int = Field(
+        BUS_MAX_MESSAGE_BYTES,
+        ge=65_536,
+        description="The bus's size budget for one record (bytes): producers' "
+        "`max_request_size` and consumers' `max_partition_fetch_bytes`. The broker's "
+        "`message.max.bytes` and the topics' `max.message.bytes` are this plus "
+        f"{BATCH_OVERHEAD_BYTES} bytes of batch overhead. MAX_COMMAND_BYTES and "
+        "MAX_RESULT_BYTES must stay below it; anything bigger travels by artifact reference.",
+    )
+    kafka_compression: str = Field(
+        "lz4",
+        description="Compression of every producer (results, DLQ, tables, the bus client): "
+        "lz4, gzip, zstd, snappy or none.",
+    )
     max_command_bytes: int = Field(
-        1_000_000, ge=1024, description="Largest accepted command message (bytes); bigger -> DLQ."
+        MAX_COMMAND_BYTES,
+        ge=1024,
+        description="Largest accepted command message (bytes, uncompressed); bigger: refused "
+        "by the client (`PAYLOAD_TOO_LARGE`), or DLQ + FAILED result by the worker.",
     )
     max_result_bytes: int = Field(
-        900_000,
+        MAX_RESULT_BYTES,
         ge=1024,
         description=(
-            "Largest result record (bytes); a bigger result is FAILED RESULT_TOO_LARGE "
-            "(keep it below the broker's message.max.bytes)."
+            "Largest result record (bytes); a bigger result is stored in the artifact store "
+            "and returned by reference (FAILED RESULT_TOO_LARGE only if that fails)."
         ),
+    )
+    artifact_store: str = Field(
+        "filesystem",
+        description="Artifact store for claim checks (blobs too big for the bus): `filesystem` "
+        "(ARTIFACT_STORE_DIR, one machine or a shared volume) or `s3` (any replica reads "
+        "what another wrote).",
+    )
+    artifact_store_dir: Path = Field(
+        Path("var/artifacts/bus"), description="Root of the filesystem artifact store."
+    )
+    artifact_store_retention_hours: float = Field(
+        72.0, gt=0, description="Claim-check blobs and by-reference results expire after this."
+    )
+    claim_check_max_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        description="Largest blob a client uploads or a worker reads by artifact reference.",
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="S3-compatible endpoint (MinIO, Ceph...); unset: AWS S3."
+    )
+    s3_bucket: str = Field("enginedge-artifacts", description="Bucket of the S3 artifact store.")
+    s3_prefix: str = Field("artifacts/", description="Key prefix inside the bucket.")
+    s3_region: str = Field("us-east-1", description="Region of the S3 artifact store.")
+    aws_access_key_id: SecretStr | None = Field(
+        None, description="S3 access key id (unset: the SDK's default credential chain)."
+    )
+    aws_secret_access_key: SecretStr | None = Field(
+        None, description="S3 secret access key (unset: the SDK's default credential chain)."
     )
     redrive_interval_seconds: float = Field(
         5.0,
@@ -143,6 +212,29 @@ class Settings(EnvSettings):
     @property
     def bootstrap_servers(self) -> list[str]:
         return [h.strip() for h in self.kafka_brokers.split(",") if h.strip()]
+
+    @field_validator("kafka_compression", "artifact_store")
+    @classmethod
+    def _choice(cls, value: str, info: ValidationInfo) -> str:
+        choices = COMPRESSIONS if info.field_name == "kafka_compression" else ("filesystem", "s3")
+        if value.strip().lower() not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return value.strip().lower()
+
+    @model_validator(mode="after")
+    def _budget(self) -> Settings:
+        for name in ("max_command_bytes", "max_result_bytes"):
+            if getattr(self, name) > self.bus_max_message_bytes - 4096:
+                raise ValueError(
+                    f"{name.upper()} must leave 4096 bytes for the key and record overhead "
+                    f"below BUS_MAX_MESSAGE_BYTES={self.bus_max_message_bytes}"
+                )
+        return self
+
+    @property
+    def compression_type(self) -> str | None:
+        """The producers' ``compression_type`` (None: off)."""
+        return None if self.kafka_compression == "none" else self.kafka_compression
 
     def web_port_for(self, worker_type: str) -> int:
         return self.port if self.port is not None else default_port(worker_type)

@@ -33,7 +33,14 @@ if str(ROOT) not in sys.path:
 
 import agents  # noqa: E402
 from enginedge_streams.safe_http import HttpSettings  # noqa: E402
-from enginedge_streams.settings import EnvSettings, Settings  # noqa: E402
+from enginedge_streams.settings import (  # noqa: E402
+    BUS_MAX_MESSAGE_BYTES,
+    MAX_COMMAND_BYTES,
+    MAX_RESULT_BYTES,
+    EnvSettings,
+    Settings,
+    broker_message_max_bytes,
+)
 from enginedge_streams.topics import WorkerTopics, app_id  # noqa: E402
 from enginedge_streams.version import __version__  # noqa: E402
 from enginedge_streams.worker_types import default_port  # noqa: E402
@@ -63,6 +70,16 @@ SHARED_ENV: dict[str, str] = {
     "HEALTH_CHECK_INTERVAL": "30",
     "TOPIC_PARTITIONS": str(PRODUCTION_PARTITIONS),
     "TOPIC_REPLICATION_FACTOR": "3",
+    # The bus's size budget (enginedge_streams/settings.py; docs/configuration.md): the same
+    # numbers as the producers, consumers and topics; the cluster's brokers need
+    # message.max.bytes >= BROKER_MESSAGE_MAX_BYTES (the workers create their topics with it).
+    "BUS_MAX_MESSAGE_BYTES": str(BUS_MAX_MESSAGE_BYTES),
+    "MAX_COMMAND_BYTES": str(MAX_COMMAND_BYTES),
+    "MAX_RESULT_BYTES": str(MAX_RESULT_BYTES),
+    "KAFKA_COMPRESSION": "lz4",
+    # Claim checks: every replica (and every client) reads the blobs another one wrote.
+    "ARTIFACT_STORE": "s3",
+    "S3_BUCKET": "enginedge-artifacts",
 }
 
 
@@ -305,6 +322,9 @@ def compose(ws: list[Worker]) -> dict[str, Any]:
                 "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": "1",
                 "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS": "0",
                 "KAFKA_NUM_PARTITIONS": "4",
+                # The bus's size budget (enginedge_streams/settings.py).
+                "KAFKA_MESSAGE_MAX_BYTES": str(broker_message_max_bytes()),
+                "KAFKA_REPLICA_FETCH_MAX_BYTES": str(broker_message_max_bytes()),
             },
             "ports": ["19092:19092"],
             "volumes": ["kafka-data:/var/lib/kafka/data"],

@@ -10,6 +10,7 @@ import uuid
 from importlib import resources
 from pathlib import Path
 
+from enginedge_streams.settings import broker_message_max_bytes
 from enginedge_streams.stack.base import ServiceStatus, port_open, stack_dir, wait_for
 from enginedge_streams.stack.process import ManagedProcess
 
@@ -108,6 +109,9 @@ class KafkaService:
                     "group.initial.rebalance.delay.ms=0",
                     "log.retention.hours=168",
                     "delete.topic.enable=true",
+                    # The bus's size budget (enginedge_streams.settings): one number everywhere.
+                    f"message.max.bytes={broker_message_max_bytes()}",
+                    f"replica.fetch.max.bytes={broker_message_max_bytes()}",
                     "",
                 ]
             )
