@@ -6,7 +6,10 @@ process. Process memory and CPU are read at scrape time.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,6 +28,46 @@ from prometheus_client.registry import Collector
 disable_created_metrics()  # type: ignore[no-untyped-call]  # no `*_created` series: dashboards don't use them
 
 DURATION_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+
+LOOP_LAG_BUCKETS = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2.5, 5, 10, 30,
+)  # fmt: skip
+
+
+class LoopLagSampler:
+    """Measures event-loop lag continuously: sleep ``interval_s``, record the overshoot.
+
+    A loop busy with synchronous work wakes the sampler late by exactly the time
+    nothing else (``/ready``, heartbeats, other commands) could run. ``recent``
+    keeps the last samples for the monitoring page and the benchmark.
+    """
+
+    def __init__(self, observe: Callable[[float], None], interval_s: float = 0.25) -> None:
+        self.observe = observe
+        self.interval_s = interval_s
+        self.recent: deque[float] = deque(maxlen=4096)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._sample(), name="loop-lag")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _sample(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(self.interval_s)
+            lag = max(0.0, loop.time() - before - self.interval_s)
+            self.recent.append(lag)
+            self.observe(lag)
 
 
 class _ProcessCollector(Collector):
@@ -164,6 +207,14 @@ class WorkerMetrics:
             ["worker_type", "model"],
             registry=r,
         )
+        self.loop_lag = Histogram(
+            "worker_event_loop_lag_seconds",
+            "How late the event loop woke a sleeping task (sampled every 0.25 s): time the "
+            "loop could not answer anything.",
+            ["worker_type"],
+            buckets=LOOP_LAG_BUCKETS,
+            registry=r,
+        ).labels(worker_type)
         r.register(_ProcessCollector(worker_type))
         # Label children bound once (hot path), and pre-created so dashboards see zeros.
         self._by_status = {

@@ -38,6 +38,7 @@ from enginedge_streams.codec import (
     validation_details,
     validation_summary,
 )
+from enginedge_streams.compute import deadline_scope
 from enginedge_streams.durability import settle, tracking
 from enginedge_streams.errors import DecodeError
 from enginedge_streams.handlers import BoundHandler, CommandContext, Stopwatch, to_jsonable
@@ -315,8 +316,10 @@ class CommandProcessor:
                 return finish(Status.FAILED, error=_deadline_error(deadline), ctx=ctx)
             record.attempts = max(record.attempts, attempt)
             try:
+                # deadline_scope: compute steps (child processes) are killed at it too.
                 async with asyncio.timeout(remaining):  # no extra Task per command
-                    value = await handler(payload, ctx)
+                    with deadline_scope(deadline):
+                        value = await handler(payload, ctx)
                 return finish(Status.COMPLETED, to_jsonable(value), ctx=ctx)
             except TimeoutError as exc:
                 if utcnow() >= deadline:

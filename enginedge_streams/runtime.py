@@ -17,13 +17,15 @@ from faust.types import TP
 from mode import Service
 
 from enginedge_streams.codec import encode_dead_letter, encode_result
+from enginedge_streams.compute import compute_pool_for, needs_compute
 from enginedge_streams.container import Container
 from enginedge_streams.faust_app import CommitGuardConsumer
 from enginedge_streams.handlers import CommandSpec, bind
 from enginedge_streams.heartbeat import Heartbeat, WorkerState, status_topic
 from enginedge_streams.membership import MembershipGate
-from enginedge_streams.metrics import WorkerMetrics
+from enginedge_streams.metrics import LoopLagSampler, WorkerMetrics
 from enginedge_streams.policy import RetryPolicy
+from enginedge_streams.ports.compute_pool import ComputePool
 from enginedge_streams.ports.result_sink import ResultSink
 from enginedge_streams.processor import CommandProcessor, IncomingMessage
 from enginedge_streams.records import DeadLetter, Result
@@ -111,7 +113,22 @@ class WorkerRuntime:
         self.info = WorkerInfo(worker_type)
         self.metrics = WorkerMetrics(worker_type)
         self.specs = [*SYSTEM_COMMANDS, *commands]
-        self.handlers = bind(self.specs, {**dependencies, "worker_info": self.info})
+        #: CPU-heavy steps run here (only for workers whose handlers take ``compute``).
+        self.compute: ComputePool | None = None
+        if needs_compute(self.specs) and "compute" not in dependencies:
+            self.compute = container.provide(
+                "compute",
+                lambda: compute_pool_for(s.compute_workers, s.compute_memory_limit_mb, worker_type),
+            )
+        self.lag_sampler = LoopLagSampler(self.metrics.loop_lag.observe)
+        self.handlers = bind(
+            self.specs,
+            {
+                **dependencies,
+                "worker_info": self.info,
+                **({"compute": self.compute} if self.compute is not None else {}),
+            },
+        )
         self.requests_topic = app.topic(self.topics.requests, partitions=s.topic_partitions)
         self.table = create_status_table(app, partitions=s.topic_partitions)
         self.store = FaustStatusStore(self.table)
@@ -286,6 +303,13 @@ class WorkerRuntime:
 
     async def start_components(self) -> None:
         """Start the worker's adapters (after table recovery), then let commands through."""
+        self.lag_sampler.start()
+        if self.compute is not None:
+            try:
+                await self.compute.start()
+            except Exception as exc:
+                self.start_error = f"compute pool: {exc}"
+                log.exception("the compute pool failed to start")
         for component in self.container.components:
             try:
                 await component.start()
@@ -301,6 +325,12 @@ class WorkerRuntime:
                 await component.stop()
             except Exception:
                 log.exception("component failed to stop")
+        if self.compute is not None:
+            try:
+                await self.compute.stop()
+            except Exception:
+                log.exception("the compute pool failed to stop")
+        await self.lag_sampler.stop()
 
     async def redrive_once(self) -> int:
         if self.app.rebalancing or not self.started.is_set():

@@ -186,6 +186,20 @@ class Settings(EnvSettings):
         le=1000,
         description="How long the producer waits to batch results and changelog writes (ms).",
     )
+    compute_workers: int | None = Field(
+        None,
+        ge=0,
+        le=256,
+        description="Child processes running CPU-heavy steps (parsing, expansion...) with a "
+        "hard time limit. Default: the cores given to the worker (CPU affinity). `0`: run them "
+        "on the event loop (no limit; for debugging and benchmarks only).",
+    )
+    compute_memory_limit_mb: int = Field(
+        2048,
+        ge=0,
+        description="Address space a compute child may add to its warmed-up size (RLIMIT_AS) "
+        "before a step fails with MEMORY_LIMIT_EXCEEDED. `0`: no cap.",
+    )
     worker_plugins: str = Field(
         "",
         description="Extra worker types as `type=package.module` pairs, comma separated "

@@ -1,0 +1,48 @@
+"""An in-process ``ComputePool`` for unit tests: same contract, no child processes.
+
+Steps run inline, but their arguments and results make the pickle round trip a
+real pool would make, so a test catches a step that is not a top-level
+function or an argument that cannot cross a process boundary. Errors come back
+the way the process pool delivers them, and the limit each step would have had
+is recorded in ``calls``.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from enginedge_streams.compute import StepError, rebuild_error, run_step, step_limit, step_name
+
+T = TypeVar("T")
+
+
+class InProcessComputePool:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, float | None]] = []
+        self.started = False
+
+    async def start(self) -> None:
+        self.started = True
+
+    async def stop(self) -> None:
+        self.started = False
+
+    async def run(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        timeout_s: float | None = None,
+        limit_code: str = "DEADLINE_EXCEEDED",
+    ) -> T:
+        limit = step_limit(timeout_s)
+        name = step_name(fn)
+        self.calls.append((name, limit.seconds))
+        if limit.seconds is not None and limit.seconds <= 0:
+            raise limit.error(name, limit_code)
+        fn, args = pickle.loads(pickle.dumps((fn, args)))  # noqa: S301 - our own bytes
+        value = pickle.loads(pickle.dumps(run_step(fn, args)))  # noqa: S301 - our own bytes
+        if isinstance(value, StepError):
+            raise rebuild_error(value)
+        return value  # type: ignore[no-any-return]  # the step's own return type
