@@ -1,0 +1,291 @@
+"""The ``ArtifactStore`` port on an S3-compatible object store (AWS S3, MinIO, Ceph...).
+
+In a cluster this is the store that makes claim checks work across replicas:
+a client or one worker replica writes a blob, and whichever replica owns the
+command (or a client fetching a by-reference result) reads it. Objects are
+``<prefix><artifact_id>``; the artifact's metadata travels as S3 user
+metadata (``x-amz-meta-*``), so one request stores both and a reader never
+sees a blob without its metadata. Expiry is checked on every read (an expired
+artifact is invisible at once); ``purge`` deletes expired objects and, with a
+size budget, the oldest ones. A bucket lifecycle rule is the cheaper way to
+expire objects in production; ``purge`` keeps the behaviour of the other
+adapters without one.
+
+The SDK is ``aioboto3`` (the ``s3`` extra); the client is created on first
+use, never in the constructor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from enginedge_streams.errors import ConfigError, DependencyUnavailableError, ValidationError
+from enginedge_streams.ports.artifact_store import ArtifactInfo, valid_artifact_id
+
+log = logging.getLogger("enginedge.artifacts.s3")
+
+_MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
+
+
+class S3ArtifactStore:
+    def __init__(
+        self,
+        *,
+        bucket: str,
+        prefix: str = "artifacts/",
+        endpoint_url: str | None = None,
+        region: str = "us-east-1",
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+        retention_hours: float = 72.0,
+        max_total_bytes: int = 0,
+        create_bucket: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.bucket = bucket
+        self.prefix = prefix
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self._credentials = (access_key_id, secret_access_key)
+        self.retention_seconds = retention_hours * 3600.0
+        self.max_total_bytes = max_total_bytes
+        self.create_bucket = create_bucket
+        self.clock = clock
+        self._client_cm: Any = None
+        self._client: Any = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self._s3()
+
+    async def stop(self) -> None:
+        if self._client_cm is not None:
+            cm, self._client_cm, self._client = self._client_cm, None, None
+            with contextlib.suppress(Exception):
+                await cm.__aexit__(None, None, None)
+
+    async def _s3(self) -> Any:
+        if self._client is not None:
+            return self._client
+        try:
+            import aioboto3
+        except ImportError:  # pragma: no cover - the `s3` extra is not installed
+            raise ConfigError(
+                "ARTIFACT_STORE=s3 needs aioboto3: pip install 'enginedge-streams[s3]'"
+            ) from None
+        key_id, secret = self._credentials
+        session = aioboto3.Session()
+        cm = session.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=key_id,
+            aws_secret_access_key=secret,
+        )
+        client = await cm.__aenter__()
+        self._client_cm, self._client = cm, client
+        if self.create_bucket:
+            await self._ensure_bucket(client)
+        return client
+
+    async def _ensure_bucket(self, client: Any) -> None:
+        try:
+            await client.head_bucket(Bucket=self.bucket)
+        except Exception as exc:
+            if _code(exc) not in _MISSING:
+                log.warning("cannot check bucket %s: %s", self.bucket, exc)
+                return
+            with contextlib.suppress(Exception):
+                if self.region == "us-east-1":
+                    await client.create_bucket(Bucket=self.bucket)
+                else:
+                    await client.create_bucket(
+                        Bucket=self.bucket,
+                        CreateBucketConfiguration={"LocationConstraint": self.region},
+                    )
+
+    async def ready(self) -> tuple[bool, str]:
+        try:
+            client = await self._s3()
+            await client.head_bucket(Bucket=self.bucket)
+        except Exception as exc:
+            return False, f"s3://{self.bucket} unreachable: {type(exc).__name__}"
+        return True, f"s3://{self.bucket}/{self.prefix} reachable"
+
+    # -- the port ----------------------------------------------------------------------
+
+    async def put(
+        self,
+        data: bytes,
+        *,
+        content_type: str,
+        filename: str,
+        artifact_id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> ArtifactInfo:
+        artifact_id = f"a{uuid.uuid4().hex}" if artifact_id is None else artifact_id
+        if not valid_artifact_id(artifact_id):
+            raise ValidationError(f"invalid artifact id {artifact_id!r}")
+        now = self.clock()
+        info = ArtifactInfo(
+            artifact_id=artifact_id,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            content_type=content_type,
+            filename=filename,
+            created_at=datetime.fromtimestamp(now, UTC),
+            expires_at=datetime.fromtimestamp(now + self.retention_seconds, UTC)
+            if self.retention_seconds > 0
+            else None,
+            metadata=dict(metadata or {}),
+        )
+        client = await self._s3()
+        try:
+            await client.put_object(
+                Bucket=self.bucket,
+                Key=self._key(artifact_id),
+                Body=data,
+                ContentType=content_type or "application/octet-stream",
+                Metadata=_to_s3_meta(info),
+            )
+        except Exception as exc:
+            raise DependencyUnavailableError(
+                f"artifact store s3://{self.bucket} refused the write: {type(exc).__name__}"
+            ) from exc
+        return info
+
+    async def get(self, artifact_id: str) -> tuple[ArtifactInfo, bytes] | None:
+        if not valid_artifact_id(artifact_id):
+            return None
+        client = await self._s3()
+        try:
+            obj = await client.get_object(Bucket=self.bucket, Key=self._key(artifact_id))
+        except Exception as exc:
+            if _code(exc) in _MISSING:
+                return None
+            raise DependencyUnavailableError(
+                f"artifact store s3://{self.bucket} unreachable: {type(exc).__name__}"
+            ) from exc
+        async with obj["Body"] as body:
+            data = await body.read()
+        info = _from_s3_meta(artifact_id, obj)
+        if info is None or self._expired(info) or len(data) != info.size:
+            return None
+        return info, data
+
+    async def info(self, artifact_id: str) -> ArtifactInfo | None:
+        if not valid_artifact_id(artifact_id):
+            return None
+        head = await self._head(self._key(artifact_id))
+        if head is None:
+            return None
+        info = _from_s3_meta(artifact_id, head)
+        return None if info is None or self._expired(info) else info
+
+    async def delete(self, artifact_id: str) -> bool:
+        if not valid_artifact_id(artifact_id):
+            return False
+        key = self._key(artifact_id)
+        if await self._head(key) is None:
+            return False
+        client = await self._s3()
+        await client.delete_object(Bucket=self.bucket, Key=key)
+        return True
+
+    async def purge(self) -> int:
+        client = await self._s3()
+        live: list[tuple[float, int, str]] = []
+        removed = 0
+        paginator = client.get_paginator("list_objects_v2")
+        async for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for item in page.get("Contents", []):
+                key = str(item["Key"])
+                artifact_id = key[len(self.prefix) :]
+                head = await self._head(key)
+                info = _from_s3_meta(artifact_id, head) if head is not None else None
+                if info is None:
+                    continue
+                if self._expired(info):
+                    await client.delete_object(Bucket=self.bucket, Key=key)
+                    removed += 1
+                else:
+                    live.append((info.created_at.timestamp(), info.size, key))
+        if self.max_total_bytes > 0:
+            total = sum(size for _, size, _ in live)
+            for _, size, key in sorted(live):
+                if total <= self.max_total_bytes:
+                    break
+                await client.delete_object(Bucket=self.bucket, Key=key)
+                total -= size
+                removed += 1
+        if removed:
+            log.info("purged %d artifacts from s3://%s/%s", removed, self.bucket, self.prefix)
+        return removed
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _key(self, artifact_id: str) -> str:
+        return f"{self.prefix}{artifact_id}"
+
+    def _expired(self, info: ArtifactInfo) -> bool:
+        return info.expires_at is not None and info.expires_at.timestamp() <= self.clock()
+
+    async def _head(self, key: str) -> dict[str, Any] | None:
+        client = await self._s3()
+        try:
+            head: dict[str, Any] = await client.head_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            if _code(exc) in _MISSING:
+                return None
+            raise DependencyUnavailableError(
+                f"artifact store s3://{self.bucket} unreachable: {type(exc).__name__}"
+            ) from exc
+        return head
+
+
+def _code(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def _to_s3_meta(info: ArtifactInfo) -> dict[str, str]:
+    """User metadata is ASCII on the wire: text fields are percent-encoded."""
+    return {
+        "sha256": info.sha256,
+        "size": str(info.size),
+        "filename": urllib.parse.quote(info.filename, safe=""),
+        "created-at": repr(info.created_at.timestamp()),
+        "expires-at": repr(info.expires_at.timestamp()) if info.expires_at else "",
+        "meta": urllib.parse.quote(json.dumps(dict(info.metadata), sort_keys=True), safe=""),
+    }
+
+
+def _from_s3_meta(artifact_id: str, obj: Mapping[str, Any]) -> ArtifactInfo | None:
+    meta = {str(k).lower(): str(v) for k, v in dict(obj.get("Metadata") or {}).items()}
+    try:
+        expires = meta.get("expires-at", "")
+        extra = json.loads(urllib.parse.unquote(meta.get("meta", "%7B%7D")))
+        return ArtifactInfo(
+            artifact_id=artifact_id,
+            size=int(meta["size"]),
+            sha256=meta["sha256"],
+            content_type=str(obj.get("ContentType") or "application/octet-stream"),
+            filename=urllib.parse.unquote(meta.get("filename", "")),
+            created_at=datetime.fromtimestamp(float(meta["created-at"]), UTC),
+            expires_at=datetime.fromtimestamp(float(expires), UTC) if expires else None,
+            metadata={str(k): str(v) for k, v in dict(extra).items()},
+        )
+    except (KeyError, ValueError, TypeError):
+        return None  # not written by this adapter
