@@ -213,20 +213,6 @@ class Settings(EnvSettings):
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return value.lower()
 
-    @field_validator("worker_type")
-    @classmethod
-    def _worker_type(cls, value: str) -> str:
-        return value.strip().lower()
-
-    @property
-    def broker_url(self) -> str:
-        hosts = [h.strip() for h in self.kafka_brokers.split(",") if h.strip()]
-        return ";".join(f"kafka://{h}" for h in hosts)
-
-    @property
-    def bootstrap_servers(self) -> list[str]:
-        return [h.strip() for h in self.kafka_brokers.split(",") if h.strip()]
-
     @field_validator("kafka_compression", "artifact_store")
     @classmethod
     def _choice(cls, value: str, info: ValidationInfo) -> str:
@@ -249,6 +235,20 @@ class Settings(EnvSettings):
     def compression_type(self) -> str | None:
         """The producers' ``compression_type`` (None: off)."""
         return None if self.kafka_compression == "none" else self.kafka_compression
+
+    @field_validator("worker_type")
+    @classmethod
+    def _worker_type(cls, value: str) -> str:
+        return value.strip().lower()
+
+    @property
+    def broker_url(self) -> str:
+        hosts = [h.strip() for h in self.kafka_brokers.split(",") if h.strip()]
+        return ";".join(f"kafka://{h}" for h in hosts)
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        return [h.strip() for h in self.kafka_brokers.split(",") if h.strip()]
 
     def web_port_for(self, worker_type: str) -> int:
         return self.port if self.port is not None else default_port(worker_type)
