@@ -33,7 +33,10 @@ from agents.scheduling.recurrence import expand
 from agents.scheduling.repository import SchedulingRepository
 from agents.scheduling.slots import DEFAULT_HOURS, working_windows
 from bench.common import BenchContext, Commands, Row, median
+from enginedge_streams.testing.compute_pool import InProcessComputePool
 from tables.kv import InMemoryKeyValueStore
+
+COMPUTE = InProcessComputePool()
 
 TZ = "America/New_York"
 START = datetime(2026, 1, 1, tzinfo=ZoneInfo(TZ))
@@ -277,7 +280,7 @@ async def run(ctx: BenchContext) -> list[Row]:
     ours_ms = []
     for _ in range(3 if ctx.quick else 7):
         t0 = time.perf_counter()
-        result = await handle_free_slots(query, repo=repo)
+        result = await handle_free_slots(query, repo=repo, compute=COMPUTE)
         ours_ms.append((time.perf_counter() - t0) * 1000)
     t0 = time.perf_counter()
     ref = reference_free_slots(

@@ -90,8 +90,9 @@ class StepLimit:
                 f"the command's deadline passed while {step} ran; the step was stopped",
                 details={"step": step},
             )
+        limit = f"{self.seconds:.3g} s " if self.seconds is not None else ""
         return LimitExceededError(
-            f"{step} ran longer than its {self.seconds:.3g} s limit and was stopped",
+            f"{step} ran longer than its {limit}limit and was stopped",
             code=limit_code,
             details={"step": step, "limit_s": self.seconds},
         )

@@ -107,6 +107,7 @@ def register(app: faust.App, container: Container) -> Any:
         FaustCommandSender(runtime.requests_topic),
         clock,
         catchup=timedelta(hours=settings.reminder_catchup_hours),
+        compute=runtime.compute,  # expansion off the loop, killed at its limit
     )
 
     @app.timer(interval=settings.reminder_interval_seconds)  # type: ignore[untyped-decorator]  # faust is untyped

@@ -6,6 +6,7 @@ import hashlib
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from agents.scheduling import compute as steps
 from agents.scheduling.messages import (
     Conflicts,
     CreateCalendar,
@@ -20,11 +21,12 @@ from agents.scheduling.messages import (
 )
 from agents.scheduling.model import Calendar, Event, Occurrence, Override, as_utc, zone
 from agents.scheduling.ports import Clock
-from agents.scheduling.recurrence import expand, recurrence_key, validate_rrule
+from agents.scheduling.recurrence import recurrence_key, validate_rrule
 from agents.scheduling.repository import SchedulingRepository
-from agents.scheduling.slots import DEFAULT_HOURS, conflicts, free_slots
+from agents.scheduling.slots import DEFAULT_HOURS
 from enginedge_streams.errors import LimitExceededError, PermanentError, ValidationError
 from enginedge_streams.handlers import CommandContext
+from enginedge_streams.ports.compute_pool import ComputePool
 
 MAX_EVENTS_PER_CALENDAR = 50_000
 
@@ -195,21 +197,30 @@ async def handle_get_event(cmd: EventRef, *, repo: SchedulingRepository) -> dict
     return {"event": repo.require_event(cmd.calendar_id, cmd.event_id).model_dump(mode="json")}
 
 
-async def handle_list_events(cmd: ListEvents, *, repo: SchedulingRepository) -> dict[str, Any]:
+async def handle_list_events(
+    cmd: ListEvents, *, repo: SchedulingRepository, compute: ComputePool
+) -> dict[str, Any]:
     cal = repo.require_calendar(cmd.calendar_id)
-    tz = zone(cmd.timezone or cal.timezone)
     start, end = as_utc(cmd.start), as_utc(cmd.end)
     if end <= start:
         raise ValidationError("end must be after start", code="INVALID_RANGE")
-    occurrences: list[Occurrence] = []
-    for ev in repo.events(cal.calendar_id):
-        occurrences.extend(expand(ev, start, end))
-    occurrences.sort(key=lambda o: (o.start, o.event_id))
-    return {
-        "calendar_id": cal.calendar_id,
-        "occurrences": [o.as_dict(tz) for o in occurrences[: cmd.limit]],
-        "truncated": len(occurrences) > cmd.limit,
-    }
+    tz_name = cmd.timezone or cal.timezone
+    zone(tz_name)
+    listed, truncated = await compute.run(
+        steps.list_occurrences, repo.event_blobs(cal.calendar_id), start, end, tz_name, cmd.limit
+    )
+    return {"calendar_id": cal.calendar_id, "occurrences": listed, "truncated": truncated}
+
+
+def event_blobs(
+    repo: SchedulingRepository, calendar_ids: list[str], *, ignore_event: str | None = None
+) -> list[bytes]:
+    """The stored events of the calendars (which must exist), for a compute step."""
+    out: list[bytes] = []
+    for cid in dict.fromkeys(calendar_ids):
+        repo.require_calendar(cid)
+        out.extend(repo.event_blobs(cid, ignore=ignore_event))
+    return out
 
 
 def busy_occurrences(
@@ -220,13 +231,8 @@ def busy_occurrences(
     *,
     ignore_event: str | None = None,
 ) -> list[Occurrence]:
-    out: list[Occurrence] = []
-    for cid in dict.fromkeys(calendar_ids):
-        repo.require_calendar(cid)
-        for ev in repo.events(cid):
-            if ev.event_id != ignore_event:
-                out.extend(expand(ev, start, end))
-    return out
+    """Occurrences in the range, expanded here (tests and small callers; handlers use a step)."""
+    return steps.occurrences(event_blobs(repo, calendar_ids, ignore_event=ignore_event), start, end)
 
 
 def hours_of(q: SlotQuery) -> dict[str, list[tuple[str, str]]]:
@@ -235,33 +241,30 @@ def hours_of(q: SlotQuery) -> dict[str, list[tuple[str, str]]]:
     return {str(day): list(ranges) for day, ranges in q.working_hours.items()}
 
 
-async def handle_free_slots(cmd: FreeSlots, *, repo: SchedulingRepository) -> dict[str, Any]:
-    tz = zone(cmd.timezone)
-    start, end = as_utc(cmd.start), as_utc(cmd.end)
-    buffer = timedelta(minutes=cmd.buffer_minutes)
-    busy = busy_occurrences(repo, cmd.calendar_ids, start - buffer, end + buffer)
+async def handle_free_slots(
+    cmd: FreeSlots, *, repo: SchedulingRepository, compute: ComputePool
+) -> dict[str, Any]:
+    zone(cmd.timezone)
     min_len = timedelta(minutes=max(cmd.duration_minutes, cmd.min_slot_minutes or 0))
-    slots = free_slots(
-        busy, start=start, end=end, tz=tz, hours=hours_of(cmd), buffer=buffer, min_length=min_len
+    result: dict[str, Any] = await compute.run(
+        steps.free_slots_step,
+        event_blobs(repo, cmd.calendar_ids),
+        steps.FreeTimeQuery(
+            start=as_utc(cmd.start),
+            end=as_utc(cmd.end),
+            tz_name=cmd.timezone,
+            hours=hours_of(cmd),
+            buffer=timedelta(minutes=cmd.buffer_minutes),
+            min_length=min_len,
+        ),
+        cmd.max_slots,
     )
-    return {
-        "timezone": cmd.timezone,
-        "slots": [
-            {
-                "start": s.isoformat(),
-                "end": e.isoformat(),
-                "local_start": s.astimezone(tz).isoformat(),
-                "local_end": e.astimezone(tz).isoformat(),
-                "minutes": int((e - s).total_seconds() // 60),
-            }
-            for s, e in slots[: cmd.max_slots]
-        ],
-        "truncated": len(slots) > cmd.max_slots,
-        "busy_occurrences": len(busy),
-    }
+    return result
 
 
-async def handle_conflicts(cmd: Conflicts, *, repo: SchedulingRepository) -> dict[str, Any]:
+async def handle_conflicts(
+    cmd: Conflicts, *, repo: SchedulingRepository, compute: ComputePool
+) -> dict[str, Any]:
     start, end = as_utc(cmd.start), as_utc(cmd.end)
     if end <= start:
         raise ValidationError("end must be after start", code="INVALID_RANGE")
@@ -280,25 +283,12 @@ async def handle_conflicts(cmd: Conflicts, *, repo: SchedulingRepository) -> dic
         updated_at=start,
     )
     horizon_end = start + timedelta(days=cmd.horizon_days) if cmd.rrule else end
-    proposed = expand(proposed_event, start, horizon_end)
-    buffer = timedelta(minutes=cmd.buffer_minutes)
-    existing = busy_occurrences(
-        repo,
-        cmd.calendar_ids,
-        start - buffer,
-        horizon_end + buffer,
-        ignore_event=cmd.ignore_event_id,
+    blobs = event_blobs(repo, cmd.calendar_ids, ignore_event=cmd.ignore_event_id)
+    result: dict[str, Any] = await compute.run(
+        steps.conflicts_step,
+        proposed_event,
+        horizon_end,
+        blobs,
+        timedelta(minutes=cmd.buffer_minutes),
     )
-    pairs = conflicts(proposed, existing, buffer)
-    return {
-        "conflict": bool(pairs),
-        "checked_occurrences": len(proposed),
-        "conflicts": [
-            {
-                "proposed_start": p.start.isoformat(),
-                "proposed_end": p.end.isoformat(),
-                "with": e.as_dict(),
-            }
-            for p, e in pairs[:500]
-        ],
-    }
+    return result

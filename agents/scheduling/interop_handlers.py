@@ -7,20 +7,23 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from agents.scheduling.ics import export_calendar, parse_calendar
+from agents.scheduling import compute as steps
 from agents.scheduling.messages import ExportIcs, ImportIcs, SyncCalendar
 from agents.scheduling.model import Event
 from agents.scheduling.ports import CalendarSyncProvider, Clock, RemoteEvent
 from agents.scheduling.repository import SchedulingRepository
 from enginedge_streams.errors import DependencyUnavailableError, PermanentError
 from enginedge_streams.handlers import CommandContext
+from enginedge_streams.ports.compute_pool import ComputePool
 
 
 async def handle_import_ics(
-    cmd: ImportIcs, *, repo: SchedulingRepository, clock: Clock
+    cmd: ImportIcs, *, repo: SchedulingRepository, clock: Clock, compute: ComputePool
 ) -> dict[str, Any]:
     cal = repo.require_calendar(cmd.calendar_id)
-    events = parse_calendar(cmd.ics, cal.calendar_id, cal.timezone, clock.now())
+    events = await compute.run(
+        steps.parse_ics_step, cmd.ics, cal.calendar_id, cal.timezone, clock.now()
+    )
     created, updated, unchanged = [], [], []
     for ev in events:
         existing = repo.event(cal.calendar_id, ev.event_id)
@@ -44,14 +47,12 @@ async def handle_import_ics(
     }
 
 
-async def handle_export_ics(cmd: ExportIcs, *, repo: SchedulingRepository) -> dict[str, Any]:
+async def handle_export_ics(
+    cmd: ExportIcs, *, repo: SchedulingRepository, compute: ComputePool
+) -> dict[str, Any]:
     cal = repo.require_calendar(cmd.calendar_id)
-    events = repo.events(cal.calendar_id)
-    return {
-        "calendar_id": cal.calendar_id,
-        "events": len(events),
-        "ics": export_calendar(cal, events),
-    }
+    count, text = await compute.run(steps.export_ics_step, cal, repo.event_blobs(cal.calendar_id))
+    return {"calendar_id": cal.calendar_id, "events": count, "ics": text}
 
 
 def _remote_of(ev: Event, provider: str) -> RemoteEvent:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agents.scheduling.calendar_handlers import busy_occurrences, derived_id, hours_of
+from agents.scheduling import compute as steps
+from agents.scheduling.calendar_handlers import derived_id, event_blobs, hours_of
 from agents.scheduling.habits import due_days, goal_progress, streaks
 from agents.scheduling.messages import (
     CommitPlan,
@@ -21,13 +22,13 @@ from agents.scheduling.messages import (
     Weekday,
 )
 from agents.scheduling.model import Event, Goal, Habit, Milestone, Placement, Plan, as_utc, zone
-from agents.scheduling.planner import PlanItem, plan
+from agents.scheduling.planner import PlanItem
 from agents.scheduling.ports import Clock, EventPublisher
-from agents.scheduling.recurrence import expand
 from agents.scheduling.repository import SchedulingRepository
-from agents.scheduling.slots import free_slots, local_instant, parse_hhmm
+from agents.scheduling.slots import local_instant, parse_hhmm
 from enginedge_streams.errors import NotFoundError, PermanentError, ValidationError
 from enginedge_streams.handlers import CommandContext
+from enginedge_streams.ports.compute_pool import ComputePool
 
 ALL_DAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NUMBERS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
@@ -68,7 +69,12 @@ def _select_habits(repo: SchedulingRepository, user_id: str, ids: list[str] | No
 
 
 async def handle_plan(
-    cmd: PlanSchedule, *, repo: SchedulingRepository, clock: Clock, ctx: CommandContext
+    cmd: PlanSchedule,
+    *,
+    repo: SchedulingRepository,
+    clock: Clock,
+    ctx: CommandContext,
+    compute: ComputePool,
 ) -> dict[str, Any]:
     tz = zone(cmd.timezone)
     start, end = as_utc(cmd.start), as_utc(cmd.end)
@@ -91,17 +97,19 @@ async def handle_plan(
         raise ValidationError("task ids must be unique", code="DUPLICATE_TASK_ID")
     if cmd.habit_user_id:
         items += _habit_items(_select_habits(repo, cmd.habit_user_id, cmd.habit_ids), start, end)
-    busy = busy_occurrences(repo, cmd.calendar_ids, start - buffer, end + buffer)
-    free = free_slots(
-        busy,
-        start=start,
-        end=end,
-        tz=tz,
-        hours=hours_of(cmd),
-        buffer=buffer,
-        min_length=timedelta(minutes=5),
+    placed, unplaced = await compute.run(
+        steps.plan_step,
+        event_blobs(repo, cmd.calendar_ids),
+        items,
+        steps.FreeTimeQuery(
+            start=start,
+            end=end,
+            tz_name=cmd.timezone,
+            hours=hours_of(cmd),
+            buffer=buffer,
+            min_length=timedelta(minutes=5),
+        ),
     )
-    placed, unplaced = plan(items, free, buffer=buffer)
     result = Plan(
         plan_id=ctx.command_id,
         calendar_ids=cmd.calendar_ids,
@@ -281,7 +289,12 @@ async def handle_list_goals(cmd: ListGoals, *, repo: SchedulingRepository) -> di
 
 
 async def handle_schedule_habits(
-    cmd: ScheduleHabits, *, repo: SchedulingRepository, clock: Clock, ctx: CommandContext
+    cmd: ScheduleHabits,
+    *,
+    repo: SchedulingRepository,
+    clock: Clock,
+    ctx: CommandContext,
+    compute: ComputePool,
 ) -> dict[str, Any]:
     """The assistant's SCHEDULE_HABITS: plan the user's habits into a calendar, then commit."""
     cal = repo.require_calendar(cmd.calendar_id)
@@ -295,7 +308,7 @@ async def handle_schedule_habits(
         habit_user_id=cmd.user_id,
         habit_ids=cmd.habit_ids,
     )
-    planned = await handle_plan(query, repo=repo, clock=clock, ctx=ctx)
+    planned = await handle_plan(query, repo=repo, clock=clock, ctx=ctx, compute=compute)
     out: dict[str, Any] = {"plan": planned}
     if cmd.commit:
         out["commit"] = await handle_commit(
@@ -307,7 +320,12 @@ async def handle_schedule_habits(
 
 
 async def handle_fire_reminder(
-    cmd: FireReminder, *, repo: SchedulingRepository, events_out: EventPublisher, clock: Clock
+    cmd: FireReminder,
+    *,
+    repo: SchedulingRepository,
+    events_out: EventPublisher,
+    clock: Clock,
+    compute: ComputePool,
 ) -> dict[str, Any]:
     fired = repo.reminder_fired(cmd.key)
     if fired is not None:
@@ -317,13 +335,8 @@ async def handle_fire_reminder(
     occurrence = None
     if ev is not None and cmd.minutes_before in ev.reminders:
         start = due + timedelta(minutes=cmd.minutes_before)
-        occurrence = next(
-            (
-                o
-                for o in expand(ev, start - timedelta(seconds=1), start + timedelta(seconds=1))
-                if o.recurrence_id == cmd.recurrence_id and o.start == start
-            ),
-            None,
+        occurrence = await compute.run(
+            steps.occurrence_at, ev.model_dump_json().encode(), start, cmd.recurrence_id
         )
     now = clock.now()
     if occurrence is None:  # deleted or moved since the timer saw it: record, emit nothing
@@ -335,8 +348,8 @@ async def handle_fire_reminder(
         "calendar_id": cmd.calendar_id,
         "event_id": cmd.event_id,
         "recurrence_id": cmd.recurrence_id,
-        "title": occurrence.title,
-        "start": occurrence.start.isoformat(),
+        "title": occurrence["title"],
+        "start": start.isoformat(),
         "due_at": due.isoformat(),
         "minutes_before": cmd.minutes_before,
         "emitted_at": now.astimezone(UTC).isoformat(),

@@ -1,5 +1,14 @@
 """Expand events (single, recurring with RRULE/EXDATE/overrides, all-day) into occurrences.
 
+Expansion is lazy: instances are generated one at a time from the first one at
+or after the range start, and generation stops past the range end or at the
+occurrence limit (a ``FREQ=SECONDLY`` rule without COUNT/UNTIL over a year
+fails after 20,001 instances, not after building 31.5 million). A dense simple
+rule (SECONDLY/MINUTELY/HOURLY with only INTERVAL/UNTIL/WKST) starting long
+before the range is fast-forwarded to it; any other rule still has to be
+walked from DTSTART, which is why the worker runs expansion in its compute
+pool, where the command's deadline stops it.
+
 Recurrences are expanded in the event's own IANA zone with ``dateutil.rrule``
 on an aware ``DTSTART``: the wall-clock time is kept across DST changes (a
 09:00 New York meeting stays 09:00 local in summer), and a local time that
@@ -95,7 +104,7 @@ def _all_day(event: Event, tz: ZoneInfo, start: datetime, end: datetime) -> list
         rule = _rule(event, datetime.combine(event.start_date, time(0)))
         lo = datetime.combine((start.astimezone(tz) - length).date(), time(0))
         hi = datetime.combine(end.astimezone(tz).date(), time(0))
-        firsts = [d.date() for d in _bounded(rule.between(lo, hi, inc=True))]
+        firsts = [d.date() for d in _instances(rule, lo, hi, event.event_id)]
         # RFC 5545: DTSTART is always the first instance, even off the rule's pattern.
         if lo.date() <= event.start_date <= hi.date() and event.start_date not in firsts:
             firsts.insert(0, event.start_date)
@@ -114,9 +123,9 @@ def _timed(event: Event, tz: ZoneInfo, start: datetime, end: datetime) -> list[O
     first = event.start.astimezone(UTC)
     starts = [first]
     if event.rrule:
-        rule = _rule(event, event.start.astimezone(tz))
-        found = rule.between(start - duration, end, inc=True)
-        starts = [s.astimezone(UTC) for s in _bounded(found)]
+        rule = _rule(event, _fast_forward(event, event.start.astimezone(tz), start - duration))
+        found = _instances(rule, start - duration, end, event.event_id)
+        starts = [s.astimezone(UTC) for s in found]
         if start - duration <= first < end and first not in starts:
             starts.insert(0, first)  # RFC 5545: DTSTART is always the first instance
     excluded = {recurrence_key(d) for d in event.exdates}
@@ -149,14 +158,52 @@ def expand(event: Event, start: datetime, end: datetime) -> list[Occurrence]:
     return out
 
 
-def _bounded(values: list[datetime]) -> list[datetime]:
-    if len(values) > MAX_OCCURRENCES:
-        raise LimitExceededError(
-            f"the range holds more than {MAX_OCCURRENCES} occurrences of one event; "
-            "query a shorter range",
-            code="TOO_MANY_OCCURRENCES",
-        )
-    return values
+def _instances(rule: rrule, lo: datetime, hi: datetime, event_id: str) -> list[datetime]:
+    """Instances with ``lo <= t <= hi``, one at a time, stopping at the occurrence limit."""
+    out: list[datetime] = []
+    for instant in rule.xafter(lo, inc=True):
+        if instant > hi:
+            break
+        out.append(instant)
+        if len(out) > MAX_OCCURRENCES:
+            raise LimitExceededError(
+                f"the range holds more than {MAX_OCCURRENCES} occurrences of one event; "
+                "query a shorter range",
+                code="TOO_MANY_OCCURRENCES",
+                details={"limit": MAX_OCCURRENCES, "event_id": event_id},
+            )
+    return out
+
+
+_DENSE_SECONDS = {"SECONDLY": 1, "MINUTELY": 60, "HOURLY": 3600}
+_SIMPLE_PARTS = {"FREQ", "INTERVAL", "UNTIL", "WKST"}
+
+
+def _fast_forward(event: Event, dtstart: datetime, lo: datetime) -> datetime:
+    """A later DTSTART on the same instance grid, just before ``lo``, for dense simple rules.
+
+    Such a rule's instances are DTSTART + n * INTERVAL units of local wall-clock
+    time (as dateutil generates them), so starting at an instance near the
+    range gives the same instances in it without walking years of seconds.
+    Rules with COUNT or BY* parts are left alone.
+    """
+    assert event.rrule is not None
+    parts = dict(p.partition("=")[::2] for p in normalise_rrule(event.rrule).upper().split(";"))
+    unit = _DENSE_SECONDS.get(parts.get("FREQ", ""))
+    if unit is None or not set(parts) <= _SIMPLE_PARTS:
+        return dtstart
+    try:
+        step = timedelta(seconds=unit * int(parts.get("INTERVAL", "1")))
+    except ValueError:
+        return dtstart  # _rule reports the invalid rule
+    if step <= timedelta(0):
+        return dtstart
+    wall_start = dtstart.replace(tzinfo=None)
+    wall_lo = lo.astimezone(dtstart.tzinfo).replace(tzinfo=None) - timedelta(days=1)  # DST slack
+    steps = (wall_lo - wall_start) // step
+    if steps <= 0:
+        return dtstart
+    return (wall_start + steps * step).replace(tzinfo=dtstart.tzinfo)
 
 
 def _occ(

@@ -23,6 +23,8 @@ from agents.scheduling.model import Event
 from agents.scheduling.ports import Clock, CommandSender
 from agents.scheduling.recurrence import expand
 from agents.scheduling.repository import SchedulingRepository
+from enginedge_streams.errors import EnginEdgeError
+from enginedge_streams.ports.compute_pool import ComputePool
 
 log = logging.getLogger("enginedge.scheduling.reminders")
 
@@ -54,7 +56,12 @@ def reminders_between(events: list[Event], start: datetime, end: datetime) -> li
         if not ev.reminders:
             continue
         longest = timedelta(minutes=max(ev.reminders))
-        for occ in expand(ev, start, end + longest):
+        try:
+            found = expand(ev, start, end + longest)
+        except EnginEdgeError as exc:  # one bad rule must not silence everyone's reminders
+            log.warning("reminders of event %s skipped: %s", ev.event_id, exc.message)
+            continue
+        for occ in found:
             for minutes in ev.reminders:
                 due = occ.start - timedelta(minutes=minutes)
                 if start <= due < end:
@@ -87,7 +94,12 @@ class ReminderScheduler:
         catchup: timedelta,
         horizon: timedelta = timedelta(minutes=10),
         resend_after: timedelta = timedelta(seconds=30),
+        compute: ComputePool | None = None,
+        step_timeout_s: float = 10.0,
     ) -> None:
+        #: Where the expansion runs (the worker's compute pool); None: inline (tests).
+        self.compute = compute
+        self.step_timeout_s = step_timeout_s
         self.repo = repo
         self.sender = sender
         self.clock = clock
@@ -99,11 +111,24 @@ class ReminderScheduler:
         self.seen_version: tuple[int, int] = (-1, -1)
         self.sent: dict[str, datetime] = {}
 
-    def _refresh(self, now: datetime) -> None:
+    async def _refresh(self, now: datetime) -> None:
         start = now - self.catchup
-        self.window_end = now + self.horizon
-        self.upcoming = reminders_between(self.repo.events_with_reminders(), start, self.window_end)
-        self.seen_version = self.repo.version
+        window_end = now + self.horizon
+        version = self.repo.version
+        if self.compute is None:
+            upcoming = reminders_between(self.repo.events_with_reminders(), start, window_end)
+        else:
+            from agents.scheduling.compute import reminders_step
+
+            upcoming = await self.compute.run(
+                reminders_step,
+                self.repo.reminder_event_blobs(),
+                start,
+                window_end,
+                timeout_s=self.step_timeout_s,
+                limit_code="REMINDER_SCAN_TIME_LIMIT",
+            )
+        self.upcoming, self.window_end, self.seen_version = upcoming, window_end, version
 
     async def tick(self) -> int:
         """Send every due, unfired reminder; return how many commands were sent."""
@@ -113,7 +138,7 @@ class ReminderScheduler:
             or self.repo.version != self.seen_version
             or now >= self.window_end - self.horizon / 2
         ):
-            self._refresh(now)
+            await self._refresh(now)
         sent = 0
         for rem in self.upcoming:
             if rem.due_at > now:

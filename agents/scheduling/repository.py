@@ -87,6 +87,21 @@ class SchedulingRepository:
     def events(self, calendar_id: str) -> list[Event]:
         return [Event.model_validate_json(v) for _, v in self.store.scan(f"ev:{calendar_id}:")]
 
+    def event_blobs(self, calendar_id: str, *, ignore: str | None = None) -> list[bytes]:
+        """The stored JSON of a calendar's events (decoded by compute steps, off the loop)."""
+        prefix = f"ev:{calendar_id}:"
+        return [v for k, v in self.store.scan(prefix) if ignore is None or k != prefix + ignore]
+
+    def reminder_event_blobs(self) -> list[bytes]:
+        """The stored JSON of every event that carries reminders."""
+        out = []
+        for key in self.store.keys("remidx:"):
+            _, calendar_id, event_id = key.split(":", 2)
+            raw = self.store.get(f"ev:{calendar_id}:{event_id}")
+            if raw is not None:
+                out.append(raw)
+        return out
+
     def events_with_reminders(self) -> list[Event]:
         """Only events that carry reminders (an index, so the reminder timer stays cheap)."""
         out = []

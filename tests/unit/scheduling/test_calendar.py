@@ -29,7 +29,10 @@ from agents.scheduling.messages import (
 )
 from agents.scheduling.slots import free_slots, naive_free_slots
 from enginedge_streams.errors import NotFoundError, PermanentError, ValidationError
+from enginedge_streams.testing.compute_pool import InProcessComputePool
 from tests.unit.scheduling.conftest import make_ctx
+
+COMPUTE = InProcessComputePool()
 
 NY = ZoneInfo("America/New_York")
 Z = UTC
@@ -109,7 +112,9 @@ async def test_weekly_recurrence_with_exception_and_override(repo, clock):
         clock=clock,
     )
     out = await handle_list_events(
-        ListEvents(calendar_id="work", start=utc(2026, 1, 1), end=utc(2026, 12, 31)), repo=repo
+        ListEvents(calendar_id="work", start=utc(2026, 1, 1), end=utc(2026, 12, 31)),
+        repo=repo,
+        compute=COMPUTE,
     )
     occ = out["occurrences"]
     days = [o["local_start"][:10] for o in occ]
@@ -146,7 +151,9 @@ async def test_cancelled_override_and_range_queries(repo, clock):
         overrides=[{"recurrence_id": datetime(2026, 3, 4, 9, 30, tzinfo=NY), "cancelled": True}],
     )
     out = await handle_list_events(
-        ListEvents(calendar_id="work", start=utc(2026, 3, 3), end=utc(2026, 3, 10)), repo=repo
+        ListEvents(calendar_id="work", start=utc(2026, 3, 3), end=utc(2026, 3, 10)),
+        repo=repo,
+        compute=COMPUTE,
     )
     assert [o["local_start"][:10] for o in out["occurrences"]] == [
         "2026-03-03",
@@ -167,7 +174,9 @@ async def test_all_day_events_block_the_local_day(repo, clock):
         end_date=date(2026, 7, 3),
     )
     out = await handle_list_events(
-        ListEvents(calendar_id="home", start=utc(2026, 6, 1), end=utc(2026, 8, 1)), repo=repo
+        ListEvents(calendar_id="home", start=utc(2026, 6, 1), end=utc(2026, 8, 1)),
+        repo=repo,
+        compute=COMPUTE,
     )
     (occ,) = out["occurrences"]
     assert (
@@ -184,6 +193,7 @@ async def test_all_day_events_block_the_local_day(repo, clock):
             duration_minutes=60,
         ),
         repo=repo,
+        compute=COMPUTE,
     )
     assert {s["local_start"][:10] for s in slots["slots"]} == {"2026-06-30", "2026-07-03"}
 
@@ -211,6 +221,7 @@ async def test_free_slots_across_spring_forward_day(repo, clock):
             duration_minutes=30,
         ),
         repo=repo,
+        compute=COMPUTE,
     )
     got = [(s["start"], s["end"]) for s in out["slots"]]
     assert got == [
@@ -232,6 +243,7 @@ async def test_free_slots_across_spring_forward_day(repo, clock):
             duration_minutes=30,
         ),
         repo=repo,
+        compute=COMPUTE,
     )
     assert [s["minutes"] for s in out["slots"]] == [120]
 
@@ -265,6 +277,7 @@ async def test_free_slots_several_calendars_buffers_and_min_length(repo, clock):
             min_slot_minutes=90,
         ),
         repo=repo,
+        compute=COMPUTE,
     )
     got = [(s["start"][11:16], s["end"][11:16]) for s in out["slots"]]
     # 9-17 minus 9:45-11:15 and 12:45-14:15; slots shorter than 90 min are dropped.
@@ -278,6 +291,7 @@ async def test_free_slots_several_calendars_buffers_and_min_length(repo, clock):
                 duration_minutes=30,
             ),
             repo=repo,
+            compute=COMPUTE,
         )
 
 
@@ -340,6 +354,7 @@ async def test_conflicts_for_a_recurring_proposal(repo, clock):
             horizon_days=30,
         ),
         repo=repo,
+        compute=COMPUTE,
     )
     assert out["conflict"] and len(out["conflicts"]) == 1
     assert out["conflicts"][0]["with"]["event_id"] == "review"
@@ -351,6 +366,7 @@ async def test_conflicts_for_a_recurring_proposal(repo, clock):
             timezone="America/New_York",
         ),
         repo=repo,
+        compute=COMPUTE,
     )
     assert not out["conflict"]
     out = await handle_conflicts(
@@ -362,6 +378,7 @@ async def test_conflicts_for_a_recurring_proposal(repo, clock):
             buffer_minutes=10,
         ),
         repo=repo,
+        compute=COMPUTE,
     )
     assert out["conflict"]
 
@@ -468,7 +485,9 @@ async def test_dtstart_off_the_rule_pattern_is_the_first_instance(repo, clock):
         rrule="FREQ=WEEKLY;BYDAY=TU;COUNT=3",
     )
     out = await handle_list_events(
-        ListEvents(calendar_id="c", start=utc(2026, 3, 1), end=utc(2026, 4, 1)), repo=repo
+        ListEvents(calendar_id="c", start=utc(2026, 3, 1), end=utc(2026, 4, 1)),
+        repo=repo,
+        compute=COMPUTE,
     )
     assert [o["start"][:10] for o in out["occurrences"]] == [
         "2026-03-02",

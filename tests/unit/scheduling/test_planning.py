@@ -35,7 +35,10 @@ from agents.scheduling.planning_handlers import (
     handle_schedule_habits,
 )
 from enginedge_streams.errors import NotFoundError, ValidationError
+from enginedge_streams.testing.compute_pool import InProcessComputePool
 from tests.unit.scheduling.conftest import make_ctx
+
+COMPUTE = InProcessComputePool()
 
 
 def utc(*a: int) -> datetime:
@@ -100,6 +103,7 @@ async def test_plan_priority_deadline_split_and_explain(repo, clock):
         repo=repo,
         clock=clock,
         ctx=ctx,
+        compute=COMPUTE,
     )
     by = {}
     for p in out["placements"]:
@@ -122,7 +126,9 @@ async def test_plan_priority_deadline_split_and_explain(repo, clock):
     )
     assert again["created"] == [] and len(again["already_present"]) == 4  # idempotent
     listed = await handle_list_events(
-        ListEvents(calendar_id="w", start=utc(2026, 3, 2), end=utc(2026, 3, 3)), repo=repo
+        ListEvents(calendar_id="w", start=utc(2026, 3, 2), end=utc(2026, 3, 3)),
+        repo=repo,
+        compute=COMPUTE,
     )
     titles = [o["title"] for o in listed["occurrences"]]
     assert "Big (1/2)" in titles and "Big (2/2)" in titles and titles.count("mtg") == 2
@@ -151,6 +157,7 @@ async def test_plan_reports_not_enough_time_before_deadline(repo, clock):
         repo=repo,
         clock=clock,
         ctx=make_ctx(),
+        compute=COMPUTE,
     )
     assert out["placements"] == []
     assert out["unplaced"][0]["reason"].startswith(
@@ -170,6 +177,7 @@ async def test_plan_reports_not_enough_time_before_deadline(repo, clock):
             repo=repo,
             clock=clock,
             ctx=make_ctx(),
+            compute=COMPUTE,
         )
 
 
@@ -278,6 +286,7 @@ async def test_schedule_habits_places_sessions_in_their_windows(repo, clock):
         repo=repo,
         clock=clock,
         ctx=make_ctx(),
+        compute=COMPUTE,
     )
     placements = out["plan"]["placements"]
     # Monday: 9:30-10:00 is free (meeting at 10); Tuesday: 9:30-10:00 as well.

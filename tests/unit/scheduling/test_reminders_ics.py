@@ -28,7 +28,10 @@ from agents.scheduling.messages import (
 from agents.scheduling.planning_handlers import handle_fire_reminder
 from agents.scheduling.reminders import ReminderScheduler
 from enginedge_streams.errors import ValidationError
+from enginedge_streams.testing.compute_pool import InProcessComputePool
 from tests.unit.scheduling.conftest import make_ctx
+
+COMPUTE = InProcessComputePool()
 
 NY = ZoneInfo("America/New_York")
 
@@ -74,8 +77,12 @@ async def test_reminder_timer_sends_once_and_handler_emits_once(repo, clock, pub
     ((cid, ctype, payload),) = sender.sent
     assert ctype == "reminder.fire" and payload["minutes_before"] == 30
     cmd = FireReminder.model_validate(payload)
-    first = await handle_fire_reminder(cmd, repo=repo, events_out=publisher, clock=clock)
-    second = await handle_fire_reminder(cmd, repo=repo, events_out=publisher, clock=clock)
+    first = await handle_fire_reminder(
+        cmd, repo=repo, events_out=publisher, clock=clock, compute=COMPUTE
+    )
+    second = await handle_fire_reminder(
+        cmd, repo=repo, events_out=publisher, clock=clock, compute=COMPUTE
+    )
     assert first["emitted"] and not second["emitted"]
     ((key, record),) = publisher.events
     assert record["type"] == "reminder.due" and record["start"] == "2026-03-02T14:00:00+00:00"
@@ -111,7 +118,11 @@ async def test_missed_reminders_are_fired_late_after_downtime_and_deleted_ones_a
     await handle_delete_event(EventRef(calendar_id="c", event_id="b"), repo=repo)
     results = [
         await handle_fire_reminder(
-            FireReminder.model_validate(p), repo=repo, events_out=publisher, clock=clock
+            FireReminder.model_validate(p),
+            repo=repo,
+            events_out=publisher,
+            clock=clock,
+            compute=COMPUTE,
         )
         for _, _, p in sender.sent
     ]
@@ -160,22 +171,29 @@ async def test_ics_round_trip_keeps_events_recurrences_and_exceptions(repo, cloc
         clock=clock,
         ctx=make_ctx(),
     )
-    exported = (await handle_export_ics(ExportIcs(calendar_id="src"), repo=repo))["ics"]
+    exported = (await handle_export_ics(ExportIcs(calendar_id="src"), repo=repo, compute=COMPUTE))[
+        "ics"
+    ]
     parsed = icalendar.Calendar.from_ical(exported)  # valid RFC 5545 for an independent parser
     assert len(list(parsed.walk("VEVENT"))) == 3 and list(parsed.walk("VTIMEZONE"))
     await _cal(repo, clock, "dst", "Europe/Paris")
     imported = await handle_import_ics(
-        ImportIcs(calendar_id="dst", ics=exported), repo=repo, clock=clock
+        ImportIcs(calendar_id="dst", ics=exported), repo=repo, clock=clock, compute=COMPUTE
     )
     assert len(imported["created"]) == 2
     again = await handle_import_ics(
-        ImportIcs(calendar_id="dst", ics=exported), repo=repo, clock=clock
+        ImportIcs(calendar_id="dst", ics=exported),
+        repo=repo,
+        clock=clock,
+        compute=COMPUTE,
     )
     assert again["created"] == [] and len(again["unchanged"]) == 2  # idempotent per UID
 
     async def occurrences(cid):
         out = await handle_list_events(
-            ListEvents(calendar_id=cid, start=utc(2026, 1, 1), end=utc(2027, 1, 1)), repo=repo
+            ListEvents(calendar_id=cid, start=utc(2026, 1, 1), end=utc(2027, 1, 1)),
+            repo=repo,
+            compute=COMPUTE,
         )
         return [
             (o["start"], o["end"], o["title"], o["all_day"], o["busy"]) for o in out["occurrences"]
@@ -196,13 +214,19 @@ async def test_ics_round_trip_keeps_events_recurrences_and_exceptions(repo, cloc
     assert restored["Weekly, with; commas"].reminders == [15]
     assert restored["Weekly, with; commas"].description == "line1\nline2"
     assert restored["Weekly, with; commas"].timezone == "Europe/Paris" and ev is not None
-    re_exported = (await handle_export_ics(ExportIcs(calendar_id="dst"), repo=repo))["ics"]
+    re_exported = (
+        await handle_export_ics(ExportIcs(calendar_id="dst"), repo=repo, compute=COMPUTE)
+    )["ics"]
     await _cal(repo, clock, "third", "Europe/Paris")
-    await handle_import_ics(ImportIcs(calendar_id="third", ics=re_exported), repo=repo, clock=clock)
+    await handle_import_ics(
+        ImportIcs(calendar_id="third", ics=re_exported), repo=repo, clock=clock, compute=COMPUTE
+    )
     assert await occurrences("third") == src_occ
     # All-day dates are floating (RFC 5545): in a UTC calendar the holiday is the UTC day.
     await _cal(repo, clock, "utc", "UTC")
-    await handle_import_ics(ImportIcs(calendar_id="utc", ics=re_exported), repo=repo, clock=clock)
+    await handle_import_ics(
+        ImportIcs(calendar_id="utc", ics=re_exported), repo=repo, clock=clock, compute=COMPUTE
+    )
     holiday = [o for o in await occurrences("utc") if o[2] == "Holiday"]
     assert holiday == [
         ("2026-04-06T00:00:00+00:00", "2026-04-07T00:00:00+00:00", "Holiday", True, False)
@@ -216,6 +240,7 @@ async def test_import_rejects_garbage(repo, clock):
             ImportIcs(calendar_id="c", ics="BEGIN:VCALENDAR\nthis is not ical"),
             repo=repo,
             clock=clock,
+            compute=COMPUTE,
         )
     assert exc.value.code == "INVALID_ICS"
 

@@ -1,0 +1,76 @@
+"""The compute-pool contract without processes: limits, the deadline contextvar, errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from enginedge_streams.compute import (
+    InlineComputePool,
+    command_deadline,
+    deadline_scope,
+    default_workers,
+    step_limit,
+)
+from enginedge_streams.errors import DeadlineExceededError, LimitExceededError, NotFoundError
+from enginedge_streams.testing.compute_pool import InProcessComputePool
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def double(x: int) -> int:
+    return 2 * x
+
+
+def missing(name: str) -> None:
+    raise NotFoundError(f"no {name}", code="THING_NOT_FOUND", details={"name": name})
+
+
+def test_the_step_limit_is_the_smaller_of_its_own_and_the_deadline():
+    assert step_limit(None, now=NOW) == step_limit(None, now=NOW)
+    assert step_limit(None, now=NOW).seconds is None
+    assert step_limit(5.0, now=NOW).seconds == 5.0
+    with deadline_scope(NOW + timedelta(seconds=3)):
+        limit = step_limit(5.0, now=NOW)
+        assert (limit.seconds, limit.deadline_bound) == (3.0, True)
+        limit = step_limit(1.0, now=NOW)
+        assert (limit.seconds, limit.deadline_bound) == (1.0, False)
+        assert step_limit(None, now=NOW).seconds == 3.0
+    assert command_deadline.get() is None  # the scope is reset
+
+
+def test_limit_errors_name_the_binding_limit():
+    assert isinstance(step_limit(None).error("s", "X"), LimitExceededError)
+    with deadline_scope(NOW):
+        err = step_limit(10.0, now=NOW + timedelta(seconds=1)).error("step", "PARSE_LIMIT")
+    assert isinstance(err, DeadlineExceededError) and err.code == "DEADLINE_EXCEEDED"
+    err = step_limit(2.0, now=NOW).error("step", "PARSE_LIMIT")
+    assert err.code == "PARSE_LIMIT" and err.details == {"step": "step", "limit_s": 2.0}
+
+
+@pytest.mark.parametrize("pool_cls", [InProcessComputePool, InlineComputePool])
+async def test_fakes_keep_the_contract(pool_cls):
+    pool = pool_cls()
+    await pool.start()
+    assert await pool.run(double, 21) == 42
+    with pytest.raises(NotFoundError) as info:
+        await pool.run(missing, "x")
+    assert info.value.code == "THING_NOT_FOUND" and info.value.details == {"name": "x"}
+    with deadline_scope(datetime.now(UTC) - timedelta(seconds=1)):
+        with pytest.raises(DeadlineExceededError):
+            await pool.run(double, 1)
+    assert pool.calls[0][0].endswith("double")
+    await pool.stop()
+
+
+async def test_the_in_process_fake_refuses_what_a_process_could_not_receive():
+    pool = InProcessComputePool()
+    with pytest.raises(Exception, match=r"pickle|local"):
+        await pool.run(lambda: 1)
+
+
+def test_default_workers_are_the_cores_given_to_the_process():
+    import os
+
+    assert default_workers() == len(os.sched_getaffinity(0))
