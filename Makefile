@@ -18,8 +18,9 @@ help: ## Show this help
 setup: system-deps $(VENV)/.installed ## Install system packages, the virtualenv and the Kafka jars
 
 .PHONY: system-deps
-system-deps: ## Install the Debian packages in scripts/system-packages.txt (idempotent)
+system-deps: ## Install the Debian packages in scripts/system-packages.txt (idempotent; TEX_PROFILE=full: larger TeX)
 	@./scripts/install-system-deps.sh
+	@./scripts/setup-tex.sh  # lualatex's system font caches; TEX_PROFILE=full adds scripts/tex-packages-full.txt
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	@test -x $(BIN)/python -a -x $(BIN)/pip || $(PYTHON) -m venv --clear $(VENV)  # (re)made if a set-up was interrupted

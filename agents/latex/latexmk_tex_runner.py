@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import fcntl
+import hashlib
 import logging
 import os
 import re
@@ -21,7 +23,7 @@ import tempfile
 import time
 from collections import Counter, deque
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 from agents.latex.ports import CompileJob, CompileOutcome
 from agents.latex.sandbox import (
@@ -42,6 +44,11 @@ LOG_HEAD, LOG_TAIL = 1_000_000, 2_000_000
 OUTPUT_KEEP = 64_000
 LUA_CACHE = ".texmf-var"
 WARMUP_DOC = b"\\documentclass{article}\\begin{document}warm $x$\\end{document}\n"
+#: Written by scripts/setup-tex.sh (or a first lualatex run as root): a change means a new cache.
+SYSTEM_LUA_CACHE_STAMPS = (
+    "/var/lib/texmf/luatex-cache/enginedge-setup.stamp",
+    "/var/lib/texmf/luatex-cache/generic/names/luaotfload-names.luc.gz",
+)
 
 SandboxMode = Literal["bwrap", "none"]
 
@@ -153,31 +160,52 @@ class LatexmkTexRunner:
             log.warning("lualatex font cache warm-up failed", exc_info=True)
 
     async def _warm_lua_cache(self) -> None:
-        """Build luaotfload's font cache once (a trusted document), kept read-only."""
+        """Build luaotfload's font cache once (a trusted document), kept read-only.
+
+        Done at most once per TeX installation and cache directory: a success leaves
+        ``lua/.complete``, a failure ``lua.failed`` (with the reason), both holding the
+        installation's fingerprint, so no runner retries until TeX Live changes. A
+        failure leaves no directory behind. Runners sharing the cache directory take a
+        lock: one warms up, the others carry on without the cache.
+        """
         assert self.cache_dir is not None
-        target = self.cache_dir / "lua"
-        if (target / ".complete").exists():
+        cache_dir = self.cache_dir
+        target = cache_dir / "lua"
+        failed = cache_dir / "lua.failed"
+        await asyncio.to_thread(cache_dir.mkdir, parents=True, exist_ok=True)
+        stamp = await asyncio.to_thread(tex_fingerprint)
+        if _stamp_of(target / ".complete") == stamp:
             return
-        job = CompileJob("warm.tex", {"warm.tex": WARMUP_DOC}, engine="lualatex", max_passes=1)
+        if _stamp_of(failed) == stamp:
+            log.info("lualatex font cache warm-up skipped: it failed before (%s)", failed)
+            return
+        lock = await asyncio.to_thread(_try_lock, cache_dir / ".warmup.lock")
+        if lock is None:
+            return  # another runner is warming up this cache
         keep: dict[str, Path] = {}
-        outcome = await self.compile(job, keep_cache_in=keep, use_cache=False)
-        if outcome.outcome != "ok" or "dir" not in keep:
-            log.warning("lualatex font cache warm-up failed: %s", outcome.detail or outcome.outcome)
-            return
-
-        def install() -> None:
-            tmp = Path(tempfile.mkdtemp(prefix=".lua-", dir=self.cache_dir))
-            shutil.rmtree(tmp)
-            shutil.move(str(keep["dir"]), tmp)
-            (tmp / ".complete").write_text("ok")
-            shutil.rmtree(target, ignore_errors=True)
-            tmp.rename(target)
-
         try:
-            await asyncio.to_thread(self.cache_dir.mkdir, parents=True, exist_ok=True)
+            job = CompileJob("warm.tex", {"warm.tex": WARMUP_DOC}, engine="lualatex", max_passes=3)
+            outcome = await self.compile(job, keep_cache_in=keep, use_cache=False, count=False)
+            if outcome.outcome != "ok" or "dir" not in keep:
+                why = outcome.detail or _last_lines(outcome.runner_output) or outcome.outcome
+                log.warning("lualatex font cache warm-up failed: %s", why)
+                await asyncio.to_thread(failed.write_text, f"{stamp}\n{why}\n")
+                return
+
+            def install() -> None:
+                tmp = Path(tempfile.mkdtemp(prefix=".lua-", dir=cache_dir))
+                shutil.rmtree(tmp)
+                shutil.move(str(keep["dir"]), tmp)
+                (tmp / ".complete").write_text(stamp + "\n")
+                shutil.rmtree(target, ignore_errors=True)
+                tmp.rename(target)
+                failed.unlink(missing_ok=True)
+
             await asyncio.to_thread(install)
         finally:
-            shutil.rmtree(keep["dir"].parent, ignore_errors=True)
+            if "dir" in keep:
+                await asyncio.to_thread(shutil.rmtree, keep["dir"].parent, True)
+            lock.close()
 
     # -- one compile -----------------------------------------------------------------
 
@@ -187,23 +215,26 @@ class LatexmkTexRunner:
         *,
         keep_cache_in: dict[str, Path] | None = None,
         use_cache: bool = True,
+        count: bool = True,
     ) -> CompileOutcome:
+        """One compile; ``count=False`` for the runner's own warm-up (not in the counters)."""
         if self.mode is None:
             await self.start()
         async with self._slots:
-            self.running += 1
+            self.running += count
             workdir = Path(tempfile.mkdtemp(prefix="latex-", dir=self.work_root))
             try:
                 await asyncio.to_thread(self._prepare, workdir, job, use_cache)
                 outcome = await self._run(workdir, job)
-                if keep_cache_in is not None and (workdir / LUA_CACHE).is_dir():
+                keep = keep_cache_in is not None and outcome.outcome == "ok"
+                if keep_cache_in is not None and keep and (workdir / LUA_CACHE).is_dir():
                     holder = Path(tempfile.mkdtemp(prefix="latex-keep-", dir=self.work_root))
                     shutil.move(str(workdir / LUA_CACHE), holder / "lua")
                     keep_cache_in["dir"] = holder / "lua"
                 return outcome
             finally:
-                self.running -= 1
-                self.completed += 1
+                self.running -= count
+                self.completed += count
                 await asyncio.to_thread(shutil.rmtree, workdir, True)
 
     def _prepare(self, workdir: Path, job: CompileJob, use_cache: bool) -> None:
@@ -372,6 +403,41 @@ class LatexmkTexRunner:
             exit_code=returncode,
             detail=detail,
         )
+
+
+def tex_fingerprint() -> str:
+    """Which TeX installation this is: the engine binary and TeX Live's system caches."""
+    parts = [WARMUP_DOC.decode()]
+    for name in ("lualatex", "luahbtex", "latexmk"):
+        found = shutil.which(name)
+        if found:
+            st = os.stat(found)
+            parts.append(f"{os.path.realpath(found)}:{st.st_size}:{st.st_mtime_ns}")
+    for path in SYSTEM_LUA_CACHE_STAMPS:
+        with contextlib.suppress(OSError):
+            parts.append(f"{path}:{os.stat(path).st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def _stamp_of(path: Path) -> str | None:
+    try:
+        return path.read_text().split("\n", 1)[0].strip()
+    except OSError:
+        return None
+
+
+def _try_lock(path: Path) -> IO[bytes] | None:
+    fh = path.open("ab")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        return None
+    return fh  # closing it releases the lock
+
+
+def _last_lines(text: str, n: int = 3) -> str:
+    return " | ".join(ln.strip() for ln in text.strip().splitlines()[-n:])
 
 
 def _kill(pid: int) -> None:
