@@ -18,6 +18,22 @@ MAX_NESTING = 64
 MAX_ERRORS = 20
 _FIELD_CHARS = 200
 _LONGEST_TIMEOUT_S = 10 * 366 * 86400.0  # any sane COMMAND_TIMEOUT_SECONDS
+CLAIM_CHECK_HINT = (
+    'send big fields by artifact reference ({"kind": "artifact", "artifact_id": ...}; '
+    "BusClient and `enginedge submit` do it for you)"
+)
+_KEY_ID_CHARS = 200
+
+
+def command_id_of_key(key: bytes | None) -> str | None:
+    """The command id a Kafka key carries (commands are keyed by it), if it looks like one."""
+    if not key or len(key) > _KEY_ID_CHARS:
+        return None
+    try:
+        text = key.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if text.isprintable() and text.strip() == text else None
 
 
 def decode_command(raw: bytes | None, *, max_bytes: int) -> Command:
@@ -26,8 +42,10 @@ def decode_command(raw: bytes | None, *, max_bytes: int) -> Command:
         raise DecodeError("empty message value")
     if len(raw) > max_bytes:
         raise DecodeError(
-            f"message of {len(raw)} bytes exceeds MAX_COMMAND_BYTES={max_bytes}",
+            f"message of {len(raw)} bytes exceeds MAX_COMMAND_BYTES={max_bytes}; "
+            + CLAIM_CHECK_HINT,
             details={"size": len(raw), "limit": max_bytes},
+            code="MESSAGE_TOO_LARGE",
         )
     try:
         data = orjson.loads(raw)
@@ -63,9 +81,11 @@ def decode_command(raw: bytes | None, *, max_bytes: int) -> Command:
     size = len(encode_command(command))
     if size > max_bytes:
         raise DecodeError(
-            f"command of {size} bytes once re-encoded exceeds MAX_COMMAND_BYTES={max_bytes}",
+            f"command of {size} bytes once re-encoded exceeds MAX_COMMAND_BYTES={max_bytes}; "
+            + CLAIM_CHECK_HINT,
             command_id=command.command_id,
             details={"size": size, "limit": max_bytes},
+            code="MESSAGE_TOO_LARGE",
         )
     return command
 

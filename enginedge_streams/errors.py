@@ -60,6 +60,15 @@ class LimitExceededError(PermanentError):
     code = "LIMIT_EXCEEDED"
 
 
+class PayloadTooLargeError(PermanentError):
+    """A command that does not fit on the bus, even with its blobs moved to the artifact store.
+
+    Raised by the client before anything is sent (the CLI exits with code 2).
+    """
+
+    code = "PAYLOAD_TOO_LARGE"
+
+
 class DeadlineExceededError(PermanentError):
     code = "DEADLINE_EXCEEDED"
 
@@ -96,7 +105,69 @@ class DecodeError(EnginEdgeError):
     code = "UNDECODABLE"
 
     def __init__(
-        self, message: str, *, command_id: str | None = None, details: dict[str, Any] | None = None
+        self,
+        message: str,
+        *,
+        command_id: str | None = None,
+        details: dict[str, Any] | None = None,
+        code: str | None = None,
     ) -> None:
-        super().__init__(message, details=details)
+        super().__init__(message, details=details, code=code)
         self.command_id = command_id
+
+
+# -- bounded error text: an error never echoes a whole offending value -------------------
+
+#: Longest error message a result carries (characters); longer ones keep a prefix and the size.
+MAX_MESSAGE_CHARS = 1000
+#: Longest string inside error details.
+MAX_DETAIL_CHARS = 300
+#: Items kept of a list inside error details.
+MAX_DETAIL_ITEMS = 50
+#: Largest error details (bytes of JSON); bigger ones are replaced by a note with the size.
+MAX_DETAILS_BYTES = 16_384
+
+
+def bound_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text``, or its first ``limit`` characters and its total length."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [cut: {len(text):,} characters in all]"
+
+
+def bound_details(details: dict[str, Any]) -> dict[str, Any]:
+    """Error details with long strings and lists cut, and the whole kept small."""
+    import orjson
+
+    def walk(value: Any, depth: int) -> Any:
+        if isinstance(value, str):
+            return bound_text(value, MAX_DETAIL_CHARS)
+        if depth > 6:
+            return "..."
+        if isinstance(value, dict):
+            items = list(value.items())
+            out = {
+                bound_text(str(k), MAX_DETAIL_CHARS): walk(v, depth + 1)
+                for k, v in items[:MAX_DETAIL_ITEMS]
+            }
+            if len(items) > MAX_DETAIL_ITEMS:
+                out["..."] = f"{len(items) - MAX_DETAIL_ITEMS} more keys"
+            return out
+        if isinstance(value, list | tuple):
+            kept = [walk(v, depth + 1) for v in list(value)[:MAX_DETAIL_ITEMS]]
+            if len(value) > MAX_DETAIL_ITEMS:
+                kept.append(f"... {len(value) - MAX_DETAIL_ITEMS} more items")
+            return kept
+        return value
+
+    bounded = walk(details, 0)
+    try:
+        size = len(orjson.dumps(bounded, default=str))
+    except (TypeError, ValueError):
+        return {"note": "details not serialisable"}
+    if size > MAX_DETAILS_BYTES:
+        return {
+            "note": f"details of {size:,} bytes left out",
+            "keys": sorted(map(str, details))[:20],
+        }
+    return dict(bounded)

@@ -29,9 +29,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from enginedge_streams.claim_check import has_references, resolve_payload, store_result_value
 from enginedge_streams.codec import (
+    command_id_of_key,
     decode_command,
     encode_command,
     encode_result,
@@ -40,11 +43,12 @@ from enginedge_streams.codec import (
 )
 from enginedge_streams.compute import deadline_scope
 from enginedge_streams.durability import settle, tracking
-from enginedge_streams.errors import DecodeError
+from enginedge_streams.errors import DecodeError, bound_details, bound_text
 from enginedge_streams.handlers import BoundHandler, CommandContext, Stopwatch, to_jsonable
 from enginedge_streams.logs import REDACTOR, command_context
 from enginedge_streams.metrics import WorkerMetrics
 from enginedge_streams.policy import RetryPolicy, classify, retry_after_of
+from enginedge_streams.ports.artifact_store import ArtifactStore
 from enginedge_streams.ports.result_sink import ResultSink
 from enginedge_streams.ports.status_store import StatusStore
 from enginedge_streams.records import (
@@ -58,6 +62,9 @@ from enginedge_streams.records import (
 )
 
 log = logging.getLogger("enginedge.processor")
+
+#: command_type of the FAILED result and status record of an undecodable keyed message.
+UNDECODED_TYPE = "unknown.undecodable"
 
 #: Raw bytes kept in a DLQ record (base64 grows them by 4/3; the producer's
 #: request limit is ~1 MB, and a DLQ record that cannot be sent crash-loops the worker).
@@ -94,6 +101,8 @@ class CommandProcessor:
         default_timeout_s: float,
         max_command_bytes: int,
         max_result_bytes: int = 900_000,
+        artifacts: ArtifactStore | None = None,
+        claim_check_max_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self.worker_type = worker_type
         self.handlers = handlers
@@ -104,7 +113,13 @@ class CommandProcessor:
         self.default_timeout_s = default_timeout_s
         self.max_command_bytes = max_command_bytes
         self.max_result_bytes = max_result_bytes
+        #: Claim checks: payload references are resolved from it, big results stored in it.
+        self.artifacts = artifacts
+        self.claim_check_max_bytes = claim_check_max_bytes
         self.in_flight: set[str] = set()
+        #: reply_to topics of duplicates that arrived while their original ran: the
+        #: original's result goes to them too when it finishes.
+        self.waiting_replies: dict[str, list[str]] = {}
         #: RUNNING records not in the table yet, each with the context of its command
         #: (Faust's current event picks the table partition; the durability tracker
         #: makes the command's result wait for the write too).
@@ -151,7 +166,13 @@ class CommandProcessor:
         with command_context(cid, command.correlation_id):
             if cid in self.in_flight:
                 self.metrics.duplicate()
-                log.info("duplicate delivery while in flight; ignored", extra={"event": "dup"})
+                waiting = self.waiting_replies.setdefault(cid, [])
+                if command.reply_to and command.reply_to not in waiting:
+                    waiting.append(command.reply_to)
+                log.info(
+                    "duplicate delivery while in flight; it gets the original's result",
+                    extra={"event": "dup"},
+                )
                 return None
             previous = self.store.get(cid)
             if previous is not None and previous.status.terminal and previous.result is not None:
@@ -185,7 +206,7 @@ class CommandProcessor:
                     self.in_flight.discard(cid)
                     self.unwritten.pop(cid, None)
                     self.metrics.in_flight_gauge.dec()
-                result = self._bounded(result)
+                result = await self._bounded(result)
                 record.status = result.status
                 record.result = result
                 record.attempts = result.attempts
@@ -195,6 +216,7 @@ class CommandProcessor:
                 # result: a crash from here on re-publishes it instead of re-running.
                 await settle(writes)
             self.pending.pop(cid, None)
+            extra_replies = self.waiting_replies.pop(cid, [])
             if partition is not None and not self.owns_partition(partition):
                 self.abandoned += 1
                 log.warning(
@@ -204,18 +226,41 @@ class CommandProcessor:
                 )
                 return None
             await self.sink.publish_result(result, reply_to=command.reply_to)
+            for topic in extra_replies:  # in-flight duplicates with their own reply_to
+                if topic != command.reply_to:
+                    await self.sink.publish_result(result, reply_to=topic)
             self._remember(result)
             return result
 
-    def _bounded(self, result: Result) -> Result:
-        """A result too big for one Kafka record becomes a FAILED RESULT_TOO_LARGE.
+    async def _bounded(self, result: Result) -> Result:
+        """A result too big for one Kafka record travels by artifact reference.
 
-        Publishing it would fail in the producer and (as the platform cannot
-        record the outcome) crash the worker on every redelivery.
+        The value goes to the artifact store (claim check) and the result
+        carries ``{"kind": "artifact", "artifact_id": ...}``. Without a store,
+        or if storing fails, it becomes a FAILED RESULT_TOO_LARGE: publishing
+        it would fail in the producer and (as the platform cannot record the
+        outcome) crash the worker on every redelivery.
         """
         size = len(encode_result(result))
         if size <= self.max_result_bytes:
             return result
+        reason = "no artifact store is configured"
+        if self.artifacts is not None and result.result is not None:
+            try:
+                ref = await store_result_value(
+                    result.result,
+                    self.artifacts,
+                    command_id=result.command_id,
+                    command_type=result.command_type,
+                )
+                by_ref = result.model_copy(update={"result": ref})
+                if len(encode_result(by_ref)) <= self.max_result_bytes:
+                    log.info("result of %d bytes stored as artifact %s", size, ref["artifact_id"])
+                    return by_ref
+                reason = "even the result by reference is too large"
+            except Exception as exc:
+                log.warning("cannot store a large result as an artifact", exc_info=True)
+                reason = f"the artifact store failed: {type(exc).__name__}"
         log.error("result of %d bytes exceeds MAX_RESULT_BYTES=%d", size, self.max_result_bytes)
         return result.model_copy(
             update={
@@ -225,8 +270,7 @@ class CommandProcessor:
                     code="RESULT_TOO_LARGE",
                     message=(
                         f"the result of {size} bytes exceeds MAX_RESULT_BYTES="
-                        f"{self.max_result_bytes}; ask for less (e.g. a page or an "
-                        "artifact reference) or raise the limit with the broker's"
+                        f"{self.max_result_bytes} and {reason}; ask for less (e.g. a page)"
                     ),
                     retryable=False,
                     details={"size": size, "limit": self.max_result_bytes},
@@ -280,27 +324,11 @@ class CommandProcessor:
             return result
 
         handler = self.handlers.get(command.command_type)
-        if handler is None:
-            return finish(
-                Status.FAILED,
-                error=ErrorInfo(
-                    code="UNKNOWN_COMMAND_TYPE",
-                    message=f"{self.worker_type} has no command {command.command_type!r}",
-                    details={"known": sorted(self.handlers)},
-                ),
-            )
-        try:
-            payload = handler.spec.payload_model.model_validate(command.payload)
-        except PydanticValidationError as exc:
-            return finish(
-                Status.FAILED,
-                error=ErrorInfo(
-                    code="INVALID_PAYLOAD",
-                    message=f"invalid payload for {command.command_type}: "
-                    f"{validation_summary(exc)}",
-                    details=validation_details(exc),
-                ),
-            )
+        prepared = await self._payload(handler, command)
+        if isinstance(prepared, ErrorInfo):
+            return finish(Status.FAILED, error=prepared)
+        assert handler is not None
+        payload = prepared
 
         while True:
             attempt += 1
@@ -348,6 +376,33 @@ class CommandProcessor:
             record.status = Status.RUNNING
             self._save(record)
 
+    async def _payload(
+        self, handler: BoundHandler | None, command: Command
+    ) -> BaseModel | ErrorInfo:
+        """The validated payload model, or the error that FAILS the command."""
+        if handler is None:
+            return ErrorInfo(
+                code="UNKNOWN_COMMAND_TYPE",
+                message=f"{self.worker_type} has no command {command.command_type!r}",
+                details={"known": sorted(self.handlers)},
+            )
+        raw_payload = command.payload
+        if self.artifacts is not None and has_references(raw_payload):
+            try:  # claim checks: artifact references become the fields' values
+                raw_payload = await resolve_payload(
+                    raw_payload, self.artifacts, max_bytes=self.claim_check_max_bytes
+                )
+            except Exception as exc:
+                return classify(exc)
+        try:
+            return handler.spec.payload_model.model_validate(raw_payload)
+        except PydanticValidationError as exc:
+            return ErrorInfo(
+                code="INVALID_PAYLOAD",
+                message=f"invalid payload for {command.command_type}: {validation_summary(exc)}",
+                details=validation_details(exc),
+            )
+
     def _progress(self, record: StatusRecord, fields: dict[str, object]) -> None:
         record.progress = {**record.progress, **fields}
         record.updated_at = utcnow()
@@ -391,7 +446,10 @@ class CommandProcessor:
 
     async def _dead_letter(self, msg: IncomingMessage, exc: DecodeError) -> None:
         raw, key = msg.value or b"", msg.key
-        reason = exc.message
+        # The Kafka key is the command id by contract: an over-limit or undecodable
+        # message still names the command its caller waits for.
+        cid = exc.command_id or command_id_of_key(key)
+        reason = bound_text(exc.message)
         if len(raw) > DLQ_RAW_BYTES:
             reason += f" (raw_base64 holds the first {DLQ_RAW_BYTES} of {len(raw)} bytes)"
             raw = raw[:DLQ_RAW_BYTES]
@@ -399,7 +457,7 @@ class CommandProcessor:
             worker_type=self.worker_type,
             reason=reason,
             code=exc.code,
-            command_id=exc.command_id,
+            command_id=cid,
             raw_base64=base64.b64encode(raw).decode(),
             raw_key_base64=base64.b64encode(key[:DLQ_KEY_BYTES]).decode()
             if key is not None
@@ -418,26 +476,46 @@ class CommandProcessor:
                 "partition": msg.partition,
                 "offset": msg.offset,
                 "errorCode": exc.code,
-                "commandId": exc.command_id,
+                "commandId": cid,
             },
         )
         await self.sink.publish_dead_letter(letter)
-        if exc.command_id:
-            # Tell a waiting caller; the command itself could not be understood.
-            now = utcnow()
-            result = Result(
-                command_id=exc.command_id,
-                worker_type=self.worker_type,
-                command_type="unknown",
-                status=Status.DEAD_LETTERED,
-                error=ErrorInfo(code=exc.code, message=exc.message, details=exc.details),
-                started_at=now,
-                finished_at=now,
-                processing_ms=0.0,
-                attempts=0,
+        if cid is None or cid in self.in_flight or self.lookup(cid) is not None:
+            return  # no id, or the id is another (readable) command's: leave its status alone
+        # Tell a waiting caller (a FAILED result) and `enginedge status` (a terminal
+        # status record); the command itself could not be understood.
+        now = utcnow()
+        error = ErrorInfo(
+            code=exc.code,
+            message=exc.message,
+            details={**exc.details, "dead_lettered": True},
+        )
+        result = Result(
+            command_id=cid,
+            worker_type=self.worker_type,
+            command_type=UNDECODED_TYPE,
+            status=Status.FAILED,
+            error=_redacted(error),
+            started_at=now,
+            finished_at=now,
+            processing_ms=0.0,
+            attempts=0,
+        )
+        with tracking() as writes:
+            self.store.put(
+                StatusRecord(
+                    command=Command(command_id=cid, command_type=UNDECODED_TYPE, created_at=now),
+                    status=Status.FAILED,
+                    worker_type=self.worker_type,
+                    source_partition=msg.partition,
+                    source_offset=msg.offset,
+                    started_at=now,
+                    result=result,
+                )
             )
-            await self.sink.publish_result(result, reply_to=None)
-            self._remember(result)
+            await settle(writes)
+        await self.sink.publish_result(result, reply_to=None)
+        self._remember(result)
 
     # -- re-drive (faust #606) ---------------------------------------------------------
 
@@ -506,16 +584,21 @@ class CommandProcessor:
 
 
 def _redacted(error: ErrorInfo | None) -> ErrorInfo | None:
-    """An error without secret values: results are as public as logs.
+    """An error without secret values and of bounded size: results are as public as logs.
 
     (A provider answering 401 quotes the key it was sent; handlers pass such
     messages on.) The same redactor as the logs: configured secret values, bearer
-    tokens, ``sk-`` keys, JWTs, ``password=``.
+    tokens, ``sk-`` keys, JWTs, ``password=``. An error never echoes a whole
+    offending value either (a 990,000-character expression in a message made a
+    2 MB result): long messages keep a prefix and the size, details are cut.
     """
     if error is None:
         return None
-    details = {k: REDACTOR(v) if isinstance(v, str) else v for k, v in error.details.items()}
-    return error.model_copy(update={"message": REDACTOR(error.message), "details": details})
+    details = bound_details(
+        {k: REDACTOR(v) if isinstance(v, str) else v for k, v in error.details.items()}
+    )
+    message = REDACTOR(bound_text(error.message))
+    return error.model_copy(update={"message": message, "details": details})
 
 
 async def _reraise(exc: BaseException) -> None:

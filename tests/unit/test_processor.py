@@ -171,13 +171,26 @@ async def test_duplicate_while_in_flight_is_ignored():
 
 async def test_undecodable_goes_to_dlq_with_raw_bytes():
     proc, _, sink, _ = make()
-    await proc.handle_message(IncomingMessage(b"k", b"\xff\x00not json", "t", 3, 7))
+    await proc.handle_message(IncomingMessage(None, b"\xff\x00not json", "t", 3, 7))
     (letter,) = sink.dead_letters
     assert letter.code == "UNDECODABLE" and letter.partition == 3 and letter.offset == 7
     import base64
 
     assert base64.b64decode(letter.raw_base64) == b"\xff\x00not json"
-    assert sink.results == []
+    assert sink.results == []  # no key, no id: nobody to answer
+
+
+async def test_undecodable_message_keyed_by_an_id_gets_a_failed_result_and_status():
+    proc, store, sink, _ = make()
+    await proc.handle_message(IncomingMessage(b"cmd-42", b"\xff\x00not json", "t", 3, 7))
+    (letter,) = sink.dead_letters
+    assert letter.command_id == "cmd-42"
+    ((result, reply_to),) = sink.results
+    assert result.command_id == "cmd-42" and result.status is Status.FAILED
+    assert result.error.code == "UNDECODABLE" and result.error.details["dead_lettered"] is True
+    assert reply_to is None
+    record = store.get("cmd-42")
+    assert record is not None and record.status is Status.FAILED and record.result == result
 
 
 async def test_bad_envelope_with_id_is_dead_lettered_and_reported():
@@ -186,7 +199,8 @@ async def test_bad_envelope_with_id_is_dead_lettered_and_reported():
     await proc.handle_message(IncomingMessage(b"abc", raw, "t", 0, 1))
     assert sink.dead_letters[0].command_id == "abc"
     result = sink.results[0][0]
-    assert result.status is Status.DEAD_LETTERED and result.command_id == "abc"
+    assert result.status is Status.FAILED and result.command_id == "abc"
+    assert result.error.details["dead_lettered"] is True
 
 
 async def test_oversize_message_is_dead_lettered():
@@ -194,6 +208,11 @@ async def test_oversize_message_is_dead_lettered():
     cmd = Command(command_type="test.echo", payload={"text": "x" * 20_000})
     await proc.handle_message(msg(cmd))
     assert "MAX_COMMAND_BYTES" in sink.dead_letters[0].reason
+    assert "artifact reference" in sink.dead_letters[0].reason
+    ((result, _),) = sink.results
+    assert result.command_id == cmd.command_id and result.status is Status.FAILED
+    assert result.error.code == "MESSAGE_TOO_LARGE"
+    assert result.error.details["limit"] == proc.max_command_bytes
 
 
 async def test_message_keyed_differently_is_rekeyed_not_executed():
