@@ -1,0 +1,1 @@
+"""The ``enginedge`` command line (entry point: :func:`enginedge_streams.cli.main.main`)."""
