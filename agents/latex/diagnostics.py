@@ -29,6 +29,10 @@ SCAN_USE_RE = re.compile(r"(?:while scanning use of|before) (\\[A-Za-z@]+)")
 ENV_UNDEF_RE = re.compile(r"Environment (\S+) undefined")
 UNICODE_RE = re.compile(r"Unicode character (.+?) \((U\+[0-9A-F]+)\)")
 BIBTEX_LINE_RE = re.compile(r"---line (\d+) of file (\S+)")
+#: What TeX prints when a document reads the terminal (\typein, \read16) in nonstopmode.
+NO_TERMINAL = "*** (cannot \\read from terminal in nonstop modes)"
+#: Log lines that are TeX's own bookkeeping, not text a document printed.
+LOG_NOISE = ("(", ")", "\\", "File:", "Package:", "Document Class:", "LaTeX Font Info:", "**")
 
 
 @dataclass
@@ -178,17 +182,20 @@ def parse_log(
             pending_runaway = lines[i + 1] if i + 1 < len(lines) else ""
             continue
         if i in starts:
-            errors.append(
-                _error_at(
-                    lines,
-                    i,
-                    starts=starts,
-                    stack=stack,
-                    sources=sources,
-                    main_file=main_file,
-                    runaway=pending_runaway,
-                )
+            error = _error_at(
+                lines,
+                i,
+                starts=starts,
+                stack=stack,
+                sources=sources,
+                main_file=main_file,
+                runaway=pending_runaway,
             )
+            if error.kind == "emergency_stop" and any(
+                ln.startswith(NO_TERMINAL) for ln in lines[i + 1 : i + 8]
+            ):
+                _terminal_input(error, lines, i)
+            errors.append(error)
             pending_runaway = None
             continue
         warning = _warning(line, lines, i, stack, main_file)
@@ -201,7 +208,7 @@ def parse_log(
     warnings = _dedupe(warnings)
     truncated = len(errors) > MAX_ITEMS or len(warnings) > MAX_ITEMS
     for d in errors + warnings:
-        d.suggestion = d.suggestion or suggest(d.kind, d)
+        d.suggestion = d.suggestion or suggest(d.kind, d.extra)
     return Diagnostics(errors[:MAX_ITEMS], warnings[:MAX_ITEMS], truncated)
 
 
@@ -244,6 +251,22 @@ def _error_at(
     return d
 
 
+def _terminal_input(d: Diagnostic, lines: list[str], i: int) -> None:
+    """An emergency stop because the document waited for an answer from the terminal."""
+    prompt: list[str] = []
+    for text in reversed(lines[max(0, i - 6) : i]):
+        if not text.strip() or text.startswith(LOG_NOISE) or "Warning" in text:
+            break
+        prompt.insert(0, text.strip())
+    d.kind = "terminal_input"
+    d.message = (
+        "the document waits for input from the terminal (\\typein or \\read16), which a "
+        "compile cannot answer" + (f"; it asks: {' '.join(prompt)[:300]}" if prompt else "")
+    )
+    if prompt:
+        d.extra["prompt"] = " ".join(prompt)[:300]
+
+
 def _enrich(
     d: Diagnostic, *, top_context: str | None, sources: Mapping[str, str], runaway: str | None
 ) -> None:
@@ -283,12 +306,33 @@ def _enrich(
             d.extra["environment"] = env.group(1)
 
 
+def _continued(first: str, lines: list[str], i: int, name: str) -> str:
+    """A warning's text with its continuation lines (``(name)   more text``)."""
+    text = first.strip()
+    prefix = f"({name})"
+    for follow in lines[i + 1 : i + 12]:
+        if not follow.startswith(prefix):
+            break
+        text += " " + follow[len(prefix) :].strip()
+    return text
+
+
 def _warning(
     line: str, lines: list[str], i: int, stack: _FileStack, main_file: str
 ) -> Diagnostic | None:
     def where(text: str) -> tuple[str | None, int | None]:
+        """The file TeX was reading (a package's file is named as such) and the line."""
         m = ON_LINE_RE.search(text) or AT_LINES_RE.search(text)
-        return (stack.current_user_file() or main_file, int(m.group(1))) if m else (None, None)
+        current = stack.current()
+        if current and not _is_user_file(current):  # raised while reading an installed file
+            return current.rsplit("/", 1)[-1], int(m.group(1)) if m else None
+        return (current or main_file, int(m.group(1))) if m else (None, None)
+
+    def located(d: Diagnostic) -> Diagnostic:
+        current = stack.current()
+        if current and not _is_user_file(current) and d.file == current.rsplit("/", 1)[-1]:
+            d.extra["package_file"] = current
+        return d
 
     m = re.match(r"^LaTeX Warning: (Reference|Citation) [`'](.+?)' on page \S+ undefined", line)
     if m:
@@ -296,7 +340,7 @@ def _warning(
         kind = "undefined_reference" if m.group(1) == "Reference" else "undefined_citation"
         d = Diagnostic(kind, line.removeprefix("LaTeX Warning: "), file, no)
         d.extra["key"] = m.group(2)
-        return d
+        return located(d)
     m = re.match(r"^LaTeX Warning: Label [`'](.+?)' multiply defined", line)
     if m:
         d = Diagnostic("multiply_defined_label", line.removeprefix("LaTeX Warning: "))
@@ -306,23 +350,24 @@ def _warning(
         return Diagnostic("rerun_needed", line.removeprefix("LaTeX Warning: "))
     if line.startswith(("Overfull \\hbox", "Overfull \\vbox")):
         file, no = where(line)
-        return Diagnostic("overfull_box", line.strip(), file, no)
+        return located(Diagnostic("overfull_box", line.strip(), file, no))
     m = re.match(r"^(?:Package|Class) (\S+) Warning: (.*)$", line)
     if m:
-        text = m.group(2)
-        prefix = f"({m.group(1)})"
-        for follow in lines[i + 1 : i + 8]:
-            if not follow.startswith(prefix):
-                break
-            text += " " + follow[len(prefix) :].strip()
+        text = _continued(m.group(2), lines, i, m.group(1))
         file, no = where(text)
-        d = Diagnostic("package_warning", text.strip(), file, no)
+        d = Diagnostic("package_warning", text, file, no)
         d.extra["package"] = m.group(1)
-        return d
-    m = re.match(r"^LaTeX (?:Font )?Warning: (.*)$", line)
+        return located(d)
+    m = re.match(r"^LaTeX Font Warning: (.*)$", line)
+    if m:
+        text = _continued(m.group(1), lines, i, "Font")
+        file, no = where(text)
+        return located(Diagnostic("font_warning", text, file, no))
+    m = re.match(r"^LaTeX Warning: (.*)$", line)
     if m and "There were undefined references" not in line:
-        file, no = where(line)
-        return Diagnostic("latex_warning", m.group(1).strip(), file, no)
+        text = _continued(m.group(1), lines, i, "LaTeX")
+        file, no = where(text)
+        return located(Diagnostic("latex_warning", text, file, no))
     if line.startswith("runsystem("):
         command = line[len("runsystem(") :].rsplit(")...", 1)[0]
         d = Diagnostic("shell_escape_blocked", f"shell escape is disabled: `{command}` was not run")
@@ -346,7 +391,7 @@ def parse_bibtex_output(output: str) -> list[Diagnostic]:
             file, number = _clean_file(m.group(2)), int(m.group(1))
             found.append(Diagnostic("bibtex_error", message or "BibTeX error", file, number))
     for d in found:
-        d.suggestion = suggest(d.kind, d)
+        d.suggestion = suggest(d.kind, d.extra)
     return _dedupe(found)
 
 

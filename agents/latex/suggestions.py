@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from agents.latex.diagnostics import Diagnostic
+from collections.abc import Mapping
 
 #: Well-known commands/environments and the package that defines them.
 PACKAGE_OF = {
@@ -84,6 +81,11 @@ STATIC_SUGGESTIONS = {
     "missing_item": "A list environment (itemize/enumerate) contains text before its first \\item.",
     "overfull_box": "Text sticks out into the margin: rephrase, allow hyphenation, or use "
     "\\sloppy locally.",
+    "terminal_input": "Give the answers in `terminal_input` (one string per question, in "
+    "order), or write the value into the source instead of asking for it (e.g. replace "
+    "\\typein[\\papertype]{...} by \\def\\papertype{a4paper}).",
+    "page_limit": "The document produced more pages than this worker allows (MAX_PAGES): "
+    "check for a loop that keeps emitting pages, or split the document.",
     "bibtex_error": "BibTeX could not read the bibliography: check the .bib file near this line.",
 }
 
@@ -95,8 +97,8 @@ def _needs_package(name: str, what: str) -> str | None:
     return f"{what} needs the {pkg} package: add \\usepackage{{{pkg.split()[0]}}} to the preamble."
 
 
-def _suggest_missing_file(d: Diagnostic) -> str:
-    name = d.extra.get("missing", "the file")
+def _suggest_missing_file(extra: Mapping[str, str]) -> str:
+    name = extra.get("missing", "the file")
     if name.endswith((".sty", ".cls")):
         return (
             f"{name} is not installed here (TeX Live from Debian: latex-base, "
@@ -106,21 +108,22 @@ def _suggest_missing_file(d: Diagnostic) -> str:
     return f"{name} was not sent with the document: add it to `files` (relative to the main file)."
 
 
-def suggest(kind: str, d: Diagnostic) -> str | None:
-    cs = d.extra.get("command", "")
-    key = d.extra.get("key", "")
+def suggest(kind: str, extra: Mapping[str, str]) -> str | None:
+    """The suggested fix for a diagnostic of ``kind`` with its facts (``Diagnostic.extra``)."""
+    cs = extra.get("command", "")
+    key = extra.get("key", "")
     if kind == "undefined_control_sequence":
         return _needs_package(cs, cs) or (
             f"{cs or 'The command'} is not defined: check its spelling, or load the package "
             "that defines it with \\usepackage{...} in the preamble."
         )
     if kind == "undefined_environment":
-        env = d.extra.get("environment", "")
+        env = extra.get("environment", "")
         return _needs_package(env, f"The {env} environment") or (
             f"The {env or 'environment'} is not defined: check its name or load its package."
         )
     dynamic = {
-        "missing_file": lambda: _suggest_missing_file(d),
+        "missing_file": lambda: _suggest_missing_file(extra),
         "runaway_argument": lambda: (
             f"The argument of {cs or 'a command'} is missing its closing brace `}}`: close the "
             "brace before the end of the paragraph."
