@@ -53,6 +53,9 @@ from enginedge_streams.errors import (
 T = TypeVar("T")
 log = logging.getLogger("enginedge.compute")
 
+#: Added to the compute children's nice value (lower CPU priority than the event loop).
+CHILD_NICENESS = 10
+
 #: The running command's deadline (aware UTC), set by the processor around the handler.
 command_deadline: contextvars.ContextVar[datetime | None] = contextvars.ContextVar(
     "command_deadline", default=None
@@ -137,6 +140,10 @@ def _child_init(parent_pid: int, memory_limit_bytes: int, warm_modules: Sequence
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
         if os.getppid() != parent_pid:  # the worker died before prctl took effect
             os._exit(0)
+    # Below the worker's own priority: when cores are short, the event loop (results,
+    # /ready, heartbeats, other commands) wins over a long step.
+    with contextlib.suppress(OSError):
+        os.nice(CHILD_NICENESS)
     for name in warm_modules:
         importlib.import_module(name)
     if memory_limit_bytes > 0:
