@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
 
 from enginedge_streams.logs import REDACTOR, Redactor
+from enginedge_streams.ports.artifact_store import ArtifactStore
 from enginedge_streams.ports.cache import Cache
 from enginedge_streams.ports.rate_limiter import RateLimiter
 from enginedge_streams.settings import Settings
@@ -86,18 +87,37 @@ class Container:
             self.add_readiness("redis", check)
         return client
 
+    def artifact_store(self) -> ArtifactStore:
+        """The platform's artifact store (claim checks): ARTIFACT_STORE=filesystem|s3."""
+
+        def make() -> ArtifactStore:
+            from enginedge_streams.claim_check import make_store
+
+            return make_store(self.settings)
+
+        store = self.manage(self.provide("artifact_store", make))
+        if "artifact_store" not in self.readiness:
+            self.add_readiness("artifact_store", store.ready)
+        return store
+
     def bus(self, *, inbox: str) -> Any:
         """A bus client for cross-worker calls (``await bus.call(...)``)."""
 
         def make() -> Any:
             from enginedge_streams.client import BusClient
 
+            s = self.settings
             return BusClient(
-                self.settings.bootstrap_servers,
-                prefix=self.settings.topic_prefix,
-                partitions=self.settings.topic_partitions,
-                replication_factor=self.settings.topic_replication_factor,
+                s.bootstrap_servers,
+                prefix=s.topic_prefix,
+                partitions=s.topic_partitions,
+                replication_factor=s.topic_replication_factor,
                 client_name=inbox,
+                max_command_bytes=s.max_command_bytes,
+                max_message_bytes=s.bus_max_message_bytes,
+                compression_type=s.compression_type,
+                artifacts=self.artifact_store(),  # big fields of cross-worker calls: claim checks
+                claim_check_max_bytes=s.claim_check_max_bytes,
             )
 
         return self.manage(self.provide("bus", make))

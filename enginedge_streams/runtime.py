@@ -159,6 +159,8 @@ class WorkerRuntime:
             default_timeout_s=s.command_timeout_seconds,
             max_command_bytes=s.max_command_bytes,
             max_result_bytes=s.max_result_bytes,
+            artifacts=container.artifact_store(),  # claim checks (enginedge_streams.claim_check)
+            claim_check_max_bytes=s.claim_check_max_bytes,
         )
         self.processor.on_fatal = self._fatal
         self.processor.owns_partition = self.owns_partition

@@ -143,7 +143,7 @@ class Settings(EnvSettings):
         "what another wrote).",
     )
     artifact_store_dir: Path = Field(
-        Path("var/artifacts/bus"), description="Root of the filesystem artifact store."
+        Path("var/claim-checks"), description="Root of the filesystem artifact store."
     )
     artifact_store_retention_hours: float = Field(
         72.0, gt=0, description="Claim-check blobs and by-reference results expire after this."

@@ -36,6 +36,15 @@ def cli() -> None:
 @click.argument("worker")
 @click.argument("command_type")
 @click.option("--payload", default="{}", help="JSON object (or @file.json).")
+@click.option(
+    "--file",
+    "files",
+    multiple=True,
+    metavar="FIELD=PATH",
+    help="Put a file in a payload field (dotted path, e.g. `ics=cal.ics` or "
+    "`source.content_base64=cv.pdf`; `*_base64` fields get it base64-encoded). Too big for "
+    "the bus: it goes by artifact reference.",
+)
 @click.option("--wait/--no-wait", default=False, help="Wait for the result and print it.")
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait / deadline.")
 @click.option("--id", "command_id", default=None, help="Command id (default: random).")
@@ -46,6 +55,7 @@ def submit(  # noqa: PLR0917 - one parameter per CLI option
     worker: str,
     command_type: str,
     payload: str,
+    files: tuple[str, ...],
     wait: bool,
     timeout: float,
     command_id: str | None,
@@ -53,8 +63,15 @@ def submit(  # noqa: PLR0917 - one parameter per CLI option
     user_id: str | None,
     tenant_id: str | None,
 ) -> None:
-    """Send COMMAND_TYPE to WORKER; print its id (or, with --wait, its result)."""
+    """Send COMMAND_TYPE to WORKER; print its id (or, with --wait, its result).
+
+    A payload too big for the bus has its big fields uploaded to the artifact
+    store (ARTIFACT_STORE) and sent by reference; one that still does not fit
+    is refused before sending (PAYLOAD_TOO_LARGE, exit code 2).
+    """
+    from enginedge_streams.cli.payload_files import put_files
     from enginedge_streams.client import BusClient, new_client_name
+    from enginedge_streams.errors import EnginEdgeError, PayloadTooLargeError
 
     text = open(payload[1:]).read() if payload.startswith("@") else payload  # noqa: SIM115
     try:
@@ -63,6 +80,7 @@ def submit(  # noqa: PLR0917 - one parameter per CLI option
         raise click.BadParameter(f"not JSON: {exc}", param_hint="--payload") from None
     if not isinstance(data, dict):
         raise click.BadParameter("must be a JSON object", param_hint="--payload")
+    put_files(data, files)
     s = _settings()
     fields: dict[str, Any] = {"timeout_ms": int(timeout * 1000)}
     for key, value in (
@@ -75,18 +93,22 @@ def submit(  # noqa: PLR0917 - one parameter per CLI option
             fields[key] = value
 
     async def go() -> int:
-        async with BusClient(
-            s.bootstrap_servers,
-            prefix=s.topic_prefix,
-            partitions=s.topic_partitions,
-            client_name=new_client_name(),
-        ) as client:
+        client = BusClient.from_settings(s, client_name=new_client_name())  # connects on send
+        async with contextlib.AsyncExitStack() as stack:
+            stack.push_async_callback(client.stop)
             command = client.command(command_type, data, **fields)
-            if not wait:
-                await client.send(worker, command)
-                click.echo(command.command_id)
-                return 0
-            result = await client.call_command(worker, command, timeout=timeout)
+            try:  # PAYLOAD_TOO_LARGE is raised before anything is sent
+                if not wait:
+                    await client.send(worker, command)
+                    click.echo(command.command_id)
+                    return 0
+                result = await client.call_command(worker, command, timeout=timeout)
+            except PayloadTooLargeError as exc:
+                click.echo(f"error: {exc.code}: {exc.message}", err=True)
+                return 2
+            except EnginEdgeError as exc:  # e.g. no result before --timeout
+                click.echo(f"error: {exc.code}: {exc.message}", err=True)
+                return 1
             _echo_json(result.model_dump(mode="json"))
             return 0 if result.status.value == "COMPLETED" else 1
 
