@@ -193,6 +193,7 @@ async def test_hostile_messages_over_kafka_end_failed_or_dead_lettered(
     rng = random.Random(20261129)
     requests = f"{module_prefix}worker.spacy.requests"
     keyed: dict[str, bytes] = {}  # command id -> value: expect a result
+    over_limit: set[str] = set()  # keyed, too big to parse: DLQ record AND a FAILED result
     anonymous: list[bytes] = []  # no usable id: expect a DLQ record (or a generated-id result)
     for i in range(300):
         cid = f"hx-{uuid.uuid4().hex[:12]}"
@@ -206,7 +207,7 @@ async def test_hostile_messages_over_kafka_end_failed_or_dead_lettered(
             keyed[cid] = json.dumps(
                 {"command_id": cid, "command_type": "nlp.analyze", "payload": bad}
             ).encode()
-        elif kind == 3:  # invalid envelope with an id: DLQ + DEAD_LETTERED result
+        elif kind == 3:  # invalid envelope with an id: DLQ + FAILED result
             keyed[cid] = json.dumps(
                 {"command_id": cid, "command_type": "NOT VALID", "attempt": -1}
             ).encode()
@@ -222,10 +223,9 @@ async def test_hostile_messages_over_kafka_end_failed_or_dead_lettered(
                 cid.encode(),
                 blob,
             )
+            keyed[cid] = value
             if len(value) > MAX_COMMAND_BYTES:
-                anonymous.append(value)  # not parsed at all: DLQ only
-            else:
-                keyed[cid] = value
+                over_limit.add(cid)  # not parsed at all: the id comes from the Kafka key
         else:  # truncated JSON that still names its id
             full = json.dumps(
                 {"command_id": cid, "command_type": "nlp.keywords", "payload": {"text": "x"}}
@@ -241,7 +241,11 @@ async def test_hostile_messages_over_kafka_end_failed_or_dead_lettered(
         group_id=f"hostile-{uuid.uuid4().hex[:8]}",
     )
     await consumer.start()
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, max_request_size=2_000_000)
+    # gzip, as a plain Kafka client may send: the broker takes the compressed batch, the
+    # worker sees the whole value and refuses it by MAX_COMMAND_BYTES.
+    producer = AIOKafkaProducer(
+        bootstrap_servers=KAFKA, max_request_size=2_000_000, compression_type="gzip"
+    )
     await producer.start()
     try:
         while not consumer.assignment():
@@ -262,7 +266,7 @@ async def test_hostile_messages_over_kafka_end_failed_or_dead_lettered(
                         dead.append(data)
                     else:
                         results[data["command_id"]] = data
-            if set(keyed) <= set(results) and len(dead) >= len(anonymous):
+            if set(keyed) <= set(results) and len(dead) >= len(anonymous) + len(over_limit):
                 break
     finally:
         await producer.stop()
@@ -270,12 +274,18 @@ async def test_hostile_messages_over_kafka_end_failed_or_dead_lettered(
     missing = set(keyed) - set(results)
     assert not missing, f"{len(missing)} commands without a result"
     for cid in keyed:
-        assert results[cid]["status"] in ("FAILED", "DEAD_LETTERED"), results[cid]
+        assert results[cid]["status"] == "FAILED", results[cid]
         assert results[cid]["error"]["message"]
-    assert len(dead) >= len(anonymous)
-    assert all(d["reason"] and d["code"] == "UNDECODABLE" for d in dead)
+    assert over_limit
+    for cid in over_limit:  # no caller waits for its timeout: FAILED for the key's id
+        error = results[cid]["error"]
+        assert error["code"] == "MESSAGE_TOO_LARGE" and error["details"]["dead_lettered"], error
+        assert f"MAX_COMMAND_BYTES={MAX_COMMAND_BYTES}" in error["message"]
+    assert len(dead) >= len(anonymous) + len(over_limit)
+    assert all(d["reason"] and d["code"] in ("UNDECODABLE", "MESSAGE_TOO_LARGE") for d in dead)
     too_big = [d for d in dead if "MAX_COMMAND_BYTES" in d["reason"]]
     assert too_big and all(f"MAX_COMMAND_BYTES={MAX_COMMAND_BYTES}" in d["reason"] for d in too_big)
+    assert over_limit <= {d["command_id"] for d in too_big}
     # ... and the worker is still up and answering.
     assert spacy.proc is not None and spacy.proc.poll() is None
     status, body = http_post(
