@@ -16,8 +16,9 @@ unrun, for whoever owns the partition after the rebalance), or ``max_hold``
 passes (it runs, with a warning — never stuck forever).
 
 Heartbeats are observed on aiokafka's ``GroupCoordinator`` class (every
-coordinator Faust creates, including one rebuilt after a consumer restart),
-and the coordinator is looked up again on every check.
+coordinator Faust creates, including one rebuilt after a consumer restart;
+the patch is in ``enginedge_streams.faust_patches``), and the coordinator is
+looked up again on every check.
 """
 
 from __future__ import annotations
@@ -28,31 +29,18 @@ import logging
 import time
 from typing import Any
 
-from aiokafka.consumer.group_coordinator import GroupCoordinator
+from enginedge_streams.faust_patches import (  # aiokafka's internals: patched there only
+    HEARTBEAT_OK,
+    group_coordinator,
+    last_heartbeat_ok,
+    observe_heartbeats,
+)
 
 log = logging.getLogger("enginedge.membership")
 
-HEARTBEAT_OK = "_enginedge_heartbeat_ok"
 UNKNOWN_MEMBER_ID = ""
 
-
-def observe_heartbeats() -> None:
-    """Record on each coordinator the monotonic time of its last accepted heartbeat."""
-    original = GroupCoordinator._do_heartbeat
-    if getattr(original, "_enginedge", False):
-        return
-
-    async def _do_heartbeat(self: Any) -> bool:
-        ok = bool(await original(self))
-        if ok:  # accepted (also while the group rebalances: still a member)
-            setattr(self, HEARTBEAT_OK, time.monotonic())
-        return ok
-
-    _do_heartbeat._enginedge = True  # type: ignore[attr-defined]
-    GroupCoordinator._do_heartbeat = _do_heartbeat
-
-
-observe_heartbeats()
+__all__ = ["HEARTBEAT_OK", "Membership", "MembershipGate", "observe_heartbeats"]
 
 
 class Membership(enum.Enum):
@@ -75,10 +63,7 @@ class MembershipGate:
         self._assigned_at = 0.0
 
     def coordinator(self) -> Any | None:
-        consumer = getattr(self.app, "_consumer", None)
-        thread = getattr(consumer, "_thread", None)
-        kafka = getattr(thread, "_consumer", None)
-        return getattr(kafka, "_coordinator", None)
+        return group_coordinator(self.app)
 
     def state(self, generation: int | None) -> Membership:
         app = self.app
@@ -95,7 +80,7 @@ class MembershipGate:
         now = time.monotonic()
         if current != self._generation:  # a new assignment: the group just confirmed us
             self._generation, self._assigned_at = current, now
-        confirmed = max(getattr(coordinator, HEARTBEAT_OK, 0.0), self._assigned_at)
+        confirmed = max(last_heartbeat_ok(coordinator), self._assigned_at)
         return Membership.CONFIRMED if now - confirmed < self.fresh_for else Membership.UNCONFIRMED
 
     async def admit(self, generation: int | None) -> bool:

@@ -19,7 +19,12 @@ from mode import Service
 from enginedge_streams.codec import encode_dead_letter, encode_result
 from enginedge_streams.compute import compute_pool_for, needs_compute
 from enginedge_streams.container import Container
-from enginedge_streams.faust_app import CommitGuardConsumer
+from enginedge_streams.faust_patches import (
+    CommitGuardConsumer,
+    committed_offsets,
+    crash,
+    kafka_consumer,
+)
 from enginedge_streams.handlers import CommandSpec, bind
 from enginedge_streams.heartbeat import Heartbeat, WorkerState, status_topic
 from enginedge_streams.membership import MembershipGate
@@ -180,7 +185,7 @@ class WorkerRuntime:
 
     async def _fatal(self, exc: BaseException) -> None:
         """Crash the worker without acking: the message is redelivered after restart."""
-        self.app._crash(exc)  # mode.Service.crash, scheduled on the loop
+        crash(self.app, exc)  # mode.Service.crash, scheduled on the loop
         await asyncio.Event().wait()  # block this actor until shutdown cancels it
 
     # -- Kafka facts -------------------------------------------------------------------
@@ -193,14 +198,14 @@ class WorkerRuntime:
 
     def finished(self, message: Any) -> None:
         """The processor is done with the message: Faust's ack of it may be committed."""
-        consumer = getattr(self.app, "_consumer", None)
+        consumer = kafka_consumer(self.app)
         if isinstance(consumer, CommitGuardConsumer):
             consumer.finished(message)
 
     def owns_partition(self, partition: int) -> bool:
         """Whether the requests topic's partition is assigned to this process right now
         (always, when no Kafka consumer runs, e.g. in an agent's test_context)."""
-        consumer = getattr(self.app, "_consumer", None)
+        consumer = kafka_consumer(self.app)
         if consumer is None or not consumer.started:
             return True
         try:
@@ -209,7 +214,7 @@ class WorkerRuntime:
             return False
 
     def committed_offsets(self) -> dict[int, int]:
-        committed = getattr(self.app.consumer, "_committed_offset", {})
+        committed = committed_offsets(self.app.consumer)
         return {
             tp.partition: int(off)
             for tp, off in list(committed.items())

@@ -25,41 +25,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import faust
-from faust.stores.rocksdb import Store as RocksStore
 from faust.tables.table import Table
+
+from enginedge_streams.faust_patches import KeyPlacedRocksStore, new_key_placed_store
 
 
 def key_partition(key: bytes, partitions: int) -> int:
     return zlib.crc32(key) % partitions
 
 
-class KeyPartitionedRocksStore(RocksStore):
-    """RocksDB store that reads and writes a key only in its own partition's database."""
-
-    def _partition(self, key: bytes) -> int:
-        return key_partition(key, int(self.table.partitions or 1))
-
-    def _set(self, key: bytes, value: bytes | None) -> None:
-        partition = self._partition(key)
-        self._key_index[key] = partition
-        self._db_for_partition(partition).put(key, value)
-
-    def _get(self, key: bytes) -> bytes | None:
-        value = self._db_for_partition(self._partition(key)).get(key)
-        return None if value is None else bytes(value)
-
-    def _del(self, key: bytes) -> None:
-        self._db_for_partition(self._partition(key)).delete(key)
-
-    def _contains(self, key: bytes) -> bool:
-        return self._db_for_partition(self._partition(key)).get(key) is not None
-
-    def _dbs_for_actives(self) -> Iterator[Any]:
-        """Every assigned partition's database, opened if needed (iteration, sizes)."""
-        topic = self.table.changelog_topic.get_topic_name()
-        for tp in sorted(self.app.assignor.assigned_actives()):
-            if tp.topic == topic:
-                yield self._db_for_partition(tp.partition)
+#: The RocksDB store of key-placed tables (Faust's store internals: patched there only).
+KeyPartitionedRocksStore = KeyPlacedRocksStore
 
 
 class KeyPartitionedTable(Table):  # type: ignore[type-arg]  # bytes -> bytes
@@ -76,19 +52,7 @@ class KeyPartitionedTable(Table):  # type: ignore[type-arg]  # bytes -> bytes
         return key_partition(raw, int(self.partitions or 1))
 
     def _new_store(self) -> Any:
-        url = self._store or self.app.conf.store
-        return KeyPartitionedRocksStore(
-            url,
-            self.app,
-            self,
-            table_name=self.name,
-            key_type=self.key_type,
-            key_serializer=self.key_serializer,
-            value_type=self.value_type,
-            value_serializer=self.value_serializer,
-            loop=self.loop,
-            options=self.options,
-        )
+        return new_key_placed_store(self, KeyPartitionedRocksStore)
 
 
 def create_kv_table(app: faust.App, name: str, *, partitions: int, help_text: str) -> Any:

@@ -18,38 +18,17 @@ import zlib
 from typing import Any
 
 import faust
-from faust.stores import rocksdb as _rocksdb
 from faust.tables import table as _table
 
 from agents.llm.memory import Conversation, UserUsage
+from enginedge_streams.faust_patches import new_key_placed_store, store_url
 
 TABLE_NAME = "llm-memory"
-_RocksStore: Any = _rocksdb.Store  # faust's classes, untyped here on purpose
-_Table: Any = _table.Table
+_Table: Any = _table.Table  # faust's class, untyped here on purpose
 
 
 def key_partition(key: bytes, partitions: int) -> int:
     return zlib.crc32(key) % partitions
-
-
-class _KeyPlacedRocksStore(_RocksStore):  # type: ignore[misc]  # faust's base is untyped
-    def _partition(self, key: bytes) -> int:
-        return key_partition(key, int(self.table.partitions))
-
-    def _set(self, key: bytes, value: bytes | None) -> None:
-        partition = self._partition(key)
-        self._key_index[key] = partition
-        self._db_for_partition(partition).put(key, value)
-
-    def _get(self, key: bytes) -> bytes | None:
-        value = self._db_for_partition(self._partition(key)).get(key)
-        return None if value is None else bytes(value)
-
-    def _del(self, key: bytes) -> None:
-        self._db_for_partition(self._partition(key)).delete(key)
-
-    def _contains(self, key: bytes) -> bool:
-        return self._db_for_partition(self._partition(key)).get(key) is not None
 
 
 class _KeyPlacedTable(_Table):  # type: ignore[misc]  # faust's base is untyped
@@ -58,21 +37,9 @@ class _KeyPlacedTable(_Table):  # type: ignore[misc]  # faust's base is untyped
         return key_partition(raw, int(self.partitions))
 
     def _new_store(self) -> Any:
-        url = self._store or self.app.conf.store
-        if not str(url).startswith("rocksdb"):
+        if not store_url(self).startswith("rocksdb"):
             return super()._new_store()  # e.g. memory:// in wiring tests
-        return _KeyPlacedRocksStore(
-            url,
-            self.app,
-            self,
-            table_name=self.name,
-            key_type=self.key_type,
-            key_serializer=self.key_serializer,
-            value_type=self.value_type,
-            value_serializer=self.value_serializer,
-            loop=self.loop,
-            options=self.options,
-        )
+        return new_key_placed_store(self)
 
 
 def create_llm_table(app: faust.App, *, partitions: int) -> Any:

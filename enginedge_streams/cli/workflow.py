@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from enginedge_streams.faust_patches import force_metadata_update
 from enginedge_streams.settings import Settings, load
 
 ORCHESTRATOR = "orchestrator"
@@ -84,7 +85,7 @@ class _Events:
         await self.consumer.start()
         partitions = self.consumer.partitions_for_topic(topic)
         if not partitions:
-            await self.consumer._client.force_metadata_update()  # a fresh client
+            await force_metadata_update(self.consumer)  # a fresh client
             partitions = self.consumer.partitions_for_topic(topic) or set()
         tps = [TopicPartition(topic, p) for p in sorted(partitions)]
         if tps:

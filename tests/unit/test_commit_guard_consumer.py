@@ -121,9 +121,12 @@ def test_other_topics_are_acked_as_faust_does(tmp_path):
     assert c._new_offset(TP("something.else", 0)) == 11
 
 
-def test_streams_ack_through_the_consumer():
+def test_streams_ack_through_the_guard():
     """Faust's Cython stream iterator appends acked offsets itself, bypassing
-    CommitGuardConsumer.ack; the platform turns it off for the Python one."""
+    CommitGuardConsumer.ack; the platform's subclass of it sends an unfinished
+    message's ack through the consumer (tests/unit/test_faust_patches.py)."""
     import faust.streams
 
-    assert faust.streams._CStreamIterator is None
+    from enginedge_streams.faust_patches import GuardedStreamIterator
+
+    assert faust.streams._CStreamIterator is GuardedStreamIterator
