@@ -129,10 +129,15 @@ MAX_DETAILS_BYTES = 16_384
 
 
 def bound_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
-    """``text``, or its first ``limit`` characters and its total length."""
+    """``text``, or about ``limit`` characters of it: its start, its total length and its end.
+
+    The end is kept because messages often quote the value first and give the
+    reason last (``'1+1+...' is too long``).
+    """
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}... [cut: {len(text):,} characters in all]"
+    tail = limit // 4
+    return f"{text[: limit - tail]} ...[cut: {len(text):,} characters in all]... {text[-tail:]}"
 
 
 def bound_details(details: dict[str, Any]) -> dict[str, Any]:

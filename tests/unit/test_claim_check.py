@@ -259,3 +259,40 @@ def test_cli_refuses_an_oversized_payload_with_exit_code_2(tmp_path, monkeypatch
     assert out.exit_code == 2, out.output
     assert "PAYLOAD_TOO_LARGE" in out.output and "MAX_COMMAND_BYTES=1,000,000" in out.output
     assert "Traceback" not in out.output
+
+
+async def test_a_990k_calculator_expression_fails_with_its_reason_not_result_too_large():
+    """The report: the schema error quoted the whole expression twice (1.98 MB)."""
+    from agents.agent_tool.executor import ToolExecutor, ToolLimits
+    from agents.agent_tool.fakes import InMemoryExecutionBudget
+    from agents.agent_tool.handlers import handle_execute
+    from agents.agent_tool.messages import ExecuteTool
+    from agents.agent_tool.tools.calculator import CalculatorTool
+    from enginedge_streams.testing.fakes import InMemoryCache, InMemoryRateLimiter
+
+    executor = ToolExecutor(
+        {"calculator": CalculatorTool()},
+        ToolLimits(retry_base_s=0.01),
+        rate_limiter=InMemoryRateLimiter(),
+        cache=InMemoryCache(),
+        budget=InMemoryExecutionBudget(),
+    )
+    sink = RecordingSink()
+    handlers = bind(
+        [CommandSpec("tool.execute", ExecuteTool, handle_execute)], {"executor": executor}
+    )
+    proc = in_memory_processor(
+        "agent_tool", handlers, sink=sink, max_command_bytes=MAX_COMMAND_BYTES
+    )
+    proc.max_result_bytes = MAX_RESULT_BYTES
+    expression = "1+" * 495_000
+    cmd = Command(
+        command_type="tool.execute",
+        payload={"tool": "calculator", "args": {"expression": expression}},
+    )
+    await proc.handle_message(msg(cmd))
+    ((result, _),) = sink.results
+    assert result.status is Status.FAILED
+    assert result.error.code == "INVALID_TOOL_ARGS", result.error
+    assert "too long" in result.error.message and "characters in all" in result.error.message
+    assert len(encode_result(result)) < 20_000
