@@ -56,6 +56,7 @@ def register(app: faust.App, container: Container) -> Any:
         timeout_seconds=settings.latex_timeout_seconds,
         max_input_bytes=settings.latex_max_input_bytes,
         max_output_bytes=settings.latex_max_output_bytes,
+        max_pages=settings.latex_max_pages,
         log_max_chars=settings.latex_log_max_chars,
         inline_artifact_max_bytes=settings.latex_inline_artifact_max_bytes,
     )

@@ -31,6 +31,8 @@ UNICODE_RE = re.compile(r"Unicode character (.+?) \((U\+[0-9A-F]+)\)")
 BIBTEX_LINE_RE = re.compile(r"---line (\d+) of file (\S+)")
 #: What TeX prints when a document reads the terminal (\typein, \read16) in nonstopmode.
 NO_TERMINAL = "*** (cannot \\read from terminal in nonstop modes)"
+#: ... and when the answers given (scroll mode, `terminal_input`) ran out.
+TERMINAL_EOF = "End of file on the terminal!"
 #: Log lines that are TeX's own bookkeeping, not text a document printed.
 LOG_NOISE = ("(", ")", "\\", "File:", "Package:", "Document Class:", "LaTeX Font Info:", "**")
 
@@ -191,10 +193,12 @@ def parse_log(
                 main_file=main_file,
                 runaway=pending_runaway,
             )
-            if error.kind == "emergency_stop" and any(
-                ln.startswith(NO_TERMINAL) for ln in lines[i + 1 : i + 8]
-            ):
-                _terminal_input(error, lines, i)
+            if error.kind == "emergency_stop":
+                after = lines[i + 1 : i + 8]
+                if any(ln.startswith(NO_TERMINAL) for ln in after):
+                    _terminal_input(error, lines, i)
+                elif any(ln.startswith(TERMINAL_EOF) for ln in after):
+                    _terminal_input(error, lines, i, answers_ran_out=True)
             errors.append(error)
             pending_runaway = None
             continue
@@ -251,7 +255,9 @@ def _error_at(
     return d
 
 
-def _terminal_input(d: Diagnostic, lines: list[str], i: int) -> None:
+def _terminal_input(
+    d: Diagnostic, lines: list[str], i: int, *, answers_ran_out: bool = False
+) -> None:
     """An emergency stop because the document waited for an answer from the terminal."""
     prompt: list[str] = []
     for text in reversed(lines[max(0, i - 6) : i]):
@@ -259,9 +265,11 @@ def _terminal_input(d: Diagnostic, lines: list[str], i: int) -> None:
             break
         prompt.insert(0, text.strip())
     d.kind = "terminal_input"
+    asks = f"; it asks: {' '.join(prompt)[:300]}" if prompt else ""
     d.message = (
-        "the document waits for input from the terminal (\\typein or \\read16), which a "
-        "compile cannot answer" + (f"; it asks: {' '.join(prompt)[:300]}" if prompt else "")
+        "the document waits for input from the terminal (\\typein or \\read16) and "
+        + ("`terminal_input` has no more answers" if answers_ran_out else "a compile cannot answer")
+        + asks
     )
     if prompt:
         d.extra["prompt"] = " ".join(prompt)[:300]

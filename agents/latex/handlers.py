@@ -34,7 +34,6 @@ from enginedge_streams.errors import (
 from enginedge_streams.handlers import CommandContext, CommandSpec
 from enginedge_streams.ports.artifact_store import ArtifactStore
 
-PAGES_RE = re.compile(r"Output written on .*?\((\d+) pages?")
 TEXT_SOURCES = (".tex", ".ltx", ".sty", ".cls", ".bib", ".def", ".cfg")
 UNKNOWN_MATH_CMD_RE = re.compile(r"<m[io][^>]*>(\\[A-Za-z]+)</m[io]>")
 SVG_SIZE_RE = re.compile(r'<svg[^>]*?width="([0-9.]+)"[^>]*?height="([0-9.]+)"')
@@ -51,6 +50,7 @@ class CompilePolicy:
     timeout_seconds: float = 60.0
     max_input_bytes: int = 10_000_000
     max_output_bytes: int = 20_000_000
+    max_pages: int = 1_000
     log_max_chars: int = 20_000
     inline_artifact_max_bytes: int = 512_000
 
@@ -104,6 +104,8 @@ async def compile_pdf(
     max_passes: int = 5,
     timeout_seconds: float | None = None,
     filename: str | None = None,
+    max_pages: int | None = None,
+    terminal_input: tuple[str, ...] = (),
     tex: TexRunner,
     artifacts: ArtifactStore,
     policy: CompilePolicy,
@@ -129,9 +131,19 @@ async def compile_pdf(
     timeout = min(timeout, ctx.remaining_seconds() - 0.5)
     if timeout <= 0:
         raise DeadlineExceededError("no time left before the command's deadline to compile")
+    pages_cap = min(max_pages or policy.max_pages, policy.max_pages)
     ctx.progress(stage="compiling", engine=engine)
     outcome = await tex.compile(
-        CompileJob(main_filename, files, engine, bibliography, max_passes, timeout)
+        CompileJob(
+            main_filename,
+            files,
+            engine,
+            bibliography,
+            max_passes,
+            timeout,
+            max_pages=pages_cap,
+            terminal_input=terminal_input,
+        )
     )
     sources = {
         path: data.decode("utf-8", errors="replace")
@@ -140,6 +152,15 @@ async def compile_pdf(
     }
     diag = parse_log(outcome.log, sources=sources, main_file=main_filename)
     errors = diag.errors + parse_bibtex_output(outcome.runner_output)
+    if outcome.outcome == "ok" and outcome.detail:  # e.g. references still changing
+        diag.warnings.insert(
+            0,
+            Diagnostic(
+                "not_converged",
+                f"the last of {outcome.passes} passes still changed the auxiliary files "
+                "(references or page numbers may be off): allow more `max_passes`",
+            ),
+        )
     summary = _summary(outcome, engine, errors, diag.warnings, policy)
     if outcome.outcome == "timeout":
         raise PermanentError(
@@ -149,41 +170,66 @@ async def compile_pdf(
         raise LimitExceededError(
             f"compile stopped: {outcome.detail}", code="OUTPUT_TOO_LARGE", details=summary
         )
+    if outcome.outcome == "page_limit":
+        raise LimitExceededError(
+            f"compile stopped: {outcome.detail}",
+            code="PAGE_LIMIT_EXCEEDED",
+            details={**summary, "max_pages": pages_cap},
+        )
     if outcome.outcome == "killed" and not errors:
         raise LimitExceededError(
             f"compile stopped: {outcome.detail}", code="RESOURCE_LIMIT", details=summary
         )
+    stem = main_filename.rsplit(".", 1)[0]
+    name = filename or f"{stem}.pdf"
     if outcome.outcome != "ok" or outcome.pdf is None or errors:
+        if outcome.pdf is not None and len(outcome.pdf) <= policy.max_output_bytes:
+            # TeX went on past the errors (nonstop mode): what it produced, marked partial.
+            summary["partial_artifact"] = await _store_pdf(
+                outcome, engine, name, artifacts, ctx, partial=True
+            )
         raise PermanentError(_failure_message(outcome, errors), code="LATEX_ERROR", details=summary)
-    pdf = outcome.pdf
-    if len(pdf) > policy.max_output_bytes:
+    if len(outcome.pdf) > policy.max_output_bytes:
         raise LimitExceededError(
-            f"the PDF is {len(pdf):,} bytes; the limit is {policy.max_output_bytes:,}",
+            f"the PDF is {len(outcome.pdf):,} bytes; the limit is {policy.max_output_bytes:,}",
             code="OUTPUT_TOO_LARGE",
             details=summary,
         )
     ctx.progress(stage="storing")
-    pages = PAGES_RE.findall(outcome.log)
-    stem = main_filename.rsplit(".", 1)[0]
+    artifact = await _store_pdf(outcome, engine, name, artifacts, ctx, partial=False)
+    return bounded({"artifact": artifact, **summary})
+
+
+async def _store_pdf(
+    outcome: CompileOutcome,
+    engine: str,
+    filename: str,
+    artifacts: ArtifactStore,
+    ctx: CommandContext,
+    *,
+    partial: bool,
+) -> dict[str, Any]:
+    assert outcome.pdf is not None
     info = await artifacts.put(
-        pdf,
+        outcome.pdf,
         content_type="application/pdf",
-        filename=filename or f"{stem}.pdf",
+        filename=filename,
         artifact_id=artifact_id_for(ctx.command_id),
         metadata={
             "command_id": ctx.command_id,
             "engine": engine,
-            "pages": pages[-1] if pages else "",
+            "pages": str(outcome.pages or ""),
+            **({"partial": "true"} if partial else {}),
             **({"tenant_id": ctx.tenant_id} if ctx.tenant_id else {}),
             **({"user_id": ctx.user_id} if ctx.user_id else {}),
         },
     )
-    artifact = {
+    return {
         **info.view(),
-        "pages": int(pages[-1]) if pages else None,
+        "pages": outcome.pages,
+        "partial": partial,
         "url": f"/artifacts/{info.artifact_id}",
     }
-    return bounded({"artifact": artifact, **summary})
 
 
 def _summary(
@@ -243,6 +289,8 @@ async def handle_compile(
         max_passes=cmd.max_passes,
         timeout_seconds=cmd.timeout_seconds,
         filename=cmd.filename,
+        max_pages=cmd.max_pages,
+        terminal_input=tuple(cmd.terminal_input),
         tex=tex,
         artifacts=artifacts,
         policy=policy,

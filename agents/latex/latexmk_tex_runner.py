@@ -40,6 +40,23 @@ log = logging.getLogger("enginedge.latex")
 ENGINE_FLAGS = {"pdflatex": "-pdf", "xelatex": "-pdfxe", "lualatex": "-pdflua"}
 BIB_FLAGS = {"auto": "-bibtex-cond", "bibtex": "-bibtex", "none": "-bibtex-"}
 RUN_RE = re.compile(r"^Run number \d+ of rule '([^']+)'")
+PAGES_RE = re.compile(r"Output written on .*?\((\d+) pages?")
+#: A page shipped out, as TeX writes it in the log: ``[12`` then ``]``, `` ``, ``{`` or ``<``.
+SHIPOUT_RE = re.compile(rb"\[-?\d+(?:\.-?\d+)*(?=[\]\s{<])")
+#: Runs before the document (latexmk -usepretex): LaTeX's shipout hook stops TeX at once
+#: (a primitive \input of a missing file is fatal in nonstop/scroll mode) after page N+1.
+PAGE_GUARD = (
+    "\\AddToHook{{shipout/after}}[enginedge]{{\\ifnum\\ReadonlyShipoutCounter>{n} "
+    "\\immediate\\write17{{EnginEdge page limit reached at page "
+    "\\the\\ReadonlyShipoutCounter}}"
+    "\\csname @@input\\endcsname enginedge-page-limit-exceeded \\fi}}"
+)
+#: What the guard wrote (the log also echoes the command line, which has no digits there).
+PAGE_LIMIT_RE = re.compile(r"^EnginEdge page limit reached at page (\d+)", re.MULTILINE)
+#: Documents that ship pages out by the primitive (no hook) are stopped from the log, a bit later.
+PAGE_SLACK = 200
+INPUT_FILE = ".enginedge-terminal-input"
+NOT_CONVERGED = "reached without getting stable files"  # latexmk: max_repeat passes were not enough
 LOG_HEAD, LOG_TAIL = 1_000_000, 2_000_000
 OUTPUT_KEEP = 64_000
 LUA_CACHE = ".texmf-var"
@@ -246,23 +263,33 @@ class LatexmkTexRunner:
                 raise ValueError(f"path escapes the working directory: {rel!r}")
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
+        if job.terminal_input:
+            (workdir / INPUT_FILE).write_text("".join(f"{line}\n" for line in job.terminal_input))
         cache = self.cache_dir / "lua" if self.cache_dir is not None else None
         if job.engine == "lualatex" and use_cache and cache and (cache / ".complete").exists():
             shutil.copytree(cache, workdir / LUA_CACHE)
 
     def argv(self, workdir: Path, job: CompileJob) -> list[str]:
+        # Scroll mode reads \typein/\read16 answers (stdin: a file, per engine run) and
+        # still never stops on errors; without answers, nonstop mode makes reads fatal.
+        interaction = "scrollmode" if job.terminal_input else "nonstopmode"
         latexmk = [
             "latexmk",
             "-norc",  # never read a latexmkrc (Perl code) from anywhere
             ENGINE_FLAGS[job.engine],
             BIB_FLAGS.get(job.bibliography, "-bibtex-cond"),
-            "-interaction=nonstopmode",
+            f"-interaction={interaction}",
             "-file-line-error",
             "-no-shell-escape",
             "-e",
             f"$max_repeat={int(job.max_passes)}",
-            job.main_filename,
         ]
+        if job.max_pages:
+            latexmk.append(f"-usepretex={PAGE_GUARD.format(n=int(job.max_pages))}")
+        if job.terminal_input:
+            for engine in ENGINE_FLAGS:
+                latexmk += ["-e", f"${engine}=q/{engine} %O %P <{INPUT_FILE}/"]
+        latexmk.append(job.main_filename)
         sandbox = bwrap_argv(workdir) if self.mode == "bwrap" else []
         return [*prlimit_argv(self.limits), *sandbox, *latexmk]
 
@@ -302,23 +329,8 @@ class LatexmkTexRunner:
                 while kept[0] > OUTPUT_KEEP and len(output) > 1:
                     kept[0] -= len(output.popleft())
 
-        async def watch_size() -> None:
-            while True:
-                await asyncio.sleep(self.poll)
-                total, count = await asyncio.to_thread(_usage, workdir)
-                if total > self.max_workdir_bytes or count > self.max_files:
-                    stopped.append(
-                        (
-                            "output_too_large",
-                            f"the compile wrote {total:,} bytes in {count} files "
-                            f"(limits {self.max_workdir_bytes:,} bytes, {self.max_files} files)",
-                        )
-                    )
-                    _kill(proc.pid)
-                    return
-
         reader = asyncio.create_task(read_output())
-        watcher = asyncio.create_task(watch_size())
+        watcher = asyncio.create_task(self._watch(proc.pid, workdir, job, stopped))
         try:
             try:
                 await asyncio.wait_for(proc.wait(), job.timeout_seconds)
@@ -350,6 +362,31 @@ class LatexmkTexRunner:
             )
         )
 
+    async def _watch(
+        self, pid: int, workdir: Path, job: CompileJob, stopped: list[tuple[str, str]]
+    ) -> None:
+        """Kill the compile when its directory or its page count outgrows the limits."""
+        pages = _LogPages(workdir / f"{job.main_filename.rsplit('.', 1)[0]}.log")
+        while True:
+            await asyncio.sleep(self.poll)
+            if job.max_pages:
+                shipped = await asyncio.to_thread(pages.update)
+                if shipped > job.max_pages + PAGE_SLACK:
+                    stopped.append(("page_limit", _pages_detail(job.max_pages, shipped)))
+                    _kill(pid)
+                    return
+            total, count = await asyncio.to_thread(_usage, workdir)
+            if total > self.max_workdir_bytes or count > self.max_files:
+                stopped.append(
+                    (
+                        "output_too_large",
+                        f"the compile wrote {total:,} bytes in {count} files "
+                        f"(limits {self.max_workdir_bytes:,} bytes, {self.max_files} files)",
+                    )
+                )
+                _kill(pid)
+                return
+
     def _collect(
         self,
         *,
@@ -366,8 +403,15 @@ class LatexmkTexRunner:
         pdf_path = workdir / f"{stem}.pdf"
         outcome: str
         detail = ""
+        written = PAGES_RE.findall(log_text)
+        pages = int(written[-1]) if written else None
         if stopped:
             outcome, detail = stopped[0]
+        elif job.max_pages and (
+            (guard := PAGE_LIMIT_RE.search(log_text)) or (pages or 0) > job.max_pages
+        ):
+            outcome = "page_limit"
+            detail = _pages_detail(job.max_pages, int(guard.group(1)) if guard else pages)
         else:
             big = [p for p in _files(workdir) if p.stat().st_size >= self.limits.max_file_bytes]
             if big:
@@ -376,8 +420,11 @@ class LatexmkTexRunner:
                     f"{big[0].name} reached the {self.limits.max_file_bytes:,}-byte file size "
                     "limit; the compile was stopped"
                 )
-            elif returncode == 0 and pdf_path.is_file():
-                outcome = "ok"
+            elif pdf_path.is_file() and (
+                returncode == 0 or (returncode == 12 and NOT_CONVERGED in output)
+            ):
+                outcome = "ok"  # also when the passes ran out before the files were stable
+                detail = NOT_CONVERGED if returncode else ""
             elif not log_text:
                 outcome = "killed"
                 detail = (
@@ -390,7 +437,9 @@ class LatexmkTexRunner:
                 detail = f"latexmk was killed by signal {-returncode}"
             else:
                 outcome = "failed"
-        pdf = pdf_path.read_bytes() if outcome == "ok" else None
+        # "failed": TeX may have produced a PDF despite errors (nonstop mode), kept as partial.
+        keep_pdf = outcome in ("ok", "failed") and pdf_path.is_file()
+        pdf = pdf_path.read_bytes() if keep_pdf else None
         engine_rule = "pdflatex" if job.engine == "pdflatex" else job.engine
         return CompileOutcome(
             outcome=outcome,  # type: ignore[arg-type]  # one of the Outcome literals above
@@ -402,7 +451,40 @@ class LatexmkTexRunner:
             duration_ms=duration_ms,
             exit_code=returncode,
             detail=detail,
+            pages=pages,
         )
+
+
+class _LogPages:
+    """Counts the pages TeX has shipped out in the current run, from its growing log."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self.pages = 0
+        self.tail = b""
+
+    def update(self) -> int:
+        try:
+            size = self.path.stat().st_size
+            if size < self.offset:  # a new engine run rewrote the log
+                self.offset, self.pages, self.tail = 0, 0, b""
+            with self.path.open("rb") as fh:
+                fh.seek(self.offset)
+                data = fh.read(8 << 20)
+        except OSError:
+            return self.pages
+        self.offset += len(data)
+        text = self.tail + data
+        cut = max(0, len(text) - 32)  # a marker split across two reads is counted once
+        self.pages += len(SHIPOUT_RE.findall(text[:cut]))
+        self.tail = text[cut:]
+        return self.pages
+
+
+def _pages_detail(limit: int, pages: int | None) -> str:
+    seen = f" (stopped at page {pages:,})" if pages else ""
+    return f"the document has more pages than the limit of {limit:,}{seen}"
 
 
 def tex_fingerprint() -> str:

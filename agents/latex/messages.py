@@ -13,6 +13,7 @@ MathFormat = Literal["mathml", "svg", "png"]
 MAX_MAIN_CHARS = 5_000_000
 MAX_FILE_B64_CHARS = 20_000_000
 MAX_FILES = 100
+MAX_TERMINAL_LINES = 50
 #: Extra files a compile may bring; nothing executable, no rc files.
 ALLOWED_EXTENSIONS = frozenset(
     {
@@ -79,6 +80,24 @@ class CompileDocument(_Payload):
     filename: str | None = Field(
         None, max_length=100, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_. -]*\.pdf$", examples=["cv.pdf"]
     )
+    max_pages: int | None = Field(
+        None, ge=1, le=100_000, description="Page limit (capped by LATEX_MAX_PAGES)."
+    )
+    terminal_input: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_TERMINAL_LINES,
+        description="Answers to the document's terminal questions (\\typein, \\read16), one "
+        "line each, in order; without them such a document fails with `terminal_input`.",
+        examples=[["a4paper", "n"]],
+    )
+
+    @field_validator("terminal_input")
+    @classmethod
+    def _one_line_each(cls, value: list[str]) -> list[str]:
+        for line in value:
+            if len(line) > 1_000 or any(ch in line for ch in "\r\n\x00"):
+                raise ValueError("each answer is one line of at most 1,000 characters")
+        return value
 
     @field_validator("main_filename")
     @classmethod

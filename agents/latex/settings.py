@@ -40,6 +40,13 @@ class LatexSettings(EnvSettings):
         ge=10_000,
         description="Largest total input of one compile (main file + decoded extra files).",
     )
+    latex_max_pages: int = Field(
+        1_000,
+        ge=1,
+        le=100_000,
+        description="Most pages one compile may produce; TeX is stopped as it ships out the next "
+        "one (PAGE_LIMIT_EXCEEDED). A command may ask for less (`max_pages`).",
+    )
     latex_max_concurrent_compiles: int = Field(
         0,
         ge=0,
