@@ -81,6 +81,21 @@ bench: stack-up ## Run the benchmarks and print ratios (see docs/benchmarks.md)
 schemas: setup ## Regenerate docs/schemas from the code
 	$(BIN)/enginedge schemas --out docs/schemas
 
+.PHONY: base-image
+base-image: ## Build the local Debian base image of the worker images (cached; FORCE=1 rebuilds)
+	./scripts/build-base-image.sh
+
+.PHONY: image
+image: setup ## Build worker images with buildah (WORKER=<type>, default every worker; docs/deployment.md)
+	./scripts/build-image.sh $(or $(WORKER),all)
+
+DEPLOY_WORKERS ?= $(or $(WORKER),all)
+.PHONY: deploy-test
+deploy-test: stack-up ## Build the images, run each as a container on the local stack, podman kube play
+	./scripts/build-image.sh $(DEPLOY_WORKERS)
+	DEPLOY_TEST=1 $(if $(filter-out all,$(DEPLOY_WORKERS)),DEPLOY_WORKERS=$(DEPLOY_WORKERS)) \
+	  ./scripts/run-tests.sh tests/deploy $(PYTEST_ARGS)
+
 .PHONY: clean
 clean: ## Remove local state (RocksDB data); the stack's data stays in .stack/
 	rm -rf var

@@ -1,0 +1,232 @@
+"""Run the worker images with podman for the deployment tests (`make deploy-test`).
+
+Every podman call uses the project's own settings (docker/containers/*.conf, through
+CONTAINERS_CONF / CONTAINERS_STORAGE_CONF), never the machine's global configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from enginedge_streams.version import __version__
+from tests.deploy.support import ROOT
+
+CONTAINERS_ENV = {
+    "CONTAINERS_CONF": str(ROOT / "docker/containers/containers.conf"),
+    "CONTAINERS_STORAGE_CONF": str(ROOT / "docker/containers/storage.conf"),
+    "BUILDAH_ISOLATION": "chroot",
+    "BUILDAH_FORMAT": "docker",
+}
+KAFKA = os.environ.get("KAFKA_BROKERS", "127.0.0.1:9092")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+DATA_DIR = "/var/lib/enginedge/data"
+
+#: One real command per worker (no external service needed) and what its result must hold.
+COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
+    "agent_tool": ("tool.execute", {"tool": "calculator", "args": {"expression": "6*7"}}),
+    "data_processing": ("embedding.generate", {"texts": ["containers run the workers"]}),
+    "identity": (
+        "user.register",
+        {"email": f"deploy-{uuid.uuid4().hex[:8]}@example.com", "password": "c0rrect-h0rse-B"},
+    ),
+    "interview": ("question.list", {"limit": 3}),  # the packaged question bank
+    "latex": (
+        "latex.compile",
+        {
+            "main": "\\documentclass{article}\\begin{document}Deployed $e^{i\\pi}+1=0$."
+            "\\end{document}",
+            "engine": "pdflatex",
+        },
+    ),
+    "llm": ("models.list", {}),
+    "news": ("news.search", {"query": "containers"}),
+    "orchestrator": ("workflow.list", {}),  # the packaged built-in workflows
+    "resume": ("resume.evaluate_bullet", {"bullet": "Cut build time by 40% with layer caching"}),
+    "scheduling": ("calendar.create", {"name": "deploy", "timezone": "Europe/Berlin"}),
+    "spacy": ("nlp.analyze", {"text": "IBM hired Ada in Berlin."}),
+}
+
+
+def image(worker_type: str) -> str:
+    return f"enginedge/worker-{worker_type.replace('_', '-')}:{__version__}"
+
+
+def podman(*args: str, check: bool = True, timeout: float = 120, **kw: Any) -> str:
+    out = subprocess.run(
+        ["podman", *args],
+        env={**os.environ, **CONTAINERS_ENV},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        **kw,
+    )
+    if check and out.returncode != 0:
+        raise AssertionError(f"podman {' '.join(args)} -> {out.returncode}\n{out.stderr}")
+    return out.stdout
+
+
+def podman_available() -> bool:
+    return shutil.which("podman") is not None
+
+
+def image_exists(name: str) -> bool:
+    return (
+        subprocess.run(
+            ["podman", "image", "exists", name],
+            env={**os.environ, **CONTAINERS_ENV},
+            check=False,
+        ).returncode
+        == 0
+    )
+
+
+def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except OSError:
+        return 0, b""
+
+
+def wait_ready(url: str, timeout: float, alive: Any = None) -> float:
+    """Seconds until GET url/ready answers 200; AssertionError after `timeout`."""
+    start = time.monotonic()
+    status, body = 0, b""
+    while time.monotonic() - start < timeout:
+        status, body = http_get(f"{url}/ready", timeout=3)
+        if status == 200:
+            return time.monotonic() - start
+        if alive is not None and not alive():
+            raise AssertionError(f"container exited before /ready: {status} {body[:500]!r}")
+        time.sleep(0.5)
+    raise AssertionError(f"/ready not 200 within {timeout}s: {status} {body[:500]!r}")
+
+
+def produce_with_kcat(topic: str, command_id: str, command: dict[str, Any]) -> None:
+    line = json.dumps(command, separators=(",", ":"))
+    subprocess.run(
+        ["kcat", "-P", "-b", KAFKA, "-t", topic, "-K", "\t"],
+        input=f"{command_id}\t{line}\n".encode(),
+        check=True,
+        timeout=30,
+    )
+
+
+def consume_result_with_kcat(topic: str, command_id: str, timeout: float) -> dict[str, Any]:
+    """The first result for command_id on `topic`, read with kcat (a non-Python client)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = subprocess.run(
+            ["kcat", "-C", "-b", KAFKA, "-t", topic, "-o", "beginning", "-e", "-q", "-K", "\t"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        for raw in out.stdout.decode(errors="replace").splitlines():
+            key, _, value = raw.partition("\t")
+            if command_id not in key and command_id not in value[:400]:
+                continue
+            try:
+                result = json.loads(value)
+            except ValueError:
+                continue
+            if result.get("command_id") == command_id and result.get("status") in (
+                "COMPLETED",
+                "FAILED",
+                "DEAD_LETTERED",
+            ):
+                return dict(result)
+        time.sleep(1)
+    raise AssertionError(f"no result for {command_id} on {topic} within {timeout}s")
+
+
+def rss_kib(container: str) -> int:
+    """Resident memory of every process in the container (from /proc inside it), KiB."""
+    out = podman(
+        "exec",
+        container,
+        "python",
+        "-c",
+        "import glob\n"
+        "total = 0\n"
+        "for p in glob.glob('/proc/[0-9]*/status'):\n"
+        "    try:\n"
+        "        for line in open(p):\n"
+        "            if line.startswith('VmRSS:'): total += int(line.split()[1])\n"
+        "    except OSError: pass\n"
+        "print(total)",
+    )
+    return int(out.strip())
+
+
+@dataclass
+class WorkerContainer:
+    worker_type: str
+    prefix: str
+    port: int
+    volume: str
+    name: str = field(default_factory=lambda: f"ee-deploy-{uuid.uuid4().hex[:8]}")
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def run(self) -> None:
+        env = {
+            "WORKER_TYPE": self.worker_type,
+            "TOPIC_PREFIX": self.prefix,
+            "PORT": str(self.port),
+            "WEB_HOST": "127.0.0.1",
+            "KAFKA_BROKERS": KAFKA,
+            "REDIS_URL": REDIS_URL,
+            "LOG_LEVEL": "info",
+            **self.env,
+        }
+        args = [f"--env={k}={v}" for k, v in env.items()]
+        podman(
+            "run",
+            "--detach",
+            "--name",
+            self.name,
+            "--volume",
+            f"{self.volume}:{DATA_DIR}",
+            "--stop-timeout",
+            "60",
+            *args,
+            image(self.worker_type),
+        )
+
+    def running(self) -> bool:
+        out = podman("inspect", "--format", "{{.State.Running}}", self.name, check=False)
+        return out.strip() == "true"
+
+    def logs(self) -> str:
+        out = subprocess.run(
+            ["podman", "logs", self.name],
+            env={**os.environ, **CONTAINERS_ENV},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        return out.stdout
+
+    def inspect(self) -> dict[str, Any]:
+        return dict(json.loads(podman("inspect", self.name))[0])
+
+    def remove(self) -> None:
+        podman("rm", "--force", "--time", "5", self.name, check=False)
