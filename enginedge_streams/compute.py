@@ -145,7 +145,10 @@ def _child_init(parent_pid: int, memory_limit_bytes: int, warm_modules: Sequence
     with contextlib.suppress(OSError):
         os.nice(CHILD_NICENESS)
     for name in warm_modules:
-        importlib.import_module(name)
+        module = importlib.import_module(name)
+        warm_up = getattr(module, "warm_up", None)
+        if callable(warm_up):  # e.g. load a tokenizer or a model once per child
+            warm_up()
     if memory_limit_bytes > 0:
         with contextlib.suppress(ValueError, OSError):  # not allowed here: no cap
             with open("/proc/self/statm") as statm:
@@ -350,3 +353,16 @@ def _missing(module: str) -> bool:
         return importlib.util.find_spec(module) is None
     except ModuleNotFoundError:
         return True
+
+
+def shared_compute_pool(container: Any, worker_type: str) -> Any:
+    """The worker's one compute pool (the container's ``compute``; tests override it).
+
+    The runtime starts and stops it; an agent whose adapters run steps passes it
+    in its dependencies as ``compute``.
+    """
+    s = container.settings
+    return container.provide(
+        "compute",
+        lambda: compute_pool_for(s.compute_workers, s.compute_memory_limit_mb, worker_type),
+    )

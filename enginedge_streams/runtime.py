@@ -17,7 +17,7 @@ from faust.types import TP
 from mode import Service
 
 from enginedge_streams.codec import encode_dead_letter, encode_result
-from enginedge_streams.compute import compute_pool_for, needs_compute
+from enginedge_streams.compute import needs_compute, shared_compute_pool
 from enginedge_streams.container import Container
 from enginedge_streams.faust_patches import (
     CommitGuardConsumer,
@@ -118,13 +118,11 @@ class WorkerRuntime:
         self.info = WorkerInfo(worker_type)
         self.metrics = WorkerMetrics(worker_type)
         self.specs = [*SYSTEM_COMMANDS, *commands]
-        #: CPU-heavy steps run here (only for workers whose handlers take ``compute``).
-        self.compute: ComputePool | None = None
-        if needs_compute(self.specs) and "compute" not in dependencies:
-            self.compute = container.provide(
-                "compute",
-                lambda: compute_pool_for(s.compute_workers, s.compute_memory_limit_mb, worker_type),
-            )
+        #: CPU-heavy steps run here: for workers whose handlers take ``compute`` or that
+        #: pass one (from ``shared_compute_pool``) to their adapters; started and stopped here.
+        self.compute: ComputePool | None = dependencies.get("compute")
+        if self.compute is None and needs_compute(self.specs):
+            self.compute = shared_compute_pool(container, worker_type)
         self.lag_sampler = LoopLagSampler(self.metrics.loop_lag.observe)
         self.handlers = bind(
             self.specs,

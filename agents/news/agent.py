@@ -23,6 +23,7 @@ from agents.news.scheduler import FeedScheduler
 from agents.news.settings import NewsSettings
 from agents.news.sqlite_article_index import SqliteArticleIndex
 from agents.news.state import NewsState, NewsStateLoader
+from enginedge_streams.compute import shared_compute_pool
 from enginedge_streams.container import Container
 from enginedge_streams.runtime import command_worker
 from enginedge_streams.safe_http import HttpSettings, SafeHttpClient, SafeHttpPolicy
@@ -125,6 +126,7 @@ def register(app: faust.App, container: Container) -> Any:
         clock=clock,
         config=ingest_config(settings),
         on_fetch=lambda api, error: metrics_ref["metrics"].external_call(api, error=error),
+        compute=shared_compute_pool(container, WORKER_TYPE),  # started/stopped by the runtime
     )
     container.redis()  # readiness includes Redis, as for every worker
     runtime = command_worker(
@@ -137,6 +139,7 @@ def register(app: faust.App, container: Container) -> Any:
             "clock": clock,
             "rules": feed_rules(settings, policy),
             "poller": poller,
+            "compute": poller.compute,
             "state": state,
             "cache": ReadCache(cache, ttl_seconds=settings.news_cache_ttl_seconds),
             "trends": FaustTrendReader(trend_tables),

@@ -29,6 +29,16 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[bytes]:
     return {" ".join(w[i : i + size]).encode() for i in range(len(w) - size + 1)}
 
 
+def signature_bytes(text: str, num_perm: int) -> bytes | None:
+    """The MinHash signature of a text's shingles as stored (uint32 values), or None if short."""
+    sh = shingles(text)
+    if len(sh) < MIN_SHINGLES:
+        return None
+    m = MinHash(num_perm=num_perm, scheme=SCHEME)
+    m.update_batch(list(sh))
+    return np.asarray(m.hashvalues, dtype=np.uint32).tobytes()
+
+
 @dataclass(frozen=True)
 class Match:
     article_id: str

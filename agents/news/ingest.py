@@ -17,25 +17,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from agents.news.extract import extract_page
+from agents.news import compute as steps
 from agents.news.model import Article, DuplicateLink, Enrichment, Feed
 from agents.news.normalize import (
     article_id_for,
     canonical_url,
     clean_title,
-    content_hash,
-    detect_language,
     host_of,
-    html_to_text,
     language_tag,
     published_time,
     url_key,
 )
-from agents.news.parsing import ParsedFeed, RawEntry, parse_feed
+from agents.news.parsing import ParsedFeed, RawEntry
 from agents.news.ports import Clock, Enricher, HttpFetcher, Mention, NewsEvents
 from agents.news.repository import NewsRepository
 from agents.news.state import NewsState
+from enginedge_streams.compute import InlineComputePool
 from enginedge_streams.errors import EnginEdgeError, PermanentError
+from enginedge_streams.ports.compute_pool import ComputePool
 from enginedge_streams.ports.rate_limiter import RateLimiter
 
 log = logging.getLogger("enginedge.news.ingest")
@@ -127,7 +126,10 @@ class FeedPoller:
         clock: Clock,
         config: IngestConfig,
         on_fetch: Callable[[str, bool], None] | None = None,
+        compute: ComputePool | None = None,
     ) -> None:
+        #: Parsing, extraction and fingerprints run here (the worker's compute pool).
+        self.compute: ComputePool = compute or InlineComputePool()
         self.on_fetch = on_fetch  # (api, error): the worker's external-call metrics
         self.repo = repo
         self.http = http
@@ -205,10 +207,10 @@ class FeedPoller:
             return self._succeeded(
                 feed, "unchanged", PollReport("unchanged", feed.feed_id, http_status=resp.status)
             )
-        parsed = await asyncio.to_thread(
-            parse_feed, resp.body, url=resp.url, content_type=resp.headers.get("content-type")
+        parsed, texts = await self.compute.run(
+            steps.parse_feed_step, resp.body, resp.url, resp.headers.get("content-type")
         )
-        report = await self._ingest(feed, parsed, now)
+        report = await self._ingest(feed, parsed, texts, now)
         report.http_status = resp.status
         self._validators(feed, resp.headers)
         st.body_sha256 = body_sha
@@ -305,8 +307,11 @@ class FeedPoller:
 
     # -- articles ------------------------------------------------------------------------
 
-    async def _ingest(self, feed: Feed, parsed: ParsedFeed, now: datetime) -> PollReport:
+    async def _ingest(
+        self, feed: Feed, parsed: ParsedFeed, texts: list[tuple[str, str]], now: datetime
+    ) -> PollReport:
         report = PollReport("ok", feed.feed_id, entries=len(parsed.entries))
+        text_of = {id(e): t for e, t in zip(parsed.entries, texts, strict=True)}
         report.malformed, report.problem = parsed.malformed, parsed.problem
         drafts: list[Draft] = []
         seen: set[str] = set()
@@ -321,11 +326,11 @@ class FeedPoller:
                 report.known += 1
                 await self._re_emit_if_needed(existing)
                 continue
-            drafts.append(self._draft(feed, parsed, entry, url, now))
+            drafts.append(self._draft(feed, parsed, entry, text_of[id(entry)], url=url, now=now))
         sem = asyncio.Semaphore(self.config.fulltext_concurrency)
         await asyncio.gather(*(self._full_text(d, sem) for d in drafts))
+        await self._finish_drafts(drafts)
         for d in drafts:
-            self._finish_draft(d, parsed)
             d.duplicate_of = self._find_duplicate(d)
         to_enrich = [d for d in drafts if d.duplicate_of is None]
         enrichments = await asyncio.gather(
@@ -349,10 +354,18 @@ class FeedPoller:
             report.new.append(article.article_id)
         return report
 
-    def _draft(self, feed: Feed, parsed: ParsedFeed, e: RawEntry, url: str, now: datetime) -> Draft:
+    def _draft(
+        self,
+        feed: Feed,
+        parsed: ParsedFeed,
+        e: RawEntry,
+        texts: tuple[str, str],
+        *,
+        url: str,
+        now: datetime,
+    ) -> Draft:
         title = clean_title(e.title) or "(untitled)"
-        summary = html_to_text(e.summary_html)
-        content = html_to_text(e.content_html)
+        summary, content = texts  # HTML to text, done in the parse step
         text = content if len(content) >= len(summary) else summary
         published, estimated = published_time(e.published, now)
         tags = list(dict.fromkeys([t.lower() for t in e.tags] + feed.tags))[:20]
@@ -389,16 +402,25 @@ class FeedPoller:
                 return
             if resp.status != 200 or "html" not in resp.headers.get("content-type", "html"):
                 return
-            page = await asyncio.to_thread(extract_page, resp.text(), resp.url)
+            page = await self.compute.run(steps.extract_page_step, resp.text(), resp.url)
         if len(page.text) > len(d.text):
             d.text, d.text_source = page.text, "page"
             d.language = d.language or language_tag(page.language)
 
-    def _finish_draft(self, d: Draft, parsed: ParsedFeed) -> None:
-        d.text = d.text[: self.config.max_article_chars] or d.title
-        d.content_hash = content_hash(d.title, d.text)
-        d.language = d.language or detect_language(f"{d.title}\n{d.text}")
-        d.sig = self.state.near.signature(f"{d.title}\n{d.text}")
+    async def _finish_drafts(self, drafts: list[Draft]) -> None:
+        """Final text, content hash, language and MinHash signature of each draft (one step)."""
+        if not drafts:
+            return
+        near = self.state.near
+        prints = await self.compute.run(
+            steps.fingerprint_step,
+            [(d.title, d.text, d.language) for d in drafts],
+            self.config.max_article_chars,
+            near.num_perm,
+        )
+        for d, fp in zip(drafts, prints, strict=True):
+            d.text, d.content_hash, d.language = fp.text, fp.content_hash, fp.language
+            d.sig = near.from_bytes(fp.signature) if fp.signature is not None else None
 
     def _find_duplicate(self, d: Draft) -> tuple[str, float, str] | None:
         by_url = self.repo.by_url(url_key(d.url))
