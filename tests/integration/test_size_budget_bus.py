@@ -18,6 +18,7 @@ import asyncio
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -248,3 +249,49 @@ async def test_in_flight_duplicate_gets_the_result_on_its_own_reply_to(
         assert a.finished_at == b.finished_at  # one execution, two answers
     finally:
         await consumer.stop()
+
+
+@pytest.mark.skipif(shutil.which("kcat") is None, reason="kcat is installed by make setup")
+async def test_kcat_gzip_over_limit_command_is_answered_and_status_finds_it(worker, client):
+    cid = f"kcat-gz-{uuid.uuid4().hex[:10]}"
+    line = json.dumps(
+        {
+            "command_id": cid,
+            "command_type": "calendar.import_ics",
+            "payload": {"calendar_id": "nope", "ics": "BEGIN:VEVENT " * 120_000},
+        }
+    )
+    assert len(line) > MAX_COMMAND_BYTES
+    listener = await client.listen("scheduling")
+    subprocess.run(
+        [
+            "kcat",
+            "-P",
+            "-b",
+            KAFKA,
+            "-t",
+            client.topics("scheduling").requests,
+            "-K",
+            "\t",
+            "-z",
+            "gzip",
+            "-X",
+            "message.max.bytes=4000000",
+        ],
+        input=f"{cid}\t{line}\n".encode(),
+        check=True,
+        timeout=60,
+    )
+    result = await listener.wait(cid, 60)
+    assert result.status is Status.FAILED and result.error.code == "MESSAGE_TOO_LARGE"
+    status = subprocess.run(
+        [sys.executable, "-m", "enginedge_streams.cli.main", "status", cid, "--url", worker.url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert status.returncode == 0, status.stderr
+    view = json.loads(status.stdout)
+    assert view["status"] == "FAILED"
+    assert view["result"]["error"]["code"] == "MESSAGE_TOO_LARGE"
