@@ -11,8 +11,8 @@ size budget, the oldest ones. A bucket lifecycle rule is the cheaper way to
 expire objects in production; ``purge`` keeps the behaviour of the other
 adapters without one.
 
-The SDK is ``aioboto3`` (the ``s3`` extra); the client is created on first
-use, never in the constructor.
+The SDK is ``aioboto3`` (a core dependency: every worker image can use it);
+the client is created on first use, never in the constructor.
 """
 
 from __future__ import annotations
@@ -79,10 +79,8 @@ class S3ArtifactStore:
             return self._client
         try:
             import aioboto3
-        except ImportError:  # pragma: no cover - the `s3` extra is not installed
-            raise ConfigError(
-                "ARTIFACT_STORE=s3 needs aioboto3: pip install 'enginedge-streams[s3]'"
-            ) from None
+        except ImportError:  # pragma: no cover - an install without the core dependencies
+            raise ConfigError("ARTIFACT_STORE=s3 needs aioboto3: pip install aioboto3") from None
         key_id, secret = self._credentials
         session = aioboto3.Session()
         cm = session.client(
