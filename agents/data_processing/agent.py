@@ -7,7 +7,6 @@ from typing import Any
 import faust
 
 from agents.data_processing.cached_embedder import CachedEmbedder
-from agents.data_processing.chunking import Chunker
 from agents.data_processing.handlers import COMMANDS
 from agents.data_processing.http import install_routes
 from agents.data_processing.ingest import IngestConfig
@@ -104,7 +103,6 @@ def register(app: faust.App, container: Container) -> Any:
     sources = container.manage(
         container.provide("sources", lambda: SafeHttpDocumentSources(http, s.import_dir))
     )
-    chunker = container.provide("chunker", Chunker)
     config = IngestConfig(
         supported_formats=s.formats(),
         max_document_bytes=s.max_document_bytes,
@@ -137,7 +135,6 @@ def register(app: faust.App, container: Container) -> Any:
             "embedder": embedder,
             "ocr": ocr,
             "sources": sources,
-            "chunker": chunker,
             "ingest_config": config,
         },
     )

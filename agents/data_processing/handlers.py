@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import tempfile
 from typing import Any
 
+from agents.data_processing.compute import pdf_open_step
 from agents.data_processing.formats import (
     CorruptDocumentError,
     UnsupportedFormatError,
@@ -25,11 +25,11 @@ from agents.data_processing.messages import (
     SearchDocuments,
 )
 from agents.data_processing.model import CollectionInfo
-from agents.data_processing.pdf_loader import PdfDocument
 from agents.data_processing.ports import DocumentSources, Embedder, Ocr, VectorStore
 from agents.data_processing.search import handle_search
 from enginedge_streams.errors import LimitExceededError, NotFoundError
 from enginedge_streams.handlers import CommandContext, CommandSpec
+from enginedge_streams.ports.compute_pool import ComputePool
 
 __all__ = ["COMMANDS", "IngestConfig", "handle_ingest", "handle_search"]
 
@@ -94,24 +94,27 @@ async def handle_ocr(
     sources: DocumentSources,
     ingest_config: IngestConfig,
     ctx: CommandContext,
+    compute: ComputePool,
 ) -> dict[str, Any]:
     doc = await sources.fetch(cmd.source, max_bytes=ingest_config.max_document_bytes)
     head = doc.content[:16]
     pages = []
     if head.lstrip()[:5] == b"%PDF-":
-        pdf = await asyncio.to_thread(PdfDocument, doc.content, max_pages=ingest_config.max_pages)
-        if pdf.pages_total > cmd.max_pages:
-            raise LimitExceededError(
-                f"the PDF has {pdf.pages_total} pages (max_pages={cmd.max_pages})",
-                code="TOO_MANY_PAGES",
-            )
         fd, path = tempfile.mkstemp(prefix="ocr-", suffix=".pdf")
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(doc.content)
-            for n in range(1, pdf.pages_total + 1):
+            pages_total, _ = await compute.run(
+                pdf_open_step, path, ingest_config.max_pages
+            )  # pypdf in a child: killed at the deadline, never on the loop
+            if pages_total > cmd.max_pages:
+                raise LimitExceededError(
+                    f"the PDF has {pages_total} pages (max_pages={cmd.max_pages})",
+                    code="TOO_MANY_PAGES",
+                )
+            for n in range(1, pages_total + 1):
                 pages.append(await ocr.pdf_page(path, n, language=cmd.language))
-                ctx.progress(pages_done=n, pages_total=pdf.pages_total)
+                ctx.progress(pages_done=n, pages_total=pages_total)
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(path)

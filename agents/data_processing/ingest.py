@@ -4,7 +4,8 @@ embed -> store, streamed in page batches with progress in the command status.
 The store receives the chunks as an async stream and swaps the document in
 only when the stream ends cleanly, so a corrupt page, an OCR failure or a
 crash never leaves half a document searchable, and re-ingesting an id
-replaces it. CPU work (parsing, OCR, chunking, embedding) runs in threads.
+replaces it. CPU work runs off the event loop: parsing and chunking in the compute pool (killed at
+the deadline), OCR in Tesseract processes, embedding in onnxruntime's threads.
 """
 
 from __future__ import annotations
@@ -19,24 +20,20 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.data_processing.chunking import Chunker
-from agents.data_processing.docx_loader import load_docx
+from agents.data_processing import compute as steps
 from agents.data_processing.formats import (
     EmptyDocumentError,
     UnsupportedFormatError,
-    check_zip,
-    decode_text,
     detect_format,
     normalise,
 )
-from agents.data_processing.html_loader import load_html
-from agents.data_processing.markdown_loader import load_markdown, load_text
 from agents.data_processing.messages import IngestDocument
 from agents.data_processing.model import Chunk, ChunkRecord, DocumentRecord, Segment
 from agents.data_processing.pdf_loader import PdfDocument
 from agents.data_processing.ports import DocumentSources, Embedder, Ocr, VectorStore
 from enginedge_streams.errors import LimitExceededError
 from enginedge_streams.handlers import CommandContext
+from enginedge_streams.ports.compute_pool import ComputePool
 from enginedge_streams.records import utcnow
 
 
@@ -75,17 +72,6 @@ def embed_text(chunk: Chunk) -> str:
     return chunk.text
 
 
-def parse_flat(fmt: str, data: bytes) -> tuple[list[Segment], str | None]:
-    """Every non-paginated format, parsed at once (sizes are bounded by MAX_DOCUMENT_BYTES)."""
-    if fmt == "docx":
-        return load_docx(data)
-    if fmt == "html":
-        return load_html(data)
-    if fmt == "md":
-        return load_markdown(decode_text(data)), None
-    return load_text(decode_text(data)), None
-
-
 async def handle_ingest(  # noqa: PLR0915 - one pipeline, read top to bottom
     cmd: IngestDocument,
     *,
@@ -93,9 +79,9 @@ async def handle_ingest(  # noqa: PLR0915 - one pipeline, read top to bottom
     embedder: Embedder,
     ocr: Ocr,
     sources: DocumentSources,
-    chunker: Chunker,
     ingest_config: IngestConfig,
     ctx: CommandContext,
+    compute: ComputePool,
 ) -> dict[str, Any]:
     cfg = ingest_config
     timings = Timings()
@@ -117,19 +103,25 @@ async def handle_ingest(  # noqa: PLR0915 - one pipeline, read top to bottom
         overlap = cfg.token_chunk_overlap if token_mode else cfg.chunk_overlap
     overlap = min(overlap, size // 2)
 
-    pdf: PdfDocument | None = None
+    previous = await store.get_document(cmd.collection, document_id)
+    pdf_path: str | None = None  # a PDF is parsed page batch by page batch from this file
     flat: list[Segment] = []
     title: str | None = None
+    tmp: list[str] = []
     with timings.stage("parse_ms"):
         if fmt == "pdf":
-            pdf = await asyncio.to_thread(PdfDocument, data, max_pages=cfg.max_pages)
-            title = pdf.title
+            pdf_path = await asyncio.to_thread(_write_temp, data)
+            tmp.append(pdf_path)
+            try:
+                pages_total, title = await compute.run(steps.pdf_open_step, pdf_path, cfg.max_pages)
+            except BaseException:
+                _remove(tmp)
+                raise
         else:
-            if fmt == "docx":
-                check_zip(data, max_total=cfg.max_unzipped_bytes)
-            flat, title = await asyncio.to_thread(parse_flat, fmt, data)
-    pages_total = pdf.pages_total if pdf is not None else 1
-    previous = await store.get_document(cmd.collection, document_id)
+            flat, title = await compute.run(
+                steps.parse_flat_step, fmt, data, cfg.max_unzipped_bytes
+            )
+            pages_total = 1
     base_meta = {**cmd.metadata, "format": fmt}
     if doc.filename:
         base_meta["filename"] = doc.filename
@@ -158,18 +150,16 @@ async def handle_ingest(  # noqa: PLR0915 - one pipeline, read top to bottom
     state = {"chunks": 0, "pages_done": 0}
     ctx.progress(stage="ingesting", pages_done=0, pages_total=pages_total, chunks=0)
 
-    async def page_segments(first: int, last: int, offset: int, tmp: list[str]) -> list[Segment]:
-        assert pdf is not None
+    async def page_segments(first: int, last: int, offset: int) -> list[Segment]:
+        assert pdf_path is not None
         with timings.stage("parse_ms"):
-            texts = await asyncio.to_thread(lambda: [pdf.page_text(i) for i in range(first, last)])
+            texts = await compute.run(steps.pdf_pages_step, pdf_path, cfg.max_pages, first, last)
         segments = []
         for i, extracted in zip(range(first, last), texts, strict=True):
             text, page_no, used_ocr, conf = extracted, i + 1, False, None
-            if cmd.ocr == "force" or (cmd.ocr == "auto" and pdf.needs_ocr(text)):
-                if not tmp:
-                    tmp.append(await asyncio.to_thread(_write_temp, data))
+            if cmd.ocr == "force" or (cmd.ocr == "auto" and PdfDocument.needs_ocr(text)):
                 with timings.stage("ocr_ms"):
-                    page = await ocr.pdf_page(tmp[0], page_no, language=cfg.ocr_language)
+                    page = await ocr.pdf_page(pdf_path, page_no, language=cfg.ocr_language)
                 text, used_ocr, conf = normalise(page.text), True, page.confidence
                 record.ocr_pages += 1
                 ocr_confidences.append(page.confidence)
@@ -179,7 +169,6 @@ async def handle_ingest(  # noqa: PLR0915 - one pipeline, read top to bottom
         return segments
 
     async def batches() -> AsyncIterator[list[ChunkRecord]]:
-        tmp: list[str] = []
         offset = 0
         try:
             groups = (
@@ -187,19 +176,19 @@ async def handle_ingest(  # noqa: PLR0915 - one pipeline, read top to bottom
                     (i, min(i + cfg.pages_per_batch, pages_total))
                     for i in range(0, pages_total, cfg.pages_per_batch)
                 ]
-                if pdf is not None
+                if pdf_path is not None
                 else [(0, 1)]
             )
             for first, last in groups:
-                if pdf is not None:
-                    segments = await page_segments(first, last, offset, tmp)
+                if pdf_path is not None:
+                    segments = await page_segments(first, last, offset)
                     if segments:
                         offset = segments[-1].offset + len(segments[-1].text) + 2
                 else:
                     segments = flat
                 with timings.stage("chunk_ms"):
-                    chunks = await asyncio.to_thread(
-                        chunker.chunk, segments, cmd.chunking.strategy, size, overlap
+                    chunks = await compute.run(
+                        steps.chunk_step, segments, cmd.chunking.strategy, size, overlap
                     )
                 if chunks:
                     if state["chunks"] + len(chunks) > cfg.max_chunks:
@@ -214,7 +203,7 @@ async def handle_ingest(  # noqa: PLR0915 - one pipeline, read top to bottom
                         for n, c in enumerate(chunks)
                     ]
                     state["chunks"] += len(chunks)
-                state["pages_done"] = last if pdf is not None else 1
+                state["pages_done"] = last if pdf_path is not None else 1
                 ctx.progress(
                     stage="ingesting",
                     pages_done=state["pages_done"],
@@ -229,12 +218,13 @@ async def handle_ingest(  # noqa: PLR0915 - one pipeline, read top to bottom
                 )
             record.chunk_count = state["chunks"]
         finally:
-            for path in tmp:
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
+            _remove(tmp)
 
     store_t0 = time.perf_counter()
-    count = await store.replace_document(record, batches())
+    try:
+        count = await store.replace_document(record, batches())
+    finally:
+        _remove(tmp)  # also when the store never started the stream
     inner = sum(v for k, v in timings.ms.items() if k not in ("fetch_ms",))
     timings.ms["store_ms"] = max(0.0, (time.perf_counter() - store_t0) * 1000 - inner)
     timings.ms["total_ms"] = (time.perf_counter() - started) * 1000
@@ -283,6 +273,12 @@ def _record(
         headings=list(chunk.headings),
         metadata=dict(meta),
     )
+
+
+def _remove(paths: list[str]) -> None:
+    while paths:
+        with contextlib.suppress(OSError):
+            os.unlink(paths.pop())
 
 
 def _write_temp(data: bytes) -> str:

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from agents.data_processing.chunking import Chunker
 from agents.data_processing.fakes import FakeOcr, HashingEmbedder, InMemoryVectorStore
 from agents.data_processing.ingest import IngestConfig
 from agents.data_processing.messages import IngestDocument
@@ -16,6 +15,7 @@ from agents.data_processing.safe_http_document_sources import SafeHttpDocumentSo
 from enginedge_streams.handlers import CommandContext
 from enginedge_streams.records import Command, utcnow
 from enginedge_streams.safe_http import SafeHttpClient, SafeHttpPolicy
+from enginedge_streams.testing.compute_pool import InProcessComputePool
 
 
 def make_ctx(command_id: str | None = None) -> CommandContext:
@@ -58,7 +58,7 @@ async def deps(tmp_path):
         "embedder": HashingEmbedder(64),
         "ocr": FakeOcr({2: "The invoice total is 4217 euros"}),
         "sources": sources,
-        "chunker": Chunker(),
+        "compute": InProcessComputePool(),
         "ingest_config": IngestConfig(max_document_bytes=1_000_000, pages_per_batch=1),
     }
     yield d

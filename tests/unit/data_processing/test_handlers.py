@@ -304,7 +304,12 @@ async def test_ocr_process_pdf_and_refusals(deps):
                     "content_base64": __import__("base64").b64encode(samples.mixed_pdf()).decode()}}
     )  # fmt: skip
     out = await handle_ocr(
-        cmd, ocr=deps["ocr"], sources=deps["sources"], ingest_config=deps["ingest_config"], ctx=ctx
+        cmd,
+        ocr=deps["ocr"],
+        sources=deps["sources"],
+        ingest_config=deps["ingest_config"],
+        ctx=ctx,
+        compute=deps["compute"],
     )
     assert out["kind"] == "pdf" and out["pages_total"] == 2
     assert out["pages"][1]["text"] == "The invoice total is 4217 euros"
@@ -319,6 +324,7 @@ async def test_ocr_process_pdf_and_refusals(deps):
             sources=deps["sources"],
             ingest_config=deps["ingest_config"],
             ctx=ctx,
+            compute=deps["compute"],
         )
 
 

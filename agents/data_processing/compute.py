@@ -1,0 +1,80 @@
+"""The data processing worker's CPU-heavy steps, run in the compute pool's child processes.
+
+pypdf, python-docx, the HTML and Markdown loaders and the chunker are pure
+Python: in a thread they hold the GIL (the event loop stalls with them) and
+cannot be stopped. Here each runs in a child that the pool kills at the
+command's deadline. A PDF travels as a temporary file's path (not 50 MB of
+bytes per page batch); each child keeps the last PDFs it opened.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import OrderedDict
+from pathlib import Path
+
+from agents.data_processing.chunking import Chunker, Strategy
+from agents.data_processing.docx_loader import load_docx
+from agents.data_processing.formats import check_zip, decode_text
+from agents.data_processing.html_loader import load_html
+from agents.data_processing.markdown_loader import load_markdown, load_text
+from agents.data_processing.model import Chunk, Segment
+from agents.data_processing.pdf_loader import PdfDocument
+
+_OPEN_PDFS: OrderedDict[tuple[str, int], PdfDocument] = OrderedDict()
+
+
+@functools.cache
+def _chunker() -> Chunker:
+    return Chunker()
+
+
+def warm_up() -> None:
+    """Called once in each child at start: load the tokenizer the chunker uses."""
+    _chunker().warm_up()
+
+
+def _pdf(path: str, max_pages: int) -> PdfDocument:
+    key = (path, max_pages)
+    pdf = _OPEN_PDFS.pop(key, None)
+    if pdf is None:
+        pdf = PdfDocument(Path(path).read_bytes(), max_pages=max_pages)
+    _OPEN_PDFS[key] = pdf
+    while len(_OPEN_PDFS) > 2:
+        _OPEN_PDFS.popitem(last=False)
+    return pdf
+
+
+def pdf_open_step(path: str, max_pages: int) -> tuple[int, str | None]:
+    """(pages, title) of a PDF; refuses encrypted, corrupt and over-long ones."""
+    pdf = _pdf(path, max_pages)
+    return pdf.pages_total, pdf.title
+
+
+def pdf_pages_step(path: str, max_pages: int, first: int, last: int) -> list[str]:
+    """The normalised text of pages ``first`` to ``last - 1`` ('' where no text layer)."""
+    pdf = _pdf(path, max_pages)
+    return [pdf.page_text(i) for i in range(first, last)]
+
+
+def parse_flat(fmt: str, data: bytes) -> tuple[list[Segment], str | None]:
+    """Every non-paginated format, parsed at once (sizes are bounded by MAX_DOCUMENT_BYTES)."""
+    if fmt == "docx":
+        return load_docx(data)
+    if fmt == "html":
+        return load_html(data)
+    if fmt == "md":
+        return load_markdown(decode_text(data)), None
+    return load_text(decode_text(data)), None
+
+
+def parse_flat_step(
+    fmt: str, data: bytes, max_unzipped_bytes: int
+) -> tuple[list[Segment], str | None]:
+    if fmt == "docx":
+        check_zip(data, max_total=max_unzipped_bytes)
+    return parse_flat(fmt, data)
+
+
+def chunk_step(segments: list[Segment], strategy: Strategy, size: int, overlap: int) -> list[Chunk]:
+    return _chunker().chunk(segments, strategy, size, overlap)
