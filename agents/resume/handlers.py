@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from agents.resume import bullets, evaluation, postings
-from agents.resume.documents import LayoutLimits, extract, extract_text
+from agents.resume.compute import extract_step
+from agents.resume.documents import LayoutLimits, extract_text
 from agents.resume.evaluation import Gates
 from agents.resume.matching import DEFAULT_MATCH_WEIGHTS, MatchPolicy, match
 from agents.resume.messages import (
@@ -24,8 +24,10 @@ from agents.resume.messages import (
 )
 from agents.resume.ports import DocumentStore, Embedder, NlpClient, SkillGazetteer
 from agents.resume.resume import all_bullets, parse
+from enginedge_streams.compute import InlineComputePool
 from enginedge_streams.errors import NotFoundError
 from enginedge_streams.handlers import CommandContext, CommandSpec
+from enginedge_streams.ports.compute_pool import ComputePool
 
 
 @dataclass(frozen=True)
@@ -38,14 +40,23 @@ class ResumePolicy:
     layout: LayoutLimits = field(default_factory=LayoutLimits)
 
 
+#: For callers without the worker's pool (tests, benchmarks): steps run inline.
+INLINE = InlineComputePool()
+
+
 async def parse_source(
-    source: ResumeSource, *, nlp: NlpClient, gazetteer: SkillGazetteer, policy: ResumePolicy
+    source: ResumeSource,
+    *,
+    nlp: NlpClient,
+    gazetteer: SkillGazetteer,
+    policy: ResumePolicy,
+    compute: ComputePool = INLINE,
 ) -> dict[str, Any]:
     if source.text is not None:
         extracted = extract_text(source.text)
     else:
-        extracted = await asyncio.to_thread(
-            extract, source.content(), source.filename, source.mime_type, policy.layout
+        extracted = await compute.run(
+            extract_step, source.content(), source.filename, source.mime_type, policy.layout
         )
     return await parse(extracted, gazetteer=gazetteer, nlp=nlp)
 
@@ -57,6 +68,7 @@ async def resolve_resume(
     gazetteer: SkillGazetteer,
     store: DocumentStore,
     policy: ResumePolicy,
+    compute: ComputePool = INLINE,
 ) -> dict[str, Any]:
     if ref.resume_id is not None:
         record = store.get("resume", ref.resume_id, ref.version)
@@ -65,7 +77,9 @@ async def resolve_resume(
             raise NotFoundError(f"no stored resume {ref.resume_id!r}{which}")
         return record
     assert ref.source is not None
-    return await parse_source(ref.source, nlp=nlp, gazetteer=gazetteer, policy=policy)
+    return await parse_source(
+        ref.source, nlp=nlp, gazetteer=gazetteer, policy=policy, compute=compute
+    )
 
 
 async def extract_posting_text(
@@ -95,8 +109,11 @@ async def handle_parse(
     store: DocumentStore,
     policy: ResumePolicy,
     ctx: CommandContext,
+    compute: ComputePool = INLINE,
 ) -> dict[str, Any]:
-    record = await parse_source(cmd.source, nlp=nlp, gazetteer=gazetteer, policy=policy)
+    record = await parse_source(
+        cmd.source, nlp=nlp, gazetteer=gazetteer, policy=policy, compute=compute
+    )
     if cmd.resume_id is not None:
         record["resume_id"] = cmd.resume_id
         record["version"] = store.put("resume", cmd.resume_id, record, command_id=ctx.command_id)
@@ -136,9 +153,10 @@ async def handle_evaluate(
     embedder: Embedder,
     store: DocumentStore,
     policy: ResumePolicy,
+    compute: ComputePool = INLINE,
 ) -> dict[str, Any]:
     record = await resolve_resume(
-        cmd.resume, nlp=nlp, gazetteer=gazetteer, store=store, policy=policy
+        cmd.resume, nlp=nlp, gazetteer=gazetteer, store=store, policy=policy, compute=compute
     )
     job_match = None
     if cmd.job is not None:
@@ -217,9 +235,10 @@ async def handle_match(
     embedder: Embedder,
     store: DocumentStore,
     policy: ResumePolicy,
+    compute: ComputePool = INLINE,
 ) -> dict[str, Any]:
     record = await resolve_resume(
-        cmd.resume, nlp=nlp, gazetteer=gazetteer, store=store, policy=policy
+        cmd.resume, nlp=nlp, gazetteer=gazetteer, store=store, policy=policy, compute=compute
     )
     posting, job_text = await resolve_job(cmd.job, nlp=nlp, gazetteer=gazetteer, store=store)
     result = await match(record, posting, job_text, embedder=embedder, nlp=nlp, policy=policy.match)

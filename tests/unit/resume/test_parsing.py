@@ -94,3 +94,18 @@ async def test_stored_parses_are_versioned_and_idempotent(nlp, gazetteer):
     assert (first["version"], again["version"], second["version"]) == (1, 1, 2)
     assert store.get("resume", "cand-1", 1)["contact"]["email"] == item.label["email"]
     assert store.get("resume", "cand-1")["version"] == 2
+
+
+async def test_document_extraction_runs_as_a_compute_step(nlp, gazetteer):
+    from enginedge_streams.testing.compute_pool import InProcessComputePool
+
+    pool = InProcessComputePool()
+    rec = await parse_source(
+        source(pdf_image_only(_label(0), 0), "scan.pdf"),
+        nlp=nlp,
+        gazetteer=gazetteer,
+        policy=ResumePolicy(),
+        compute=pool,
+    )
+    assert rec["layout"]["images_instead_of_text"] is True
+    assert [name for name, _ in pool.calls] == ["agents.resume.compute.extract_step"]
