@@ -232,7 +232,7 @@ class CommandProcessor:
             self._remember(result)
             return result
 
-    async def _bounded(self, result: Result) -> Result:
+    async def _bounded(self, result: Result) -> tuple[Result, bytes]:
         """A result too big for one Kafka record travels by artifact reference.
 
         The value goes to the artifact store (claim check) and the result
@@ -262,7 +262,7 @@ class CommandProcessor:
                 log.warning("cannot store a large result as an artifact", exc_info=True)
                 reason = f"the artifact store failed: {type(exc).__name__}"
         log.error("result of %d bytes exceeds MAX_RESULT_BYTES=%d", size, self.max_result_bytes)
-        return result.model_copy(
+        failed = result.model_copy(
             update={
                 "status": Status.FAILED,
                 "result": None,
@@ -280,6 +280,7 @@ class CommandProcessor:
 
     # -- execution with the error policy ------------------------------------------
 
+        return failed, encode_result(failed)
     async def _run(self, command: Command, record: StatusRecord) -> Result:
         watch = Stopwatch()
         started = record.started_at or utcnow()
@@ -480,8 +481,15 @@ class CommandProcessor:
             },
         )
         await self.sink.publish_dead_letter(letter)
-        if cid is None or cid in self.in_flight or self.lookup(cid) is not None:
-            return  # no id, or the id is another (readable) command's: leave its status alone
+        if cid is None or cid in self.in_flight:
+            return  # no id, or its command runs now (and will answer)
+        previous = self.lookup(cid)
+        if previous is not None:
+            # The id already has a status: leave it alone; a terminal one is answered
+            # again, as for any duplicate (a caller retrying a refused command gets it).
+            if previous.status.terminal and previous.result is not None:
+                await self.sink.publish_result(previous.result, reply_to=None)
+            return
         # Tell a waiting caller (a FAILED result) and `enginedge status` (a terminal
         # status record); the command itself could not be understood.
         now = utcnow()

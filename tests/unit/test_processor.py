@@ -191,6 +191,9 @@ async def test_undecodable_message_keyed_by_an_id_gets_a_failed_result_and_statu
     assert reply_to is None
     record = store.get("cmd-42")
     assert record is not None and record.status is Status.FAILED and record.result == result
+    # Sent again (a caller retrying): dead-lettered again, the stored result answers again.
+    await proc.handle_message(IncomingMessage(b"cmd-42", b"\xff\x00not json", "t", 3, 8))
+    assert len(sink.dead_letters) == 2 and [r for r, _ in sink.results] == [result, result]
 
 
 async def test_bad_envelope_with_id_is_dead_lettered_and_reported():
