@@ -32,6 +32,7 @@ import contextvars
 import importlib
 import importlib.util
 import logging
+import math
 import os
 import resource
 import signal
@@ -72,12 +73,24 @@ def deadline_scope(deadline: datetime | None) -> Iterator[None]:
         command_deadline.reset(token)
 
 
-def default_workers() -> int:
-    """The cores this process may run on (its CPU affinity), at least 1."""
+def default_workers(cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
+    """The cores given to this process: its CPU affinity, capped by a cgroup CPU quota.
+
+    In a container with ``resources.limits.cpu: 2`` on a 32-core node the
+    affinity still lists 32 cores; the quota (cgroup v2 ``cpu.max``) says 2.
+    """
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    try:
+        with open(cpu_max) as fh:
+            quota, period = fh.read().split()[:2]
+        if quota != "max":
+            cores = min(cores, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 quota here
+    return max(1, cores)
 
 
 @dataclass(frozen=True)

@@ -172,11 +172,15 @@ def _sample(text: str, name: str) -> float:
     raise AssertionError(f"{name} not in /metrics")
 
 
-async def test_the_pool_dies_with_its_worker(worker_factory):
+@pytest.mark.parametrize("how", ["stop", "kill"])
+async def test_the_pool_dies_with_its_worker(worker_factory, how):
     w = worker_factory("scheduling", env={"COMPUTE_WORKERS": "2"})
     children = compute_children(w.pid)
     assert len(children) == 2
-    w.kill()  # SIGKILL: no shutdown code runs, PR_SET_PDEATHSIG takes the children
+    if how == "stop":
+        w.stop()  # SIGTERM: the runtime stops the pool at shutdown
+    else:
+        w.kill()  # SIGKILL: no shutdown code runs, PR_SET_PDEATHSIG takes the children
     for _ in range(50):
         alive = [p for p in children if psutil.pid_exists(p) and _not_zombie(p)]
         if not alive:

@@ -70,7 +70,30 @@ async def test_the_in_process_fake_refuses_what_a_process_could_not_receive():
         await pool.run(lambda: 1)
 
 
-def test_default_workers_are_the_cores_given_to_the_process():
+def test_default_workers_are_the_cores_given_to_the_process(tmp_path):
     import os
 
-    assert default_workers() == len(os.sched_getaffinity(0))
+    cores = len(os.sched_getaffinity(0))
+    assert default_workers(str(tmp_path / "none")) == cores
+    (tmp_path / "unlimited").write_text("max 100000\n")
+    assert default_workers(str(tmp_path / "unlimited")) == cores
+    (tmp_path / "quota").write_text("50000 100000\n")  # half a core: one child
+    assert default_workers(str(tmp_path / "quota")) == 1
+
+
+async def test_the_loop_lag_sampler_sees_a_stalled_loop():
+    import asyncio
+    import time
+
+    from enginedge_streams.metrics import LoopLagSampler
+
+    seen: list[float] = []
+    sampler = LoopLagSampler(seen.append, interval_s=0.01)
+    sampler.start()
+    await asyncio.sleep(0.05)
+    time.sleep(0.2)  # synchronous work on the loop: what the pool exists to prevent
+    await asyncio.sleep(0.05)
+    await sampler.stop()
+    assert max(seen) >= 0.15
+    assert sorted(seen)[len(seen) // 2] < 0.1  # the other samples are not stalls
+    assert list(sampler.recent) == seen
