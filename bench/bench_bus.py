@@ -1,12 +1,16 @@
-"""Bus: no-op commands through a worker vs a raw aiokafka consume->produce loop.
+"""Bus: no-op commands through a worker vs a bare Faust agent and a raw aiokafka loop.
 
-Both run on the same broker with the same partition count, in one run:
+Targets (issue 16): throughput >= 0.8x a bare Faust agent, CPU per command
+<= 2x and p99 latency <= 2x the bare Faust agent's, in the same run. The raw
+loop is reported for scale (no Faust agent comes near it: docs/benchmarks.md).
+
+All run on the same broker with the same partition count, in one run:
 
 * throughput: N commands produced as fast as possible; time until all N
   results are read back;
 * latency: a closed loop with C commands in flight; p50/p99 of send->result.
 
-The reference is what a user would otherwise write by hand: one aiokafka
+The raw reference is what a user would otherwise write by hand: one aiokafka
 consumer in a group reading the requests topic, decoding each JSON command
 and producing a JSON result keyed by the command id, committing periodically.
 It has no status table, no idempotency, no retries and no DLQ.
@@ -237,7 +241,7 @@ async def run(ctx: BenchContext) -> list[Row]:
             ours_tput,
             raw_tput,
             "cmd/s",
-            ">= 0.7x",
+            "(reported)",
             f"{n} commands, {PARTITIONS} partitions, MAX_CONCURRENCY=8",
         )
     )
@@ -247,7 +251,7 @@ async def run(ctx: BenchContext) -> list[Row]:
             ours_tput,
             faust_tput,
             "cmd/s",
-            "",
+            ">= 0.8x",
             "same no-op written as a plain Faust agent (no status table)",
         )
     )
@@ -267,7 +271,7 @@ async def run(ctx: BenchContext) -> list[Row]:
             ours_cpu,
             faust_cpu,
             "ms",
-            "lower is better",
+            "<= 2x",
             f"bare Faust agent vs raw loop: {faust_cpu / raw_cpu:.1f}x the CPU per message"
             if raw_cpu
             else "",
@@ -288,6 +292,15 @@ async def run(ctx: BenchContext) -> list[Row]:
             "no-op latency p99",
             percentile(ours_lat, 99) * 1000,
             percentile(raw_lat, 99) * 1000,
+            "ms",
+            "(reported)",
+        )
+    )
+    rows.append(
+        Row(
+            "no-op latency p99 vs bare Faust agent",
+            percentile(ours_lat, 99) * 1000,
+            percentile(faust_lat, 99) * 1000,
             "ms",
             "<= 2x",
         )

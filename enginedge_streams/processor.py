@@ -206,7 +206,7 @@ class CommandProcessor:
                     self.in_flight.discard(cid)
                     self.unwritten.pop(cid, None)
                     self.metrics.in_flight_gauge.dec()
-                result = await self._bounded(result)
+                result, encoded = await self._bounded(result)
                 record.status = result.status
                 record.result = result
                 record.attempts = result.attempts
@@ -225,15 +225,16 @@ class CommandProcessor:
                     partition,
                 )
                 return None
-            await self.sink.publish_result(result, reply_to=command.reply_to)
+            await self.sink.publish_result(result, reply_to=command.reply_to, encoded=encoded)
             for topic in extra_replies:  # in-flight duplicates with their own reply_to
                 if topic != command.reply_to:
-                    await self.sink.publish_result(result, reply_to=topic)
+                    await self.sink.publish_result(result, reply_to=topic, encoded=encoded)
             self._remember(result)
             return result
 
     async def _bounded(self, result: Result) -> tuple[Result, bytes]:
         """A result too big for one Kafka record travels by artifact reference.
+        Returns the result to publish and its encoding (encoded once, here).
 
         The value goes to the artifact store (claim check) and the result
         carries ``{"kind": "artifact", "artifact_id": ...}``. Without a store,
@@ -241,9 +242,10 @@ class CommandProcessor:
         it would fail in the producer and (as the platform cannot record the
         outcome) crash the worker on every redelivery.
         """
-        size = len(encode_result(result))
+        encoded = encode_result(result)
+        size = len(encoded)
         if size <= self.max_result_bytes:
-            return result
+            return result, encoded
         reason = "no artifact store is configured"
         if self.artifacts is not None and result.result is not None:
             try:
@@ -254,9 +256,10 @@ class CommandProcessor:
                     command_type=result.command_type,
                 )
                 by_ref = result.model_copy(update={"result": ref})
-                if len(encode_result(by_ref)) <= self.max_result_bytes:
+                encoded = encode_result(by_ref)
+                if len(encoded) <= self.max_result_bytes:
                     log.info("result of %d bytes stored as artifact %s", size, ref["artifact_id"])
-                    return by_ref
+                    return by_ref, encoded
                 reason = "even the result by reference is too large"
             except Exception as exc:
                 log.warning("cannot store a large result as an artifact", exc_info=True)
@@ -277,10 +280,10 @@ class CommandProcessor:
                 ),
             }
         )
+        return failed, encode_result(failed)
 
     # -- execution with the error policy ------------------------------------------
 
-        return failed, encode_result(failed)
     async def _run(self, command: Command, record: StatusRecord) -> Result:
         watch = Stopwatch()
         started = record.started_at or utcnow()

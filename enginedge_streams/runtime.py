@@ -50,7 +50,9 @@ class FaustResultSink:
         self.dlq = app.topic(topics.dlq, partitions=partitions)
         self.requests = app.topic(topics.requests, partitions=partitions)
 
-    async def publish_result(self, result: Result, *, reply_to: str | None) -> None:
+    async def publish_result(
+        self, result: Result, *, reply_to: str | None, encoded: bytes | None = None
+    ) -> None:
         """Hand the result to the producer (keyed by command id, default partitioner).
 
         Straight to Faust's producer rather than ``Topic.send``: one result per
@@ -59,7 +61,7 @@ class FaustResultSink:
         after the producer is flushed, as for any Faust send.
         """
         key = result.command_id.encode()
-        value = encode_result(result)
+        value = encoded if encoded is not None else encode_result(result)
         producer = self.app.producer
         topics = [self.results]
         if reply_to and reply_to != self.results:

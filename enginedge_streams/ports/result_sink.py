@@ -8,7 +8,11 @@ from enginedge_streams.records import DeadLetter, Result
 
 
 class ResultSink(Protocol):
-    async def publish_result(self, result: Result, *, reply_to: str | None) -> None: ...
+    async def publish_result(
+        self, result: Result, *, reply_to: str | None, encoded: bytes | None = None
+    ) -> None:
+        """Publish ``result`` (``encoded``: its ``encode_result`` bytes, when already made)."""
+        ...
 
     async def publish_dead_letter(self, letter: DeadLetter) -> None: ...
 

@@ -41,7 +41,9 @@ class RecordingSink:
         self.dead_letters: list[DeadLetter] = []
         self.resubmitted: list[tuple[str, bytes]] = []
 
-    async def publish_result(self, result: Result, *, reply_to: str | None) -> None:
+    async def publish_result(
+        self, result: Result, *, reply_to: str | None, encoded: bytes | None = None
+    ) -> None:
         self.results.append((result, reply_to))
 
     async def publish_dead_letter(self, letter: DeadLetter) -> None:

@@ -68,8 +68,10 @@ class EncodingSink:
         self.resubmitted: list[tuple[str, bytes]] = []
         self.largest = 0
 
-    async def publish_result(self, result: Result, *, reply_to: str | None) -> None:
-        self.largest = max(self.largest, len(encode_result(result)))
+    async def publish_result(
+        self, result: Result, *, reply_to: str | None, encoded: bytes | None = None
+    ) -> None:
+        self.largest = max(self.largest, len(encoded or encode_result(result)))
         self.results.append(result)
 
     async def publish_dead_letter(self, letter: DeadLetter) -> None:
