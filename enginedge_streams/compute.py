@@ -158,10 +158,13 @@ def _child_init(parent_pid: int, memory_limit_bytes: int, warm_modules: Sequence
     with contextlib.suppress(OSError):
         os.nice(CHILD_NICENESS)
     for name in warm_modules:
-        module = importlib.import_module(name)
-        warm_up = getattr(module, "warm_up", None)
-        if callable(warm_up):  # e.g. load a tokenizer or a model once per child
-            warm_up()
+        try:
+            module = importlib.import_module(name)
+            warm_up = getattr(module, "warm_up", None)
+            if callable(warm_up):  # e.g. load a tokenizer or a model once per child
+                warm_up()
+        except Exception as exc:  # a failed init would make pebble respawn it forever
+            sys.stderr.write(f"compute child: warm-up of {name} failed: {exc!r}\n")
     if memory_limit_bytes > 0:
         with contextlib.suppress(ValueError, OSError):  # not allowed here: no cap
             with open("/proc/self/statm") as statm:

@@ -152,3 +152,12 @@ async def test_stop_leaves_no_child_behind():
     time.sleep(0.2)
     alive = [q for q in worker_pids if psutil.pid_exists(q) and psutil.Process(q).status() != "zombie"]
     assert alive == []
+
+
+async def test_a_failing_warm_up_does_not_stop_the_pool():
+    p = ProcessComputePool(1, warm_modules=["tests.integration.no_such_module"])
+    await asyncio.wait_for(p.start(), 60)
+    try:
+        assert await p.run(pid) > 0
+    finally:
+        await p.stop()
