@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import BaseModel
 
 from enginedge_streams.compute import (
     InlineComputePool,
     command_deadline,
     deadline_scope,
     default_workers,
+    needs_compute,
     step_limit,
 )
 from enginedge_streams.errors import DeadlineExceededError, LimitExceededError, NotFoundError
@@ -97,3 +99,41 @@ async def test_the_loop_lag_sampler_sees_a_stalled_loop():
     assert max(seen) >= 0.15
     assert sorted(seen)[len(seen) // 2] < 0.1  # the other samples are not stalls
     assert list(sampler.recent) == seen
+
+
+class _Payload(BaseModel):
+    n: int
+
+
+async def _step_handler(cmd: _Payload, *, compute: InProcessComputePool) -> dict[str, object]:
+    limits.append(step_limit(None).seconds)
+    return {"double": await compute.run(double, cmd.n)}
+
+
+async def _missing_handler(cmd: _Payload, *, compute: InProcessComputePool) -> None:
+    await compute.run(missing, str(cmd.n))
+
+
+limits: list[float | None] = []
+
+
+async def test_the_processor_gives_steps_its_deadline_and_fails_commands_with_their_codes():
+    from enginedge_streams.handlers import CommandSpec, bind
+    from enginedge_streams.records import Command, Status
+    from enginedge_streams.testing.processor import in_memory_processor
+
+    pool = InProcessComputePool()
+    specs = [
+        CommandSpec("x.double", _Payload, _step_handler),
+        CommandSpec("x.missing", _Payload, _missing_handler),
+    ]
+    assert needs_compute(specs)
+    proc = in_memory_processor("w", bind(specs, {"compute": pool}), timeout_s=30.0)
+    ok = await proc.execute(Command(command_type="x.double", payload={"n": 4}))
+    assert ok is not None and ok.status is Status.COMPLETED and ok.result == {"double": 8}
+    assert limits[-1] is not None and 25 < limits[-1] <= 30  # the command's remaining time
+    assert pool.calls[-1][1] == pytest.approx(limits[-1], abs=1)
+    failed = await proc.execute(Command(command_type="x.missing", payload={"n": 4}))
+    assert failed is not None and failed.status is Status.FAILED
+    assert failed.error is not None and failed.error.code == "THING_NOT_FOUND"
+    assert command_deadline.get() is None  # nothing leaks out of the command
