@@ -34,7 +34,8 @@ NO_TERMINAL = "*** (cannot \\read from terminal in nonstop modes)"
 #: ... and when the answers given (scroll mode, `terminal_input`) ran out.
 TERMINAL_EOF = "End of file on the terminal!"
 #: Log lines that are TeX's own bookkeeping, not text a document printed.
-LOG_NOISE = ("(", ")", "\\", "File:", "Package:", "Document Class:", "LaTeX Font Info:", "**")
+LOG_NOISE = ("(", ")", "\\", "File:", "Package:", "Document Class:", "LaTeX Font Info:")
+COMMAND_LINE_RE = re.compile(r"^\*\*[^*\s]|.*Warning")  # TeX's echo of its command line
 
 
 @dataclass
@@ -260,8 +261,8 @@ def _terminal_input(
 ) -> None:
     """An emergency stop because the document waited for an answer from the terminal."""
     prompt: list[str] = []
-    for text in reversed(lines[max(0, i - 6) : i]):
-        if not text.strip() or text.startswith(LOG_NOISE) or "Warning" in text:
+    for text in reversed(lines[max(0, i - 8) : i]):
+        if not text.strip() or text.startswith(LOG_NOISE) or COMMAND_LINE_RE.match(text):
             break
         prompt.insert(0, text.strip())
     d.kind = "terminal_input"

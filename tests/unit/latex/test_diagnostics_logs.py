@@ -95,6 +95,13 @@ def test_typein_says_the_document_waits_for_the_terminal():
     assert err.suggestion and "terminal_input" in err.suggestion
 
 
+def test_latex_testpage_shows_its_question():
+    (err,) = parse_log(log("testpage.log"), main_file="testpage.tex").errors
+    assert err.kind == "terminal_input" and err.line == 40
+    assert "Type paper type in form of document class option" in err.extra["prompt"]
+    assert "`a4paper' or `letterpaper'" in err.message
+
+
 def test_read16_says_the_document_waits_for_the_terminal():
     (err,) = parse_log(log("read16.log"), main_file="read16.tex").errors
     assert err.kind == "terminal_input" and err.line == 3 and err.context == "\\read16 to \\answer"
