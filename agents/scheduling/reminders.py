@@ -23,7 +23,7 @@ from agents.scheduling.model import Event
 from agents.scheduling.ports import Clock, CommandSender
 from agents.scheduling.recurrence import expand
 from agents.scheduling.repository import SchedulingRepository
-from enginedge_streams.errors import EnginEdgeError
+from enginedge_streams.errors import EnginEdgeError, LimitExceededError
 from enginedge_streams.ports.compute_pool import ComputePool
 
 log = logging.getLogger("enginedge.scheduling.reminders")
@@ -43,6 +43,10 @@ class DueReminder:
     @property
     def command_id(self) -> str:
         return "reminder-" + hashlib.sha256(self.key.encode()).hexdigest()[:32]
+
+
+def _digest(blob: bytes) -> str:
+    return hashlib.sha256(blob).hexdigest()
 
 
 def reminder_key(calendar_id: str, event_id: str, recurrence_id: str, minutes: int) -> str:
@@ -100,6 +104,9 @@ class ReminderScheduler:
         #: Where the expansion runs (the worker's compute pool); None: inline (tests).
         self.compute = compute
         self.step_timeout_s = step_timeout_s
+        self.event_timeout_s = min(2.0, step_timeout_s)
+        #: Stored bytes (digests) of events whose expansion overran: left out until they change.
+        self.hostile: set[str] = set()
         self.repo = repo
         self.sender = sender
         self.clock = clock
@@ -118,17 +125,52 @@ class ReminderScheduler:
         if self.compute is None:
             upcoming = reminders_between(self.repo.events_with_reminders(), start, window_end)
         else:
-            from agents.scheduling.compute import reminders_step
+            upcoming = await self._scan(self.compute, start, window_end)
+        self.upcoming, self.window_end, self.seen_version = upcoming, window_end, version
 
-            upcoming = await self.compute.run(
+    async def _scan(
+        self, compute: ComputePool, start: datetime, end: datetime
+    ) -> list[DueReminder]:
+        """All events in one step; if that overruns, event by event, skipping the hostile ones.
+
+        An event whose expansion cannot finish in the step limit (a rule walked
+        from years ago) is remembered by its stored bytes and left out of later
+        scans until it changes, so one event cannot silence everyone's reminders.
+        """
+        from agents.scheduling.compute import reminders_step
+
+        blobs = [b for b in self.repo.reminder_event_blobs() if _digest(b) not in self.hostile]
+        try:
+            return await compute.run(
                 reminders_step,
-                self.repo.reminder_event_blobs(),
+                blobs,
                 start,
-                window_end,
+                end,
                 timeout_s=self.step_timeout_s,
                 limit_code="REMINDER_SCAN_TIME_LIMIT",
             )
-        self.upcoming, self.window_end, self.seen_version = upcoming, window_end, version
+        except LimitExceededError:
+            log.warning(
+                "the reminder scan overran %.0f s; scanning event by event", self.step_timeout_s
+            )
+        found: list[DueReminder] = []
+        for blob in blobs:
+            try:
+                found.extend(
+                    await compute.run(
+                        reminders_step,
+                        [blob],
+                        start,
+                        end,
+                        timeout_s=self.event_timeout_s,
+                        limit_code="REMINDER_SCAN_TIME_LIMIT",
+                    )
+                )
+            except LimitExceededError:
+                self.hostile.add(_digest(blob))
+                log.warning("an event's reminders are skipped: its rule overran the scan limit")
+        found.sort(key=lambda r: (r.due_at, r.key))
+        return found
 
     async def tick(self) -> int:
         """Send every due, unfired reminder; return how many commands were sent."""
