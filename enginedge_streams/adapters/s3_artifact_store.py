@@ -81,6 +81,8 @@ class S3ArtifactStore:
             import aioboto3
         except ImportError:  # pragma: no cover - an install without the core dependencies
             raise ConfigError("ARTIFACT_STORE=s3 needs aioboto3: pip install aioboto3") from None
+        from botocore.config import Config
+
         key_id, secret = self._credentials
         session = aioboto3.Session()
         cm = session.client(
@@ -89,6 +91,13 @@ class S3ArtifactStore:
             region_name=self.region,
             aws_access_key_id=key_id,
             aws_secret_access_key=secret,
+            # Fail fast when the store is down (readiness probes, commands with
+            # deadlines); the error policy retries the command itself.
+            config=Config(
+                retries={"max_attempts": 2, "mode": "standard"},
+                connect_timeout=3,
+                read_timeout=60,
+            ),
         )
         client = await cm.__aenter__()
         self._client_cm, self._client = cm, client
