@@ -24,7 +24,9 @@ import click
 from enginedge_streams.settings import Settings, load
 
 SUFFIXES = {".pdf", ".docx", ".txt", ".html", ".htm", ".md", ".markdown"}
-INLINE_LIMIT = 700_000  # base64 grows 4/3; the bus caps a command at MAX_COMMAND_BYTES (1 MB)
+#: The worker's inline limit (1,400,000 base64 characters). Above ~700 KB the client sends the
+#: file by artifact reference (claim check): the bus caps a command at MAX_COMMAND_BYTES.
+INLINE_LIMIT = 1_050_000
 
 
 def collect(paths: tuple[str, ...]) -> list[Path]:
@@ -190,11 +192,8 @@ def ingest(  # noqa: PLR0917 - one parameter per option
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
         with Progress(*columns, TimeElapsedColumn()) as bar:
             total = bar.add_task(f"[bold]{len(files)} files", total=len(files))
-            async with BusClient(
-                s.bootstrap_servers,
-                prefix=s.topic_prefix,
-                partitions=s.topic_partitions,
-                client_name=new_client_name("enginedge-ingest"),
+            async with BusClient.from_settings(
+                s, client_name=new_client_name("enginedge-ingest")
             ) as client:
                 run = _Run(client, bar, total, base, root, timeout, worker_url, outcomes)
                 sem = asyncio.Semaphore(concurrency)

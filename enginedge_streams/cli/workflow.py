@@ -45,12 +45,7 @@ def _json_arg(text: str, name: str) -> Any:
 def _client(s: Settings) -> Any:
     from enginedge_streams.client import BusClient, new_client_name
 
-    return BusClient(
-        s.bootstrap_servers,
-        prefix=s.topic_prefix,
-        partitions=s.topic_partitions,
-        client_name=new_client_name("enginedge-workflow"),
-    )
+    return BusClient.from_settings(s, client_name=new_client_name("enginedge-workflow"))
 
 
 async def _call(client: Any, command: str, payload: dict[str, Any], timeout: float) -> Any:
