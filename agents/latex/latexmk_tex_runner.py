@@ -476,8 +476,8 @@ class _LogPages:
             return self.pages
         self.offset += len(data)
         text = self.tail + data
-        cut = max(0, len(text) - 32)  # a marker split across two reads is counted once
-        self.pages += len(SHIPOUT_RE.findall(text[:cut]))
+        cut = max(0, len(text) - 32)  # markers starting later wait for the next read
+        self.pages += sum(1 for m in SHIPOUT_RE.finditer(text) if m.start() < cut)
         self.tail = text[cut:]
         return self.pages
 

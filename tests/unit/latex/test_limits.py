@@ -141,3 +141,25 @@ async def test_the_page_limit_holds_for_every_engine(engine, runner, store):
             runner, store, doc(SHIPOUT_LOOP), engine=engine, policy=CompilePolicy(max_pages=5)
         )
     assert exc.value.code == "PAGE_LIMIT_EXCEEDED" and "stopped at page 6" in exc.value.message
+
+
+def test_the_log_page_counter_reads_a_growing_log_in_pieces(tmp_path):
+    from agents.latex.latexmk_tex_runner import _LogPages
+
+    log = tmp_path / "main.log"
+    text = (
+        b"(./main.tex Applying: [2015/01/01] fix [1{/var/lib/texmf/fonts/map/pdftex.map}] [2] "
+        + b"".join(b"[%d] " % n for n in range(3, 1001))
+        + b"Overfull \\hbox []\\OT1/cmr/m/n/10 x [1001\n<img.png>] [1002.3] "
+    )
+    counter = _LogPages(log)
+    assert counter.update() == 0  # no log yet
+    for end in range(0, len(text) + 997, 997):  # TeX's buffered writes, cut anywhere
+        log.write_bytes(text[:end])
+        counter.update()
+    assert counter.update() == 1000  # the last bytes wait: a marker may be cut there
+    log.write_bytes(text + b"\nOutput written on main.pdf (1002 pages, 123456 bytes).\n")
+    assert counter.update() == 1002
+    pad = b"\nTranscript written on main.log and some more text.\n"
+    log.write_bytes(b"[1] [2] " + pad)  # the next engine pass rewrote the log
+    assert counter.update() == 2
