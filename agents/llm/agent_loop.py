@@ -1,7 +1,9 @@
 """The ReAct loop: the model picks a tool, the tool worker runs it, the observation goes back.
 
 With a tool-calling model the provider's API carries the calls (OpenAI
-``tools``/Anthropic ``tool_use``); otherwise a text protocol is used and parsed:
+``tools``/Anthropic ``tool_use``; a local model's chat-template syntax, which
+llama-server parses, plus the same JSON written as text, ``tool_call_text``);
+otherwise a text protocol with a worked example is used and parsed:
 ``Thought: ... Action: <tool> Action Input: {json}`` or ``Final Answer: ...``.
 Every tool call is one step; the loop stops at a final answer or ``max_steps``.
 Tool call ids derive from the command id, the step and the call itself, so a
@@ -15,12 +17,13 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agents.llm.gateway import ChatOutcome, LlmGateway
 from agents.llm.model_registry import ModelInfo
-from agents.llm.ports import ChatMessage, ToolResult, ToolRunner, ToolSpec
+from agents.llm.ports import ChatMessage, ChatResponse, ToolResult, ToolRunner, ToolSpec
+from agents.llm.tool_call_text import extract_tool_calls
 from enginedge_streams.errors import LimitExceededError
 
 OBSERVATION_CHARS = 4_000
@@ -28,6 +31,17 @@ TOOLS_SYSTEM = (
     "You are an agent that solves the user's task step by step. Use the tools when they "
     "help; call one tool at a time and wait for its result. When you know the answer, reply "
     "with the final answer only, without calling a tool."
+)
+#: Local models follow a shown call better than a described one (docs/benchmarks.md).
+LOCAL_TOOLS_SYSTEM = (
+    TOOLS_SYSTEM + " Never do arithmetic yourself: every calculation goes to the calculator "
+    "tool. To call a tool, reply with only the call, in this form:\n"
+    '<tool_call>\n{"name": "<tool name>", "arguments": {<the arguments>}}\n</tool_call>'
+)
+LOCAL_TOOLS_EXAMPLE = (
+    "Example. User: What is 17 * 23 + 4?\n"
+    'Assistant: <tool_call>\n{"name": "calculator", "arguments": {"expression": "17 * 23 + 4"}}'
+    '\n</tool_call>\nTool: {"expression": "17 * 23 + 4", "result": 395}\nAssistant: 395'
 )
 TEXT_SYSTEM = """You are an agent that solves the user's task step by step with tools.
 
@@ -42,7 +56,22 @@ Action Input: <JSON object with the tool's arguments>
 
 When you know the answer:
 Thought: <why>
-Final Answer: <the answer>"""
+Final Answer: <the answer>
+{example}"""
+TEXT_EXAMPLE = """
+Example (the Observation line comes from the tool, never from you):
+Task: What is 17 * 23 + 4?
+Thought: I need to compute this exactly.
+Action: calculator
+Action Input: {"expression": "17 * 23 + 4"}
+Observation: {"expression": "17 * 23 + 4", "result": 395}
+Thought: The calculator gave the result.
+Final Answer: 395"""
+#: Sent (with no tools offered) when a model repeats a call it already has the result of.
+ANSWER_NOW = (
+    "The tool already returned that result above. Reply now with the final answer only, "
+    "without calling a tool."
+)
 REMINDER = (
     "Your reply did not follow the format. Reply with either `Action:` and `Action Input:` "
     "lines, or a `Final Answer:` line."
@@ -103,6 +132,20 @@ def _type_of(schema: dict[str, Any]) -> str:
     return str(schema.get("type", "any"))
 
 
+def first_messages(task: str, model: ModelInfo, specs: list[ToolSpec]) -> list[ChatMessage]:
+    has_calculator = any(t.name == "calculator" for t in specs)
+    if model.supports_tools and model.provider == "local":
+        system = LOCAL_TOOLS_SYSTEM
+        if has_calculator:
+            system += "\n\n" + LOCAL_TOOLS_EXAMPLE
+        return [ChatMessage("system", system), ChatMessage("user", task)]
+    if model.supports_tools:
+        return [ChatMessage("system", TOOLS_SYSTEM), ChatMessage("user", task)]
+    example = TEXT_EXAMPLE if has_calculator else ""
+    system = TEXT_SYSTEM.format(tools=describe_tools(specs), example=example)
+    return [ChatMessage("system", system), ChatMessage("user", f"Task: {task}")]
+
+
 def call_id(command_id: str, step: int, tool: str, args: dict[str, Any]) -> str:
     digest = hashlib.sha256(json.dumps([tool, args], sort_keys=True).encode()).hexdigest()[:10]
     return f"{command_id}.s{step}.{digest}"
@@ -151,6 +194,7 @@ class AgentRun:
     cost_usd: float = 0.0
     protocol: str = "tools"
     models: list[str] = field(default_factory=list)
+    text_tool_calls: int = 0  # calls read from the reply's text (tool_call_text)
 
     def count(self, outcome: ChatOutcome) -> None:
         self.model_calls += 1
@@ -185,39 +229,34 @@ class AgentLoop:
         out_tokens = self.gateway.output_tokens(model, max_tokens)
         budget = self.gateway.prompt_budget(model, out_tokens)
         allowed = {t.name for t in specs}
-        if model.supports_tools:
-            messages = [ChatMessage("system", TOOLS_SYSTEM), ChatMessage("user", task)]
-        else:
-            system = TEXT_SYSTEM.format(tools=describe_tools(specs))
-            messages = [ChatMessage("system", system), ChatMessage("user", f"Task: {task}")]
-        reminded = False
-        while len(run.steps) < max_steps:
+        messages = first_messages(task, model, specs)
+        reminded = answer_now = False
+        done: dict[str, ToolResult] = {}
+        while len(run.steps) < max_steps and run.model_calls <= 2 * max_steps + 1:
             self._fit(messages, budget)
             outcome = await self.gateway.chat(
                 model,
                 messages,
                 max_tokens=out_tokens,
                 temperature=temperature,
-                tools=tuple(specs),
+                tools=() if answer_now else tuple(specs),
                 stop=() if model.supports_tools else ("\nObservation:",),
                 attempt=self.attempt,
             )
             run.count(outcome)
             reply = outcome.response
-            if reply.tool_calls:
+            if (
+                not reply.tool_calls
+                and not answer_now
+                and model.supports_tools
+                and outcome.model.supports_tools
+            ):
+                reply = self._calls_in_text(run, reply, allowed)
+            if reply.tool_calls and not answer_now:
                 messages.append(ChatMessage("assistant", reply.text, tool_calls=reply.tool_calls))
-                for call in reply.tool_calls:
-                    if len(run.steps) >= max_steps:
-                        result = ToolResult(False, None, "MAX_STEPS", "step budget exhausted")
-                    else:
-                        result = await self._step(
-                            run, reply.text, call.name, call.arguments, allowed
-                        )
-                    messages.append(
-                        ChatMessage(
-                            "tool", observation_text(result), tool_call_id=call.id, name=call.name
-                        )
-                    )
+                answer_now = await self._run_calls(run, reply, messages, allowed, max_steps, done)
+                if answer_now:
+                    messages.append(ChatMessage("user", ANSWER_NOW))
                 continue
             if model.supports_tools and outcome.model.supports_tools:
                 run.final_answer, run.stop_reason = reply.text.strip(), "final_answer"
@@ -248,6 +287,41 @@ class AgentLoop:
             messages.append(ChatMessage("user", REMINDER))
             reminded = True
         return run
+
+    async def _run_calls(  # noqa: PLR0917 - private helper
+        self,
+        run: AgentRun,
+        reply: ChatResponse,
+        messages: list[ChatMessage],
+        allowed: set[str],
+        max_steps: int,
+        done: dict[str, ToolResult],
+    ) -> bool:
+        """Run the reply's calls; True when every one repeated an earlier successful call."""
+        repeats = 0
+        for call in reply.tool_calls:
+            key = json.dumps([call.name, call.arguments], sort_keys=True)
+            if key in done:
+                result, repeats = done[key], repeats + 1
+            elif len(run.steps) >= max_steps:
+                result = ToolResult(False, None, "MAX_STEPS", "step budget exhausted")
+            else:
+                result = await self._step(run, reply.text, call.name, call.arguments, allowed)
+                if result.ok:
+                    done[key] = result
+            messages.append(
+                ChatMessage("tool", observation_text(result), tool_call_id=call.id, name=call.name)
+            )
+        return repeats == len(reply.tool_calls)
+
+    def _calls_in_text(self, run: AgentRun, reply: ChatResponse, allowed: set[str]) -> ChatResponse:
+        calls = extract_tool_calls(
+            reply.text, allowed, prefix=f"{self.command_id}.m{run.model_calls}"
+        )
+        if not calls:
+            return reply
+        run.text_tool_calls += len(calls)
+        return replace(reply, text="", tool_calls=calls)
 
     async def _step(
         self, run: AgentRun, thought: str, tool: str, args: dict[str, Any], allowed: set[str]

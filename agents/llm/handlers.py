@@ -360,6 +360,7 @@ async def handle_run_agent(
             "models_used": run.models,
             "protocol": run.protocol,
             "model_calls": run.model_calls,
+            "text_tool_calls": run.text_tool_calls,
             "usage": {
                 "prompt_tokens": run.prompt_tokens,
                 "completion_tokens": run.completion_tokens,

