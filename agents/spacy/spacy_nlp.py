@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from agents.spacy.ports import AnnotatedDoc, Span, Token
+from enginedge_streams.ports.compute_pool import ComputePool
 
 log = logging.getLogger("enginedge.spacy")
 
@@ -63,7 +64,14 @@ class SpacyNlpEngine:
         batch_size: int = 32,
         batch_wait_ms: float = 2.0,
         pipeline: Any = None,
+        compute: ComputePool | None = None,
+        batch_timeout_s: float = 60.0,
     ) -> None:
+        #: Where batches are annotated: the worker's compute pool (children load the
+        #: pipeline), or None: a thread of this process (tests, benchmarks, shared use).
+        self.compute = compute
+        self.batch_timeout_s = batch_timeout_s
+        self._in_children = False
         self.model_name = model_name
         self.batch_size = batch_size
         self.batch_wait = batch_wait_ms / 1000.0
@@ -73,7 +81,7 @@ class SpacyNlpEngine:
         self.batches = 0
 
     def loaded(self) -> bool:
-        return self._nlp is not None
+        return self._nlp is not None or self._in_children
 
     def _load(self) -> Any:
         import spacy
@@ -81,7 +89,13 @@ class SpacyNlpEngine:
         return spacy.load(self.model_name)
 
     async def start(self) -> None:
-        if self._nlp is None:
+        if self.compute is not None and not self._in_children:
+            from agents.spacy.compute import load_step
+
+            await self.compute.run(load_step, self.model_name, timeout_s=300.0)
+            self._in_children = True
+            log.info("spaCy pipeline %s loaded in the compute pool", self.model_name)
+        elif self._nlp is None and self.compute is None:
             self._nlp = await asyncio.to_thread(self._load)
             log.info("loaded spaCy pipeline %s", self.model_name, extra={"model": self.model_name})
         if self._task is None:
@@ -94,6 +108,20 @@ class SpacyNlpEngine:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+    async def _annotate_batch(self, texts: list[str]) -> list[AnnotatedDoc]:
+        if self.compute is None:
+            return await asyncio.to_thread(self.annotate_sync, texts)
+        from agents.spacy.compute import annotate_step
+
+        return await self.compute.run(
+            annotate_step,
+            self.model_name,
+            texts,
+            self.batch_size,
+            timeout_s=self.batch_timeout_s,
+            limit_code="NLP_TIME_LIMIT",
+        )
 
     def annotate_sync(self, texts: list[str]) -> list[AnnotatedDoc]:
         if self._nlp is None:
@@ -130,7 +158,7 @@ class SpacyNlpEngine:
                     break
             texts = [t for t, _ in batch]
             try:
-                docs = await asyncio.to_thread(self.annotate_sync, texts)
+                docs = await self._annotate_batch(texts)
             except Exception as exc:
                 for _, fut in batch:
                     if not fut.done():

