@@ -73,24 +73,38 @@ def deadline_scope(deadline: datetime | None) -> Iterator[None]:
         command_deadline.reset(token)
 
 
-def default_workers(cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
+def default_workers(
+    cpu_max: str = "/sys/fs/cgroup/cpu.max", cfs_dir: str = "/sys/fs/cgroup/cpu"
+) -> int:
     """The cores given to this process: its CPU affinity, capped by a cgroup CPU quota.
 
     In a container with ``resources.limits.cpu: 2`` on a 32-core node the
-    affinity still lists 32 cores; the quota (cgroup v2 ``cpu.max``) says 2.
+    affinity still lists 32 cores; the quota (cgroup v2 ``cpu.max``, or v1
+    ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us``) says 2.
     """
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
+    quota = _cgroup_quota(cpu_max, cfs_dir)
+    if quota is not None:
+        cores = min(cores, math.ceil(quota))
+    return max(1, cores)
+
+
+def _cgroup_quota(cpu_max: str, cfs_dir: str) -> float | None:
     try:
         with open(cpu_max) as fh:
             quota, period = fh.read().split()[:2]
-        if quota != "max":
-            cores = min(cores, math.ceil(int(quota) / int(period)))
+        return None if quota == "max" else int(quota) / int(period)
     except (OSError, ValueError):
         pass  # no cgroup v2 quota here
-    return max(1, cores)
+    try:
+        with open(f"{cfs_dir}/cpu.cfs_quota_us") as q, open(f"{cfs_dir}/cpu.cfs_period_us") as p:
+            quota_us, period_us = int(q.read()), int(p.read())
+        return None if quota_us <= 0 else quota_us / period_us
+    except (OSError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)

@@ -76,11 +76,19 @@ def test_default_workers_are_the_cores_given_to_the_process(tmp_path):
     import os
 
     cores = len(os.sched_getaffinity(0))
-    assert default_workers(str(tmp_path / "none")) == cores
+    none = str(tmp_path / "none")
+    assert default_workers(none, none) == cores
     (tmp_path / "unlimited").write_text("max 100000\n")
-    assert default_workers(str(tmp_path / "unlimited")) == cores
+    assert default_workers(str(tmp_path / "unlimited"), none) == cores
     (tmp_path / "quota").write_text("50000 100000\n")  # half a core: one child
-    assert default_workers(str(tmp_path / "quota")) == 1
+    assert default_workers(str(tmp_path / "quota"), none) == 1
+    v1 = tmp_path / "v1"
+    v1.mkdir()
+    (v1 / "cpu.cfs_quota_us").write_text("-1\n")
+    (v1 / "cpu.cfs_period_us").write_text("100000\n")
+    assert default_workers(none, str(v1)) == cores
+    (v1 / "cpu.cfs_quota_us").write_text("100000\n")  # one core (cgroup v1)
+    assert default_workers(none, str(v1)) == 1
 
 
 async def test_the_loop_lag_sampler_sees_a_stalled_loop():
