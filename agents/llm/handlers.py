@@ -15,6 +15,7 @@ from agents.llm.conversation import (
     trim_messages,
 )
 from agents.llm.gateway import ChatOutcome, LlmGateway
+from agents.llm.local_models import CATALOG, model_status
 from agents.llm.memory import Conversation, Turn
 from agents.llm.messages import (
     Chat,
@@ -410,6 +411,12 @@ async def handle_list_models(
         default: str | None = gateway.resolve(None).name
     except Exception:
         default = None
+    for m in models:
+        m["default"] = m["name"] == default
+        if m["provider"] == "local" and m["name"] in CATALOG:
+            installed, status = model_status(m["name"])
+            m["available"] = m["available"] and installed
+            m["local"] = {"title": CATALOG[m["name"]].title, "status": status}
     return {
         "models": models,
         "default_model": default,

@@ -15,7 +15,6 @@ import time
 
 import pytest
 
-from agents.llm.llamacpp_chat_provider import local_model_available
 from enginedge_streams.records import Status
 from tests.support.fake_llm_server import PAGE_MARKER, FakeLlmServer
 from tests.support.workers import http_get
@@ -415,25 +414,6 @@ async def test_failing_provider_falls_back_to_the_second(workers, module_bus):
         "worker_tokens_total" in text
         and 'worker_cost_usd_total{model="echo",worker_type="llm"}' in text
     )
-
-
-@pytest.mark.local_model
-@pytest.mark.skipif(not local_model_available()[0], reason=local_model_available()[1])
-async def test_local_model_through_the_worker(workers, module_bus):
-    r = await module_bus.call(
-        "llm",
-        "assistant.complete",
-        {
-            "prompt": "What is the capital of France? Answer in one word.",
-            "model": "smollm2-135m-instruct",
-            "max_tokens": 16,
-            "temperature": 0,
-        },
-        timeout=120,
-    )
-    assert r.status is Status.COMPLETED, r.error
-    assert "paris" in r.result["text"].lower() and r.result["provider"] == "local"
-    assert r.result["cost_usd"] == 0
 
 
 def test_secrets_never_reach_the_logs(workers):
