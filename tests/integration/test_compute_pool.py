@@ -150,7 +150,9 @@ async def test_stop_leaves_no_child_behind():
     assert worker_pids <= children
     await p.stop()
     time.sleep(0.2)
-    alive = [q for q in worker_pids if psutil.pid_exists(q) and psutil.Process(q).status() != "zombie"]
+    alive = [
+        q for q in worker_pids if psutil.pid_exists(q) and psutil.Process(q).status() != "zombie"
+    ]
     assert alive == []
 
 

@@ -68,4 +68,3 @@ async def test_an_overrunning_event_is_skipped_and_the_others_fire(repo, clock):
     assert await sched.tick() == 1
     assert pool.batches[3:] == [1]  # the storm is no longer scanned
     assert all(name.endswith("reminders_step") for name, _ in pool.calls)
-
