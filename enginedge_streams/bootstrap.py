@@ -17,6 +17,7 @@ from enginedge_streams.errors import ConfigError
 from enginedge_streams.faust_app import create_app
 from enginedge_streams.logs import REDACTOR
 from enginedge_streams.settings import Settings, load, secret_values
+from enginedge_streams.web.views import install_views
 
 
 def worker_types(settings: Settings) -> list[str]:
@@ -54,5 +55,10 @@ def bootstrap(
     module = agents.load(wt, settings.plugin_modules())
     container = Container(settings=settings, overrides=dict(overrides or {}))
     app = create_app(settings, wt)
+    # Faust's /router/ pages answer 500 for an unknown table name and list table metadata;
+    # off before any page (the worker's own routes included) creates app.web.
+    app.conf.web_router_enabled = False
     module.register(app, container)
+    for runtime in app.enginedge_runtimes.values():
+        install_views(runtime)  # /health, /ready, /metrics, /commands, /monitor, /openapi.json
     return app

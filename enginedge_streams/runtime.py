@@ -1,7 +1,11 @@
-"""Faust wiring shared by every worker: topics, status table, agent, timers, web.
+"""Faust wiring shared by every worker: topics, status table, agent, timers.
 
-A worker's ``agents/<worker>/agent.py`` calls :func:`command_worker` with its
-command specs and ports; everything Faust-specific happens here, once.
+A worker's ``agents/<worker>/agent.py`` declares itself with
+:class:`enginedge_streams.worker.Worker` (extra topics, timers, metrics, then
+``serve(commands, dependencies)``), which builds the :class:`WorkerRuntime`
+here; everything Faust-specific happens here, once. The web pages
+(``enginedge_streams.web``) are installed by the composition root
+(``enginedge_streams.bootstrap``), so this module imports nothing from ``web``.
 """
 
 from __future__ import annotations
@@ -111,6 +115,7 @@ class WorkerRuntime:
         worker_type: str,
         commands: Sequence[CommandSpec],
         dependencies: Mapping[str, Any],
+        metrics: WorkerMetrics | None = None,
     ) -> None:
         s = container.settings
         self.app = app
@@ -118,7 +123,8 @@ class WorkerRuntime:
         self.worker_type = worker_type
         self.topics = WorkerTopics(worker_type, s.topic_prefix)
         self.info = WorkerInfo(worker_type)
-        self.metrics = WorkerMetrics(worker_type)
+        #: created by the caller when adapters built before the runtime report to it
+        self.metrics = metrics or WorkerMetrics(worker_type)
         self.specs = [*SYSTEM_COMMANDS, *commands]
         #: CPU-heavy steps run here: for workers whose handlers take ``compute`` or that
         #: pass one (from ``shared_compute_pool``) to their adapters; started and stopped here.
@@ -141,17 +147,12 @@ class WorkerRuntime:
             "result_sink", lambda: FaustResultSink(app, self.topics, s.topic_partitions)
         )
         self.status_topic = app.topic(status_topic(s.topic_prefix), partitions=s.topic_partitions)
-        topics_list = getattr(app, "enginedge_topics", None)
-        if topics_list is not None:
-            topics_list.extend(
-                [
-                    self.topics.requests,
-                    self.topics.results,
-                    self.topics.dlq,
-                    status_topic(s.topic_prefix),
-                ]
-            )
-            app.enginedge_source_topics.append(self.topics.requests)  # type: ignore[attr-defined]
+        self.declare_topics(
+            self.topics.requests, self.topics.results, self.topics.dlq, status_topic(s.topic_prefix)
+        )
+        sources = getattr(app, "enginedge_source_topics", None)  # absent on a plain faust.App
+        if sources is not None:
+            sources.append(self.topics.requests)
         self.processor = CommandProcessor(
             worker_type=worker_type,
             handlers=self.handlers,
@@ -182,6 +183,16 @@ class WorkerRuntime:
         # registry, so one scrape of /metrics has both.
         app.monitor = PrometheusMonitor(metrics=self.metrics.faust_metrics())
         app.sensors.add(CommitHook(self.processor))
+
+    def declare_topics(self, *names: str) -> None:
+        """Topics the app creates (configured partitions) before its consumer subscribes."""
+        declared = getattr(self.app, "enginedge_topics", None)  # absent on a plain faust.App
+        if declared is not None:
+            declared.extend(n for n in names if n not in declared)
+
+    async def fatal(self, exc: BaseException) -> None:
+        """Stop the worker without acking the message in hand (redelivered after restart)."""
+        await self._fatal(exc)
 
     async def _fatal(self, exc: BaseException) -> None:
         """Crash the worker without acking: the message is redelivered after restart."""
@@ -280,10 +291,6 @@ class WorkerRuntime:
 
         app.service(Components)
 
-        from enginedge_streams.web.views import install_views
-
-        install_views(self)
-
     def heartbeat(self, state: WorkerState | None = None) -> Heartbeat:
         in_flight = len(self.processor.in_flight)
         return Heartbeat(
@@ -359,10 +366,17 @@ def command_worker(
     worker_type: str,
     commands: Sequence[CommandSpec],
     dependencies: Mapping[str, Any],
+    metrics: WorkerMetrics | None = None,
 ) -> WorkerRuntime:
-    """Declare a command worker on ``app``: the one call each worker's agent.py makes."""
+    """Declare a command worker on ``app`` (``Worker.serve`` calls this; workers not yet on
+    :class:`enginedge_streams.worker.Worker` call it directly)."""
     runtime = WorkerRuntime(
-        app, container, worker_type=worker_type, commands=commands, dependencies=dependencies
+        app,
+        container,
+        worker_type=worker_type,
+        commands=commands,
+        dependencies=dependencies,
+        metrics=metrics,
     )
     runtime.install()
     runtimes = getattr(app, "enginedge_runtimes", None)

@@ -8,7 +8,7 @@ from typing import Any
 
 import faust
 
-from tables.kv import FaustKeyValueStore, create_kv_table
+from tables.kv import create_kv_table
 
 TABLE_NAME = "identity-state"
 
@@ -21,6 +21,3 @@ def create_identity_table(app: faust.App, *, partitions: int) -> Any:
         help_text="Identity state: users, indexes, refresh tokens, signing keys, OAuth states.",
     )
 
-
-def identity_store(table: Any) -> FaustKeyValueStore:
-    return FaustKeyValueStore(table)

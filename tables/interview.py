@@ -9,7 +9,7 @@ from typing import Any
 
 import faust
 
-from tables.kv import FaustKeyValueStore, create_kv_table
+from tables.kv import create_kv_table
 
 TABLE_NAME = "interview-state"
 
@@ -22,6 +22,3 @@ def create_interview_table(app: faust.App, *, partitions: int) -> Any:
         help_text="Interview state: questions, templates, sessions, phase clocks.",
     )
 
-
-def interview_store(table: Any) -> FaustKeyValueStore:
-    return FaustKeyValueStore(table)

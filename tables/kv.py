@@ -13,21 +13,45 @@ State is therefore complete only on a replica that owns every partition (one
 replica per worker type), which is how the scheduling and identity workers are
 deployed; see their docs.
 
-:class:`FaustKeyValueStore` exposes the table through the worker's
-``KeyValueStore`` port, with an in-memory sorted key index for prefix scans.
+The partitioner is a parameter (:func:`key_partition` by default;
+``tables/orchestrator.py`` passes Kafka's default partitioner so a table row
+and the messages keyed like it share a partition), and so is the value type.
+On a ``memory://`` store (wiring tests) the table is Faust's stock in-memory one.
+
+:class:`FaustKeyValueStore` exposes the table through the platform's
+``KeyValueStore`` port (``enginedge_streams.ports.key_value_store``), with an
+in-memory sorted key index for prefix scans.
 """
 
 from __future__ import annotations
 
 import bisect
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import faust
 from faust.tables.table import Table
 
-from enginedge_streams.faust_patches import KeyPlacedRocksStore, new_key_placed_store
+from enginedge_streams.faust_patches import KeyPlacedRocksStore, new_key_placed_store, store_url
+
+# Transitional: the scheduling, news and resume fakes still import the in-memory store from
+# here (their workers were being edited when the seam landed); new code imports it from
+# ``enginedge_streams.testing.key_value_store``.
+from enginedge_streams.testing.key_value_store import InMemoryKeyValueStore
+
+__all__ = [
+    "FaustKeyValueStore",
+    "InMemoryKeyValueStore",
+    "KeyPartitionedRocksStore",
+    "KeyPartitionedTable",
+    "Partitioner",
+    "create_kv_table",
+    "key_partition",
+]
+
+#: ``(key, partitions) -> partition``
+Partitioner = Callable[[bytes, int], int]
 
 
 def key_partition(key: bytes, partitions: int) -> int:
@@ -42,6 +66,7 @@ class KeyPartitionedTable(Table):  # type: ignore[type-arg]  # bytes -> bytes
     """A Faust table whose changelog partition is a function of the key."""
 
     recoveries = 0  # bumped when Faust finishes restoring the table from its changelog
+    partitioner: Partitioner = staticmethod(key_partition)  # set per table by create_kv_table
 
     async def on_recovery_completed(self, active_tps: Any, standby_tps: Any) -> None:
         await super().on_recovery_completed(active_tps, standby_tps)
@@ -49,13 +74,24 @@ class KeyPartitionedTable(Table):  # type: ignore[type-arg]  # bytes -> bytes
 
     def partition_for_key(self, key: Any) -> int:
         raw = key if isinstance(key, bytes) else str(key).encode()
-        return key_partition(raw, int(self.partitions or 1))
+        return int(self.partitioner(raw, int(self.partitions or 1)))
 
     def _new_store(self) -> Any:
+        if not store_url(self).startswith("rocksdb"):
+            return super()._new_store()  # memory:// in wiring tests: one process owns all
         return new_key_placed_store(self, KeyPartitionedRocksStore)
 
 
-def create_kv_table(app: faust.App, name: str, *, partitions: int, help_text: str) -> Any:
+def create_kv_table(
+    app: faust.App,
+    name: str,
+    *,
+    partitions: int,
+    help_text: str,
+    partitioner: Partitioner = key_partition,
+    value_type: type[Any] = bytes,
+) -> Any:
+    """Declare a key-partitioned table (bytes keys) on ``app``."""
     table = KeyPartitionedTable(
         app,
         name=name,
@@ -63,9 +99,10 @@ def create_kv_table(app: faust.App, name: str, *, partitions: int, help_text: st
         default=None,
         partitions=partitions,
         key_type=bytes,
-        value_type=bytes,
+        value_type=value_type,
         help=help_text,
     )
+    table.partitioner = partitioner
     return app.tables.add(table)
 
 
@@ -140,35 +177,3 @@ class FaustKeyValueStore:
             value = self.get(key)
             if value is not None:
                 yield key, value
-
-
-class InMemoryKeyValueStore:
-    """The same port on a dict with a sorted key index: the deterministic fake for unit tests."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, bytes] = {}
-        self._keys: list[str] = []
-
-    def get(self, key: str) -> bytes | None:
-        return self.data.get(key)
-
-    def put(self, key: str, value: bytes) -> None:
-        if key not in self.data:
-            bisect.insort(self._keys, key)
-        self.data[key] = bytes(value)
-
-    def delete(self, key: str) -> None:
-        if self.data.pop(key, None) is not None:
-            self._keys.remove(key)
-
-    def keys(self, prefix: str) -> list[str]:
-        i = bisect.bisect_left(self._keys, prefix)
-        out = []
-        while i < len(self._keys) and self._keys[i].startswith(prefix):
-            out.append(self._keys[i])
-            i += 1
-        return out
-
-    def scan(self, prefix: str) -> Iterator[tuple[str, bytes]]:
-        for key in self.keys(prefix):
-            yield key, self.data[key]

@@ -18,7 +18,7 @@ from typing import Any
 import faust
 from aiokafka.partitioner import murmur2
 
-from tables.kv import KeyPartitionedRocksStore, KeyPartitionedTable
+from tables.kv import create_kv_table
 
 REQUESTS_TABLE = "orchestrator-requests"
 INSTANCES_TABLE = "orchestrator-workers"
@@ -29,50 +29,10 @@ def kafka_partition(key: bytes, partitions: int) -> int:
     return int((murmur2(key) & 0x7FFFFFFF) % partitions)
 
 
-class _KafkaPlacedStore(KeyPartitionedRocksStore):
-    def _partition(self, key: bytes) -> int:
-        return kafka_partition(key, int(self.table.partitions or 1))
-
-    def _dbs_for_actives(self) -> Iterator[Any]:
-        """Every assigned partition's database, opened if needed (so iteration sees them all)."""
-        topic = self.table.changelog_topic.get_topic_name()
-        for tp in sorted(self.app.assignor.assigned_actives()):
-            if tp.topic == topic:
-                yield self._db_for_partition(tp.partition)
-
-
-class KafkaPlacedTable(KeyPartitionedTable):
-    def partition_for_key(self, key: Any) -> int:
-        raw = key if isinstance(key, bytes) else str(key).encode()
-        return kafka_partition(raw, int(self.partitions or 1))
-
-    def _new_store(self) -> Any:
-        return _KafkaPlacedStore(
-            self._store or self.app.conf.store,
-            self.app,
-            self,
-            table_name=self.name,
-            key_type=self.key_type,
-            key_serializer=self.key_serializer,
-            value_type=self.value_type,
-            value_serializer=self.value_serializer,
-            loop=self.loop,
-            options=self.options,
-        )
-
-
 def _create(app: faust.App, name: str, partitions: int, help_text: str) -> Any:
-    table = KafkaPlacedTable(
-        app,
-        name=name,
-        beacon=app.tables.beacon,
-        default=None,
-        partitions=partitions,
-        key_type=bytes,
-        value_type=bytes,
-        help=help_text,
+    return create_kv_table(
+        app, name, partitions=partitions, help_text=help_text, partitioner=kafka_partition
     )
-    return app.tables.add(table)
 
 
 def create_request_table(app: faust.App, *, partitions: int) -> Any:

@@ -1,4 +1,4 @@
-"""Wiring only: the identity worker's table, ports, commands, JWKS route and key-rotation timer."""
+"""Declarations only: the identity worker's table, adapters, commands, JWKS route and timer."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import logging
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 import faust
@@ -15,7 +14,6 @@ from agents.identity.aesgcm_cipher import AesGcmCipher, parse_key
 from agents.identity.argon2_password_hasher import Argon2PasswordHasher
 from agents.identity.auth_handlers import rotation_command_id
 from agents.identity.authlib_oauth_provider import AuthlibOAuthProvider, ProviderConfig
-from agents.identity.fakes import SystemClock
 from agents.identity.handlers import COMMANDS
 from agents.identity.http import install_routes
 from agents.identity.keys import KeyRing
@@ -24,26 +22,31 @@ from agents.identity.repository import IdentityRepository
 from agents.identity.settings import IdentitySettings
 from agents.identity.tokens import TokenService
 from agents.identity.user_handlers import IdentityPolicy
-from enginedge_streams.codec import encode_command
 from enginedge_streams.container import Container
 from enginedge_streams.errors import ConfigError
 from enginedge_streams.logs import REDACTOR
+from enginedge_streams.metrics import WorkerMetrics
 from enginedge_streams.records import Command
-from enginedge_streams.runtime import command_worker
 from enginedge_streams.settings import load, secret_values
-from tables.identity import create_identity_table, identity_store
+from enginedge_streams.worker import Worker
+from tables.identity import create_identity_table
+from tables.kv import FaustKeyValueStore
 
 WORKER_TYPE = "identity"
 log = logging.getLogger("enginedge.identity")
 
 
-def _count_call(metrics: Any, api: str, error: bool) -> None:
-    metrics.external_call(api, error=error)
-
-
-def oauth_providers(s: IdentitySettings) -> dict[str, OAuthProvider]:
+def oauth_providers(
+    s: IdentitySettings, metrics: WorkerMetrics | None = None
+) -> dict[str, OAuthProvider]:
     out: dict[str, OAuthProvider] = {}
     t = s.oauth_http_timeout_seconds
+
+    def counter(name: str) -> Any:
+        if metrics is None:
+            return None
+        return lambda error: metrics.external_call(f"oauth_{name}", error=error)
+
     if s.oauth_github_client_id and s.oauth_github_client_secret:
         out["github"] = AuthlibOAuthProvider(
             ProviderConfig(
@@ -57,6 +60,7 @@ def oauth_providers(s: IdentitySettings) -> dict[str, OAuthProvider]:
                 api_url=s.oauth_github_api_url,
             ),
             timeout=t,
+            on_call=counter("github"),
         )
     for name, cid, secret, issuer in (
         ("google", s.oauth_google_client_id, s.oauth_google_client_secret, s.oauth_google_issuer),
@@ -78,6 +82,7 @@ def oauth_providers(s: IdentitySettings) -> dict[str, OAuthProvider]:
                     issuer=issuer,
                 ),
                 timeout=t,
+                on_call=counter(name),
             )
     return out
 
@@ -91,11 +96,12 @@ def register(app: faust.App, container: Container) -> Any:
         )
     raw_key = parse_key(settings.identity_encryption_key.get_secret_value())
     REDACTOR.add(*secret_values(settings))
+    worker = Worker(app, container, WORKER_TYPE)
     table = create_identity_table(app, partitions=container.settings.topic_partitions)
-    store = container.manage(container.provide("identity_store", lambda: identity_store(table)))
+    store = container.manage(container.provide("identity_store", lambda: FaustKeyValueStore(table)))
     repo = IdentityRepository(store)
     cipher = AesGcmCipher(raw_key)
-    clock = container.provide("clock", SystemClock)
+    clock = worker.clock()
     hasher = container.provide(
         "hasher",
         lambda: Argon2PasswordHasher(
@@ -138,32 +144,12 @@ def register(app: faust.App, container: Container) -> Any:
         ),
     )
     container.redis()  # readiness includes Redis (the login limiter lives there)
-    providers = container.provide("oauth_providers", lambda: oauth_providers(settings))
-    runtime = command_worker(
-        app,
-        container,
-        worker_type=WORKER_TYPE,
-        commands=COMMANDS,
-        dependencies={
-            "repo": repo,
-            "hasher": hasher,
-            "cipher": cipher,
-            "clock": clock,
-            "keys": keys,
-            "tokens": tokens,
-            "policy": policy,
-            "limiter": container.rate_limiter(),
-            "oauth_providers": providers,
-        },
+    providers = container.provide(
+        "oauth_providers", lambda: oauth_providers(settings, worker.metrics)
     )
-    for name, provider in providers.items():
-        if hasattr(provider, "on_call"):
-            provider.on_call = partial(_count_call, runtime.metrics, f"oauth_{name}")
-    install_routes(runtime, keys, clock)
+    sender = worker.command_sender()
 
     async def check_keys() -> None:
-        if not runtime.started.is_set() or app.rebalancing:
-            return
         now = clock.now()
         if not keys.needs_rotation(now):
             return
@@ -176,19 +162,24 @@ def register(app: faust.App, container: Container) -> Any:
             command_type="keys.rotate",
             payload={"reason": "initial" if initial else "scheduled"},
         )
-        await runtime.requests_topic.send(key=command_id.encode(), value=encode_command(command))
+        await sender.send(WORKER_TYPE, command)
         log.info("asked for a signing key rotation (%s)", command_id, extra={"event": "keys"})
 
-    @app.task  # type: ignore[untyped-decorator]  # faust is untyped
-    async def first_key() -> None:
-        await runtime.started.wait()
-        await check_keys()  # generate the signing key on first start
-
-    @app.timer(interval=settings.signing_key_check_seconds)  # type: ignore[untyped-decorator]
-    async def key_rotation_timer() -> None:
-        try:
-            await check_keys()
-        except Exception:  # the next tick retries
-            log.exception("key rotation check failed")
-
+    worker.on_started(check_keys, name="first-key")  # the signing key on first start
+    worker.every(settings.signing_key_check_seconds, check_keys, name="key-rotation")
+    runtime = worker.serve(
+        COMMANDS,
+        {
+            "repo": repo,
+            "hasher": hasher,
+            "cipher": cipher,
+            "clock": clock,
+            "keys": keys,
+            "tokens": tokens,
+            "policy": policy,
+            "limiter": container.rate_limiter(),
+            "oauth_providers": providers,
+        },
+    )
+    install_routes(runtime, keys, clock)
     return runtime

@@ -10,12 +10,13 @@ from agents.identity.emails import normalise_email
 from agents.identity.keys import KeyRing
 from agents.identity.messages import Login, RotateKeys, TokenIn
 from agents.identity.model import User
-from agents.identity.ports import Clock, PasswordHasher
+from agents.identity.ports import PasswordHasher
 from agents.identity.repository import IdentityRepository
 from agents.identity.tokens import TokenError, TokenService
 from agents.identity.user_handlers import IdentityPolicy
 from enginedge_streams.errors import LimitExceededError, PermanentError
 from enginedge_streams.handlers import CommandContext
+from enginedge_streams.ports.clock import Clock
 from enginedge_streams.ports.rate_limiter import RateLimiter
 
 BAD_CREDENTIALS = "invalid e-mail or password"

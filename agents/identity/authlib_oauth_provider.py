@@ -36,12 +36,19 @@ class ProviderConfig:
 
 
 class AuthlibOAuthProvider:
-    def __init__(self, config: ProviderConfig, *, timeout: float = 15.0) -> None:
+    def __init__(
+        self,
+        config: ProviderConfig,
+        *,
+        timeout: float = 15.0,
+        on_call: Callable[[bool], None] | None = None,
+    ) -> None:
         self.config = config
         self.name = config.name
         self.timeout = timeout
         self._metadata: dict[str, Any] | None = None
-        self.on_call: Callable[[bool], None] = lambda error: None  # metrics hook
+        #: metrics hook: called with ``error`` after every request to the provider
+        self.on_call: Callable[[bool], None] = on_call or (lambda error: None)
 
     def _client(self, **kwargs: Any) -> AsyncOAuth2Client:
         return AsyncOAuth2Client(

@@ -1,14 +1,11 @@
-"""Deterministic adapters for the identity worker's ports (unit tests)."""
+"""Deterministic adapters for the identity worker's own ports (unit tests).
+
+The store and the clock are the platform's fakes (``enginedge_streams.testing``)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, datetime, timedelta
-
-from tables.kv import InMemoryKeyValueStore
-
-__all__ = ["FastPasswordHasher", "FixedClock", "InMemoryKeyValueStore", "SystemClock"]
 
 
 class FastPasswordHasher:
@@ -35,19 +32,3 @@ class FastPasswordHasher:
     async def burn(self, password: str) -> None:
         self.burns += 1
         await self.hash(password)
-
-
-class FixedClock:
-    def __init__(self, at: datetime | None = None) -> None:
-        self.at = at or datetime.now(UTC).replace(microsecond=0)
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, **kwargs: float) -> None:
-        self.at += timedelta(**kwargs)
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from faust import web
 
 from agents.identity.keys import KeyRing
-from agents.identity.ports import Clock
+from enginedge_streams.ports.clock import Clock
 
 if TYPE_CHECKING:
     from enginedge_streams.runtime import WorkerRuntime

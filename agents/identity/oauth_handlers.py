@@ -13,12 +13,13 @@ from agents.identity.emails import normalise_email
 from agents.identity.keys import KeyRing
 from agents.identity.messages import AuthorizeUrl, Callback, Unlink
 from agents.identity.model import LinkedAccount, OAuthState, User
-from agents.identity.ports import Cipher, Clock, OAuthProvider, ProviderProfile, ProviderTokens
+from agents.identity.ports import Cipher, OAuthProvider, ProviderProfile, ProviderTokens
 from agents.identity.repository import IdentityRepository
 from agents.identity.tokens import TokenService
 from agents.identity.user_handlers import IdentityPolicy, derived_id, set_profile
 from enginedge_streams.errors import NotFoundError, PermanentError, ValidationError
 from enginedge_streams.handlers import CommandContext
+from enginedge_streams.ports.clock import Clock
 
 
 def _provider(providers: Mapping[str, OAuthProvider], name: str) -> OAuthProvider:

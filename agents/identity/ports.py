@@ -1,25 +1,11 @@
-"""Ports of the identity worker (state, password hashing, encryption, OAuth providers, clock)."""
+"""Ports only the identity worker uses (password hashing, encryption, OAuth providers).
+
+State and time are the platform's ``KeyValueStore`` and ``Clock`` (``enginedge_streams.ports``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol
-
-
-class KeyValueStore(Protocol):
-    """Durable state (a RocksDB Faust table in production). Writes only inside a command."""
-
-    def get(self, key: str) -> bytes | None: ...
-
-    def put(self, key: str, value: bytes) -> None: ...
-
-    def delete(self, key: str) -> None: ...
-
-    def keys(self, prefix: str) -> list[str]: ...
-
-    def scan(self, prefix: str) -> Iterator[tuple[str, bytes]]: ...
 
 
 class PasswordHasher(Protocol):
@@ -40,10 +26,6 @@ class Cipher(Protocol):
     def encrypt(self, plaintext: bytes, *, purpose: str) -> str: ...
 
     def decrypt(self, token: str, *, purpose: str) -> bytes: ...
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
 
 
 @dataclass

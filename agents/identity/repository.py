@@ -13,8 +13,8 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from agents.identity.model import Family, OAuthState, RefreshRecord, SigningKey, User
-from agents.identity.ports import KeyValueStore
 from enginedge_streams.errors import NotFoundError
+from enginedge_streams.ports.key_value_store import KeyValueStore
 
 M = TypeVar("M", bound=BaseModel)
 

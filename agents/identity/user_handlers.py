@@ -10,11 +10,12 @@ from typing import Any
 from agents.identity.emails import normalise_email
 from agents.identity.messages import Register, UpdateUser, UserRef
 from agents.identity.model import ProfileField, User
-from agents.identity.ports import Clock, PasswordHasher
+from agents.identity.ports import PasswordHasher
 from agents.identity.repository import IdentityRepository
 from agents.identity.tokens import TokenService
 from enginedge_streams.errors import PermanentError, ValidationError
 from enginedge_streams.handlers import CommandContext
+from enginedge_streams.ports.clock import Clock
 
 MAX_PROFILE_VALUE = 2_000
 

@@ -1,4 +1,4 @@
-"""Wiring only: the interview worker's table, STT, bus adapters, events topic and phase timer."""
+"""Declarations only: the interview worker's table, STT, bus adapters, events and phase timer."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from typing import Any
 
 import faust
 
-from agents.interview.bus_adapters import BusAnswerGrader, BusSpeechAnalyzer, BusWorkerProbe
+from agents.interview.bus_adapters import BusAnswerGrader, BusSpeechAnalyzer
 from agents.interview.faster_whisper_transcriber import FasterWhisperTranscriber
-from agents.interview.faust_adapters import FaustCommandSender, FaustEventPublisher, SystemClock
-from agents.interview.handlers import COMMANDS, InterviewPolicy, KeyedLocks
+from agents.interview.handlers import COMMANDS
 from agents.interview.http import install_routes
 from agents.interview.openai_whisper_transcriber import OpenAIWhisperTranscriber
 from agents.interview.phase_timer import PhaseTimer
+from agents.interview.policy import InterviewPolicy
 from agents.interview.renderers import (
     AutoReportRenderer,
     LatexReportRenderer,
@@ -25,10 +25,12 @@ from agents.interview.settings import InterviewSettings
 from enginedge_streams.adapters.filesystem_artifact_store import FilesystemArtifactStore
 from enginedge_streams.container import Container
 from enginedge_streams.errors import ConfigError
-from enginedge_streams.runtime import command_worker
+from enginedge_streams.keyed_locks import KeyedLocks
+from enginedge_streams.runtime import WorkerRuntime
 from enginedge_streams.settings import load, secret_values
-from enginedge_streams.topics import WorkerTopics
-from tables.interview import create_interview_table, interview_store
+from enginedge_streams.worker import Worker
+from tables.interview import create_interview_table
+from tables.kv import FaustKeyValueStore
 
 WORKER_TYPE = "interview"
 log = logging.getLogger("enginedge.interview")
@@ -53,15 +55,15 @@ def make_transcriber(s: InterviewSettings) -> Any:
     )
 
 
-def register(app: faust.App, container: Container) -> Any:
+def register(app: faust.App, container: Container) -> WorkerRuntime:
     s = load(InterviewSettings)
     container.redactor.add(*secret_values(s))
-    partitions = container.settings.topic_partitions
-    bus = container.bus(inbox=WORKER_TYPE)
-    table = create_interview_table(app, partitions=partitions)
-    kv = container.manage(container.provide("interview_kv", lambda: interview_store(table)))
+    worker = Worker(app, container, WORKER_TYPE)
+    bus = worker.bus_caller()
+    table = create_interview_table(app, partitions=container.settings.topic_partitions)
+    kv = container.manage(container.provide("interview_kv", lambda: FaustKeyValueStore(table)))
     repo = InterviewRepository(kv)
-    clock = container.provide("clock", SystemClock)
+    clock = worker.clock()
     transcriber = container.manage(container.provide("transcriber", lambda: make_transcriber(s)))
     artifacts = container.manage(
         container.provide(
@@ -76,21 +78,19 @@ def register(app: faust.App, container: Container) -> Any:
         lambda: AutoReportRenderer(
             LatexReportRenderer(bus),
             ReportlabReportRenderer(artifacts),
-            BusWorkerProbe(bus, "latex"),
+            bus,
             mode=s.interview_report_renderer,
         ),
     )
     grader = container.provide(
         "grader",
         lambda: BusAnswerGrader(
-            bus,
-            BusWorkerProbe(bus, "llm"),
-            model=s.interview_llm_model,
-            timeout=s.interview_llm_timeout_seconds,
+            bus, model=s.interview_llm_model, timeout=s.interview_llm_timeout_seconds
         ),
     )
-    events_name = WorkerTopics(WORKER_TYPE, container.settings.topic_prefix).extra("events")  # noqa: S610
-    events_topic = app.topic(events_name, partitions=partitions)
+    speech = container.provide(
+        "speech", lambda: BusSpeechAnalyzer(bus, timeout=s.interview_bus_timeout_seconds)
+    )
     container.redis()  # readiness includes Redis, as for every worker
     container.add_readiness("artifacts", artifacts.ready)
 
@@ -99,20 +99,22 @@ def register(app: faust.App, container: Container) -> Any:
         return loaded, f"{transcriber.name} {'ready' if loaded else 'loading'}"
 
     container.add_readiness("stt", stt_ready)
-    runtime = command_worker(
-        app,
-        container,
-        worker_type=WORKER_TYPE,
-        commands=COMMANDS,
-        dependencies={
+    timer = PhaseTimer(repo, worker.command_sender(), clock)
+
+    async def phase_timeouts() -> None:
+        if sent := await timer.tick():
+            log.info("sent %d interview.phase_timeout command(s)", sent)
+
+    worker.every(s.interview_timer_interval_seconds, phase_timeouts, name="phase-timer")
+    runtime = worker.serve(
+        COMMANDS,
+        {
             "repo": repo,
             "clock": clock,
-            "events": container.provide("events", lambda: FaustEventPublisher(events_topic)),
+            "events": worker.event_publisher("events"),
             "locks": KeyedLocks(),
             "transcriber": transcriber,
-            "speech": container.provide(
-                "speech", lambda: BusSpeechAnalyzer(bus, timeout=s.interview_bus_timeout_seconds)
-            ),
+            "speech": speech,
             "grader": grader,
             "renderer": renderer,
             "policy": InterviewPolicy(
@@ -122,24 +124,5 @@ def register(app: faust.App, container: Container) -> Any:
             ),
         },
     )
-    assert events_name == runtime.topics.extra("events")  # noqa: S610
-    topics = getattr(app, "enginedge_topics", None)
-    if topics is not None:
-        topics.append(events_name)
     install_routes(runtime, artifacts)
-    timer = PhaseTimer(repo, FaustCommandSender(runtime.requests_topic), clock)
-
-    @app.timer(interval=s.interview_timer_interval_seconds)  # type: ignore[untyped-decorator]  # faust is untyped
-    async def phase_timer() -> None:
-        if not runtime.started.is_set() or app.rebalancing:
-            return
-        try:
-            sent = await timer.tick()
-        except Exception:  # a timer must keep running; the next tick retries
-            log.exception("phase timer tick failed")
-            return
-        if sent:
-            log.info("sent %d interview.phase_timeout command(s)", sent)
-
-    runtime.phase_timer = timer  # type: ignore[attr-defined]
     return runtime

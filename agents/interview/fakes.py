@@ -1,4 +1,5 @@
-"""Deterministic test doubles for the interview worker's ports."""
+"""Deterministic test doubles for the interview worker's own ports (the shared ports' fakes
+are in ``enginedge_streams.testing``)."""
 
 from __future__ import annotations
 
@@ -6,36 +7,6 @@ import asyncio
 from typing import Any
 
 from agents.interview.ports import Transcription
-
-
-class FakeClock:
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.t = start
-
-    def now(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-
-class RecordingEvents:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
-
-    async def publish(self, key: str, event: dict[str, Any]) -> None:
-        self.events.append((key, event))
-
-    def types(self) -> list[str]:
-        return [e["type"] for _, e in self.events]
-
-
-class RecordingSender:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str, dict[str, Any]]] = []
-
-    async def send(self, command_id: str, command_type: str, payload: dict[str, Any]) -> None:
-        self.sent.append((command_id, command_type, payload))
 
 
 class ScriptedTranscriber:

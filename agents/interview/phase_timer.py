@@ -21,8 +21,10 @@ import logging
 import time
 from typing import Any
 
-from agents.interview.ports import Clock, CommandSender
 from agents.interview.repository import InterviewRepository, clock_of
+from enginedge_streams.ports.clock import Clock
+from enginedge_streams.ports.command_sender import CommandSender
+from enginedge_streams.records import Command
 
 log = logging.getLogger("enginedge.interview.phase_timer")
 
@@ -70,7 +72,8 @@ class PhaseTimer:
         return list(stored.items())
 
     async def tick(self) -> int:
-        now = self.clock.now()
+        """Send the due timeouts; returns how many were sent."""
+        now = self.clock.timestamp()
         mono = time.monotonic()
         self._sent = {k: t for k, t in self._sent.items() if mono - t < self.resend_after}
         sent = 0
@@ -85,7 +88,10 @@ class PhaseTimer:
                 "phase_index": int(clock["phase_index"]),
                 "epoch": int(clock["epoch"]),
             }
-            await self.sender.send(cid, "interview.phase_timeout", payload)
+            command = Command(
+                command_id=cid, command_type="interview.phase_timeout", payload=payload
+            )
+            await self.sender.send("interview", command)
             self._sent[cid] = mono
             sent += 1
         return sent

@@ -1,4 +1,4 @@
-"""Ports of the interview worker (one worker uses them, so they live here)."""
+"""Ports only the interview worker uses (the shared ones are in ``enginedge_streams.ports``)."""
 
 from __future__ import annotations
 
@@ -43,19 +43,3 @@ class ReportRenderer(Protocol):
     """Renders a report to PDF and stores it; returns the artifact's description."""
 
     async def render(self, report: dict[str, Any], *, artifact_id: str) -> dict[str, Any]: ...
-
-
-class EventPublisher(Protocol):
-    async def publish(self, key: str, event: dict[str, Any]) -> None: ...
-
-
-class CommandSender(Protocol):
-    """Sends a command to this worker's own requests topic (used by the phase timer)."""
-
-    async def send(self, command_id: str, command_type: str, payload: dict[str, Any]) -> None: ...
-
-
-class Clock(Protocol):
-    def now(self) -> float:
-        """Seconds since the epoch."""
-        ...

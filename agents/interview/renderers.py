@@ -12,16 +12,16 @@ import base64
 import logging
 from typing import Any
 
-from agents.interview.bus_adapters import BusWorkerProbe, call
 from agents.interview.report import latex_source, reportlab_pdf
 from enginedge_streams.ports.artifact_store import ArtifactStore
+from enginedge_streams.ports.bus_caller import BusCaller
 
 log = logging.getLogger("enginedge.interview.report")
 
 
 class LatexReportRenderer:
-    def __init__(self, bus: Any, *, timeout: float = 120.0) -> None:
-        self.bus = bus
+    def __init__(self, caller: BusCaller, *, timeout: float = 120.0) -> None:
+        self.caller = caller
         self.timeout = timeout
 
     async def render(self, report: dict[str, Any], *, artifact_id: str) -> dict[str, Any]:
@@ -31,7 +31,7 @@ class LatexReportRenderer:
             "engine": "pdflatex",
             "max_passes": 2,
         }
-        data = await call(self.bus, "latex", "latex.compile", payload, self.timeout)
+        data = await self.caller.call("latex", "latex.compile", payload, timeout=self.timeout)
         artifact = dict(data["artifact"])
         return {**artifact, "renderer": "latex", "served_by": "latex"}
 
@@ -63,17 +63,22 @@ class AutoReportRenderer:
         self,
         latex: LatexReportRenderer,
         local: ReportlabReportRenderer,
-        probe: BusWorkerProbe,
+        caller: BusCaller,
         *,
         mode: str = "auto",
+        probe_timeout: float = 3.0,
     ) -> None:
         self.latex = latex
         self.local = local
-        self.probe = probe
+        self.caller = caller  # is the LaTeX worker answering (a cached ping)
         self.mode = mode
+        self.probe_timeout = probe_timeout
 
     async def render(self, report: dict[str, Any], *, artifact_id: str) -> dict[str, Any]:
-        if self.mode == "reportlab" or (self.mode == "auto" and not await self.probe.available()):
+        if self.mode == "reportlab" or (
+            self.mode == "auto"
+            and not await self.caller.available("latex", timeout=self.probe_timeout)
+        ):
             return await self.local.render(report, artifact_id=artifact_id)
         try:
             return await self.latex.render(report, artifact_id=artifact_id)

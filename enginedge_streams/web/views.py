@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import orjson
 from faust import web
@@ -13,6 +12,7 @@ from enginedge_streams.codec import encode_command, validation_details
 from enginedge_streams.records import Command
 from enginedge_streams.web.auth import bearer_ok
 from enginedge_streams.web.monitor import install_monitor
+from enginedge_streams.web.readiness import readiness
 
 if TYPE_CHECKING:
     from enginedge_streams.runtime import WorkerRuntime
@@ -20,37 +20,12 @@ if TYPE_CHECKING:
 PROM_CONTENT_TYPE = "text/plain; version=0.0.4"
 
 
-async def readiness(runtime: WorkerRuntime) -> tuple[bool, dict[str, Any]]:
-    checks: dict[str, Any] = {}
-    app = runtime.app
-    assigned = len(runtime.assignment())
-    kafka_ok = runtime.started.is_set() and not app.rebalancing
-    checks["kafka"] = {
-        "ok": kafka_ok,
-        "assigned_partitions": assigned,
-        "detail": "rebalancing" if app.rebalancing else ("starting" if not kafka_ok else "joined"),
-    }
-    checks["components"] = {
-        "ok": runtime.start_error is None and runtime.started.is_set(),
-        "detail": runtime.start_error or ("started" if runtime.started.is_set() else "starting"),
-    }
-    for name, check in runtime.container.readiness.items():
-        try:
-            ok, detail = await asyncio.wait_for(check(), timeout=3.0)
-        except Exception as exc:
-            ok, detail = False, f"{type(exc).__name__}: {exc}"
-        checks[name] = {"ok": ok, "detail": detail}
-    return all(c["ok"] for c in checks.values()), checks
-
-
 def install_views(runtime: WorkerRuntime) -> None:
     app = runtime.app
     settings = runtime.container.settings
     table = runtime.table
-    # Faust's /router/ pages answer 500 for an unknown table name (found by schemathesis)
-    # and list table metadata; nothing uses them (status routing uses app.router). Off
-    # before the first page below creates app.web, which picks the blueprints.
-    app.conf.web_router_enabled = False
+    # Faust's /router/ pages (500 for an unknown table name, found by schemathesis) are
+    # switched off by the composition root before any page exists (bootstrap.py).
     install_monitor(runtime)  # GET /monitor and /monitor/data
 
     @app.page("/health")

@@ -8,14 +8,16 @@ from types import SimpleNamespace
 import pytest
 
 from agents.identity.aesgcm_cipher import AesGcmCipher
-from agents.identity.fakes import FastPasswordHasher, FixedClock, InMemoryKeyValueStore
+from agents.identity.fakes import FastPasswordHasher
 from agents.identity.keys import KeyRing
 from agents.identity.repository import IdentityRepository
 from agents.identity.tokens import TokenService
 from agents.identity.user_handlers import IdentityPolicy
 from enginedge_streams.handlers import CommandContext
 from enginedge_streams.records import Command
+from enginedge_streams.testing.clock import FixedClock
 from enginedge_streams.testing.fakes import InMemoryRateLimiter
+from enginedge_streams.testing.key_value_store import InMemoryKeyValueStore
 
 _ids = itertools.count()
 ACCESS_TTL = timedelta(minutes=15)

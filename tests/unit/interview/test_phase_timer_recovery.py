@@ -13,11 +13,13 @@ import orjson
 import pytest
 
 from agents.interview import handlers as h
-from agents.interview.fakes import FakeClock, RecordingEvents, RecordingSender
 from agents.interview.messages import PhaseTimeout, SessionCommand, StartInterview
 from agents.interview.phase_timer import PhaseTimer
 from agents.interview.repository import InterviewRepository, clock_of
-from tables.kv import InMemoryKeyValueStore
+from enginedge_streams.keyed_locks import KeyedLocks
+from enginedge_streams.testing.clock import FixedClock
+from enginedge_streams.testing.key_value_store import InMemoryKeyValueStore
+from enginedge_streams.testing.messaging import RecordingCommandSender, RecordingEventPublisher
 from tests.unit.interview.helpers import ctx
 
 pytestmark = pytest.mark.timeout(60)
@@ -33,8 +35,13 @@ class RebuiltStore(InMemoryKeyValueStore):
 def env():
     kv = RebuiltStore()
     repo = InterviewRepository(kv)
-    clock = FakeClock()
-    deps = {"repo": repo, "clock": clock, "events": RecordingEvents(), "locks": h.KeyedLocks()}
+    clock = FixedClock(1_800_000_000.0)
+    deps = {
+        "repo": repo,
+        "clock": clock,
+        "events": RecordingEventPublisher(),
+        "locks": KeyedLocks(),
+    }
     return kv, repo, clock, deps
 
 
@@ -50,12 +57,12 @@ async def test_a_session_recovered_without_its_clock_still_times_out(env):
     await start(deps, "lost")
     await start(deps, "kept")
     kv.delete("a/lost")  # the clock's changelog write never reached Kafka
-    sender = RecordingSender()
+    sender = RecordingCommandSender()
     timer = PhaseTimer(repo, sender, clock)  # a new process: it scans on its first tick
     clock.advance(10_000)
     assert await timer.tick() == 2
-    assert sorted(s[2]["session_id"] for s in sender.sent) == ["kept", "lost"]
-    cid, ctype, payload = next(s for s in sender.sent if s[2]["session_id"] == "lost")
+    assert sorted(s[2]["session_id"] for s in sender.commands) == ["kept", "lost"]
+    cid, ctype, payload = next(s for s in sender.commands if s[2]["session_id"] == "lost")
     assert ctype == "interview.phase_timeout"
     done = await h.handle_phase_timeout(PhaseTimeout(**payload), **deps, ctx=ctx(cid))
     assert done["applied"] is True and done["timed_out_phase"] == "behavioral"
@@ -80,11 +87,11 @@ async def test_a_stale_clock_key_is_replaced_by_the_sessions_own_clock(env):
     expected = clock_of(session)
     assert expected is not None and expected["epoch"] == orjson.loads(stale)["epoch"] + 1
     kv.generation += 1
-    sender = RecordingSender()
+    sender = RecordingCommandSender()
     timer = PhaseTimer(repo, sender, clock)
     clock.advance(10_000)
     assert await timer.tick() == 1
-    assert sender.sent[0][0] == f"phase-timeout-s1-0-{expected['epoch']}"
+    assert sender.commands[0][0] == f"phase-timeout-s1-0-{expected['epoch']}"
 
 
 async def test_no_extra_work_when_every_clock_is_in_place(env):
@@ -94,5 +101,5 @@ async def test_no_extra_work_when_every_clock_is_in_place(env):
     await start(deps, "s2")
     kv.generation += 1
     assert repo.sessions_missing_their_clock() == set()
-    timer = PhaseTimer(repo, RecordingSender(), clock)
+    timer = PhaseTimer(repo, RecordingCommandSender(), clock)
     assert await timer.tick() == 0 and timer._missing == set()

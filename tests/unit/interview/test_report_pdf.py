@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from agents.interview.bus_adapters import BusAnswerGrader, BusWorkerProbe
+from agents.interview.bus_adapters import BusAnswerGrader
 from agents.interview.model import Question
 from agents.interview.renderers import (
     AutoReportRenderer,
@@ -20,6 +20,7 @@ from agents.interview.renderers import (
     ReportlabReportRenderer,
 )
 from agents.interview.report import grade_with_llm, latex_source, tex
+from enginedge_streams.adapters.kafka_bus_caller import KafkaBusCaller
 from enginedge_streams.errors import DeadlineExceededError, DependencyUnavailableError
 from enginedge_streams.records import ErrorInfo, Result, Status
 from enginedge_streams.testing.artifact_store import InMemoryArtifactStore
@@ -75,10 +76,11 @@ class ScriptedBus:
 
 def renderer(bus: ScriptedBus, store: InMemoryArtifactStore, mode: str = "auto") -> Any:
     return AutoReportRenderer(
-        LatexReportRenderer(bus),
+        LatexReportRenderer(KafkaBusCaller(bus)),
         ReportlabReportRenderer(store),
-        BusWorkerProbe(bus, "latex", timeout=0.1),
+        KafkaBusCaller(bus),
         mode=mode,
+        probe_timeout=0.1,
     )
 
 
@@ -153,7 +155,7 @@ async def test_a_grading_call_past_its_deadline_leaves_the_rule_score_with_the_r
             ("llm", "assistant.complete"): DeadlineExceededError("deadline"),
         }
     )
-    grader = BusAnswerGrader(bus, BusWorkerProbe(bus, "llm"), timeout=3.0)
+    grader = BusAnswerGrader(KafkaBusCaller(bus), timeout=3.0)
     assert await grader.available() is True
     with pytest.raises(DependencyUnavailableError, match=r"did not answer assistant\.complete"):
         await grader.grade("prompt")
@@ -166,7 +168,7 @@ async def test_a_grading_call_past_its_deadline_leaves_the_rule_score_with_the_r
 async def test_a_failed_grading_call_is_reported_not_raised():
     error = ErrorInfo(code="RATE_LIMITED", message="slow down", retryable=True)
     bus = ScriptedBus({("llm", "assistant.complete"): (Status.FAILED, error)})
-    grader = BusAnswerGrader(bus, BusWorkerProbe(bus, "llm"))
+    grader = BusAnswerGrader(KafkaBusCaller(bus))
     question = Question(question_id="q1", phase="technical", text="Explain a hash map.")
     verdict, problem = await grade_with_llm(grader, question, "an answer")
     assert verdict is None and problem is not None and "RATE_LIMITED" in problem

@@ -8,14 +8,7 @@ from typing import Any
 import pytest
 
 from agents.interview import handlers as h
-from agents.interview.fakes import (
-    FakeClock,
-    InProcessSpeechAnalyzer,
-    RecordingEvents,
-    RecordingSender,
-    ScriptedGrader,
-    ScriptedTranscriber,
-)
+from agents.interview.fakes import InProcessSpeechAnalyzer, ScriptedGrader, ScriptedTranscriber
 from agents.interview.messages import (
     AddTemplate,
     ImportQuestions,
@@ -27,11 +20,15 @@ from agents.interview.messages import (
     StartInterview,
 )
 from agents.interview.phase_timer import PhaseTimer
+from agents.interview.policy import DEFAULT_POLICY
 from agents.interview.renderers import ReportlabReportRenderer
 from agents.interview.repository import InterviewRepository
 from enginedge_streams.errors import PermanentError
+from enginedge_streams.keyed_locks import KeyedLocks
 from enginedge_streams.testing.artifact_store import InMemoryArtifactStore
-from tables.kv import InMemoryKeyValueStore
+from enginedge_streams.testing.clock import FixedClock
+from enginedge_streams.testing.key_value_store import InMemoryKeyValueStore
+from enginedge_streams.testing.messaging import RecordingCommandSender, RecordingEventPublisher
 from tests.unit.interview.helpers import ctx
 
 pytestmark = pytest.mark.timeout(120)
@@ -61,9 +58,9 @@ def speech():
 @pytest.fixture
 def env(speech):
     repo = InterviewRepository(InMemoryKeyValueStore())
-    clock = FakeClock()
-    events = RecordingEvents()
-    deps = {"repo": repo, "clock": clock, "events": events, "locks": h.KeyedLocks()}
+    clock = FixedClock(1_800_000_000.0)
+    events = RecordingEventPublisher()
+    deps = {"repo": repo, "clock": clock, "events": events, "locks": KeyedLocks()}
     return repo, clock, events, deps
 
 
@@ -87,7 +84,7 @@ async def respond(
         **deps,
         transcriber=transcriber or ScriptedTranscriber(""),
         speech=speech,
-        policy=h.DEFAULT_POLICY,
+        policy=DEFAULT_POLICY,
         ctx=ctx(cid),
     )
 
@@ -152,7 +149,7 @@ async def test_full_session_with_follow_up_and_report(env, speech):
         **deps,
         grader=grader,
         renderer=ReportlabReportRenderer(InMemoryArtifactStore()),
-        policy=h.DEFAULT_POLICY,
+        policy=DEFAULT_POLICY,
         ctx=ctx("r1"),
     )
     assert report["evaluator"] == "rules" and grader.prompts == []
@@ -190,7 +187,7 @@ async def test_llm_grader_used_when_available_and_rules_when_reply_unusable(env,
         **deps,
         grader=grader,
         renderer=ReportlabReportRenderer(InMemoryArtifactStore()),
-        policy=h.DEFAULT_POLICY,
+        policy=DEFAULT_POLICY,
         ctx=ctx("r1"),
     )
     beh = next(q for q in report["questions"] if q["outcome"] == "answered")
@@ -205,7 +202,7 @@ async def test_llm_grader_used_when_available_and_rules_when_reply_unusable(env,
         **deps,
         grader=bad,
         renderer=ReportlabReportRenderer(InMemoryArtifactStore()),
-        policy=h.DEFAULT_POLICY,
+        policy=DEFAULT_POLICY,
         ctx=ctx("r2"),
     )
     beh2 = next(q for q in report2["questions"] if q["outcome"] == "answered")
@@ -242,7 +239,7 @@ async def test_report_before_completion_and_resume_while_active_are_refused(env,
             **deps,
             grader=ScriptedGrader(up=False),
             renderer=ReportlabReportRenderer(InMemoryArtifactStore()),
-            policy=h.DEFAULT_POLICY,
+            policy=DEFAULT_POLICY,
             ctx=ctx("r"),
         )
 
@@ -250,7 +247,7 @@ async def test_report_before_completion_and_resume_while_active_are_refused(env,
 async def test_phase_timer_sends_a_timeout_command_and_the_phase_advances(env, speech):
     repo, clock, events, deps = env
     await start(deps)
-    sender = RecordingSender()
+    sender = RecordingCommandSender()
     timer = PhaseTimer(repo, sender, clock)
     assert await timer.tick() == 0
     clock.advance(30)
@@ -262,7 +259,7 @@ async def test_phase_timer_sends_a_timeout_command_and_the_phase_advances(env, s
     assert await timer.tick() == 0
     clock.advance(2)
     assert await timer.tick() == 1 and await timer.tick() == 0  # sent once
-    cid, ctype, payload = sender.sent[0]
+    cid, ctype, payload = sender.commands[0]
     assert ctype == "interview.phase_timeout" and payload["phase_index"] == 0
     out = await h.handle_phase_timeout(PhaseTimeout(**payload), **deps, ctx=ctx(cid))
     assert (
@@ -276,6 +273,6 @@ async def test_phase_timer_sends_a_timeout_command_and_the_phase_advances(env, s
     stale = await h.handle_phase_timeout(PhaseTimeout(**payload), **deps, ctx=ctx("other-id"))
     assert stale["applied"] is False
     clock.advance(31)
-    cid2, _, payload2 = (await timer.tick(), sender.sent[-1])[1]
+    cid2, _, payload2 = (await timer.tick(), sender.commands[-1])[1]
     done = await h.handle_phase_timeout(PhaseTimeout(**payload2), **deps, ctx=ctx(cid2))
     assert done["state"] == "completed" and events.types()[-1] == "interview.session_completed"

@@ -1,0 +1,17 @@
+"""How the interview worker scores and follows up (from its settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agents.interview.scoring import DEFAULT_RULE_WEIGHTS
+
+
+@dataclass(frozen=True)
+class InterviewPolicy:
+    rule_weights: dict[str, float]
+    evaluator: str = "auto"
+    follow_up_min_coverage: float = 0.3
+
+
+DEFAULT_POLICY = InterviewPolicy(dict(DEFAULT_RULE_WEIGHTS))
