@@ -4,7 +4,7 @@
 set -euo pipefail
 need=()
 for pair in podman:podman buildah:buildah runc:runc debootstrap:debootstrap \
-            podman-compose:podman-compose kcat:kcat; do
+            podman-compose:podman-compose kcat:kcat catatonit:catatonit; do
   command -v "${pair#*:}" >/dev/null 2>&1 || need+=("${pair%%:*}")
 done
 [ "${#need[@]}" -eq 0 ] && exit 0

@@ -6,8 +6,10 @@ CONTAINERS_CONF / CONTAINERS_STORAGE_CONF), never the machine's global configura
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import time
@@ -20,12 +22,21 @@ from typing import Any
 from enginedge_streams.version import __version__
 from tests.deploy.support import ROOT
 
-CONTAINERS_ENV = {
-    "CONTAINERS_CONF": str(ROOT / "docker/containers/containers.conf"),
-    "CONTAINERS_STORAGE_CONF": str(ROOT / "docker/containers/storage.conf"),
-    "BUILDAH_ISOLATION": "chroot",
-    "BUILDAH_FORMAT": "docker",
-}
+
+def _containers_env() -> dict[str, str]:
+    """The variables scripts/containers-env.sh exports (config files, storage driver)."""
+    out = subprocess.run(
+        ["bash", "-c", ". scripts/containers-env.sh && env -0"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    )
+    names = ("CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF", "BUILDAH_ISOLATION", "BUILDAH_FORMAT")
+    pairs = (item.split("=", 1) for item in out.stdout.decode().split("\0") if "=" in item)
+    return {k: v for k, v in pairs if k in names}
+
+
+CONTAINERS_ENV = _containers_env()
 KAFKA = os.environ.get("KAFKA_BROKERS", "127.0.0.1:9092")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 DATA_DIR = "/var/lib/enginedge/data"
@@ -53,6 +64,19 @@ COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
     "resume": ("resume.evaluate_bullet", {"bullet": "Cut build time by 40% with layer caching"}),
     "scheduling": ("calendar.create", {"name": "deploy", "timezone": "Europe/Berlin"}),
     "spacy": ("nlp.analyze", {"text": "IBM hired Ada in Berlin."}),
+}
+
+
+#: What a worker refuses to start without (the Secret / Compose provide it in a deployment).
+WORKER_ENV: dict[str, dict[str, str]] = {
+    "identity": {
+        "IDENTITY_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    },
+    "data_processing": {
+        "DATABASE_URL": os.environ.get(
+            "DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/enginedge"
+        )
+    },
 }
 
 
@@ -193,6 +217,7 @@ class WorkerContainer:
             "KAFKA_BROKERS": KAFKA,
             "REDIS_URL": REDIS_URL,
             "LOG_LEVEL": "info",
+            **WORKER_ENV.get(self.worker_type, {}),
             **self.env,
         }
         args = [f"--env={k}={v}" for k, v in env.items()]
@@ -224,6 +249,16 @@ class WorkerContainer:
             check=False,
         )
         return out.stdout
+
+    def problems(self) -> str:
+        """The log's warnings and errors (first 20), then its end: what a failure shows."""
+        logs = self.logs()
+        bad = [
+            line[:2000]
+            for line in logs.splitlines()
+            if any(f'"level":"{lv}"' in line for lv in ("warning", "error", "critical"))
+        ]
+        return "\n".join(bad[:20]) + "\n...\n" + logs[-3000:]
 
     def inspect(self) -> dict[str, Any]:
         return dict(json.loads(podman("inspect", self.name))[0])

@@ -1,7 +1,7 @@
 """The generated Kubernetes manifests played by `podman kube play` on the local stack.
 
-Gated like test_images.py (DEPLOY_TEST=1, `make deploy-test`). KUBE_WORKERS (default
-identity,orchestrator,spacy) must have images. The workers run from their generated pod
+Gated like test_images.py (DEPLOY_TEST=1, `make deploy-test`). KUBE_WORKERS (default:
+DEPLOY_WORKERS, else identity,orchestrator,spacy) must have images. The workers run from their generated pod
 templates (tests/deploy/kube_local.py says what is adapted for podman, and
 docs/deployment.md what that leaves unverified): env from the ConfigMap and the
 Secret, the probes, the non-root security context and the state volume claim.
@@ -25,6 +25,7 @@ from tests.deploy import kube_local
 from tests.deploy.containers import (
     KAFKA,
     REDIS_URL,
+    WORKER_ENV,
     consume_result_with_kcat,
     image,
     image_exists,
@@ -43,7 +44,9 @@ pytestmark = [
 
 KUBE_WORKERS = [
     w.strip()
-    for w in os.environ.get("KUBE_WORKERS", "identity,orchestrator,spacy").split(",")
+    for w in os.environ.get(
+        "KUBE_WORKERS", os.environ.get("DEPLOY_WORKERS", "identity,orchestrator,spacy")
+    ).split(",")
     if w.strip()
 ]
 SECRET_NAME = "enginedge-worker-secrets"
@@ -81,7 +84,9 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Played]:
     play = tmp / "play.yaml"
     play.write_text(kube_local.dump(kube_local.play_file(ports, prefix, KAFKA, REDIS_URL)))
     secret = tmp / "secret.yaml"
-    secret.write_text(yaml.safe_dump(kube_local.local_secret({"API_TOKEN": token})))
+    secret.write_text(
+        yaml.safe_dump(kube_local.local_secret({"API_TOKEN": token, **WORKER_ENV["identity"]}))
+    )
     podman("secret", "rm", SECRET_NAME, check=False)
     podman("secret", "create", SECRET_NAME, str(secret))
     out = podman("kube", "play", "--replace", str(play), timeout=300, check=False)
