@@ -45,6 +45,12 @@ def available(plugins: dict[str, str] | None = None) -> list[str]:
     return sorted({**REGISTRY, **(plugins or {})})
 
 
+def worker_module(worker_type: str, name: str) -> ModuleType:
+    """A worker's public module ``agents.<worker>.<name>`` (e.g. the orchestrator's
+    ``offline`` tools for the CLI), found through the registry."""
+    return importlib.import_module(REGISTRY[worker_type].rsplit(".", 1)[0] + "." + name)
+
+
 def commands(worker_type: str) -> list[object]:
     """The worker's command specs (``agents.<worker>.handlers.COMMANDS``), without Faust."""
     path = REGISTRY[worker_type].rsplit(".", 1)[0] + ".handlers"

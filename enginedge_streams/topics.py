@@ -27,6 +27,11 @@ class WorkerTopics:
         return f"{self.prefix}worker.{self.worker_type}.{name}"
 
 
+def orchestrator_events_topic(prefix: str = "") -> str:
+    """The orchestrator's status changes (keyed by request id; the CLI follows it)."""
+    return f"{prefix}orchestrator.events"
+
+
 def app_id(worker_type: str, prefix: str = "") -> str:
     """Faust app id and consumer group of one worker type."""
     return f"{prefix}enginedge-{worker_type}"

@@ -1,12 +1,9 @@
-"""Wiring only: the tool worker's tools, limits and commands on a Faust app."""
+"""Declarations only: the tool worker's tools, limits and commands."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import faust
 
-from agents.agent_tool.bus_worker_caller import BusWorkerCaller
 from agents.agent_tool.executor import ToolExecutor, ToolLimits
 from agents.agent_tool.handlers import COMMANDS
 from agents.agent_tool.ports import ToolDeps
@@ -14,15 +11,17 @@ from agents.agent_tool.redis_execution_budget import RedisExecutionBudget
 from agents.agent_tool.registry import build_tools
 from agents.agent_tool.settings import AgentToolSettings
 from enginedge_streams.container import Container
-from enginedge_streams.runtime import command_worker
+from enginedge_streams.runtime import WorkerRuntime
 from enginedge_streams.safe_http import HttpSettings, SafeHttpClient, SafeHttpPolicy
 from enginedge_streams.settings import load
+from enginedge_streams.worker import Worker
 
 WORKER_TYPE = "agent_tool"
 
 
-def register(app: faust.App, container: Container) -> Any:
+def register(app: faust.App, container: Container) -> WorkerRuntime:
     settings = load(AgentToolSettings)
+    worker = Worker(app, container, WORKER_TYPE)
     http_settings = load(HttpSettings)
     http = container.manage(
         container.provide(
@@ -31,7 +30,7 @@ def register(app: faust.App, container: Container) -> Any:
     )
     deps = ToolDeps(
         http=http,
-        workers=BusWorkerCaller(container.bus(inbox=WORKER_TYPE)),
+        workers=worker.bus_caller(),
         sandbox_dir=settings.tool_sandbox_dir,
         files_max_bytes=settings.tool_files_max_bytes,
         max_output_chars=settings.tool_max_output_chars,
@@ -56,13 +55,8 @@ def register(app: faust.App, container: Container) -> Any:
         rate_limiter=container.rate_limiter(),
         cache=container.cache("toolcache"),
         budget=budget,
+        on_call=lambda api, error: worker.metrics.external_call(api, error=error),
     )
-    runtime = command_worker(
-        app,
-        container,
-        worker_type=WORKER_TYPE,
-        commands=COMMANDS,
-        dependencies={"executor": executor, "concurrency": settings.tool_batch_concurrency},
+    return worker.serve(
+        COMMANDS, {"executor": executor, "concurrency": settings.tool_batch_concurrency}
     )
-    executor.on_call = lambda api, error: runtime.metrics.external_call(api, error=error)
-    return runtime

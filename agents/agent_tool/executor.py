@@ -62,6 +62,7 @@ class ToolExecutor:
         rate_limiter: RateLimiter,
         cache: Cache,
         budget: ExecutionBudget,
+        on_call: Callable[[str, bool], None] | None = None,
     ) -> None:
         self.tools = dict(tools)
         self.limits = limits
@@ -72,7 +73,8 @@ class ToolExecutor:
         for name, tool in self.tools.items():
             Draft202012Validator.check_schema(tool.args_schema)
             self.validators[name] = Draft202012Validator(tool.args_schema)
-        self.on_call: Callable[[str, bool], None] = lambda _api, _error: None
+        #: metrics hook: ``(api, error)`` after every tool run
+        self.on_call: Callable[[str, bool], None] = on_call or (lambda _api, _error: None)
 
     def describe(self) -> list[dict[str, Any]]:
         return [

@@ -7,7 +7,6 @@ from typing import Any
 
 from agents.agent_tool.ports import ToolContext
 from enginedge_streams.errors import RetryableError
-from enginedge_streams.safe_http import HttpResponse
 
 
 class InMemoryExecutionBudget:
@@ -18,43 +17,6 @@ class InMemoryExecutionBudget:
         ids = self.positions.setdefault(budget_key, {})
         position = ids.setdefault(execution_id, len(ids) + 1)
         return position <= limit, position
-
-
-class RecordingWorkerCaller:
-    """Answers cross-worker calls from a table of canned results, and records them."""
-
-    def __init__(self, answers: dict[tuple[str, str], Any] | None = None) -> None:
-        self.answers = answers or {}
-        self.calls: list[tuple[str, str, dict[str, Any], float]] = []
-
-    async def call(
-        self, worker_type: str, command_type: str, payload: dict[str, Any], *, timeout: float
-    ) -> Any:
-        self.calls.append((worker_type, command_type, payload, timeout))
-        answer = self.answers[(worker_type, command_type)]
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-
-class StaticHttpFetcher:
-    """Serves fixed responses by URL (for tools' unit tests)."""
-
-    def __init__(self, pages: dict[str, HttpResponse]) -> None:
-        self.pages = pages
-        self.requests: list[tuple[str, str]] = []
-
-    async def fetch(
-        self,
-        url: str,
-        *,
-        method: str = "GET",
-        headers: dict[str, str] | None = None,
-        body: bytes | None = None,
-        max_bytes: int | None = None,
-    ) -> HttpResponse:
-        self.requests.append((method, url))
-        return self.pages[url]
 
 
 class FlakyTool:

@@ -1,4 +1,6 @@
-"""The tool worker's ports: a tool, what it may use, and the per-command execution budget."""
+"""The tool worker's ports: a tool, what it may use, and the per-command execution budget.
+
+Outbound HTTP and calls to other workers are the platform's ``HttpFetcher`` and ``BusCaller``."""
 
 from __future__ import annotations
 
@@ -6,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from enginedge_streams.safe_http import HttpResponse
+from enginedge_streams.ports.bus_caller import BusCaller
+from enginedge_streams.ports.http_fetcher import HttpFetcher
 
 
 @dataclass(frozen=True)
@@ -32,28 +35,6 @@ class Tool(Protocol):
         ...
 
 
-class HttpFetcher(Protocol):
-    """Outbound HTTP under the platform's safe policy (``SafeHttpClient``)."""
-
-    async def fetch(
-        self,
-        url: str,
-        *,
-        method: str = "GET",
-        headers: dict[str, str] | None = None,
-        body: bytes | None = None,
-        max_bytes: int | None = None,
-    ) -> HttpResponse: ...
-
-
-class WorkerCaller(Protocol):
-    """Calls another worker over the bus and returns its result payload (raises on failure)."""
-
-    async def call(
-        self, worker_type: str, command_type: str, payload: dict[str, Any], *, timeout: float
-    ) -> Any: ...
-
-
 class ExecutionBudget(Protocol):
     """Counts executions per originating command, shared by every replica."""
 
@@ -70,7 +51,7 @@ class ToolDeps:
     """Everything a tool module's ``create`` may use."""
 
     http: HttpFetcher
-    workers: WorkerCaller
+    workers: BusCaller
     sandbox_dir: Path
     files_max_bytes: int = 1_000_000
     max_output_chars: int = 20_000

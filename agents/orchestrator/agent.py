@@ -1,4 +1,4 @@
-"""Wiring only: the orchestrator's tables, topics, agents, timers and HTTP routes.
+"""Declarations only: the orchestrator's tables, topics, agents, timers and HTTP routes.
 
 Faust tables can only be written inside stream iteration, so every change of a
 request happens in an agent:
@@ -26,12 +26,7 @@ from pydantic import ValidationError as PydanticValidationError
 from agents.orchestrator.catalog import RegistryWorkerCatalog
 from agents.orchestrator.effects import EffectRunner
 from agents.orchestrator.engine import Effect, Engine, Limits
-from agents.orchestrator.faust_topics import (
-    FaustCommandSender,
-    FaustDriveSender,
-    FaustEventPublisher,
-    events_topic_name,
-)
+from agents.orchestrator.faust_drive_sender import FaustDriveSender
 from agents.orchestrator.handlers import COMMANDS
 from agents.orchestrator.http import install_routes
 from agents.orchestrator.jwks_authenticator import JwksAuthenticator
@@ -43,9 +38,10 @@ from agents.orchestrator.static_token_authenticator import StaticTokenAuthentica
 from enginedge_streams.codec import decode_result
 from enginedge_streams.container import Container
 from enginedge_streams.heartbeat import Heartbeat
-from enginedge_streams.runtime import WorkerRuntime, command_worker
+from enginedge_streams.runtime import WorkerRuntime
 from enginedge_streams.settings import load
-from enginedge_streams.topics import WorkerTopics
+from enginedge_streams.topics import orchestrator_events_topic
+from enginedge_streams.worker import Worker
 from enginedge_streams.worker_registry import WorkerRegistry
 from tables.orchestrator import FaustBytesStore, create_instance_table, create_request_table
 
@@ -56,38 +52,23 @@ log = logging.getLogger("enginedge.orchestrator")
 
 def register(app: faust.App, container: Container) -> WorkerRuntime:
     s = load(OrchestratorSettings)
-    platform = container.settings
-    partitions = platform.topic_partitions
-    topics = WorkerTopics(WORKER_TYPE, platform.topic_prefix)
-    replies_name, drive_name = topics.extra("replies"), topics.extra("drive")  # noqa: S610
-    events_name = events_topic_name(platform.topic_prefix)
-    replies_topic = app.topic(replies_name, partitions=partitions)
-    drive_topic = app.topic(drive_name, partitions=partitions)
-    events_topic = app.topic(events_name, partitions=partitions)
-    service = build_service(app, container, s, reply_to=replies_name)
+    worker = Worker(app, container, WORKER_TYPE)
+    replies_topic = worker.topic("replies")
+    drive_topic = worker.topic("drive")
+    service = build_service(app, container, s, reply_to=replies_topic.get_topic_name())
     runner = EffectRunner(
-        container.provide("command_sender", lambda: FaustCommandSender(app, platform)),
-        container.provide("event_publisher", lambda: FaustEventPublisher(events_topic)),
+        worker.command_sender(),
+        worker.event_publisher(name=orchestrator_events_topic(container.settings.topic_prefix)),
     )
     drive = container.provide("drive_sender", lambda: FaustDriveSender(drive_topic))
     container.redis()  # readiness includes Redis, as for every worker
-    runtime = command_worker(
-        app,
-        container,
-        worker_type=WORKER_TYPE,
-        commands=COMMANDS,
-        dependencies={"orchestrator": service, "effects": runner},
-    )
-    names = getattr(app, "enginedge_topics", None)
-    if names is not None:
-        names.extend([replies_name, drive_name, events_name])
     container.manage(_Recovery(service, drive))
+    _declare_timers(worker, service, drive, s.orchestrator_tick_seconds)
+    runtime = worker.serve(COMMANDS, {"orchestrator": service, "effects": runner})
     _install_agents(
         app, runtime, service, runner, replies_topic=replies_topic, drive_topic=drive_topic
     )
-    _install_timers(app, runtime, service, drive, s.orchestrator_tick_seconds)
     install_routes(runtime, service=service, auth=authenticator(container, s), settings=s)
-    runtime.orchestrator = service  # type: ignore[attr-defined]
     return runtime
 
 
@@ -160,7 +141,7 @@ def _install_agents(
             await runner.run(effects)
         except Exception as exc:
             log.critical("cannot send a workflow's commands or events; stopping", exc_info=True)
-            await runtime._fatal(exc)
+            await runtime.fatal(exc)
 
     @app.agent(replies_topic, name="orchestrator-replies")
     async def replies(stream: Any) -> None:
@@ -210,19 +191,10 @@ def _install_agents(
                 log.exception("failed to record a heartbeat of %s", beat.instance_id)
 
 
-def _install_timers(
-    app: faust.App,
-    runtime: WorkerRuntime,
-    service: OrchestratorService,
-    drive: FaustDriveSender,
-    interval: float,
+def _declare_timers(
+    worker: Worker, service: OrchestratorService, drive: FaustDriveSender, interval: float
 ) -> None:
-    started = runtime.started
-
-    @app.timer(interval=interval)  # type: ignore[untyped-decorator]  # faust is untyped
     async def tick() -> None:
-        if not started.is_set() or app.rebalancing:
-            return
         for rid in service.due():
             try:
                 await drive.send(rid, "tick")
@@ -230,12 +202,12 @@ def _install_timers(
                 log.warning("tick for %s not sent", rid, exc_info=True)
                 return
 
-    @app.timer(interval=PURGE_INTERVAL_S)  # type: ignore[untyped-decorator]  # faust is untyped
     async def purge() -> None:
-        if not started.is_set() or app.rebalancing:
-            return
         for rid in service.purge_candidates():
             await drive.send(rid, "purge")
+
+    worker.every(interval, tick, name="tick")
+    worker.every(PURGE_INTERVAL_S, purge, name="purge")
 
 
 class _Recovery:

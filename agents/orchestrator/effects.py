@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from agents.orchestrator.engine import Dispatch, Effect, Publish
-from agents.orchestrator.ports import CommandSender, EventPublisher
+from enginedge_streams.ports.command_sender import CommandSender
+from enginedge_streams.ports.event_publisher import EventPublisher
 
 log = logging.getLogger("enginedge.orchestrator")
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from pydantic import BaseModel
-
-from enginedge_streams.records import Command
 
 
 class InMemoryBytesStore:
@@ -30,22 +27,6 @@ class InMemoryBytesStore:
 
     def items(self) -> Iterator[tuple[str, bytes]]:
         yield from list(self.data.items())
-
-
-class RecordingSender:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, Command]] = []
-
-    async def send(self, worker_type: str, command: Command) -> None:
-        self.sent.append((worker_type, command))
-
-
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-
-    async def publish(self, request_id: str, event: dict[str, Any]) -> None:
-        self.events.append(event)
 
 
 class StaticCatalog:

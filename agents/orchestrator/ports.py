@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel
-
-from enginedge_streams.records import Command
 
 
 @dataclass(frozen=True)
@@ -58,18 +56,6 @@ class InstanceStore(Protocol):
     def delete(self, instance_id: str) -> None: ...
 
     def items(self) -> Iterator[tuple[str, bytes]]: ...
-
-
-class CommandSender(Protocol):
-    """Sends a step's command to a worker's requests topic (keyed by command id)."""
-
-    async def send(self, worker_type: str, command: Command) -> None: ...
-
-
-class EventPublisher(Protocol):
-    """Publishes status changes to `orchestrator.events` (keyed by request id)."""
-
-    async def publish(self, request_id: str, event: dict[str, Any]) -> None: ...
 
 
 class DriveSender(Protocol):

@@ -68,9 +68,9 @@ class _Events:
     async def start(self) -> None:
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
-        from agents.orchestrator.faust_topics import events_topic_name
+        from enginedge_streams.topics import orchestrator_events_topic
 
-        topic = events_topic_name(self.s.topic_prefix)
+        topic = orchestrator_events_topic(self.s.topic_prefix)
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=self.s.bootstrap_servers,
             group_id=None,
@@ -277,9 +277,9 @@ def run(  # noqa: PLR0917 - one parameter per CLI option
         raise click.BadParameter("must be a JSON object", param_hint="--input")
     payload: dict[str, Any] = {"input": data}
     if definition:
-        from agents.orchestrator.library import read_yaml
+        import agents
 
-        docs = read_yaml(Path(definition))
+        docs = agents.worker_module("orchestrator", "offline").read_yaml(Path(definition))
         if len(docs) != 1:
             raise click.BadParameter(
                 "the file must hold exactly one workflow", param_hint="--definition"
@@ -404,17 +404,16 @@ def list_() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
 def validate(files: tuple[str, ...]) -> None:
     """Check workflow YAML files against the registered workers (offline)."""
-    from agents.orchestrator.catalog import RegistryWorkerCatalog
-    from agents.orchestrator.library import load_file
-    from agents.orchestrator.validation import WorkflowError
+    import agents
 
-    catalog = RegistryWorkerCatalog(load(Settings).plugin_modules())
+    orchestrator = agents.worker_module("orchestrator", "offline")
+    catalog = orchestrator.RegistryWorkerCatalog(load(Settings).plugin_modules())
     bad = 0
     for f in files:
         try:
-            for wf in load_file(Path(f), catalog):
+            for wf in orchestrator.load_file(Path(f), catalog):
                 click.echo(f"{f}: {wf.name}: ok ({' -> '.join(wf.order)})")
-        except WorkflowError as exc:
+        except orchestrator.WorkflowError as exc:
             bad += 1
             click.echo(f"{exc.source or f}:", err=True)
             for problem in exc.problems:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.agent_tool.ports import Tool, ToolContext, ToolDeps, WorkerCaller
+from agents.agent_tool.ports import Tool, ToolContext, ToolDeps
+from enginedge_streams.ports.bus_caller import BusCaller
 
 
 class DocumentSearchTool:
@@ -28,7 +29,7 @@ class DocumentSearchTool:
     read_only = True
     cacheable = True
 
-    def __init__(self, workers: WorkerCaller, timeout_s: float) -> None:
+    def __init__(self, workers: BusCaller, timeout_s: float) -> None:
         self.workers = workers
         self.timeout_s = timeout_s
 

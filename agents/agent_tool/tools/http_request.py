@@ -12,7 +12,8 @@ from typing import Any
 
 import orjson
 
-from agents.agent_tool.ports import HttpFetcher, Tool, ToolContext, ToolDeps
+from agents.agent_tool.ports import Tool, ToolContext, ToolDeps
+from enginedge_streams.ports.http_fetcher import HttpFetcher
 
 #: Request headers a caller may set; everything else (Host, Cookie...) is dropped.
 ALLOWED_HEADERS = {"accept", "accept-language", "content-type", "user-agent", "authorization"}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from agents.agent_tool.ports import HttpFetcher, Tool, ToolContext, ToolDeps
+from agents.agent_tool.ports import Tool, ToolContext, ToolDeps
 from enginedge_streams.errors import PermanentError
+from enginedge_streams.ports.http_fetcher import HttpFetcher
 
 
 def extract(html: str, url: str) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agents.agent_tool.fakes import RecordingWorkerCaller
 from agents.agent_tool.ports import ToolContext, ToolDeps
 from agents.agent_tool.registry import TOOL_MODULES, build_tools
 from agents.agent_tool.tools.calculator import CalculatorError, evaluate
@@ -15,6 +14,7 @@ from agents.agent_tool.tools.datetime_tool import DateTimeTool
 from agents.agent_tool.tools.files import PathRefusedError, resolve_in_sandbox
 from enginedge_streams.errors import ValidationError
 from enginedge_streams.safe_http import SafeHttpClient, SafeHttpPolicy, UrlRefusedError
+from enginedge_streams.testing.bus import ScriptedBusCaller
 from tests.support.fake_llm_server import PAGE_MARKER, FakeLlmServer
 
 CTX = ToolContext(command_id="c", call_id="c", remaining_seconds=10)
@@ -30,7 +30,7 @@ def server():
 @pytest.fixture
 async def tools(tmp_path):
     http = SafeHttpClient(SafeHttpPolicy(allow_loopback=True, max_bytes=100_000))
-    workers = RecordingWorkerCaller(
+    workers = ScriptedBusCaller(
         {
             ("spacy", "nlp.analyze"): {"entities": [{"text": "Paris", "label": "GPE"}]},
             ("data_processing", "document.search"): {"results": [{"text": "chunk", "score": 0.9}]},
@@ -178,7 +178,7 @@ async def test_http_request_refuses_loopback_without_the_switch(server):
     tools = build_tools(
         ToolDeps(
             http=SafeHttpClient(SafeHttpPolicy()),
-            workers=RecordingWorkerCaller(),
+            workers=ScriptedBusCaller(),
             sandbox_dir="/tmp",
         )
     )
