@@ -214,6 +214,7 @@ class AgentLoop:
     remaining_s: Callable[[], float] = lambda: 300.0
     tool_timeout_s: float = 30.0
     attempt: int = 1
+    _params: dict[str, set[str]] = field(default_factory=dict)
 
     async def run(
         self,
@@ -230,6 +231,7 @@ class AgentLoop:
         budget = self.gateway.prompt_budget(model, out_tokens)
         allowed = {t.name for t in specs}
         messages = first_messages(task, model, specs)
+        self._params = {t.name: set(t.parameters.get("properties", {})) for t in specs}
         reminded = answer_now = False
         done: dict[str, ToolResult] = {}
         while len(run.steps) < max_steps and run.model_calls <= 2 * max_steps + 1:
@@ -260,6 +262,10 @@ class AgentLoop:
                 continue
             if model.supports_tools and outcome.model.supports_tools:
                 run.final_answer, run.stop_reason = reply.text.strip(), "final_answer"
+                if answer_now and extract_tool_calls(reply.text, allowed, prefix="-") and done:
+                    # still a call after being told to answer: the tool's result is the answer
+                    run.final_answer = observation_text(list(done.values())[-1])
+                    run.stop_reason = "tool_result"
                 return run
             parsed = parse_reply(reply.text)
             if parsed.action is not None:
@@ -300,7 +306,9 @@ class AgentLoop:
         """Run the reply's calls; True when every one repeated an earlier successful call."""
         repeats = 0
         for call in reply.tool_calls:
-            key = json.dumps([call.name, call.arguments], sort_keys=True)
+            known = self._params.get(call.name)  # a repeat may echo the result as an argument
+            args = {k: v for k, v in call.arguments.items() if known is None or k in known}
+            key = json.dumps([call.name, args], sort_keys=True)
             if key in done:
                 result, repeats = done[key], repeats + 1
             elif len(run.steps) >= max_steps:

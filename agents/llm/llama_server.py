@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
+import signal
 import socket
 import time
 from collections import deque
@@ -36,6 +38,12 @@ def runtime_status() -> tuple[bool, str]:
     if not os.access(binary, os.X_OK):
         return False, f"{binary} is not executable"
     return True, "llama-server"
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the worker dies, even by SIGKILL (Linux prctl)."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _free_port() -> int:
@@ -102,6 +110,7 @@ class LlamaServer:
             stderr=asyncio.subprocess.PIPE,
             env=env,
             start_new_session=True,  # a Ctrl-C to the worker is handled by stop(), not both
+            preexec_fn=_die_with_parent,
         )
         self._reader = asyncio.create_task(self._drain())
         await self._wait_healthy()
