@@ -25,13 +25,24 @@ def tex_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("latex-cache")
 
 
+_made: list[LatexmkTexRunner] = []
+
+
+@pytest.fixture(autouse=True)
+async def _stop_runners():
+    """Every runner a test made is stopped after it (its warm-up never outlives the test)."""
+    yield
+    while _made:
+        await _made.pop().stop()
+
+
 def make_runner(cache: Path, work: Path, *, sandbox: str = "auto", **kw) -> LatexmkTexRunner:
     limits = Limits(
         cpu_seconds=kw.pop("cpu_seconds", 60),
         memory_bytes=kw.pop("memory_bytes", 2 << 30),
         max_file_bytes=kw.pop("max_file_bytes", 20_000_000),
     )
-    return LatexmkTexRunner(
+    runner = LatexmkTexRunner(
         limits=limits,
         max_workdir_bytes=kw.pop("max_workdir_bytes", 200_000_000),
         max_concurrent=kw.pop("max_concurrent", 2),
@@ -40,6 +51,8 @@ def make_runner(cache: Path, work: Path, *, sandbox: str = "auto", **kw) -> Late
         cache_dir=cache,
         **kw,
     )
+    _made.append(runner)
+    return runner
 
 
 @pytest.fixture

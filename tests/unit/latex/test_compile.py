@@ -222,5 +222,6 @@ async def test_concurrent_compiles_are_bounded_and_workdirs_removed(tex_cache, t
     watcher.cancel()
     assert [o.outcome for o in outcomes] == ["ok"] * 3
     assert peak == 1
+    await runner.stop()  # also ends a lualatex warm-up still running in the background
     leftovers = [p for p in (tmp_path / "w").iterdir() if p.name.startswith("latex-")]
     assert leftovers == []
