@@ -195,6 +195,31 @@ def rss_kib(container: str) -> int:
     return int(out.strip())
 
 
+def container_logs(name: str) -> str:
+    out = subprocess.run(
+        ["podman", "logs", name],
+        env={**os.environ, **CONTAINERS_ENV},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return out.stdout
+
+
+def log_problems(name: str) -> str:
+    """The log's warnings and errors (first 20), then its end: what a failure shows."""
+    logs = container_logs(name)
+    bad = [
+        line[:2000]
+        for line in logs.splitlines()
+        if any(f'"level":"{lv}"' in line for lv in ("warning", "error", "critical"))
+        or line.startswith(("Traceback", "enginedge_streams.errors"))
+    ]
+    return "\n".join(bad[:20]) + "\n...\n" + logs[-3000:]
+
+
 @dataclass
 class WorkerContainer:
     worker_type: str
@@ -239,26 +264,10 @@ class WorkerContainer:
         return out.strip() == "true"
 
     def logs(self) -> str:
-        out = subprocess.run(
-            ["podman", "logs", self.name],
-            env={**os.environ, **CONTAINERS_ENV},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        return out.stdout
+        return container_logs(self.name)
 
     def problems(self) -> str:
-        """The log's warnings and errors (first 20), then its end: what a failure shows."""
-        logs = self.logs()
-        bad = [
-            line[:2000]
-            for line in logs.splitlines()
-            if any(f'"level":"{lv}"' in line for lv in ("warning", "error", "critical"))
-        ]
-        return "\n".join(bad[:20]) + "\n...\n" + logs[-3000:]
+        return log_problems(self.name)
 
     def inspect(self) -> dict[str, Any]:
         return dict(json.loads(podman("inspect", self.name))[0])

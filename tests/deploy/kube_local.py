@@ -1,8 +1,8 @@
 """Turn the generated Kubernetes manifests into what `podman kube play` (4.3) can run here.
 
     .venv/bin/python -m tests.deploy.kube_local identity spacy orchestrator \\
-        --prefix demo. --out /tmp/play.yaml --secret-out /tmp/secret.yaml
-    podman secret create enginedge-worker-secrets /tmp/secret.yaml
+        --prefix demo. --out /tmp/play.yaml --secret-out /tmp/secret.json
+    podman secret create enginedge-worker-secrets /tmp/secret.json
     podman kube play /tmp/play.yaml          # ... podman kube play --down /tmp/play.yaml
 
 Every change made here is a place where podman's subset of Kubernetes differs from a
@@ -14,11 +14,12 @@ cluster (docs/deployment.md lists them and what they leave unverified):
   named volume;
 - hostNetwork: true (no cluster network here; the local stack is on 127.0.0.1), so the
   ConfigMap points KAFKA_BROKERS/REDIS_URL at the local stack, and each worker gets a
-  free port (PORT, the container port named `http`, the probes follow the name);
+  free port (PORT); podman refuses `ports` (port mappings) with the host network, so the
+  container ports are removed and the probes' named port `http` becomes that number;
 - WEB_HOST: podman cannot resolve `fieldRef: status.podIP`, it becomes 127.0.0.1;
-- the Secret is not played: podman resolves `secretKeyRef` from a podman secret of the
-  same name whose content is the Secret's YAML (`podman secret create`), with `data`
-  (base64) since podman does not read `stringData`;
+- the Secret is not played (podman 4.3 has no Secret kind): podman resolves
+  `secretKeyRef` from a podman secret of the same name whose content is the Secret's
+  `data` as a JSON object of base64 values (`podman secret create NAME file.json`);
 - Services, the HPA, PodDisruptionBudget, NetworkPolicy and Ingress are dropped (podman
   has no such objects).
 """
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import base64
 import copy
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -54,17 +56,25 @@ def local_config(prefix: str, kafka: str, redis_url: str) -> dict[str, Any]:
             "TOPIC_PREFIX": prefix,
             "TOPIC_PARTITIONS": "4",
             "TOPIC_REPLICATION_FACTOR": "1",
+            # One pod per worker here, no S3 server: the filesystem store on its volume.
+            "ARTIFACT_STORE": "filesystem",
         }
     )
     return dict(cm)
 
 
 def local_secret(values: dict[str, str]) -> dict[str, Any]:
-    """The generated Secret template with `values` filled in, as `data` (base64)."""
+    """The generated Secret template with `values` filled in, as `data` (base64).
+    podman reads `json.dumps(secret["data"])` (see podman_secret)."""
     (secret,) = _load(MANIFESTS / "secrets.template.yaml")
     string_data = {k: values.get(k, v) for k, v in secret.pop("stringData").items()}
     secret["data"] = {k: base64.b64encode(v.encode()).decode() for k, v in string_data.items() if v}
     return dict(secret)
+
+
+def podman_secret(values: dict[str, str]) -> str:
+    """The content of the podman secret that stands for the Secret (JSON, base64 values)."""
+    return json.dumps(local_secret(values)["data"])
 
 
 def worker_objects(worker_type: str, port: int) -> list[dict[str, Any]]:
@@ -94,9 +104,12 @@ def worker_objects(worker_type: str, port: int) -> list[dict[str, Any]]:
             }
         )
     for container in spec["containers"]:
-        for p in container.get("ports", []):
-            if p.get("name") == "http":
-                p["containerPort"] = port
+        # podman refuses port mappings with the host network: the ports go, and the
+        # probes' named port `http` becomes its number.
+        container.pop("ports", None)
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            if probe in container and "httpGet" in container[probe]:
+                container[probe]["httpGet"]["port"] = port
         for env in container.get("env", []):
             if env["name"] == "PORT":
                 env["value"] = str(port)
@@ -139,7 +152,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     ports = {w: args.first_port + i for i, w in enumerate(args.workers)}
     args.out.write_text(dump(play_file(ports, args.prefix, args.kafka, args.redis)))
-    args.secret_out.write_text(yaml.safe_dump(local_secret({"API_TOKEN": args.api_token})))
+    args.secret_out.write_text(podman_secret({"API_TOKEN": args.api_token}))
     return 0
 
 
