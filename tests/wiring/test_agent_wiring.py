@@ -17,6 +17,7 @@ from enginedge_streams.bootstrap import bootstrap
 from enginedge_streams.records import Command, Status
 from enginedge_streams.settings import Settings
 from enginedge_streams.testing import RecordingSink
+from enginedge_streams.testing.redis import FakeRedisClient
 
 
 class FakeNlp:
@@ -53,21 +54,12 @@ class FakeNlp:
         return docs
 
 
-class FakeRedis:
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def ping(self) -> bool:
-        return True
-
-
 @pytest.fixture
 def wired(tmp_path):
     sink = RecordingSink()
     settings = Settings(worker_type="spacy", data_dir=tmp_path, topic_prefix="wiring.")
     app = bootstrap(
-        settings, overrides={"nlp": FakeNlp(), "redis": FakeRedis(), "result_sink": sink}
+        settings, overrides={"nlp": FakeNlp(), "redis": FakeRedisClient(), "result_sink": sink}
     )
     app.conf.store = "memory://"
     app.finalize()
