@@ -10,7 +10,7 @@ from typing import Any
 
 import faust
 
-from tables.kv import FaustKeyValueStore, create_kv_table
+from tables.kv import create_kv_table
 
 TABLE_NAME = "scheduling-state"
 
@@ -22,7 +22,3 @@ def create_scheduling_table(app: faust.App, *, partitions: int) -> Any:
         partitions=partitions,
         help_text="Scheduling state: calendars, events, habits, goals, plans, fired reminders.",
     )
-
-
-def scheduling_store(table: Any) -> FaustKeyValueStore:
-    return FaustKeyValueStore(table)

@@ -46,14 +46,21 @@ class CaldavCalendarSync:
     name = "caldav"
 
     def __init__(
-        self, url: str, username: str | None, password: str | None, *, timeout: float = 30.0
+        self,
+        url: str,
+        username: str | None,
+        password: str | None,
+        *,
+        timeout: float = 30.0,
+        on_call: Callable[[bool], None] | None = None,
     ) -> None:
         self.url = url
         self.username = username
         self.password = password
         self.timeout = timeout
         self._client: Any = None
-        self.on_call: Callable[[bool], None] = lambda error: None  # metrics hook
+        #: metrics hook: ``error`` after every call
+        self.on_call: Callable[[bool], None] = on_call or (lambda error: None)
 
     async def start(self) -> None:
         return None

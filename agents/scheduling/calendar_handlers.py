@@ -20,12 +20,12 @@ from agents.scheduling.messages import (
     UpdateEvent,
 )
 from agents.scheduling.model import Calendar, Event, Occurrence, Override, as_utc, zone
-from agents.scheduling.ports import Clock
 from agents.scheduling.recurrence import recurrence_key, validate_rrule
 from agents.scheduling.repository import SchedulingRepository
 from agents.scheduling.slots import DEFAULT_HOURS
 from enginedge_streams.errors import LimitExceededError, PermanentError, ValidationError
 from enginedge_streams.handlers import CommandContext
+from enginedge_streams.ports.clock import Clock
 from enginedge_streams.ports.compute_pool import ComputePool
 
 MAX_EVENTS_PER_CALENDAR = 50_000

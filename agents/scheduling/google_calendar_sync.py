@@ -120,7 +120,13 @@ class GoogleCalendarSync:
     name = "google"
 
     def __init__(
-        self, base_url: str, token: str, *, timeout: float = 30.0, default_tz: str = "UTC"
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 30.0,
+        default_tz: str = "UTC",
+        on_call: Callable[[bool], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
@@ -128,7 +134,8 @@ class GoogleCalendarSync:
         self.default_tz = default_tz
         self._client: httpx.AsyncClient | None = None
         self.calls = 0
-        self.on_call: Callable[[bool], None] = lambda error: None  # metrics hook
+        #: metrics hook: ``error`` after every call
+        self.on_call: Callable[[bool], None] = on_call or (lambda error: None)
 
     async def start(self) -> None:
         if self._client is None:

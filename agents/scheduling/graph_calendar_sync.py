@@ -97,6 +97,7 @@ class GraphCalendarSync:
         timeout: float = 30.0,
         window_past: timedelta = timedelta(days=30),
         window_future: timedelta = timedelta(days=365),
+        on_call: Callable[[bool], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
@@ -104,7 +105,8 @@ class GraphCalendarSync:
         self.window_past = window_past
         self.window_future = window_future
         self._client: httpx.AsyncClient | None = None
-        self.on_call: Callable[[bool], None] = lambda error: None  # metrics hook
+        #: metrics hook: ``error`` after every call
+        self.on_call: Callable[[bool], None] = on_call or (lambda error: None)
 
     async def start(self) -> None:
         if self._client is None:

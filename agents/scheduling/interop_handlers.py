@@ -10,10 +10,11 @@ from typing import Any
 from agents.scheduling import compute as steps
 from agents.scheduling.messages import ExportIcs, ImportIcs, SyncCalendar
 from agents.scheduling.model import Event
-from agents.scheduling.ports import CalendarSyncProvider, Clock, RemoteEvent
+from agents.scheduling.ports import CalendarSyncProvider, RemoteEvent
 from agents.scheduling.repository import SchedulingRepository
 from enginedge_streams.errors import DependencyUnavailableError, PermanentError
 from enginedge_streams.handlers import CommandContext
+from enginedge_streams.ports.clock import Clock
 from enginedge_streams.ports.compute_pool import ComputePool
 
 

@@ -23,12 +23,13 @@ from agents.scheduling.messages import (
 )
 from agents.scheduling.model import Event, Goal, Habit, Milestone, Placement, Plan, as_utc, zone
 from agents.scheduling.planner import PlanItem
-from agents.scheduling.ports import Clock, EventPublisher
 from agents.scheduling.repository import SchedulingRepository
 from agents.scheduling.slots import local_instant, parse_hhmm
 from enginedge_streams.errors import NotFoundError, PermanentError, ValidationError
 from enginedge_streams.handlers import CommandContext
+from enginedge_streams.ports.clock import Clock
 from enginedge_streams.ports.compute_pool import ComputePool
+from enginedge_streams.ports.event_publisher import EventPublisher
 
 ALL_DAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NUMBERS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}

@@ -1,41 +1,13 @@
-"""Ports of the scheduling worker: its key-value state, its event stream, calendar sync."""
+"""Ports of the scheduling worker: calendar sync.
+
+Its state, clock, events and timer commands are the platform's ``KeyValueStore``,
+``Clock``, ``EventPublisher`` and ``CommandSender`` (``enginedge_streams.ports``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
-
-
-class KeyValueStore(Protocol):
-    """Durable state (a RocksDB Faust table in production). Writes only inside a command."""
-
-    def get(self, key: str) -> bytes | None: ...
-
-    def put(self, key: str, value: bytes) -> None: ...
-
-    def delete(self, key: str) -> None: ...
-
-    def keys(self, prefix: str) -> list[str]: ...
-
-    def scan(self, prefix: str) -> Iterator[tuple[str, bytes]]: ...
-
-
-class EventPublisher(Protocol):
-    """Publishes domain events (e.g. `reminder.due`) to the worker's events topic."""
-
-    async def publish(self, key: str, event: dict[str, Any]) -> None: ...
-
-
-class CommandSender(Protocol):
-    """Sends a command to this worker's own requests topic (used by timers)."""
-
-    async def send(self, command_id: str, command_type: str, payload: dict[str, Any]) -> None: ...
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
 
 
 @dataclass

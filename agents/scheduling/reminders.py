@@ -20,13 +20,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from agents.scheduling.model import Event
-from agents.scheduling.ports import Clock, CommandSender
 from agents.scheduling.recurrence import expand
 from agents.scheduling.repository import SchedulingRepository
 from enginedge_streams.errors import EnginEdgeError, LimitExceededError
+from enginedge_streams.ports.clock import Clock
+from enginedge_streams.ports.command_sender import CommandSender
 from enginedge_streams.ports.compute_pool import ComputePool
+from enginedge_streams.records import Command
 
 log = logging.getLogger("enginedge.scheduling.reminders")
+
+
+#: reminders are commands to this worker itself
+WORKER_TYPE = "scheduling"
 
 
 @dataclass(frozen=True)
@@ -190,17 +196,17 @@ class ReminderScheduler:
                 continue
             if self.repo.reminder_fired(rem.key) is not None:
                 continue
+            payload = {
+                "key": rem.key,
+                "calendar_id": rem.calendar_id,
+                "event_id": rem.event_id,
+                "recurrence_id": rem.recurrence_id,
+                "minutes_before": rem.minutes_before,
+                "due_at": rem.due_at.isoformat(),
+            }
             await self.sender.send(
-                rem.command_id,
-                "reminder.fire",
-                {
-                    "key": rem.key,
-                    "calendar_id": rem.calendar_id,
-                    "event_id": rem.event_id,
-                    "recurrence_id": rem.recurrence_id,
-                    "minutes_before": rem.minutes_before,
-                    "due_at": rem.due_at.isoformat(),
-                },
+                WORKER_TYPE,
+                Command(command_id=rem.command_id, command_type="reminder.fire", payload=payload),
             )
             self.sent[rem.key] = now
             sent += 1

@@ -15,8 +15,8 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from agents.scheduling.model import Calendar, Event, Goal, Habit, Plan
-from agents.scheduling.ports import KeyValueStore
 from enginedge_streams.errors import NotFoundError
+from enginedge_streams.ports.key_value_store import KeyValueStore
 
 M = TypeVar("M", bound=BaseModel)
 

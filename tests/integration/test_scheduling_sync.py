@@ -22,7 +22,6 @@ from agents.scheduling.calendar_handlers import (
     handle_delete_event,
     handle_update_event,
 )
-from agents.scheduling.fakes import FixedClock, InMemoryKeyValueStore
 from agents.scheduling.google_calendar_sync import GoogleCalendarSync
 from agents.scheduling.graph_calendar_sync import GraphCalendarSync
 from agents.scheduling.interop_handlers import handle_sync
@@ -35,6 +34,8 @@ from agents.scheduling.messages import (
 )
 from agents.scheduling.repository import SchedulingRepository
 from enginedge_streams.errors import PermanentError
+from enginedge_streams.testing.clock import FixedClock
+from enginedge_streams.testing.key_value_store import InMemoryKeyValueStore
 from tests.support.fake_calendar_apis import FakeGoogleCalendar, FakeGraph
 from tests.support.workers import free_port
 from tests.unit.scheduling.conftest import make_ctx

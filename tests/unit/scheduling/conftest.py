@@ -5,10 +5,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agents.scheduling.fakes import FixedClock, InMemoryKeyValueStore, RecordingPublisher
 from agents.scheduling.repository import SchedulingRepository
 from enginedge_streams.handlers import CommandContext
 from enginedge_streams.records import Command
+from enginedge_streams.testing.clock import FixedClock
+from enginedge_streams.testing.key_value_store import InMemoryKeyValueStore
+from enginedge_streams.testing.messaging import RecordingEventPublisher
 
 _ids = itertools.count()
 
@@ -31,5 +33,5 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def publisher() -> RecordingPublisher:
-    return RecordingPublisher()
+def publisher() -> RecordingEventPublisher:
+    return RecordingEventPublisher()

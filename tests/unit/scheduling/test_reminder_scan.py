@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from agents.scheduling.calendar_handlers import handle_create_calendar, handle_create_event
-from agents.scheduling.fakes import RecordingSender
 from agents.scheduling.messages import CreateCalendar, CreateEvent
 from agents.scheduling.reminders import ReminderScheduler
 from enginedge_streams.compute import step_limit, step_name
 from enginedge_streams.testing.compute_pool import InProcessComputePool
+from enginedge_streams.testing.messaging import RecordingCommandSender as RecordingSender
 from tests.unit.scheduling.conftest import make_ctx
 
 
@@ -61,7 +61,7 @@ async def test_an_overrunning_event_is_skipped_and_the_others_fire(repo, clock):
     )
     clock.at = datetime(2026, 3, 2, 13, 30, tzinfo=UTC)
     assert await sched.tick() == 1  # the daily event's reminder, despite the storm
-    assert [p["event_id"] for _, _, p in sender.sent] == ["daily"]
+    assert [p["event_id"] for _, _, p in sender.commands] == ["daily"]
     assert pool.batches == [2, 1, 1]  # all at once, then event by event
     assert len(sched.hostile) == 1
     clock.at = datetime(2026, 3, 3, 13, 30, tzinfo=UTC)  # next day: a new window

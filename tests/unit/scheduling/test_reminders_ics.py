@@ -14,7 +14,6 @@ from agents.scheduling.calendar_handlers import (
     handle_delete_event,
     handle_list_events,
 )
-from agents.scheduling.fakes import InMemoryKeyValueStore, RecordingSender
 from agents.scheduling.interop_handlers import handle_export_ics, handle_import_ics
 from agents.scheduling.messages import (
     CreateCalendar,
@@ -29,6 +28,7 @@ from agents.scheduling.planning_handlers import handle_fire_reminder
 from agents.scheduling.reminders import ReminderScheduler
 from enginedge_streams.errors import ValidationError
 from enginedge_streams.testing.compute_pool import InProcessComputePool
+from enginedge_streams.testing.messaging import RecordingCommandSender as RecordingSender
 from tests.unit.scheduling.conftest import make_ctx
 
 COMPUTE = InProcessComputePool()
@@ -74,7 +74,7 @@ async def test_reminder_timer_sends_once_and_handler_emits_once(repo, clock, pub
     clock.at = utc(2026, 3, 2, 13, 30)  # the 30-minute reminder is due now
     assert await sched.tick() == 1
     assert await sched.tick() == 0  # not re-sent within resend_after
-    ((cid, ctype, payload),) = sender.sent
+    ((cid, ctype, payload),) = sender.commands
     assert ctype == "reminder.fire" and payload["minutes_before"] == 30
     cmd = FireReminder.model_validate(payload)
     first = await handle_fire_reminder(
@@ -84,12 +84,12 @@ async def test_reminder_timer_sends_once_and_handler_emits_once(repo, clock, pub
         cmd, repo=repo, events_out=publisher, clock=clock, compute=COMPUTE
     )
     assert first["emitted"] and not second["emitted"]
-    ((key, record),) = publisher.events
+    ((key, record),) = publisher.published
     assert record["type"] == "reminder.due" and record["start"] == "2026-03-02T14:00:00+00:00"
     assert record["due_at"] == "2026-03-02T13:30:00+00:00" and record["late"] is False
     clock.at = utc(2026, 3, 2, 13, 51)  # fired reminders are never sent again; the 10-min one is
     assert await sched.tick() == 1
-    assert sender.sent[-1][2]["minutes_before"] == 10 and sender.sent[-1][0] != cid
+    assert sender.commands[-1][2]["minutes_before"] == 10 and sender.commands[-1][0] != cid
 
 
 async def test_missed_reminders_are_fired_late_after_downtime_and_deleted_ones_are_not(
@@ -124,10 +124,12 @@ async def test_missed_reminders_are_fired_late_after_downtime_and_deleted_ones_a
             clock=clock,
             compute=COMPUTE,
         )
-        for _, _, p in sender.sent
+        for _, _, p in sender.commands
     ]
     assert [r["emitted"] for r in results] == [True, False]
-    assert publisher.events[0][1]["late"] is True and publisher.events[0][1]["event_id"] == "a"
+    assert (
+        publisher.published[0][1]["late"] is True and publisher.published[0][1]["event_id"] == "a"
+    )
     assert await sched.tick() == 0  # both recorded as fired
 
 
@@ -243,17 +245,3 @@ async def test_import_rejects_garbage(repo, clock):
             compute=COMPUTE,
         )
     assert exc.value.code == "INVALID_ICS"
-
-
-def test_in_memory_store_contract():
-    """The same prefix/order semantics the Faust-table adapter implements (see integration)."""
-    s = InMemoryKeyValueStore()
-    for k in ("ev:b:2", "ev:a:1", "ev:a:2", "cal:a", "ev:ab:1"):
-        s.put(k, k.encode())
-    assert s.keys("ev:a:") == ["ev:a:1", "ev:a:2"]
-    assert [k for k, _ in s.scan("ev:")] == ["ev:a:1", "ev:a:2", "ev:ab:1", "ev:b:2"]
-    s.put("ev:a:1", b"new")
-    assert s.get("ev:a:1") == b"new" and len(s.keys("")) == 5
-    s.delete("ev:a:1")
-    s.delete("ev:a:1")
-    assert s.get("ev:a:1") is None and s.keys("ev:a:") == ["ev:a:2"]

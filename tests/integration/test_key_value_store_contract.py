@@ -13,7 +13,8 @@ import faust
 import pytest
 from faust.assignor.client_assignment import ClientAssignment
 
-from tables.kv import FaustKeyValueStore, InMemoryKeyValueStore, create_kv_table, key_partition
+from enginedge_streams.testing.key_value_store import InMemoryKeyValueStore
+from tables.kv import FaustKeyValueStore, create_kv_table, key_partition
 
 PARTITIONS = 4
 
