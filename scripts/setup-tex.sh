@@ -44,8 +44,8 @@ command -v lualatex >/dev/null 2>&1 && command -v luaotfload-tool >/dev/null 2>&
 sysvar="$(kpsewhich -var-value TEXMFSYSVAR)"
 cache="$sysvar/luatex-cache"
 stamp="$cache/enginedge-setup.stamp"
-fingerprint="$(dpkg-query -W -f='${Package}=${Version}\n' 'texlive-*' 'tex-*' 'fonts-lmodern' \
-  2>/dev/null | sort | sha256sum | cut -c1-32)"
+fingerprint="$( { dpkg-query -W -f='${Package}=${Version}\n' 'texlive-*' 'tex-*' 'fonts-lmodern' \
+  2>/dev/null || true; } | sort | sha256sum | cut -c1-32)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$fingerprint" ] \
    && [ -n "$(ls "$cache"/generic/names/luaotfload-names.lu* 2>/dev/null)" ]; then
   exit 0
