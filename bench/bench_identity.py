@@ -30,7 +30,7 @@ from agents.identity.repository import IdentityRepository
 from agents.identity.tokens import TokenService
 from bench.bench_memory import ENV
 from bench.common import BenchContext, Commands, Row, median
-from tables.kv import InMemoryKeyValueStore
+from enginedge_streams.testing.key_value_store import InMemoryKeyValueStore
 
 FLOWS_IN_FLIGHT = 16
 
