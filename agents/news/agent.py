@@ -1,4 +1,5 @@
-"""Wiring only: the news worker's tables, ports, commands, streams, mention agent and timer."""
+"""Declarations only: the news worker's tables, ports, commands, streams, mention agent and
+polling timer."""
 
 from __future__ import annotations
 
@@ -12,30 +13,27 @@ import orjson
 
 from agents.news.bus_enricher import BusEnricher
 from agents.news.dedupe import NearDuplicateIndex
-from agents.news.fakes import SystemClock
-from agents.news.faust_news_events import FaustCommandSender, FaustNewsEvents
+from agents.news.faust_news_events import FaustNewsEvents
+from agents.news.faust_trend_reader import FaustTrendReader
 from agents.news.handlers import COMMANDS, FeedRules
 from agents.news.http import install_routes
-from agents.news.ingest import FeedPoller, IngestConfig
+from agents.news.ingest import IngestConfig
+from agents.news.poller import FeedPoller
 from agents.news.read_cache import ReadCache
 from agents.news.repository import NewsRepository
 from agents.news.scheduler import FeedScheduler
 from agents.news.settings import NewsSettings
 from agents.news.sqlite_article_index import SqliteArticleIndex
 from agents.news.state import NewsState, NewsStateLoader
+from agents.news.trending import WINDOWS
 from enginedge_streams.compute import shared_compute_pool
 from enginedge_streams.container import Container
-from enginedge_streams.runtime import command_worker
+from enginedge_streams.runtime import WorkerRuntime
 from enginedge_streams.safe_http import HttpSettings, SafeHttpClient, SafeHttpPolicy
 from enginedge_streams.settings import load
-from enginedge_streams.topics import WorkerTopics
-from tables.news import (
-    FaustTrendReader,
-    count_mention,
-    create_news_table,
-    create_trend_tables,
-    news_store,
-)
+from enginedge_streams.worker import Worker
+from tables.kv import FaustKeyValueStore
+from tables.news import count_mention, create_news_table, create_trend_tables
 
 WORKER_TYPE = "news"
 log = logging.getLogger("enginedge.news")
@@ -64,37 +62,19 @@ def feed_rules(settings: NewsSettings, policy: SafeHttpPolicy) -> FeedRules:
     )
 
 
-def bus_enricher(
-    container: Container, settings: NewsSettings, metrics_ref: dict[str, Any]
-) -> BusEnricher:
-    """The spaCy worker over the bus; calls counted in the worker's external-call metrics."""
-
-    def on_call(api: str, error: bool) -> None:
-        if "metrics" in metrics_ref:
-            metrics_ref["metrics"].external_call(api, error=error)
-
-    return BusEnricher(
-        container.bus(inbox=WORKER_TYPE),
-        categories=settings.categories(),
-        timeout=settings.news_enrich_timeout_seconds,
-        max_chars=settings.news_enrich_max_chars,
-        on_call=on_call,
-        classifier=settings.news_category_classifier,
-    )
-
-
-def register(app: faust.App, container: Container) -> Any:
+def register(app: faust.App, container: Container) -> WorkerRuntime:
     settings = load(NewsSettings)
+    worker = Worker(app, container, WORKER_TYPE)
     policy = dataclasses.replace(
         SafeHttpPolicy.from_settings(load(HttpSettings)),
         timeout_s=settings.news_fetch_timeout_seconds,
     )
     partitions = container.settings.topic_partitions
     table = create_news_table(app, partitions=partitions)
-    trend_tables = create_trend_tables(app, partitions=partitions)
-    store = container.manage(container.provide("news_store", lambda: news_store(table)))
+    trend_tables = create_trend_tables(app, WINDOWS, partitions=partitions)
+    store = container.manage(container.provide("news_store", lambda: FaustKeyValueStore(table)))
     repo = NewsRepository(store)
-    clock = container.provide("clock", SystemClock)
+    clock = worker.clock()
     state = NewsState(
         index=SqliteArticleIndex(),
         near=NearDuplicateIndex(
@@ -105,17 +85,21 @@ def register(app: faust.App, container: Container) -> Any:
     )
     container.manage(NewsStateLoader(state, repo))  # after the store's own start (key index)
     http = container.manage(container.provide("http", lambda: SafeHttpClient(policy)))
-    topics = WorkerTopics(WORKER_TYPE, container.settings.topic_prefix)
-    articles_name = topics.extra("articles")  # noqa: S610  # a topic name, not Django
-    mentions_name = topics.extra("mentions")  # noqa: S610
-    articles_topic = app.topic(articles_name, partitions=partitions)
-    mentions_topic = app.topic(mentions_name, partitions=partitions)
-    events = container.provide(
-        "news_events", lambda: FaustNewsEvents(articles_topic, mentions_topic)
-    )
+    articles, mentions_topic = worker.event_publisher("articles"), worker.topic("mentions")
+    events = container.provide("news_events", lambda: FaustNewsEvents(articles, mentions_topic))
     cache = container.cache("news") if settings.news_cache_ttl_seconds > 0 else None
-    metrics_ref: dict[str, Any] = {}
-    enricher = container.provide("enricher", lambda: bus_enricher(container, settings, metrics_ref))
+    enricher = container.provide(
+        "enricher",
+        lambda: BusEnricher(  # the spaCy worker over the bus, counted as an external call
+            worker.bus_caller(),
+            categories=settings.categories(),
+            timeout=settings.news_enrich_timeout_seconds,
+            max_chars=settings.news_enrich_max_chars,
+            on_call=lambda api, error: worker.metrics.external_call(api, error=error),
+            classifier=settings.news_category_classifier,
+        ),
+    )
+    compute = shared_compute_pool(container, WORKER_TYPE)  # started/stopped by the runtime
     poller = FeedPoller(
         repo=repo,
         http=http,
@@ -125,32 +109,44 @@ def register(app: faust.App, container: Container) -> Any:
         state=state,
         clock=clock,
         config=ingest_config(settings),
-        on_fetch=lambda api, error: metrics_ref["metrics"].external_call(api, error=error),
-        compute=shared_compute_pool(container, WORKER_TYPE),  # started/stopped by the runtime
+        on_fetch=lambda api, error: worker.metrics.external_call(api, error=error),
+        compute=compute,
     )
     container.redis()  # readiness includes Redis, as for every worker
-    runtime = command_worker(
-        app,
-        container,
-        worker_type=WORKER_TYPE,
-        commands=COMMANDS,
-        dependencies={
+    scheduler = FeedScheduler(
+        repo,
+        worker.command_sender(),
+        clock,
+        purge_every=timedelta(hours=1) if settings.news_retention_days > 0 else None,
+    )
+
+    async def send_due_polls() -> None:
+        sent = await scheduler.tick()
+        if sent:
+            log.info("sent %d feed.poll command(s)", sent, extra={"event": "feed_poll"})
+
+    worker.every(settings.news_scheduler_tick_seconds, send_due_polls, name="feed-scheduler")
+    _declare_mention_counter(app, mentions_topic, trend_tables, state)
+    runtime = worker.serve(
+        COMMANDS,
+        {
             "repo": repo,
             "clock": clock,
             "rules": feed_rules(settings, policy),
             "poller": poller,
-            "compute": poller.compute,
+            "compute": compute,
             "state": state,
             "cache": ReadCache(cache, ttl_seconds=settings.news_cache_ttl_seconds),
             "trends": FaustTrendReader(trend_tables),
         },
     )
-    metrics_ref["metrics"] = runtime.metrics
-    assert articles_name == runtime.topics.extra("articles")  # noqa: S610  # same naming
-    names = getattr(app, "enginedge_topics", None)
-    if names is not None:
-        names.extend([articles_name, mentions_name])
+    install_routes(runtime)
+    return runtime
 
+
+def _declare_mention_counter(
+    app: faust.App, mentions_topic: Any, trend_tables: dict[str, Any], state: NewsState
+) -> None:
     @app.agent(mentions_topic, name="news-mentions")
     async def count_mentions(stream: Any) -> None:
         """Counts each mention into the tumbling trend tables (keyed by term)."""
@@ -163,27 +159,3 @@ def register(app: faust.App, container: Container) -> Any:
                 continue
             count_mention(trend_tables, key, display)
             state.trend_generation += 1
-
-    scheduler = FeedScheduler(
-        repo,
-        FaustCommandSender(runtime.requests_topic),
-        clock,
-        purge_every=timedelta(hours=1) if settings.news_retention_days > 0 else None,
-    )
-
-    @app.timer(interval=settings.news_scheduler_tick_seconds)  # type: ignore[untyped-decorator]  # faust is untyped
-    async def poll_timer() -> None:
-        if not runtime.started.is_set() or app.rebalancing:
-            return
-        try:
-            sent = await scheduler.tick()
-        except Exception:  # a timer must keep running; the next tick retries
-            log.exception("feed scheduler tick failed")
-            return
-        if sent:
-            log.info("sent %d feed.poll command(s)", sent, extra={"event": "feed_poll"})
-
-    install_routes(runtime)
-    runtime.feed_scheduler = scheduler  # type: ignore[attr-defined]
-    runtime.news_state = state  # type: ignore[attr-defined]
-    return runtime

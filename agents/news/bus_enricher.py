@@ -1,29 +1,35 @@
-"""The ``Enricher`` port over the bus: the spaCy worker's nlp.analyze, nlp.keywords and
-nlp.categorize_topic commands."""
+"""The ``Enricher`` port over the platform's ``BusCaller``: the spaCy worker's
+nlp.analyze, nlp.keywords and nlp.categorize_topic commands."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from agents.news.enrich import category_payload, classify, clean_keywords, entities_from_spans
 from agents.news.model import Enrichment
-from enginedge_streams.errors import DependencyUnavailableError, EnginEdgeError, PermanentError
+from enginedge_streams.adapters.kafka_bus_caller import DEPENDENCY_FAILED
+from enginedge_streams.errors import PermanentError
+from enginedge_streams.ports.bus_caller import BusCaller
 
 
 class BusEnricher:
+    """Failures are the platform's bus-call codes (``enginedge_streams.ports.bus_caller``):
+    ``DEPENDENCY_UNAVAILABLE`` (no answer in time; retryable), ``DEPENDENCY_FAILED``."""
+
     def __init__(
         self,
-        bus: Any,
+        workers: BusCaller,
         *,
         categories: list[str],
         timeout: float,
         max_chars: int,
         worker: str = "spacy",
-        on_call: Any = None,
+        on_call: Callable[[str, bool], None] | None = None,
         classifier: str = "keywords",
     ) -> None:
-        self.bus = bus
+        self.workers = workers
         self.categories = categories
         self.timeout = timeout
         self.max_chars = max_chars
@@ -33,26 +39,21 @@ class BusEnricher:
 
     async def _call(self, command_type: str, payload: dict[str, Any]) -> dict[str, Any]:
         try:
-            result = await self.bus.call(self.worker, command_type, payload, timeout=self.timeout)
-        except EnginEdgeError as exc:  # no answer before the deadline
+            result = await self.workers.call(
+                self.worker, command_type, payload, timeout=self.timeout
+            )
+        except Exception:
             self._count(error=True)
-            raise DependencyUnavailableError(
-                f"the {self.worker} worker did not answer {command_type}: {exc.message}",
-                code="ENRICHMENT_UNAVAILABLE",
-            ) from None
-        if result.status.value != "COMPLETED" or not isinstance(result.result, dict):
+            raise
+        if not isinstance(result, dict):
             self._count(error=True)
-            err = result.error
-            cls = DependencyUnavailableError if err is None or err.retryable else PermanentError
-            raise cls(
-                f"{self.worker} {command_type} {result.status.value}: "
-                f"{err.message if err else 'no result'}",
-                code="ENRICHMENT_UNAVAILABLE"
-                if cls is DependencyUnavailableError
-                else "ENRICHMENT_FAILED",
+            raise PermanentError(
+                f"{self.worker} {command_type} answered {type(result).__name__}, not an object",
+                code=DEPENDENCY_FAILED,
+                details={"worker_type": self.worker, "command_type": command_type},
             )
         self._count(error=False)
-        return result.result
+        return result
 
     def _count(self, *, error: bool) -> None:
         if self.on_call is not None:

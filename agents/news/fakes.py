@@ -1,42 +1,16 @@
-"""Deterministic in-memory adapters for the news worker's ports (unit tests, benchmarks)."""
+"""Deterministic in-memory adapters for the news worker's own ports (unit tests, benchmarks);
+the shared ports' fakes are in ``enginedge_streams.testing``."""
 
 from __future__ import annotations
 
 import math
 import re
 from collections import Counter, defaultdict
-from datetime import UTC, datetime, timedelta
 
 from agents.news.enrich import clean_keywords, entities_from_spans
 from agents.news.model import Article, Enrichment
 from agents.news.ports import BucketCounts, Mention
 from agents.news.trending import WINDOWS
-from tables.kv import InMemoryKeyValueStore
-
-__all__ = [
-    "FakeEnricher",
-    "FixedClock",
-    "InMemoryKeyValueStore",
-    "InMemoryTrends",
-    "RecordingEvents",
-    "SystemClock",
-]
-
-
-class FixedClock:
-    def __init__(self, at: datetime | None = None) -> None:
-        self.at = at or datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, **kwargs: float) -> None:
-        self.at += timedelta(**kwargs)
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 class InMemoryTrends:

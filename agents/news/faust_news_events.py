@@ -1,25 +1,25 @@
-"""The ``NewsEvents`` and ``CommandSender`` ports on Faust topics."""
+"""The ``NewsEvents`` port on Faust topics.
+
+``article.ingested`` events go through the platform's ``EventPublisher`` (worker.news.articles,
+keyed by article id); each mention is one message on worker.news.mentions (keyed by term,
+timestamped with the article's publication time: the trend tables count it in that time's
+bucket, which a plain event publisher cannot express).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from agents.news.model import Article
 from agents.news.ports import Mention
-from enginedge_streams.codec import encode_command
-from enginedge_streams.records import Command
+from enginedge_streams.ports.event_publisher import EventPublisher
 
 
 class FaustNewsEvents:
-    """``article.ingested`` events on worker.news.articles (keyed by article id) and one
-    message per mention on worker.news.mentions (keyed by term, timestamped with the
-    article's publication time: the trend tables count it in that time's bucket)."""
-
-    def __init__(self, articles_topic: Any, mentions_topic: Any) -> None:
-        self.articles_topic = articles_topic
+    def __init__(self, articles: EventPublisher, mentions_topic: Any) -> None:
+        self.articles = articles
         self.mentions_topic = mentions_topic
 
     async def article_ingested(self, article: Article) -> None:
@@ -28,7 +28,7 @@ class FaustNewsEvents:
             "schema_version": 1,
             "article": article.model_dump(mode="json", exclude={"emitted"}),
         }
-        await self.articles_topic.send(key=article.article_id.encode(), value=orjson.dumps(event))
+        await self.articles.publish(article.article_id, event)
 
     async def mentions(self, mentions: list[Mention]) -> None:
         for m in mentions:
@@ -37,14 +37,3 @@ class FaustNewsEvents:
                 value=orjson.dumps({"k": m.key, "d": m.term, "article_id": m.article_id}),
                 timestamp=m.at.timestamp(),
             )
-
-
-class FaustCommandSender:
-    """Sends a command to the worker's own requests topic, keyed by its id."""
-
-    def __init__(self, topic: Any) -> None:
-        self.topic = topic
-
-    async def send(self, command_id: str, command_type: str, payload: Mapping[str, Any]) -> None:
-        command = Command(command_id=command_id, command_type=command_type, payload=dict(payload))
-        await self.topic.send(key=command_id.encode(), value=encode_command(command))

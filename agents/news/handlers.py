@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from agents.news.ingest import FeedPoller
 from agents.news.messages import (
     AddFeed,
     GetArticle,
@@ -21,7 +20,8 @@ from agents.news.messages import (
 )
 from agents.news.model import Feed, FeedState
 from agents.news.normalize import canonical_url, feed_id_for
-from agents.news.ports import Clock, TrendReader
+from agents.news.poller import FeedPoller
+from agents.news.ports import TrendReader
 from agents.news.read_cache import ReadCache
 from agents.news.repository import NewsRepository
 from agents.news.sqlite_article_index import Filters
@@ -29,6 +29,7 @@ from agents.news.state import NewsState
 from agents.news.trending import trending
 from enginedge_streams.errors import LimitExceededError, ValidationError
 from enginedge_streams.handlers import CommandSpec
+from enginedge_streams.ports.clock import Clock
 from enginedge_streams.safe_http import SafeHttpPolicy, check_url
 
 

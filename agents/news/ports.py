@@ -1,49 +1,15 @@
-"""Ports of the news worker (its state, HTTP, NLP, streams, trends, clock)."""
+"""Ports of the news worker: enrichment, its streams, trends.
+
+Its state, HTTP, clock and timer commands are the platform's ``KeyValueStore``,
+``HttpFetcher``, ``Clock`` and ``CommandSender`` (``enginedge_streams.ports``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from agents.news.model import Article, Enrichment
-
-
-class KeyValueStore(Protocol):
-    """Durable state (a RocksDB Faust table in production). Writes only inside a command."""
-
-    def get(self, key: str) -> bytes | None: ...
-
-    def put(self, key: str, value: bytes) -> None: ...
-
-    def delete(self, key: str) -> None: ...
-
-    def keys(self, prefix: str) -> list[str]: ...
-
-    def scan(self, prefix: str) -> Iterator[tuple[str, bytes]]: ...
-
-
-class FetchedResponse(Protocol):
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    url: str
-    redirects: list[str]
-
-
-class HttpFetcher(Protocol):
-    """Outbound HTTP under the platform's safe policy (``SafeHttpClient``)."""
-
-    async def fetch(
-        self,
-        url: str,
-        *,
-        method: str = "GET",
-        headers: dict[str, str] | None = None,
-        body: bytes | None = None,
-        max_bytes: int | None = None,
-    ) -> Any: ...
 
 
 class Enricher(Protocol):
@@ -90,15 +56,3 @@ class TrendReader(Protocol):
     def totals(self, window: str, start: float, end: float) -> BucketCounts:
         """Sum of every bucket whose start is in ``[start, end)``."""
         ...
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-
-class CommandSender(Protocol):
-    """Sends a command to this worker's own requests topic (used by the polling timer)."""
-
-    async def send(
-        self, command_id: str, command_type: str, payload: Mapping[str, Any]
-    ) -> None: ...

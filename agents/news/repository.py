@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 from agents.news.model import Article, Feed
 from agents.news.normalize import url_key
-from agents.news.ports import KeyValueStore
 from enginedge_streams.errors import NotFoundError
+from enginedge_streams.ports.key_value_store import KeyValueStore
 
 
 class NewsRepository:

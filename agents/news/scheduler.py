@@ -13,8 +13,13 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from agents.news.ports import Clock, CommandSender
 from agents.news.repository import NewsRepository
+from enginedge_streams.ports.clock import Clock
+from enginedge_streams.ports.command_sender import CommandSender
+from enginedge_streams.records import Command
+
+#: polls and purges are commands to this worker itself
+WORKER_TYPE = "news"
 
 
 def poll_command_id(feed_id: str, scheduled_for: datetime, attempt: int) -> str:
@@ -56,9 +61,12 @@ class FeedScheduler:
                     continue  # sent for this slot; still running or queued
                 attempt = previous[2] + 1  # lost or failed without recording: a fresh id
             await self.sender.send(
-                poll_command_id(feed.feed_id, slot, attempt),
-                "feed.poll",
-                {"feed_id": feed.feed_id, "scheduled_for": slot.isoformat()},
+                WORKER_TYPE,
+                Command(
+                    command_id=poll_command_id(feed.feed_id, slot, attempt),
+                    command_type="feed.poll",
+                    payload={"feed_id": feed.feed_id, "scheduled_for": slot.isoformat()},
+                ),
             )
             self.sent[feed.feed_id] = (slot, now, attempt)
             count += 1
@@ -66,7 +74,8 @@ class FeedScheduler:
             self.last_purge is None or now - self.last_purge >= self.purge_every
         ):
             period = int(now.timestamp() // self.purge_every.total_seconds())
-            await self.sender.send(f"news-purge-{period}", "news.purge", {})
+            purge = Command(command_id=f"news-purge-{period}", command_type="news.purge")
+            await self.sender.send(WORKER_TYPE, purge)
             self.last_purge = now
             count += 1
         live = {f.feed_id for f in feeds}

@@ -8,21 +8,18 @@ from dataclasses import dataclass, field
 import pytest
 
 from agents.news.dedupe import NearDuplicateIndex
-from agents.news.fakes import (
-    FakeEnricher,
-    InMemoryKeyValueStore,
-    InMemoryTrends,
-    RecordingEvents,
-    SystemClock,
-)
+from agents.news.fakes import FakeEnricher, InMemoryTrends, RecordingEvents
 from agents.news.handlers import FeedRules
-from agents.news.ingest import FeedPoller, IngestConfig
+from agents.news.ingest import IngestConfig
+from agents.news.poller import FeedPoller
 from agents.news.read_cache import ReadCache
 from agents.news.repository import NewsRepository
 from agents.news.sqlite_article_index import SqliteArticleIndex
 from agents.news.state import NewsState
+from enginedge_streams.adapters.system_clock import SystemClock
 from enginedge_streams.safe_http import SafeHttpClient, SafeHttpPolicy
 from enginedge_streams.testing import InMemoryCache, InMemoryRateLimiter, in_memory_processor
+from enginedge_streams.testing.key_value_store import InMemoryKeyValueStore
 from tests.support.local_http_server import ThreadedServer
 from tests.support.news_corpus import COMPANIES, PEOPLE, PLACES
 from tests.support.news_feeds import FeedSite

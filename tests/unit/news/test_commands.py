@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import feedparser
 import pytest
 
-from agents.news.fakes import FakeEnricher, FixedClock
+from agents.news.fakes import FakeEnricher
 from agents.news.messages import SearchNews
 from agents.news.normalize import (
     canonical_url,
@@ -22,6 +22,8 @@ from agents.news.read_cache import cache_key
 from agents.news.scheduler import FeedScheduler
 from enginedge_streams.errors import DependencyUnavailableError
 from enginedge_streams.records import Status
+from enginedge_streams.testing.clock import FixedClock
+from enginedge_streams.testing.messaging import RecordingCommandSender
 from tests.support.news_corpus import story
 from tests.support.news_feeds import items_from
 
@@ -196,33 +198,26 @@ async def test_enrichment_outage_fails_the_poll_and_keeps_the_feed_unchanged(sit
 
 
 async def test_scheduler_sends_due_polls_once_per_slot():
-    class Sender:
-        def __init__(self):
-            self.sent = []
-
-        async def send(self, command_id, command_type, payload):
-            self.sent.append((command_id, command_type, payload))
-
     clock = FixedClock(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
     world = make_world(clock=clock)
     for n in range(3):
         await run(
             world, "feed.add", {"url": f"https://example.com/feed{n}", "poll_interval_seconds": 60}
         )
-    sender = Sender()
+    sender = RecordingCommandSender()
     sched = FeedScheduler(world.repo, sender, clock, resend_after=timedelta(seconds=30))
     assert await sched.tick() == 3
     assert await sched.tick() == 0  # in flight: not re-sent
     clock.advance(seconds=31)
     assert await sched.tick() == 3  # never recorded: re-sent with fresh command ids
-    assert len({cid for cid, _, _ in sender.sent}) == 6
+    assert len({cid for cid, _, _ in sender.commands}) == 6
     feed = world.repo.feeds()[0]
     feed.state.next_poll_at = clock.now() + timedelta(seconds=60)
     world.repo.save_feed(feed)
     world.repo.delete_feed(world.repo.feeds()[1].feed_id)
     clock.advance(seconds=31)
     assert await sched.tick() == 1
-    assert all(t == "feed.poll" for _, t, _ in sender.sent)
+    assert all(t == "feed.poll" for _, t, _ in sender.commands)
     await world.http.stop()
 
 
@@ -261,23 +256,16 @@ def test_dates_to_utc_and_language_and_text():
 
 
 async def test_scheduler_sends_a_purge_each_period():
-    class Sender:
-        def __init__(self):
-            self.sent = []
-
-        async def send(self, command_id, command_type, payload):
-            self.sent.append((command_id, command_type))
-
     clock = FixedClock(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
     world = make_world(clock=clock)
-    sender = Sender()
+    sender = RecordingCommandSender()
     sched = FeedScheduler(world.repo, sender, clock, purge_every=timedelta(hours=1))
     await sched.tick()
     clock.advance(minutes=30)
     await sched.tick()
     clock.advance(minutes=31)
     await sched.tick()
-    purges = [cid for cid, t in sender.sent if t == "news.purge"]
+    purges = [cid for cid, t, _ in sender.commands if t == "news.purge"]
     assert len(purges) == 2 and len(set(purges)) == 2
     assert await FeedScheduler(world.repo, sender, clock).tick() == 0  # no retention: no purge
     await world.http.stop()

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from agents.news.dedupe import NearDuplicateIndex
-from agents.news.fakes import FixedClock
 from agents.news.ports import Mention
 from enginedge_streams.records import Status
+from enginedge_streams.testing.clock import FixedClock
 from tests.support.news_corpus import Story, labelled_set, light_edit, story
 from tests.support.news_feeds import items_from
 

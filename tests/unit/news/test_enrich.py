@@ -9,6 +9,7 @@ import pytest
 from agents.news.bus_enricher import BusEnricher
 from agents.news.enrich import classify, entities_from_spans
 from agents.news.settings import DEFAULT_CATEGORIES
+from enginedge_streams.adapters.kafka_bus_caller import KafkaBusCaller
 from enginedge_streams.errors import (
     DeadlineExceededError,
     DependencyUnavailableError,
@@ -50,7 +51,7 @@ class FakeBus:
 
 async def test_spacy_results_become_entities_keywords_and_category():
     bus = FakeBus()
-    e = await BusEnricher(bus, categories=CATS, timeout=5, max_chars=50).enrich(
+    e = await BusEnricher(KafkaBusCaller(bus), categories=CATS, timeout=5, max_chars=50).enrich(
         "Acme Corp shares rise", "x" * 500, category=None
     )
     assert e.entities.organizations == ["Acme Corp"]
@@ -62,32 +63,38 @@ async def test_spacy_results_become_entities_keywords_and_category():
     assert len(bus.calls[0][2]["text"]) == 50  # NEWS_ENRICH_MAX_CHARS
     bus = FakeBus()
     e = await BusEnricher(
-        bus, categories=CATS, timeout=5, max_chars=500, classifier="spacy"
+        KafkaBusCaller(bus), categories=CATS, timeout=5, max_chars=500, classifier="spacy"
     ).enrich("t", "text", category=None)
     assert e.category == "business" and bus.calls[-1][1] == "nlp.categorize_topic"
     assert bus.calls[-1][2]["categories"][0]["keywords"]
-    e = await BusEnricher(FakeBus(), categories=CATS, timeout=5, max_chars=500).enrich(
-        "t", "text", category="sports"
-    )
+    e = await BusEnricher(
+        KafkaBusCaller(FakeBus()), categories=CATS, timeout=5, max_chars=500
+    ).enrich("t", "text", category="sports")
     assert e.category == "sports" and e.category_source == "feed"
 
 
 async def test_enrichment_failures_have_codes():
     timeout = BusEnricher(
-        FakeBus(fail=DeadlineExceededError("no result")), categories=CATS, timeout=5, max_chars=100
+        KafkaBusCaller(FakeBus(fail=DeadlineExceededError("no result"))),
+        categories=CATS,
+        timeout=5,
+        max_chars=100,
     )
     with pytest.raises(DependencyUnavailableError) as err:
         await timeout.enrich("t", "text", category=None)
-    assert err.value.code == "ENRICHMENT_UNAVAILABLE"
+    assert err.value.code == "DEPENDENCY_UNAVAILABLE"
     bad = BusEnricher(
-        FakeBus(status=Status.FAILED, error=ErrorInfo(code="INVALID_PAYLOAD", message="x")),
+        KafkaBusCaller(
+            FakeBus(status=Status.FAILED, error=ErrorInfo(code="INVALID_PAYLOAD", message="x"))
+        ),
         categories=CATS,
         timeout=5,
         max_chars=100,
     )
     with pytest.raises(PermanentError) as err:
         await bad.enrich("t", "text", category=None)
-    assert err.value.code == "ENRICHMENT_FAILED"
+    assert err.value.code == "DEPENDENCY_FAILED"
+    assert err.value.details["code"] == "INVALID_PAYLOAD"  # the callee's own code
 
 
 def test_entity_grouping_and_classifier():

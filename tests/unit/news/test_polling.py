@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agents.news.fakes import FixedClock
 from agents.news.normalize import feed_id_for
 from enginedge_streams.records import Status
+from enginedge_streams.testing.clock import FixedClock
 from tests.support.news_corpus import story
 from tests.support.news_feeds import items_from
 

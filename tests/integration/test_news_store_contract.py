@@ -9,24 +9,17 @@ from datetime import UTC, datetime
 import pytest
 
 from agents.news.dedupe import NearDuplicateIndex
-from agents.news.fakes import InMemoryKeyValueStore
 from agents.news.model import Article, Enrichment, Entities, Feed, FeedState
 from agents.news.repository import NewsRepository
 from agents.news.sqlite_article_index import Filters, SqliteArticleIndex
 from agents.news.state import NewsState
 from enginedge_streams.errors import NotFoundError
+from enginedge_streams.testing.key_value_store import InMemoryKeyValueStore
+from enginedge_streams.testing.redis import FakeRedisClient
+from tables.kv import FaustKeyValueStore
 from tests.support.news_corpus import story
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-
-
-class _NoRedis:
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def ping(self) -> bool:
-        return True
 
 
 @pytest.fixture(params=["memory", "faust-table"])
@@ -41,14 +34,13 @@ def repo(request, tmp_path):
     from enginedge_streams.bootstrap import bootstrap
     from enginedge_streams.settings import Settings
     from enginedge_streams.testing import RecordingSink
-    from tables.news import news_store
 
     app = bootstrap(
         Settings(worker_type="news", data_dir=tmp_path, topic_prefix="contract."),
-        overrides={"redis": _NoRedis(), "result_sink": RecordingSink()},
+        overrides={"redis": FakeRedisClient(), "result_sink": RecordingSink()},
     )
     app.finalize()
-    yield NewsRepository(news_store(app.tables["news-state"]))
+    yield NewsRepository(FaustKeyValueStore(app.tables["news-state"]))
     asyncio.set_event_loop(None)
     loop.close()
 
