@@ -51,7 +51,7 @@ for worker in "${workers[@]}"; do
   buildah bud --layers --format docker --isolation chroot \
     --ignorefile docker/Dockerfile.dockerignore -f docker/Dockerfile \
     --build-arg PYTHON_IMAGE="$BASE_IMAGE" --build-arg WORKER="$worker" \
-    ${EXTRAS:+--build-arg EXTRAS="$EXTRAS"} \
+    ${EXTRAS:+--build-arg EXTRAS="$EXTRAS"} ${TEX_PROFILE:+--build-arg TEX_PROFILE="$TEX_PROFILE"} \
     --secret id=pipconf,src="$secrets/pip.conf" --secret id=cacert,src="$CACERT" \
     -t "$name" . 2>&1 | sed -u "s/^/[$worker] /" | grep --line-buffered -v -E '^\[[a-z_]+\] +(Copying blob|Writing manifest|Storing signatures)' || {
       echo "build of $worker failed"; exit 1; }
