@@ -171,7 +171,7 @@ async def chat(client: httpx.AsyncClient, url: str, prompt: str, max_tokens: int
         "max_tokens": max_tokens,
         "temperature": 0,
     }
-    resp = await client.post(f"{url}/chat/completions", json=body, timeout=600)
+    resp = await client.post(f"{url}/chat/completions", json=body, timeout=900)
     resp.raise_for_status()
     out: dict[str, Any] = resp.json()
     return out
@@ -206,6 +206,7 @@ class Result:
     rss_mib: float = 0.0
     qa_right: int = 0
     qa_total: int = 0
+    qa_timeouts: int = 0
     agent_right: int = 0
     agent_with_calls: int = 0
     agent_total: int = 0
@@ -230,10 +231,16 @@ async def measure(model: str, args: argparse.Namespace) -> Result:
             res.gen_tps, res.prompt_tps = statistics.median(gen), statistics.median(pre)
             res.load = f"{min(loads):.1f}-{max(loads):.1f}"
             for item in gsm_symbolic(args.qa):
-                out = await chat(client, server.base_url, item["question"] + QA_SUFFIX, 320)
-                text = out["choices"][0]["message"]["content"] or ""
                 res.qa_total += 1
+                try:
+                    out = await chat(client, server.base_url, item["question"] + QA_SUFFIX, 320)
+                except httpx.TimeoutException:  # a loaded machine: counted as wrong, reported
+                    res.qa_timeouts += 1
+                    continue
+                text = out["choices"][0]["message"]["content"] or ""
                 res.qa_right += right(last_number(text), item["answer"])
+                if args.verbose:
+                    print(json.dumps({"qa": item["answer"], "got": last_number(text)}), flush=True)
         assert server._proc is not None
         res.rss_mib = status_kib(server._proc.pid, "VmHWM") / 1024
     finally:
@@ -296,7 +303,8 @@ def table(results: list[Result], args: argparse.Namespace) -> str:
     for r in results:
         lines.append(
             f"| {r.model} | {r.gen_tps:.1f} | {r.prompt_tps:.1f} | {r.load} | {r.rss_mib:.0f} "
-            f"| {r.qa_right}/{r.qa_total} | {r.agent_right}/{r.agent_total} "
+            f"| {r.qa_right}/{r.qa_total}{f' ({r.qa_timeouts} timed out)' if r.qa_timeouts else ''} "
+            f"| {r.agent_right}/{r.agent_total} "
             f"({r.agent_with_calls}) | {r.calls - r.bad_calls}/{r.calls} ({r.text_calls}) "
             f"| {r.agent_s:.1f} |"
         )
