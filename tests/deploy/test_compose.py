@@ -23,6 +23,7 @@ import pytest
 from enginedge_streams.worker_types import default_port
 from tests.deploy.containers import (
     CONTAINERS_ENV,
+    WORKER_ENV,
     image,
     image_exists,
     podman,
@@ -52,7 +53,12 @@ def compose(*args: str, timeout: float = 600, check: bool = True) -> str:
     out = subprocess.run(
         ["podman-compose", "-p", PROJECT, *FILES, *args],
         cwd=ROOT,
-        env={**os.environ, **CONTAINERS_ENV, "ENGINEDGE_VERSION": image("x").rsplit(":", 1)[1]},
+        env={
+            **os.environ,
+            **CONTAINERS_ENV,
+            **WORKER_ENV["identity"],
+            "ENGINEDGE_VERSION": image("x").rsplit(":", 1)[1],
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
