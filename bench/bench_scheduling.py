@@ -34,7 +34,7 @@ from agents.scheduling.repository import SchedulingRepository
 from agents.scheduling.slots import DEFAULT_HOURS, working_windows
 from bench.common import BenchContext, Commands, Row, median
 from enginedge_streams.testing.compute_pool import InProcessComputePool
-from tables.kv import InMemoryKeyValueStore
+from enginedge_streams.testing.key_value_store import InMemoryKeyValueStore
 
 COMPUTE = InProcessComputePool()
 

@@ -1,8 +1,8 @@
-"""Wiring only: the data processing worker's adapters, commands and routes on a Faust app."""
+"""Declarations only: the data processing worker's adapters, commands and routes."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import faust
 
@@ -16,14 +16,18 @@ from agents.data_processing.settings import DataProcessingSettings
 from agents.data_processing.tesseract_ocr import TesseractOcr
 from enginedge_streams.container import Container
 from enginedge_streams.errors import ConfigError
-from enginedge_streams.runtime import command_worker
+from enginedge_streams.runtime import WorkerRuntime
 from enginedge_streams.safe_http import HttpSettings, SafeHttpClient, SafeHttpPolicy
 from enginedge_streams.settings import load
+from enginedge_streams.worker import Worker
 
 WORKER_TYPE = "data_processing"
 
 
-def build_embedder(s: DataProcessingSettings) -> Embedder:
+def build_embedder(
+    s: DataProcessingSettings, on_call: Callable[[bool], None] | None = None
+) -> Embedder:
+    """The configured embedder; ``on_call(error)`` counts calls to a remote provider."""
     if s.embedding_provider == "openai":
         from agents.data_processing.openai_embedder import OpenaiEmbedder
 
@@ -34,6 +38,7 @@ def build_embedder(s: DataProcessingSettings) -> Embedder:
             model=s.openai_embedding_model,
             base_url=s.openai_base_url,
             dimensions=s.openai_embedding_dimensions,
+            on_call=on_call,
         )
     from agents.data_processing.minilm_onnx_embedder import MinilmOnnxEmbedder
 
@@ -42,7 +47,7 @@ def build_embedder(s: DataProcessingSettings) -> Embedder:
 
 def build_store(s: DataProcessingSettings, dimension: int) -> VectorStore:
     if s.vector_store == "memory":
-        from agents.data_processing.fakes import InMemoryVectorStore
+        from agents.data_processing.memory_vector_store import InMemoryVectorStore
 
         return InMemoryVectorStore()
     if s.vector_store == "weaviate":
@@ -77,9 +82,16 @@ def build_store(s: DataProcessingSettings, dimension: int) -> VectorStore:
     )
 
 
-def register(app: faust.App, container: Container) -> Any:
+def register(app: faust.App, container: Container) -> WorkerRuntime:
     s = load(DataProcessingSettings)
-    model = container.manage(container.provide("embedding_model", lambda: build_embedder(s)))
+    worker = Worker(app, container, WORKER_TYPE)
+
+    def count_openai(error: bool) -> None:
+        worker.metrics.external_call("openai", error=error)
+
+    model = container.manage(
+        container.provide("embedding_model", lambda: build_embedder(s, count_openai))
+    )
     cache = container.cache("emb") if s.embedding_cache_ttl_seconds > 0 else None
     embedder = container.provide(
         "embedder",
@@ -125,12 +137,9 @@ def register(app: faust.App, container: Container) -> Any:
         return loaded, f"{model.model_name} {'loaded' if loaded else 'loading'}"
 
     container.add_readiness("embedding_model", model_loaded)
-    runtime = command_worker(
-        app,
-        container,
-        worker_type=WORKER_TYPE,
-        commands=COMMANDS,
-        dependencies={
+    runtime = worker.serve(
+        COMMANDS,
+        {
             "store": store,
             "embedder": embedder,
             "ocr": ocr,

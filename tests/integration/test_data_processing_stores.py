@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from agents.data_processing.fakes import InMemoryVectorStore
+from agents.data_processing.memory_vector_store import InMemoryVectorStore
 from tests.support.stack import ensure_stack
 from tests.support.vector_store_contract import DIM, VectorStoreContract
 

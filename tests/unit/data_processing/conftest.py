@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from agents.data_processing.fakes import FakeOcr, HashingEmbedder, InMemoryVectorStore
+from agents.data_processing.fakes import FakeOcr, HashingEmbedder
 from agents.data_processing.ingest import IngestConfig
+from agents.data_processing.memory_vector_store import InMemoryVectorStore
 from agents.data_processing.messages import IngestDocument
 from agents.data_processing.safe_http_document_sources import SafeHttpDocumentSources
 from enginedge_streams.handlers import CommandContext

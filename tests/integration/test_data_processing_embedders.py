@@ -1,17 +1,14 @@
-"""Embedders: the real local MiniLM (ONNX), the cache/de-dup decorator, and the OpenAI
-adapter through the official SDK against a local server speaking the embeddings protocol."""
+"""Embedders: the real local MiniLM (ONNX model) and the OpenAI adapter through the official
+SDK against a local server speaking the embeddings protocol."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from agents.data_processing.cached_embedder import CachedEmbedder
-from agents.data_processing.fakes import HashingEmbedder
 from agents.data_processing.minilm_onnx_embedder import MinilmOnnxEmbedder
 from agents.data_processing.openai_embedder import OpenaiEmbedder
 from enginedge_streams.errors import DependencyUnavailableError, PermanentError, RateLimitedError
-from enginedge_streams.testing.fakes import InMemoryCache
 from tests.support.fake_openai_embeddings import FakeOpenAIEmbeddings
 
 pytestmark = pytest.mark.timeout(120)
@@ -49,32 +46,6 @@ async def test_minilm_batching_and_order_do_not_change_vectors(minilm):
 async def test_minilm_truncates_long_inputs(minilm):
     v = await minilm.embed(["word " * 5000])
     assert v.shape == (1, 384) and np.isfinite(v).all()
-
-
-async def test_cache_dedupes_inside_a_batch_and_hits_across_calls():
-    inner = HashingEmbedder(32)
-    cache = InMemoryCache()
-    emb = CachedEmbedder(inner, cache, batch_size=2)
-    first = await emb.embed(["a", "b", "a", "c", "b"])
-    assert inner.calls == [["a", "b"], ["c"]]  # unique texts only, in batches of 2
-    assert np.array_equal(first[0], first[2]) and np.array_equal(first[1], first[4])
-    second = await emb.embed(["c", "a", "d"])
-    assert inner.calls[-1] == ["d"] and emb.stats.cache_hits == 2
-    assert np.allclose(second[1], first[0])
-    keys = list(cache.data)
-    assert all(k.startswith("hashing-bow:32:") and len(k.split(":")[-1]) == 64 for k in keys)
-
-
-async def test_cache_failure_degrades_to_computing():
-    class Broken:
-        async def get(self, key):
-            raise ConnectionError("redis down")
-
-        async def set(self, key, value, *, ttl_seconds=None):
-            raise ConnectionError("redis down")
-
-    emb = CachedEmbedder(HashingEmbedder(16), Broken())
-    assert (await emb.embed(["x", "y"])).shape == (2, 16)
 
 
 @pytest.fixture(scope="module")
