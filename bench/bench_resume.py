@@ -125,13 +125,14 @@ async def run(ctx: BenchContext) -> list[Row]:
     ctx.worker("spacy", env={"MAX_CONCURRENCY": "8"})
     bus = await ctx.bus()
     from agents.resume.bus_nlp_client import BusNlpClient
+    from enginedge_streams.adapters.kafka_bus_caller import KafkaBusCaller
 
     bullets = [b for i in corpus() for job in i.label["experience"] for b in job["bullets"]][:20]
     await bus.call("spacy", "nlp.analyze", {"text": "warm up"}, timeout=120)
     rounds = 3 if ctx.quick else 10
     timings = {}
     for batch in (True, False):
-        client = BusNlpClient(bus, batch=batch, timeout=120)
+        client = BusNlpClient(KafkaBusCaller(bus), batch=batch, timeout=120)
         t0 = time.perf_counter()
         for _ in range(rounds):
             await client.analyze_many(bullets)

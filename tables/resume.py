@@ -11,7 +11,7 @@ from typing import Any
 
 import faust
 
-from tables.kv import FaustKeyValueStore, create_kv_table
+from tables.kv import create_kv_table
 
 TABLE_NAME = "resume-documents"
 
@@ -23,7 +23,3 @@ def create_resume_table(app: faust.App, *, partitions: int) -> Any:
         partitions=partitions,
         help_text="Parsed resumes and job postings by id, with versions.",
     )
-
-
-def resume_store(table: Any) -> FaustKeyValueStore:
-    return FaustKeyValueStore(table)

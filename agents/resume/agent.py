@@ -1,4 +1,4 @@
-"""Wiring only: the resume worker's NLP/embedding clients, gazetteer, table and commands."""
+"""Declarations only: the resume worker's NLP/embedding clients, gazetteer, table and commands."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 import faust
 
 from agents.resume.bullets import BulletPolicy
-from agents.resume.bus_calls import BusWorkerProbe
 from agents.resume.bus_embedder import BusEmbedder
 from agents.resume.bus_nlp_client import BusNlpClient
 from agents.resume.documents import LayoutLimits
@@ -20,9 +19,11 @@ from agents.resume.minilm_onnx_embedder import FallbackEmbedder, MinilmOnnxEmbed
 from agents.resume.settings import ResumeSettings
 from agents.resume.spacy_skill_gazetteer import SpacySkillGazetteer
 from enginedge_streams.container import Container
-from enginedge_streams.runtime import command_worker
+from enginedge_streams.runtime import WorkerRuntime
 from enginedge_streams.settings import load
-from tables.resume import create_resume_table, resume_store
+from enginedge_streams.worker import Worker
+from tables.kv import FaustKeyValueStore
+from tables.resume import create_resume_table
 
 WORKER_TYPE = "resume"
 
@@ -53,22 +54,25 @@ def policy_from(s: ResumeSettings) -> ResumePolicy:
     )
 
 
-def register(app: faust.App, container: Container) -> Any:
+def register(app: faust.App, container: Container) -> WorkerRuntime:
     s = load(ResumeSettings)
-    bus = container.bus(inbox=WORKER_TYPE)
+    worker = Worker(app, container, WORKER_TYPE)
+    workers = worker.bus_caller()
     nlp = container.provide(
         "nlp",
-        lambda: BusNlpClient(bus, timeout=s.resume_nlp_timeout_seconds, batch=s.resume_nlp_batch),
+        lambda: BusNlpClient(
+            workers, timeout=s.resume_nlp_timeout_seconds, batch=s.resume_nlp_batch
+        ),
     )
 
     def make_embedder() -> Any:
-        remote = BusEmbedder(bus, timeout=s.resume_embedding_timeout_seconds)
+        remote = BusEmbedder(workers, timeout=s.resume_embedding_timeout_seconds)
         if s.resume_embeddings == "bus":
             return remote
         local = MinilmOnnxEmbedder()
         if s.resume_embeddings == "local":
             return local
-        return FallbackEmbedder(remote, local, BusWorkerProbe(bus, "data_processing"))
+        return FallbackEmbedder(remote, local, workers, worker_type="data_processing")
 
     embedder = container.provide("embedder", make_embedder)
     cache = Path(s.resume_cache_dir) if s.resume_cache_dir else None
@@ -76,7 +80,7 @@ def register(app: faust.App, container: Container) -> Any:
         container.provide("gazetteer", lambda: SpacySkillGazetteer(cache_dir=cache))
     )
     table = create_resume_table(app, partitions=container.settings.topic_partitions)
-    kv = container.manage(container.provide("resume_kv", lambda: resume_store(table)))
+    kv = container.manage(container.provide("resume_kv", lambda: FaustKeyValueStore(table)))
     store = container.provide(
         "resume_store", lambda: KvDocumentStore(kv, keep=s.resume_max_versions)
     )
@@ -87,12 +91,9 @@ def register(app: faust.App, container: Container) -> Any:
         return size > 0, f"{size} skills" if size else "loading"
 
     container.add_readiness("skills", gazetteer_ready)
-    return command_worker(
-        app,
-        container,
-        worker_type=WORKER_TYPE,
-        commands=COMMANDS,
-        dependencies={
+    return worker.serve(
+        COMMANDS,
+        {
             "nlp": nlp,
             "gazetteer": gazetteer,
             "embedder": embedder,

@@ -1,11 +1,11 @@
-"""The ``Embedder`` port on the data processing worker's ``embedding.generate`` (over the bus)."""
+"""The ``Embedder`` port on the data processing worker's ``embedding.generate`` (over the
+platform's ``BusCaller``)."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-from agents.resume.bus_calls import call
+from enginedge_streams.ports.bus_caller import BusCaller
 
 MAX_TEXTS = 256
 MAX_CHARS = 20_000
@@ -14,8 +14,8 @@ MAX_CHARS = 20_000
 class BusEmbedder:
     model_name = "all-MiniLM-L6-v2"
 
-    def __init__(self, bus: Any, *, timeout: float = 60.0) -> None:
-        self.bus = bus
+    def __init__(self, workers: BusCaller, *, timeout: float = 60.0) -> None:
+        self.workers = workers
         self.timeout = timeout
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
@@ -23,7 +23,9 @@ class BusEmbedder:
         batches = [clean[i : i + MAX_TEXTS] for i in range(0, len(clean), MAX_TEXTS)]
         answers = await asyncio.gather(
             *(
-                call(self.bus, "data_processing", "embedding.generate", {"texts": b}, self.timeout)
+                self.workers.call(
+                    "data_processing", "embedding.generate", {"texts": b}, timeout=self.timeout
+                )
                 for b in batches
             )
         )

@@ -1,4 +1,5 @@
-"""The ``NlpClient`` port on the spaCy worker, through the bus (never over HTTP).
+"""The ``NlpClient`` port on the spaCy worker, through the platform's ``BusCaller`` (never
+over HTTP).
 
 ``analyze_many`` sends the texts as one ``nlp.analyze`` command (joined by
 blank lines, up to ~90k characters per command) and splits the tokens back
@@ -11,8 +12,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from agents.resume.bus_calls import call
 from agents.resume.ports import Analysis, Tok
+from enginedge_streams.ports.bus_caller import BusCaller
 
 SEP = "\n\n"
 MAX_CHARS = 90_000
@@ -42,8 +43,8 @@ def _analysis(text: str, data: dict[str, Any], offset: int = 0) -> Analysis:
 
 
 class BusNlpClient:
-    def __init__(self, bus: Any, *, timeout: float = 30.0, batch: bool = True) -> None:
-        self.bus = bus
+    def __init__(self, workers: BusCaller, *, timeout: float = 30.0, batch: bool = True) -> None:
+        self.workers = workers
         self.timeout = timeout
         self.batch = batch
         self.calls = 0
@@ -51,7 +52,9 @@ class BusNlpClient:
     async def _analyze(self, text: str) -> dict[str, Any]:
         self.calls += 1
         payload = {"text": text, "parts": ["tokens", "entities"]}
-        data: dict[str, Any] = await call(self.bus, "spacy", "nlp.analyze", payload, self.timeout)
+        data: dict[str, Any] = await self.workers.call(
+            "spacy", "nlp.analyze", payload, timeout=self.timeout
+        )
         return data
 
     async def analyze_many(self, texts: list[str]) -> list[Analysis]:
@@ -80,5 +83,5 @@ class BusNlpClient:
     async def keywords(self, text: str, top_k: int) -> list[tuple[str, int]]:
         self.calls += 1
         payload = {"text": text[:MAX_CHARS], "top_k": top_k}
-        data = await call(self.bus, "spacy", "nlp.keywords", payload, self.timeout)
+        data = await self.workers.call("spacy", "nlp.keywords", payload, timeout=self.timeout)
         return [(k["keyword"], int(k.get("count", 1))) for k in data.get("keywords", [])]

@@ -13,7 +13,7 @@ from typing import Any
 from agents.resume.bus_nlp_client import _analysis
 from agents.resume.kv_document_store import KvDocumentStore
 from agents.resume.ports import Analysis
-from tables.kv import InMemoryKeyValueStore
+from enginedge_streams.testing.key_value_store import InMemoryKeyValueStore
 
 
 class _ThreadEngine:

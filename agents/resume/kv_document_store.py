@@ -8,19 +8,13 @@ instead of adding one; versions older than ``keep`` are deleted.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
+from enginedge_streams.ports.key_value_store import KeyValueStore
+
 MAX_COMMANDS = 200
-
-
-class KeyValueStore(Protocol):
-    def get(self, key: str) -> bytes | None: ...
-
-    def put(self, key: str, value: bytes) -> None: ...
-
-    def delete(self, key: str) -> None: ...
 
 
 class KvDocumentStore:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from enginedge_streams.ports.bus_caller import BusCaller
+
 
 class MinilmOnnxEmbedder:
     model_name = "all-MiniLM-L6-v2"
@@ -40,15 +42,23 @@ class MinilmOnnxEmbedder:
 class FallbackEmbedder:
     """``auto``: the bus embedder while the data processing worker answers, else the local one."""
 
-    def __init__(self, primary: Any, fallback: Any, probe: Any) -> None:
+    def __init__(
+        self,
+        primary: Any,
+        fallback: Any,
+        workers: BusCaller,
+        *,
+        worker_type: str = "data_processing",
+    ) -> None:
         self.primary = primary
         self.fallback = fallback
-        self.probe = probe
+        self.workers = workers  # ``available`` pings the worker (cached by the adapter)
+        self.worker_type = worker_type
         self.model_name = primary.model_name
         self.last_used = ""
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
-        if await self.probe.available():
+        if await self.workers.available(self.worker_type):
             self.last_used = "bus"
             vectors: list[list[float]] = await self.primary.embed(texts)
             return vectors

@@ -6,12 +6,9 @@ import base64
 
 import pytest
 
-from agents.resume.documents import LayoutLimits, extract
 from agents.resume.fakes import memory_document_store
 from agents.resume.handlers import ResumePolicy, handle_parse, parse_source
 from agents.resume.messages import ParseResume, ResumeSource
-from agents.resume.parsing import phones
-from enginedge_streams.errors import PermanentError
 from tests.support.resume_corpus import _label, corpus, field_scores, pdf_image_only
 from tests.unit.interview.helpers import ctx
 
@@ -60,22 +57,11 @@ async def test_image_only_pdf_is_flagged(nlp, gazetteer):
     assert rec["contact"]["email"] is None
 
 
-def test_phone_regex_on_raw_text():
-    text = "Call +1 (415) 555-0132 or 020 7946 0958; worked 2016 - 2019; id 12345"
-    assert phones(text) == ["+1 (415) 555-0132", "020 7946 0958"]
-
-
 def test_statistical_ner_place_is_still_a_skill(gazetteer):
     hits = [
         h.skill for h in gazetteer.find("Tuned PostgreSQL and Redis on AWS; used maps and tags.")
     ]
     assert hits == ["postgresql", "redis", "aws"]
-
-
-def test_unreadable_pdf_fails_with_a_clear_code():
-    with pytest.raises(PermanentError) as err:
-        extract(b"%PDF-1.4 garbage", "x.pdf", None, LayoutLimits())
-    assert err.value.code == "UNREADABLE_DOCUMENT"
 
 
 async def test_stored_parses_are_versioned_and_idempotent(nlp, gazetteer):

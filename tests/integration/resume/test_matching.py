@@ -7,7 +7,6 @@ import pytest
 from agents.resume.fakes import memory_document_store
 from agents.resume.handlers import ResumePolicy, handle_extract_posting, handle_match
 from agents.resume.messages import ExtractPosting, MatchResume
-from agents.resume.postings import salary
 from tests.unit.interview.helpers import ctx
 
 pytestmark = pytest.mark.timeout(240)
@@ -113,16 +112,3 @@ async def test_posting_extraction_from_html(nlp, gazetteer):
         "Mentor engineers",
     ]
     assert store.get("posting", "job-1")["version"] == 1
-
-
-def test_salary_normalisation():
-    hourly = salary("Pay: $45 - $60 per hour")
-    assert (
-        hourly["period"] == "hour"
-        and hourly["annual_min"] == 93600
-        and hourly["annual_max"] == 124800
-    )
-    assert salary("USD 120,000 to 150,000 annually")["annual_max"] == 150000
-    monthly = salary("£4,000-£5,000/month")
-    assert monthly["currency"] == "GBP" and monthly["annual_min"] == 48000
-    assert salary("3-5 years of experience") is None
