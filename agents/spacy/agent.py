@@ -1,8 +1,6 @@
-"""Wiring only: the spaCy worker's ports, commands and HTTP routes on a Faust app."""
+"""Declarations only: the spaCy worker's NLP engine, commands and HTTP routes."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import faust
 
@@ -12,14 +10,16 @@ from agents.spacy.settings import SpacySettings
 from agents.spacy.spacy_nlp import SpacyNlpEngine
 from enginedge_streams.compute import shared_compute_pool
 from enginedge_streams.container import Container
-from enginedge_streams.runtime import command_worker
+from enginedge_streams.runtime import WorkerRuntime
 from enginedge_streams.settings import load
+from enginedge_streams.worker import Worker
 
 WORKER_TYPE = "spacy"
 
 
-def register(app: faust.App, container: Container) -> Any:
+def register(app: faust.App, container: Container) -> WorkerRuntime:
     settings = load(SpacySettings)
+    worker = Worker(app, container, WORKER_TYPE)
     compute = shared_compute_pool(container, WORKER_TYPE)  # started first by the runtime
     nlp = container.manage(
         container.provide(
@@ -38,12 +38,6 @@ def register(app: faust.App, container: Container) -> Any:
         return nlp.loaded(), f"{nlp.model_name} {'loaded' if nlp.loaded() else 'loading'}"
 
     container.add_readiness("model", model_loaded)
-    runtime = command_worker(
-        app,
-        container,
-        worker_type=WORKER_TYPE,
-        commands=COMMANDS,
-        dependencies={"nlp": nlp, "compute": compute},
-    )
+    runtime = worker.serve(COMMANDS, {"nlp": nlp, "compute": compute})
     install_routes(runtime)
     return runtime
