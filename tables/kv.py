@@ -35,14 +35,8 @@ from faust.tables.table import Table
 
 from enginedge_streams.faust_patches import KeyPlacedRocksStore, new_key_placed_store, store_url
 
-# Transitional: the scheduling, news and resume fakes still import the in-memory store from
-# here (their workers were being edited when the seam landed); new code imports it from
-# ``enginedge_streams.testing.key_value_store``.
-from enginedge_streams.testing.key_value_store import InMemoryKeyValueStore
-
 __all__ = [
     "FaustKeyValueStore",
-    "InMemoryKeyValueStore",
     "KeyPartitionedRocksStore",
     "KeyPartitionedTable",
     "Partitioner",
