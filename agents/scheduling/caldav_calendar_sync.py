@@ -20,28 +20,6 @@ from agents.scheduling.ports import RemoteEvent, SyncBatch
 from enginedge_streams.errors import DependencyUnavailableError, PermanentError
 
 
-def _to_remote(url: str, ev: Event) -> RemoteEvent:
-    return RemoteEvent(
-        external_id=url,
-        uid=ev.uid,
-        title=ev.title,
-        start=ev.start,
-        end=ev.end,
-        start_date=ev.start_date if ev.all_day else None,
-        end_date=ev.end_date if ev.all_day else None,
-        all_day=ev.all_day,
-        timezone=ev.timezone,
-        rrule=ev.rrule,
-        description=ev.description,
-        location=ev.location,
-        updated_at=ev.updated_at,
-        exdates=list(ev.exdates),
-        exdates_known=True,
-        overrides=dict(ev.overrides),
-        overrides_known=True,
-    )
-
-
 class CaldavCalendarSync:
     name = "caldav"
 
@@ -116,7 +94,7 @@ class CaldavCalendarSync:
                 batch.changes.append(RemoteEvent(external_id=url, deleted=True))
                 continue
             for ev in parse_calendar(obj.data, "remote", "UTC", now):
-                batch.changes.append(_to_remote(url, ev))
+                batch.changes.append(RemoteEvent.of(ev, url, complete=True))
         for gone in getattr(result, "deleted_urls", set()):
             if all(c.external_id != str(gone) for c in batch.changes):
                 batch.changes.append(RemoteEvent(external_id=str(gone), deleted=True))

@@ -56,26 +56,6 @@ async def handle_export_ics(
     return {"calendar_id": cal.calendar_id, "events": count, "ics": text}
 
 
-def _remote_of(ev: Event, provider: str) -> RemoteEvent:
-    return RemoteEvent(
-        external_id=ev.external_ids.get(provider, ""),
-        uid=ev.uid,
-        title=ev.title,
-        start=ev.start,
-        end=ev.end,
-        start_date=ev.start_date if ev.all_day else None,
-        end_date=ev.end_date if ev.all_day else None,
-        all_day=ev.all_day,
-        timezone=ev.timezone,
-        rrule=ev.rrule,
-        description=ev.description,
-        location=ev.location,
-        updated_at=ev.updated_at,
-        exdates=list(ev.exdates),
-        overrides=dict(ev.overrides),
-    )
-
-
 def _apply_remote(
     local: Event | None, remote: RemoteEvent, calendar_id: str, provider: str, now: datetime
 ) -> Event:
@@ -225,7 +205,9 @@ async def _push(
         pushed = _pushed_at(repo, cmd, ev)
         if pushed is not None and ev.updated_at <= pushed and cmd.provider in ev.external_ids:
             continue
-        remote_id = await provider.push(cmd.remote_calendar, _remote_of(ev, cmd.provider))
+        remote_id = await provider.push(
+            cmd.remote_calendar, RemoteEvent.of(ev, ev.external_ids.get(cmd.provider, ""))
+        )
         if ev.external_ids.get(cmd.provider) != remote_id:
             ev.external_ids = {**ev.external_ids, cmd.provider: remote_id}
             repo.save_event(ev)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from agents.scheduling.model import Event
+
 
 @dataclass
 class RemoteEvent:
@@ -33,6 +35,30 @@ class RemoteEvent:
     location: str = ""
     updated_at: datetime | None = None
     deleted: bool = False
+
+    @classmethod
+    def of(cls, ev: Event, external_id: str, *, complete: bool = False) -> RemoteEvent:
+        """Our event as a provider sees it; ``complete``: the provider carries EXDATEs and
+        per-occurrence overrides (CalDAV), so theirs replace ours."""
+        return cls(
+            external_id=external_id,
+            uid=ev.uid,
+            title=ev.title,
+            start=ev.start,
+            end=ev.end,
+            start_date=ev.start_date if ev.all_day else None,
+            end_date=ev.end_date if ev.all_day else None,
+            all_day=ev.all_day,
+            timezone=ev.timezone,
+            rrule=ev.rrule,
+            description=ev.description,
+            location=ev.location,
+            updated_at=ev.updated_at,
+            exdates=list(ev.exdates),
+            exdates_known=complete,
+            overrides=dict(ev.overrides),
+            overrides_known=complete,
+        )
 
 
 @dataclass
