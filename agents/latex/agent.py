@@ -1,8 +1,6 @@
-"""Wiring only: the LaTeX worker's runner, renderer, artifact store, commands and routes."""
+"""Declarations only: the LaTeX worker's runner, renderer, artifact store, commands and routes."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import faust
 
@@ -14,14 +12,16 @@ from agents.latex.settings import LatexSettings
 from agents.latex.ziamath_math_renderer import ZiamathMathRenderer
 from enginedge_streams.adapters.filesystem_artifact_store import FilesystemArtifactStore
 from enginedge_streams.container import Container
-from enginedge_streams.runtime import command_worker
+from enginedge_streams.runtime import WorkerRuntime
 from enginedge_streams.settings import load
+from enginedge_streams.worker import Worker
 
 WORKER_TYPE = "latex"
 
 
-def register(app: faust.App, container: Container) -> Any:
+def register(app: faust.App, container: Container) -> WorkerRuntime:
     settings = load(LatexSettings)
+    worker = Worker(app, container, WORKER_TYPE)
     concurrency = settings.latex_max_concurrent_compiles or container.settings.max_concurrency
     tex = container.manage(
         container.provide(
@@ -63,12 +63,8 @@ def register(app: faust.App, container: Container) -> Any:
     container.redis()  # readiness includes Redis, as for every worker
     container.add_readiness("tex", tex.ready)
     container.add_readiness("artifacts", artifacts.ready)
-    runtime = command_worker(
-        app,
-        container,
-        worker_type=WORKER_TYPE,
-        commands=COMMANDS,
-        dependencies={"tex": tex, "artifacts": artifacts, "math": math, "policy": policy},
+    runtime = worker.serve(
+        COMMANDS, {"tex": tex, "artifacts": artifacts, "math": math, "policy": policy}
     )
     install_routes(runtime, artifacts)
     return runtime
