@@ -3,10 +3,10 @@ are in ``enginedge_streams.testing``)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from agents.interview.ports import Transcription
+from agents.spacy.fakes import InProcessSpacyEngine
 
 
 class ScriptedTranscriber:
@@ -24,22 +24,6 @@ class ScriptedTranscriber:
         return Transcription(self.text, self.duration, "en", "scripted")
 
 
-class _ThreadEngine:
-    """The spaCy worker's engine without its batching task (safe across event loops)."""
-
-    def __init__(self, model: str) -> None:
-        from agents.spacy.spacy_nlp import SpacyNlpEngine
-
-        self._engine = SpacyNlpEngine(model)
-        self.model_name = model
-
-    async def annotate(self, texts: list[str]) -> Any:
-        return await asyncio.to_thread(self._engine.annotate_sync, texts)
-
-    def loaded(self) -> bool:
-        return self._engine.loaded()
-
-
 class InProcessSpeechAnalyzer:
     """The spaCy worker's own `nlp.analyze_speech` handler, run in this process."""
 
@@ -53,7 +37,7 @@ class InProcessSpeechAnalyzer:
         from agents.spacy.messages import AnalyzeSpeech
 
         if self._engine is None:
-            self._engine = _ThreadEngine(self.model)
+            self._engine = InProcessSpacyEngine(self.model)
         self.calls += 1
         cmd = AnalyzeSpeech(transcript=transcript, duration_seconds=duration_seconds)
         return await handle_analyze_speech(cmd, nlp=self._engine)

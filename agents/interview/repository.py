@@ -9,23 +9,13 @@ also looks for sessions whose clock write was lost, see ``sessions_missing_their
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
 from agents.interview.bank import seeded_questions, seeded_templates
 from agents.interview.model import Question, Session, Template
-
-
-class KeyValueStore(Protocol):
-    def get(self, key: str) -> bytes | None: ...
-
-    def put(self, key: str, value: bytes) -> None: ...
-
-    def delete(self, key: str) -> None: ...
-
-    def scan(self, prefix: str) -> Iterator[tuple[str, bytes]]: ...
+from enginedge_streams.ports.key_value_store import KeyValueStore
 
 
 class InterviewRepository:

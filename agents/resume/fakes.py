@@ -7,29 +7,13 @@ see exactly the annotations the worker would send, without Kafka.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from agents.resume.bus_nlp_client import _analysis
 from agents.resume.kv_document_store import KvDocumentStore
 from agents.resume.ports import Analysis
+from agents.spacy.fakes import InProcessSpacyEngine
 from enginedge_streams.testing.key_value_store import InMemoryKeyValueStore
-
-
-class _ThreadEngine:
-    """The spaCy worker's engine without its batching task (safe across event loops)."""
-
-    def __init__(self, model: str) -> None:
-        from agents.spacy.spacy_nlp import SpacyNlpEngine
-
-        self._engine = SpacyNlpEngine(model)
-        self.model_name = model
-
-    async def annotate(self, texts: list[str]) -> Any:
-        return await asyncio.to_thread(self._engine.annotate_sync, texts)
-
-    def loaded(self) -> bool:
-        return self._engine.loaded()
 
 
 class InProcessNlpClient:
@@ -41,7 +25,7 @@ class InProcessNlpClient:
 
     def _get(self) -> Any:
         if self._engine is None:
-            self._engine = _ThreadEngine(self.model)
+            self._engine = InProcessSpacyEngine(self.model)
         return self._engine
 
     async def analyze_many(self, texts: list[str]) -> list[Analysis]:
