@@ -59,12 +59,22 @@ def sniff(data: bytes, filename: str | None, mime: str | None) -> str:
     return "text"
 
 
+CORRUPT = "CORRUPT_DOCUMENT"
+
+
 def extract(data: bytes, filename: str | None, mime: str | None, limits: LayoutLimits) -> Extracted:
+    """Any file the PDF/DOCX libraries cannot read is a ``CORRUPT_DOCUMENT`` failure
+    (a per-file reason), never an internal error with the library's raw exception."""
     kind = sniff(data, filename, mime)
-    if kind == "pdf":
-        return extract_pdf(data, limits)
-    if kind == "docx":
-        return extract_docx(data, limits)
+    if kind in ("pdf", "docx"):
+        try:
+            return extract_pdf(data, limits) if kind == "pdf" else extract_docx(data, limits)
+        except PermanentError:
+            raise
+        except Exception as exc:  # the libraries raise anything on malformed files
+            raise PermanentError(
+                f"not a readable {kind.upper()} file ({type(exc).__name__})", code=CORRUPT
+            ) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -105,7 +115,7 @@ def extract_pdf(data: bytes, limits: LayoutLimits) -> Extracted:
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except (PDFSyntaxError, Exception) as exc:
-        raise PermanentError(f"not a readable PDF: {exc}", code="UNREADABLE_DOCUMENT") from None
+        raise PermanentError(f"not a readable PDF: {exc}", code=CORRUPT) from None
     with pdf:
         if len(pdf.pages) > limits.max_pages:
             raise LimitExceededError(
@@ -226,22 +236,19 @@ def extract_docx(data: bytes, limits: LayoutLimits) -> Extracted:  # noqa: PLR09
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             total = sum(i.file_size for i in zf.infolist())
     except zipfile.BadZipFile:
-        raise PermanentError("not a readable DOCX file", code="UNREADABLE_DOCUMENT") from None
+        raise PermanentError("not a readable DOCX file", code=CORRUPT) from None
     if total > limits.max_unzipped_bytes:
         raise LimitExceededError(
             "the DOCX expands beyond the size limit", code="DOCUMENT_TOO_LARGE"
         )
     import docx
     from docx.oxml.ns import qn
-    from docx.table import Table
     from docx.text.paragraph import Paragraph
 
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:
-        raise PermanentError(
-            f"not a readable DOCX file: {exc}", code="UNREADABLE_DOCUMENT"
-        ) from None
+        raise PermanentError(f"not a readable DOCX file: {exc}", code=CORRUPT) from None
     lines: list[Line] = []
     sizes: list[tuple[float, int]] = []
     header_text: list[str] = []
@@ -278,16 +285,19 @@ def extract_docx(data: bytes, limits: LayoutLimits) -> Extracted:  # noqa: PLR09
         if child.tag == qn("w:p"):
             lines.append(para_line(Paragraph(child, document)))
         elif child.tag == qn("w:tbl"):
-            table = Table(child, document)
-            ncols = len(table.columns)
+            # Rows and cells straight from the XML: python-docx's table.columns needs a
+            # <w:tblGrid>, which valid files written by other tools leave out.
+            rows = [list(tr.iterchildren(qn("w:tc"))) for tr in child.iterchildren(qn("w:tr"))]
+            ncols = max((len(r) for r in rows), default=0)
             if ncols >= 2:
                 wide_tables += 1
             for column in range(ncols):  # read a layout table column by column
-                for row in table.rows:
-                    cell = row.cells[column]
+                for row in rows:
+                    if column >= len(row):
+                        continue
                     table_cells += 1
-                    for para in cell.paragraphs:
-                        lines.append(para_line(para))
+                    for p in row[column].iter(qn("w:p")):
+                        lines.append(para_line(Paragraph(p, document)))
     images = len(document.inline_shapes)
     total_chars = sum(n for _, n in sizes) or 1
     tiny_chars = sum(n for pt, n in sizes if pt < limits.tiny_font_pt)
