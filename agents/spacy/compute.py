@@ -13,8 +13,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from agents.spacy.annotation import to_annotated
 from agents.spacy.ports import AnnotatedDoc
-from agents.spacy.spacy_nlp import to_annotated
 
 
 @functools.cache
