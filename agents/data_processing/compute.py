@@ -15,11 +15,13 @@ from pathlib import Path
 
 from agents.data_processing.chunking import Chunker, Strategy
 from agents.data_processing.docx_loader import load_docx
-from agents.data_processing.formats import check_zip, decode_text
+from agents.data_processing.formats import CorruptDocumentError, check_zip, decode_text
 from agents.data_processing.html_loader import load_html
 from agents.data_processing.markdown_loader import load_markdown, load_text
 from agents.data_processing.model import Chunk, Segment
 from agents.data_processing.pdf_loader import PdfDocument
+from enginedge_streams.documents.text import fold
+from enginedge_streams.errors import LimitExceededError, PermanentError
 
 _OPEN_PDFS: OrderedDict[tuple[str, int], PdfDocument] = OrderedDict()
 
@@ -71,9 +73,19 @@ def parse_flat(fmt: str, data: bytes) -> tuple[list[Segment], str | None]:
 def parse_flat_step(
     fmt: str, data: bytes, max_unzipped_bytes: int
 ) -> tuple[list[Segment], str | None]:
+    """Parse; a library's unexpected exception on a bad file is a CORRUPT_DOCUMENT, not a crash."""
     if fmt == "docx":
         check_zip(data, max_total=max_unzipped_bytes)
-    return parse_flat(fmt, data)
+    try:
+        segments, title = parse_flat(fmt, data)
+    except (PermanentError, LimitExceededError, MemoryError):
+        raise
+    except Exception as exc:  # e.g. python-docx InvalidXmlError, lxml errors on broken markup
+        raise CorruptDocumentError(
+            f"unreadable {fmt}: {type(exc).__name__}: {str(exc)[:200]}",
+            details={"format": fmt, "error": type(exc).__name__},
+        ) from None
+    return segments, (fold(title) if title else title)
 
 
 def chunk_step(segments: list[Segment], strategy: Strategy, size: int, overlap: int) -> list[Chunk]:

@@ -11,6 +11,7 @@ import io
 import zipfile
 from pathlib import PurePosixPath
 
+from enginedge_streams.documents.text import decode_bytes, fold
 from enginedge_streams.errors import LimitExceededError, PermanentError
 
 FORMATS = ("pdf", "docx", "txt", "html", "md")
@@ -130,20 +131,14 @@ def check_zip(
 
 
 def decode_text(data: bytes) -> str:
-    """Text files: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    """Text files: the BOM's encoding, else UTF-8, else Windows-1252."""
+    return decode_bytes(data)[0]
 
 
 def normalise(text: str) -> str:
-    """Unify newlines, drop trailing spaces, and keep at most one blank line in a row."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    """NFKC (ligatures, compatibility spaces), unified newlines, no trailing spaces,
+    and at most one blank line in a row."""
+    text = fold(text).replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     lines = [line.rstrip() for line in text.split("\n")]
     out: list[str] = []
     blank = 0

@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agents.data_processing.formats import CorruptDocumentError, decode_text
+from agents.data_processing.formats import CorruptDocumentError
 from agents.data_processing.model import Segment
 from agents.data_processing.sections import SectionBuilder
+from enginedge_streams.documents.text import decode_bytes, sniff_encoding
 
 DROP_TAGS = {
     "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
@@ -96,12 +97,18 @@ def load_html(data: bytes | str) -> tuple[list[Segment], str | None]:
     import lxml.html
     from lxml import etree
 
-    text = decode_text(data) if isinstance(data, bytes) else data
-    if not text.strip():
+    if isinstance(data, str):  # lxml refuses a str with an encoding declaration
+        data = data.encode("utf-8")
+        encoding = "utf-8"
+    else:
+        encoding = sniff_encoding(data)
+    if not data.strip() or not decode_bytes(data, markup=True)[0].strip():
         return [], None
+    # Bytes go to lxml with the encoding the file declares (XML declaration, meta charset, BOM).
+    parser = lxml.html.HTMLParser(encoding=encoding, remove_comments=True, remove_pis=True)
     try:
-        root = lxml.html.document_fromstring(text)
-    except (etree.ParserError, ValueError) as exc:
+        root = lxml.html.document_fromstring(data, parser=parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError, LookupError) as exc:
         raise CorruptDocumentError(f"unparseable HTML: {exc}") from None
     title_el = root.find(".//title")
     title = " ".join(title_el.text_content().split()) if title_el is not None else None

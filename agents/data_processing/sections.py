@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agents.data_processing.model import Segment
+from enginedge_streams.documents.text import fold
 
 SEPARATOR = "\n\n"
 
@@ -26,7 +27,7 @@ class SectionBuilder:
         return tuple(h for _, h in self.stack)
 
     def heading(self, level: int, text: str) -> None:
-        text = " ".join(text.split())
+        text = " ".join(fold(text).split())
         if not text:
             return
         self.flush()
@@ -36,7 +37,7 @@ class SectionBuilder:
         self.blocks.append(text)
 
     def block(self, text: str) -> None:
-        text = text.strip("\n")
+        text = fold(text).strip("\n")
         if text.strip():
             self.blocks.append(text)
 
