@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import os
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from enginedge_streams.errors import ValidationError
-from enginedge_streams.ports.artifact_store import ArtifactInfo, valid_artifact_id
+from enginedge_streams.ports.artifact_store import (
+    ArtifactInfo,
+    new_artifact_info,
+    valid_artifact_id,
+)
 
 log = logging.getLogger("enginedge.artifacts")
 
@@ -85,22 +86,16 @@ class FilesystemArtifactStore:
         artifact_id: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> ArtifactInfo:
-        artifact_id = f"a{uuid.uuid4().hex}" if artifact_id is None else artifact_id
-        if not valid_artifact_id(artifact_id):
-            raise ValidationError(f"invalid artifact id {artifact_id!r}")
-        now = self.clock()
-        info = ArtifactInfo(
-            artifact_id=artifact_id,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
+        info = new_artifact_info(
+            data,
             content_type=content_type,
             filename=filename,
-            created_at=datetime.fromtimestamp(now, UTC),
-            expires_at=datetime.fromtimestamp(now + self.retention_seconds, UTC)
-            if self.retention_seconds > 0
-            else None,
-            metadata=dict(metadata or {}),
+            artifact_id=artifact_id,
+            metadata=metadata,
+            now=self.clock(),
+            retention_seconds=self.retention_seconds,
         )
+        artifact_id = info.artifact_id
         await asyncio.to_thread(self._write, info, data)
         return info
 

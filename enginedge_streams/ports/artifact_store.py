@@ -9,11 +9,15 @@ leaving a second one.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
+
+from enginedge_streams.errors import ValidationError
 
 #: Artifact ids are path- and URL-safe by construction (they name files).
 ARTIFACT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{7,127}$")
@@ -45,6 +49,35 @@ class ArtifactInfo:
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "metadata": dict(self.metadata),
         }
+
+
+def new_artifact_info(
+    data: bytes,
+    *,
+    content_type: str,
+    filename: str,
+    artifact_id: str | None,
+    metadata: Mapping[str, str] | None,
+    now: float,
+    retention_seconds: float,
+) -> ArtifactInfo:
+    """What ``put`` stores about ``data`` (a new id unless given; expiring after
+    ``retention_seconds`` when positive): the same for every artifact store."""
+    artifact_id = f"a{uuid.uuid4().hex}" if artifact_id is None else artifact_id
+    if not valid_artifact_id(artifact_id):
+        raise ValidationError(f"invalid artifact id {artifact_id!r}")
+    return ArtifactInfo(
+        artifact_id=artifact_id,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        content_type=content_type,
+        filename=filename,
+        created_at=datetime.fromtimestamp(now, UTC),
+        expires_at=datetime.fromtimestamp(now + retention_seconds, UTC)
+        if retention_seconds > 0
+        else None,
+        metadata=dict(metadata or {}),
+    )
 
 
 class ArtifactStore(Protocol):
