@@ -14,11 +14,8 @@ _PREAMBLE = r"""((* if engine == "pdflatex" *))
 ((* endif *))
 """
 
-SOURCES = {
-    "article": r"""\documentclass[11pt]{article}
-"""
-    + _PREAMBLE
-    + r"""\usepackage[margin=2.5cm]{geometry}
+#: The title page of the article and the report (title, author, date, abstract).
+_TITLE_PAGE = r"""\usepackage[margin=2.5cm]{geometry}
 \title{((( title )))}
 \author{((( author )))}
 \date{((* if date is not none *))((( date )))((* else *))\today((* endif *))}
@@ -29,7 +26,14 @@ SOURCES = {
 ((( abstract | paragraphs )))
 \end{abstract}
 ((* endif *))
-((( body | paragraphs )))
+"""
+
+SOURCES = {
+    "article": r"""\documentclass[11pt]{article}
+"""
+    + _PREAMBLE
+    + _TITLE_PAGE
+    + r"""((( body | paragraphs )))
 
 ((* for s in sections *))
 \section{((( s.heading )))}
@@ -41,18 +45,8 @@ SOURCES = {
     "report": r"""\documentclass[11pt]{report}
 """
     + _PREAMBLE
-    + r"""\usepackage[margin=2.5cm]{geometry}
-\title{((( title )))}
-\author{((( author )))}
-\date{((* if date is not none *))((( date )))((* else *))\today((* endif *))}
-\begin{document}
-\maketitle
-((* if abstract *))
-\begin{abstract}
-((( abstract | paragraphs )))
-\end{abstract}
-((* endif *))
-((* if toc *))
+    + _TITLE_PAGE
+    + r"""((* if toc *))
 \tableofcontents
 ((* endif *))
 ((* for c in chapters *))
