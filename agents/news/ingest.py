@@ -29,7 +29,7 @@ from agents.news.normalize import (
     published_time,
     url_key,
 )
-from agents.news.parsing import ParsedFeed, RawEntry
+from agents.news.parsing import ParsedFeed, RawEntry, has_text
 from agents.news.ports import Enricher, Mention, NewsEvents
 from agents.news.repository import NewsRepository
 from agents.news.state import NewsState
@@ -41,6 +41,21 @@ from enginedge_streams.safe_http import HttpResponse
 
 log = logging.getLogger("enginedge.news.ingest")
 TREND_HORIZON = timedelta(days=15)  # older articles are outside every trend window
+
+#: Why an entry of a feed was not stored (the poll result's ``skipped`` counts by reason).
+#: Every entry feedparser yields is either stored (``new_articles``) or counted here.
+SKIP_REASONS = (
+    "no_link",  # the entry has no link (nothing to identify or open it by)
+    "no_text",  # no title, summary or content
+    "over_limit",  # beyond NEWS_MAX_ENTRIES_PER_FEED (the newest are kept)
+    "repeated_in_feed",  # the same canonical URL earlier in the same document
+    "known",  # already stored by an earlier poll
+    "duplicate_url",  # its URL leads to an article stored meanwhile
+    "duplicate_content",  # the same words as a stored article
+    "near_duplicate",  # a near-copy (MinHash) of a recent article
+    "retry_later",  # its duplicate vanished during the poll: the next poll stores it
+)
+_KIND_REASON = {"url": "duplicate_url", "content": "duplicate_content", "near": "near_duplicate"}
 
 #: ``(api, url, headers) -> response``: the poller's fetch (counted in the worker's metrics)
 Fetch = Callable[[str, str, dict[str, str] | None], Awaitable[HttpResponse]]
@@ -88,6 +103,11 @@ class PollReport:
     malformed: bool = False
     problem: str | None = None
     retry_after: float | None = None
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str, n: int = 1) -> None:
+        if n > 0:
+            self.skipped[reason] = self.skipped.get(reason, 0) + n
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -102,6 +122,7 @@ class PollReport:
             "malformed": self.malformed,
             "problem": self.problem,
             "retry_after": self.retry_after,
+            "skipped": dict(sorted(self.skipped.items())),
         }
 
 
@@ -139,15 +160,18 @@ class ArticleIngester:
         report.malformed, report.problem = parsed.malformed, parsed.problem
         drafts: list[Draft] = []
         seen: set[str] = set()
-        entries = sorted(parsed.entries, key=lambda e: e.published or (), reverse=True)
+        entries = sorted(_usable(parsed, report), key=lambda e: e.published or (), reverse=True)
+        report.skip("over_limit", len(entries) - self.config.max_entries)
         for entry in entries[: self.config.max_entries]:
             url = canonical_url(entry.link)
             if url in seen:
+                report.skip("repeated_in_feed")
                 continue
             seen.add(url)
             existing = self.repo.by_url(url_key(url))
             if existing is not None and self.repo.has_article(existing):
                 report.known += 1
+                report.skip("known")
                 await self._re_emit_if_needed(existing)
                 continue
             drafts.append(self._draft(feed, parsed, entry, text_of[id(entry)], url=url, now=now))
@@ -169,9 +193,11 @@ class ArticleIngester:
             if match is not None:
                 self._link_duplicate(feed, d, match)
                 report.duplicates += 1
+                report.skip(_KIND_REASON[match[2]])
             elif d.enrichment is not None:
                 stored.append(self._store(feed, parsed, d, now))
-            # else: was a duplicate, now is not (its original vanished): next poll retries it
+            else:  # was a duplicate, now is not (its original vanished): next poll retries it
+                report.skip("retry_later")
         # ------------------------------------------------------------
         for article in stored:
             await self._emit(article)
@@ -188,7 +214,7 @@ class ArticleIngester:
         url: str,
         now: datetime,
     ) -> Draft:
-        title = clean_title(e.title) or "(untitled)"
+        title = clean_title(e.title, is_html=e.title_html) or "(untitled)"
         summary, content = texts  # HTML to text, done in the parse step
         text = content if len(content) >= len(summary) else summary
         published, estimated = published_time(e.published, now)
@@ -331,6 +357,19 @@ class ArticleIngester:
         article = self.repo.article(article_id)
         if article is not None and not article.emitted:
             await self._emit(article)
+
+
+def _usable(parsed: ParsedFeed, report: PollReport) -> list[RawEntry]:
+    """The entries that can become articles; the others counted by reason."""
+    usable = []
+    for entry in parsed.entries:
+        if not entry.link:
+            report.skip("no_link")
+        elif not has_text(entry):
+            report.skip("no_text")
+        else:
+            usable.append(entry)
+    return usable
 
 
 def mentions_of(article: Article) -> list[Any]:

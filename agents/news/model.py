@@ -31,7 +31,13 @@ class FeedState(BaseModel):
     total_articles: int = 0
     polls: int = 0
     feed_title: str | None = None
+    #: the last poll's document was malformed (XML error); then ``last_error_code`` is
+    #: ``FEED_MALFORMED`` and ``last_error`` names the problem, and only then
     malformed: bool = False
+    feed_problem: str | None = None  # the parser's problem with the last document read
+    skipped: dict[str, int] = Field(
+        default_factory=dict
+    )  # last poll: entries not stored, by reason
 
 
 class Feed(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import html
 import re
 import time
 import unicodedata
@@ -120,22 +121,38 @@ _WS = re.compile(r"\s+")
 def html_to_text(fragment: str) -> str:
     """Visible text of an HTML fragment (block elements become line breaks)."""
     if not fragment or "<" not in fragment:
-        return _WS.sub(" ", unicodedata.normalize("NFC", fragment or "")).strip()
+        return _plain(html.unescape(fragment or ""))
     try:
         doc = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except Exception:  # lxml raises several types on broken markup; fall back to a tag strip
-        return _WS.sub(" ", re.sub(r"<[^>]+>", " ", fragment)).strip()
+        return _plain(html.unescape(re.sub(r"<[^>]+>", " ", fragment)))
     for bad in doc.xpath("//script|//style|//noscript"):
         bad.drop_tree()
     for block in doc.xpath("//p|//br|//div|//li|//h1|//h2|//h3|//h4|//tr"):
         block.tail = "\n" + (block.tail or "")
-    text = unicodedata.normalize("NFC", doc.text_content())
+    text = unicodedata.normalize("NFC", _unescape_left(doc.text_content()))
     lines = (_WS.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)
 
 
-def clean_title(title: str) -> str:
-    return _WS.sub(" ", html_to_text(title)).strip()
+def _plain(text: str) -> str:
+    return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+#: A named or numeric character reference left in decoded text (double-escaped markup
+#: such as ``&amp;nbsp;``): decoded once more, so no ``&nbsp;`` reaches stored text.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _unescape_left(text: str) -> str:
+    return _ENTITY.sub(lambda m: html.unescape(m.group(0)), text) if "&" in text else text
+
+
+def clean_title(title: str, *, is_html: bool = True) -> str:
+    """One line of plain text: markup removed when the title is HTML, entities decoded."""
+    if is_html:
+        return _WS.sub(" ", html_to_text(title)).strip()
+    return _plain(_unescape_left(title))
 
 
 _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?", re.UNICODE)

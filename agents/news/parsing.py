@@ -1,7 +1,11 @@
-"""Feed documents -> entries, with feedparser (RSS 0.9x/1.0/2.0, Atom 0.3/1.0)."""
+"""Feed documents -> entries, with feedparser (RSS 0.9x/1.0/2.0, Atom 0.3/1.0, CDF).
+
+Every entry feedparser yields is kept (an entry without a link or text is counted
+by the ingest pipeline with its reason, never dropped here)."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +30,7 @@ class RawEntry:
     tags: list[str]
     language: str | None
     guid: str | None
+    title_html: bool = False  # the title is (X)HTML markup, not plain text
 
 
 @dataclass
@@ -41,25 +46,27 @@ class ParsedFeed:
 def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse a feed document. Raises ``FEED_MALFORMED`` when nothing usable is in it.
 
-    A feed with an XML error that feedparser still reads entries from is kept
+    A feed document with an XML error that feedparser still reads is kept
     (``malformed=True``, the problem reported in the feed's status)."""
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
     parsed: Any = feedparser.parse(body, response_headers=headers, sanitize_html=True)
     problem = None
+    exc = None
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
         problem = f"{type(exc).__name__}: {exc}"[:500] if exc is not None else "malformed"
     version = parsed.get("version") or ""
     entries = [_entry(e) for e in parsed.get("entries", [])]
-    entries = [e for e in entries if e.link and (e.title or e.summary_html or e.content_html)]
+    if not version and _CDF_ROOT.search(body[:4096]):
+        version = "cdf"  # feedparser reads CDF but names no version for it
     if not version and not entries:
         raise FeedMalformedError(
             f"not a feed: {problem or 'no RSS or Atom document found'}",
             details={"problem": problem},
         )
-    if problem and not entries:
+    if problem and not entries and not isinstance(exc, _NOTICES):
         raise FeedMalformedError(f"malformed feed: {problem}", details={"problem": problem})
     feed = parsed.get("feed", {})
     return ParsedFeed(
@@ -70,6 +77,26 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
         malformed=bool(problem),
         problem=problem,
     )
+
+
+#: The root element of a Channel Definition Format document (after an optional prolog).
+_CDF_ROOT = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?[^>]*\?>\s*|<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<channel[\s>]",
+    re.I | re.S,
+)
+
+
+#: feedparser's notices about a readable document (a wrong or missing content type,
+#: an encoding override): malformed=True, yet a feed without entries is not an error.
+_NOTICES = (
+    feedparser.CharacterEncodingOverride,
+    feedparser.NonXMLContentType,
+    feedparser.CharacterEncodingUnknown,
+)
+
+
+def has_text(e: RawEntry) -> bool:
+    return bool(e.title.strip() or e.summary_html.strip() or e.content_html.strip())
 
 
 def _entry(e: Any) -> RawEntry:
@@ -101,4 +128,6 @@ def _entry(e: Any) -> RawEntry:
         tags=tags[:20],
         language=language,
         guid=e.get("id") or None,
+        title_html=(e.get("title_detail") or {}).get("type")
+        in ("text/html", "application/xhtml+xml"),
     )

@@ -109,8 +109,14 @@ class FeedPoller:
         )
         if not decision.allowed:
             st = feed.state
-            st.last_status = "rate_limited"
-            st.next_poll_at = now + timedelta(seconds=max(1.0, decision.retry_after))
+            retry_at = now + timedelta(seconds=max(1.0, decision.retry_after))
+            if st.consecutive_failures > 0:
+                # a feed in error backoff stays there: the host's budget never shortens it,
+                # and its status keeps naming the error
+                st.next_poll_at = max(st.next_poll_at, retry_at)
+            else:
+                st.last_status = "rate_limited"
+                st.next_poll_at = retry_at
             self._save_state(feed)
             return PollReport("rate_limited", feed.feed_id, retry_after=decision.retry_after)
         headers: dict[str, str] = {
@@ -130,7 +136,15 @@ class FeedPoller:
         st.resolved_url = resp.url if resp.url != feed.url else None
         if resp.status == 304:
             return self._succeeded(
-                feed, "not_modified", PollReport("not_modified", feed.feed_id, http_status=304)
+                feed,
+                "not_modified",
+                PollReport(
+                    "not_modified",
+                    feed.feed_id,
+                    http_status=304,
+                    malformed=st.malformed,
+                    problem=st.feed_problem,
+                ),
             )
         if resp.status >= 400 or resp.status < 200:
             retry_after = _retry_after(resp.headers.get("retry-after"))
@@ -144,7 +158,15 @@ class FeedPoller:
         if body_sha == st.body_sha256 and not force:
             self._validators(feed, resp.headers)
             return self._succeeded(
-                feed, "unchanged", PollReport("unchanged", feed.feed_id, http_status=resp.status)
+                feed,
+                "unchanged",
+                PollReport(
+                    "unchanged",
+                    feed.feed_id,
+                    http_status=resp.status,
+                    malformed=st.malformed,
+                    problem=st.feed_problem,
+                ),
             )
         parsed, texts = await self.compute.run(
             steps.parse_feed_step, resp.body, resp.url, resp.headers.get("content-type")
@@ -154,16 +176,13 @@ class FeedPoller:
         self._validators(feed, resp.headers)
         st.body_sha256 = body_sha
         st.feed_title = parsed.title
-        st.malformed = parsed.malformed
+        st.malformed, st.feed_problem = parsed.malformed, parsed.problem
         st.entries_seen = report.entries
         st.articles_new = len(report.new)
         st.duplicates = report.duplicates
+        st.skipped = dict(report.skipped)
         st.total_articles += len(report.new)
-        self._succeeded(feed, "ok", report)
-        if parsed.malformed:
-            st.last_error_code, st.last_error = "FEED_MALFORMED", parsed.problem
-            self._save_state(feed)
-        return report
+        return self._succeeded(feed, "ok", report)
 
     async def _fetch(self, api: str, url: str, headers: dict[str, str] | None) -> HttpResponse:
         try:
@@ -209,7 +228,12 @@ class FeedPoller:
         st = feed.state
         st.last_status = status
         st.last_success_at = now
-        st.last_error_code = st.last_error = None
+        # a readable but malformed document (the same body when unchanged/not modified)
+        # keeps its problem as the feed's last error: malformed <=> FEED_MALFORMED
+        if st.malformed:
+            st.last_error_code, st.last_error = "FEED_MALFORMED", st.feed_problem or "malformed"
+        else:
+            st.last_error_code = st.last_error = None
         st.consecutive_failures = 0
         st.next_poll_at = now + timedelta(seconds=feed.poll_interval_seconds)
         self._save_state(feed)
@@ -224,6 +248,8 @@ class FeedPoller:
         st.last_polled_at = now
         st.last_error_code = code
         st.last_error = message[:1000]
+        st.malformed = code == "FEED_MALFORMED"  # consistent with last_error_code
+        st.feed_problem = st.last_error if st.malformed else None
         st.consecutive_failures += 1
         delay = backoff_seconds(
             feed.poll_interval_seconds,
