@@ -23,6 +23,7 @@ from agents.scheduling.model import Calendar, Event, Occurrence, Override, as_ut
 from agents.scheduling.recurrence import recurrence_key, validate_rrule
 from agents.scheduling.repository import SchedulingRepository
 from agents.scheduling.slots import DEFAULT_HOURS
+from agents.scheduling.validation import validate_event
 from enginedge_streams.errors import LimitExceededError, PermanentError, ValidationError
 from enginedge_streams.handlers import CommandContext
 from enginedge_streams.ports.clock import Clock
@@ -81,7 +82,7 @@ def build_event(
     zone(tz)
     if fields.rrule:
         validate_rrule(fields.rrule, tz)
-    return Event(
+    ev = Event(
         event_id=event_id,
         calendar_id=calendar.calendar_id,
         uid=uid,
@@ -102,6 +103,7 @@ def build_event(
         busy=fields.busy,
         updated_at=now,
     )
+    return validate_event(ev)
 
 
 async def handle_create_event(

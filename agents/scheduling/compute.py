@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from agents.scheduling.ics import export_calendar, parse_calendar
+from agents.scheduling.ics import ImportReport, export_calendar, read_calendar
 from agents.scheduling.model import Calendar, Event, Occurrence, zone
 from agents.scheduling.planner import Placed, PlanItem, Unplaced, plan
 from agents.scheduling.recurrence import expand
@@ -134,8 +134,8 @@ def occurrence_at(blob: bytes, start: datetime, recurrence_id: str) -> dict[str,
     return None
 
 
-def parse_ics_step(text: str, calendar_id: str, default_tz: str, now: datetime) -> list[Event]:
-    return parse_calendar(text, calendar_id, default_tz, now)
+def parse_ics_step(text: str, calendar_id: str, default_tz: str, now: datetime) -> ImportReport:
+    return read_calendar(text, calendar_id, default_tz, now)
 
 
 def export_ics_step(cal: Calendar, blobs: Sequence[bytes]) -> tuple[int, str]:

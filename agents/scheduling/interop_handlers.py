@@ -7,11 +7,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import pydantic
+
 from agents.scheduling import compute as steps
 from agents.scheduling.messages import ExportIcs, ImportIcs, SyncCalendar
 from agents.scheduling.model import Event
 from agents.scheduling.ports import CalendarSyncProvider, RemoteEvent
 from agents.scheduling.repository import SchedulingRepository
+from agents.scheduling.validation import validate_event
 from enginedge_streams.errors import DependencyUnavailableError, PermanentError
 from enginedge_streams.handlers import CommandContext
 from enginedge_streams.ports.clock import Clock
@@ -22,11 +25,11 @@ async def handle_import_ics(
     cmd: ImportIcs, *, repo: SchedulingRepository, clock: Clock, compute: ComputePool
 ) -> dict[str, Any]:
     cal = repo.require_calendar(cmd.calendar_id)
-    events = await compute.run(
+    report = await compute.run(
         steps.parse_ics_step, cmd.ics, cal.calendar_id, cal.timezone, clock.now()
     )
     created, updated, unchanged = [], [], []
-    for ev in events:
+    for ev in report.events:
         existing = repo.event(cal.calendar_id, ev.event_id)
         if existing is None:
             created.append(ev.event_id)
@@ -42,9 +45,12 @@ async def handle_import_ics(
         repo.save_event(ev)
     return {
         "calendar_id": cal.calendar_id,
-        "created": created,
+        "imported": created,
         "updated": updated,
         "unchanged": unchanged,
+        "skipped": report.skipped,
+        "warnings": report.warnings,
+        "tasks": report.tasks,
     }
 
 
@@ -128,11 +134,13 @@ async def handle_sync(
         "kept_local": 0,
         "pushed": 0,
         "remote_deleted": 0,
+        "rejected": 0,
     }
+    rejected: list[dict[str, str]] = []
     now = clock.now()
     try:
         if cmd.direction in ("pull", "both"):
-            await _pull(cmd, repo, provider, stats, now)
+            await _pull(cmd, repo, provider, stats, now, rejected=rejected)
         if cmd.direction in ("push", "both"):
             await _push(cmd, repo, provider, stats)
     except (OSError, TimeoutError) as exc:
@@ -142,6 +150,7 @@ async def handle_sync(
         "calendar_id": cal.calendar_id,
         "provider": cmd.provider,
         **stats,
+        "rejected_items": rejected,
         "cursor_saved": repo.sync_cursor(cal.calendar_id, cmd.provider) is not None,
     }
 
@@ -152,6 +161,8 @@ async def _pull(
     provider: CalendarSyncProvider,
     stats: dict[str, int],
     now: datetime,
+    *,
+    rejected: list[dict[str, str]],
 ) -> None:
     cursor = repo.sync_cursor(cmd.calendar_id, cmd.provider)
     batch = await provider.pull(cmd.remote_calendar, cursor)
@@ -178,7 +189,15 @@ async def _pull(
         if local_newer:
             stats["kept_local"] += 1  # last write wins: the local change is pushed below
             continue
-        ev = _apply_remote(local, remote, cmd.calendar_id, cmd.provider, now)
+        try:
+            ev = validate_event(_apply_remote(local, remote, cmd.calendar_id, cmd.provider, now))
+        except (PermanentError, pydantic.ValidationError) as exc:
+            code = exc.code if isinstance(exc, PermanentError) else "INVALID_EVENT"
+            stats["rejected"] += 1
+            rejected.append(
+                {"external_id": remote.external_id, "code": code, "message": str(exc)[:300]}
+            )
+            continue  # never stored; the local copy (if any) stays as it was
         if local is not None and _same(local, ev):
             continue  # our own push coming back, or no real change
         repo.save_event(ev)

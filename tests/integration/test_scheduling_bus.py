@@ -191,7 +191,7 @@ async def test_plan_commit_ics_round_trip_habits_and_idempotency(scheduling_work
     exported = await _ok(bus, "calendar.export_ics", {"calendar_id": cal})
     assert exported["events"] == 2 and "BEGIN:VCALENDAR" in exported["ics"]
     imported = await _ok(bus, "calendar.import_ics", {"calendar_id": other, "ics": exported["ics"]})
-    assert len(imported["created"]) == 2
+    assert len(imported["imported"]) == 2
     a = await _ok(
         bus,
         "event.list",

@@ -182,14 +182,14 @@ async def test_ics_round_trip_keeps_events_recurrences_and_exceptions(repo, cloc
     imported = await handle_import_ics(
         ImportIcs(calendar_id="dst", ics=exported), repo=repo, clock=clock, compute=COMPUTE
     )
-    assert len(imported["created"]) == 2
+    assert len(imported["imported"]) == 2
     again = await handle_import_ics(
         ImportIcs(calendar_id="dst", ics=exported),
         repo=repo,
         clock=clock,
         compute=COMPUTE,
     )
-    assert again["created"] == [] and len(again["unchanged"]) == 2  # idempotent per UID
+    assert again["imported"] == [] and len(again["unchanged"]) == 2  # idempotent per UID
 
     async def occurrences(cid):
         out = await handle_list_events(
@@ -211,7 +211,7 @@ async def test_ics_round_trip_keeps_events_recurrences_and_exceptions(repo, cloc
         False,
         True,
     ) in src_occ
-    ev = repo.event("dst", imported["created"][0]) or repo.event("dst", imported["created"][1])
+    ev = repo.event("dst", imported["imported"][0]) or repo.event("dst", imported["imported"][1])
     restored = {e.title: e for e in repo.events("dst")}
     assert restored["Weekly, with; commas"].reminders == [15]
     assert restored["Weekly, with; commas"].description == "line1\nline2"
