@@ -13,8 +13,9 @@ import orjson
 import pytest
 
 from enginedge_streams.codec import MAX_ERRORS, MAX_NESTING, decode_command
+from enginedge_streams.dead_letters import DLQ_RAW_BYTES
 from enginedge_streams.errors import DecodeError
-from enginedge_streams.processor import DLQ_RAW_BYTES, IncomingMessage
+from enginedge_streams.processor import IncomingMessage
 from enginedge_streams.records import Status
 from tests.hostile.fuzzing import Engine
 
