@@ -349,12 +349,23 @@ class InlineComputePool:
         timeout_s: float | None = None,
         limit_code: str = "DEADLINE_EXCEEDED",
     ) -> T:
-        limit = step_limit(timeout_s)
-        name = step_name(fn)
-        self.calls.append((name, limit.seconds))
-        if limit.seconds is not None and limit.seconds <= 0:
-            raise limit.error(name, limit_code)
+        admit_step(self.calls, fn, timeout_s, limit_code)
         return fn(*args)
+
+
+def admit_step(
+    calls: list[tuple[str, float | None]],
+    fn: Callable[..., Any],
+    timeout_s: float | None,
+    limit_code: str,
+) -> None:
+    """Record the step and the limit it runs under in ``calls``; a step whose deadline has
+    already passed fails now, as in the process pool (the in-process pools' admission)."""
+    limit = step_limit(timeout_s)
+    name = step_name(fn)
+    calls.append((name, limit.seconds))
+    if limit.seconds is not None and limit.seconds <= 0:
+        raise limit.error(name, limit_code)
 
 
 def needs_compute(specs: Sequence[Any]) -> bool:

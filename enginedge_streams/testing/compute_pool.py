@@ -13,7 +13,7 @@ import pickle
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from enginedge_streams.compute import StepError, rebuild_error, run_step, step_limit, step_name
+from enginedge_streams.compute import StepError, admit_step, rebuild_error, run_step
 
 T = TypeVar("T")
 
@@ -36,11 +36,7 @@ class InProcessComputePool:
         timeout_s: float | None = None,
         limit_code: str = "DEADLINE_EXCEEDED",
     ) -> T:
-        limit = step_limit(timeout_s)
-        name = step_name(fn)
-        self.calls.append((name, limit.seconds))
-        if limit.seconds is not None and limit.seconds <= 0:
-            raise limit.error(name, limit_code)
+        admit_step(self.calls, fn, timeout_s, limit_code)
         fn, args = pickle.loads(pickle.dumps((fn, args)))  # noqa: S301 - our own bytes
         value = pickle.loads(pickle.dumps(run_step(fn, args)))  # noqa: S301 - our own bytes
         if isinstance(value, StepError):
