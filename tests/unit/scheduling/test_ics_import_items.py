@@ -12,7 +12,7 @@ from agents.scheduling.calendar_handlers import (
     handle_free_slots,
     handle_list_events,
 )
-from agents.scheduling.interop_handlers import handle_export_ics, handle_import_ics
+from agents.scheduling.interop_handlers import handle_export_ics, handle_import_ics, handle_sync
 from agents.scheduling.messages import (
     CreateCalendar,
     CreateEvent,
@@ -21,7 +21,9 @@ from agents.scheduling.messages import (
     ImportIcs,
     ListEvents,
     PlanSchedule,
+    SyncCalendar,
 )
+from agents.scheduling.ports import RemoteEvent, SyncBatch
 from enginedge_streams.errors import ValidationError
 from enginedge_streams.testing.compute_pool import InProcessComputePool
 from tests.unit.scheduling.conftest import make_ctx
@@ -172,4 +174,41 @@ async def test_whole_file_garbage_is_a_reason_not_an_internal_error(repo, clock)
         with pytest.raises(ValidationError) as exc:
             await _import(repo, clock, text)
         assert exc.value.code == "INVALID_ICS"
-    _ = timedelta
+
+
+class _OneBatch:
+    """A provider whose pull returns fixed remote events (the check under test is ours)."""
+
+    name = "google"
+
+    def __init__(self, changes):
+        self.changes = changes
+
+    async def pull(self, remote_calendar, cursor):
+        return SyncBatch(changes=self.changes, cursor="c1")
+
+    async def push(self, remote_calendar, event):
+        return "pushed-" + event.uid
+
+    async def delete(self, remote_calendar, external_id):
+        return None
+
+
+async def test_sync_pull_never_stores_an_invalid_remote_event(repo, clock):
+    await _import(repo, clock, vcal(GOOD))
+    start = datetime(2026, 3, 12, 9, tzinfo=UTC)
+    good = RemoteEvent(external_id="r1", title="ok", start=start, end=start + timedelta(hours=1))
+    bad_rule = RemoteEvent(
+        external_id="r2", title="bad", start=start, end=start + timedelta(hours=1), rrule="FREQ=NO"
+    )
+    bad_zone = RemoteEvent(
+        external_id="r3", title="zone", start=start, end=start, timezone="Mars/Olympus_Mons"
+    )
+    out = await handle_sync(
+        SyncCalendar(calendar_id="c", provider="google", remote_calendar="p", direction="pull"),
+        repo=repo, clock=clock, sync_providers={"google": _OneBatch([good, bad_rule, bad_zone])},
+        ctx=make_ctx(),
+    )  # fmt: skip
+    assert out["created"] == 1 and out["rejected"] == 2
+    assert sorted(r["code"] for r in out["rejected_items"]) == ["INVALID_RRULE", "INVALID_TIMEZONE"]
+    assert sorted(e.title for e in repo.events("c")) == ["Good", "ok"]
