@@ -34,6 +34,7 @@ import faust
 from faust.tables.table import Table
 
 from enginedge_streams.faust_patches import KeyPlacedRocksStore, new_key_placed_store, store_url
+from enginedge_streams.ports.key_value_store import keys_with_prefix
 
 __all__ = [
     "FaustKeyValueStore",
@@ -159,12 +160,7 @@ class FaustKeyValueStore:
 
     def keys(self, prefix: str) -> list[str]:
         self._fresh()
-        i = bisect.bisect_left(self._keys, prefix)
-        out = []
-        while i < len(self._keys) and self._keys[i].startswith(prefix):
-            out.append(self._keys[i])
-            i += 1
-        return out
+        return keys_with_prefix(self._keys, prefix)
 
     def scan(self, prefix: str) -> Iterator[tuple[str, bytes]]:
         for key in self.keys(prefix):

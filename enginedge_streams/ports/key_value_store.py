@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import bisect
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 
@@ -22,3 +23,13 @@ class KeyValueStore(Protocol):
     def scan(self, prefix: str) -> Iterator[tuple[str, bytes]]:
         """``(key, value)`` for the keys starting with ``prefix``, in ascending key order."""
         ...
+
+
+def keys_with_prefix(sorted_keys: Sequence[str], prefix: str) -> list[str]:
+    """The keys of ``sorted_keys`` (ascending) that start with ``prefix``, in order."""
+    i = bisect.bisect_left(sorted_keys, prefix)
+    out = []
+    while i < len(sorted_keys) and sorted_keys[i].startswith(prefix):
+        out.append(sorted_keys[i])
+        i += 1
+    return out

@@ -5,6 +5,8 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator
 
+from enginedge_streams.ports.key_value_store import keys_with_prefix
+
 
 class InMemoryKeyValueStore:
     def __init__(self) -> None:
@@ -24,12 +26,7 @@ class InMemoryKeyValueStore:
             self._keys.remove(key)
 
     def keys(self, prefix: str) -> list[str]:
-        i = bisect.bisect_left(self._keys, prefix)
-        out = []
-        while i < len(self._keys) and self._keys[i].startswith(prefix):
-            out.append(self._keys[i])
-            i += 1
-        return out
+        return keys_with_prefix(self._keys, prefix)
 
     def scan(self, prefix: str) -> Iterator[tuple[str, bytes]]:
         for key in self.keys(prefix):
