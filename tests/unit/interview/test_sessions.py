@@ -182,14 +182,18 @@ async def test_llm_grader_used_when_available_and_rules_when_reply_unusable(env,
             else "no json"
         )
     )
-    report = await h.handle_report(
-        MakeReport(session_id="s1"),
-        **deps,
-        grader=grader,
-        renderer=ReportlabReportRenderer(InMemoryArtifactStore()),
-        policy=DEFAULT_POLICY,
-        ctx=ctx("r1"),
-    )
+
+    async def report_by(grader: ScriptedGrader, command_id: str) -> dict[str, Any]:
+        return await h.handle_report(
+            MakeReport(session_id="s1"),
+            **deps,
+            grader=grader,
+            renderer=ReportlabReportRenderer(InMemoryArtifactStore()),
+            policy=DEFAULT_POLICY,
+            ctx=ctx(command_id),
+        )
+
+    report = await report_by(grader, "r1")
     beh = next(q for q in report["questions"] if q["outcome"] == "answered")
     assert (
         beh["evaluator"] == "llm"
@@ -197,14 +201,7 @@ async def test_llm_grader_used_when_available_and_rules_when_reply_unusable(env,
         and beh["evidence"][0] == "we shipped on time"
     )
     bad = ScriptedGrader('{"score": 95, "evidence": "a quote the candidate never said"}')
-    report2 = await h.handle_report(
-        MakeReport(session_id="s1"),
-        **deps,
-        grader=bad,
-        renderer=ReportlabReportRenderer(InMemoryArtifactStore()),
-        policy=DEFAULT_POLICY,
-        ctx=ctx("r2"),
-    )
+    report2 = await report_by(bad, "r2")
     beh2 = next(q for q in report2["questions"] if q["outcome"] == "answered")
     assert beh2["score"] == 95 and "never said" not in " ".join(beh2["evidence"])
 
