@@ -79,13 +79,45 @@ def repeated(bullets: list[str], gates: Gates) -> dict[str, Any]:
     return {"verbs": verbs_rep, "phrases": dict(list(phrase_rep.items())[:15])}
 
 
+_NUMBER_RUN = re.compile(r"\+?\(?\d[\d ().-]{7,}\d")
+_YEARS = re.compile(r"^(19|20)\d{2}\s*[-\u2013.]?\s*((19|20)\d{2})?$")
+
+
+def uncertain(record: dict[str, Any]) -> list[str]:
+    """What the parse may have got wrong: findings that rest on it are withheld, not asserted."""
+    out = []
+    c = record["contact"]
+    if not c.get("phone"):
+        runs = [
+            m.group(0)
+            for m in _NUMBER_RUN.finditer(record.get("text", ""))
+            if len(re.sub(r"\D", "", m.group(0))) >= 9 and not _YEARS.match(m.group(0).strip())
+        ]
+        if runs:
+            out.append(f"phone: {runs[0]!r} may be a phone number the parser did not recognise")
+    if not c.get("name"):
+        out.append("name: not recognised in the first lines")
+    jobs = record.get("experience", [])
+    if jobs and not any(job.get("bullets") for job in jobs):
+        out.append(
+            "experience: no bullet told apart from the job lines (an unknown bullet glyph or "
+            "paragraphs): bullet checks not run"
+        )
+    if len(jobs) > 15:
+        out.append(f"experience: {len(jobs)} entries: wrapped lines may have been read as jobs")
+    if "experience" not in record.get("sections_found", []) and record.get("word_count", 0) > 150:
+        out.append("sections: no experience heading recognised: the sections may be misread")
+    return out
+
+
 def section_findings(record: dict[str, Any]) -> dict[str, list[str]]:  # noqa: PLR0912 - one rule per line
     f: dict[str, list[str]] = {
         k: [] for k in ("contact", "summary", "experience", "education", "skills", "projects")
     }
+    doubts = " ".join(uncertain(record))
     c = record["contact"]
     for key in ("name", "email", "phone"):
-        if not c.get(key):
+        if not c.get(key) and f"{key}:" not in doubts:
             f["contact"].append(f"no {key} found")
     if not c.get("links"):
         f["contact"].append("no LinkedIn/GitHub/portfolio link")
@@ -104,6 +136,8 @@ def section_findings(record: dict[str, Any]) -> dict[str, list[str]]:  # noqa: P
         if not job.get("company"):
             f["experience"].append(f"{label}: no company")
         n = len(job.get("bullets", []))
+        if "experience: no bullet" in doubts:
+            continue
         if n < 2:
             f["experience"].append(f"{label}: {n} bullet(s): add 3-6 achievements")
         elif n > 8:

@@ -181,8 +181,9 @@ async def handle_evaluate(
     g = policy.gates
     mean = sum(s["score"] for s in scored) / len(scored) if scored else None
     weak = [s for s in scored if s["score"] < g.weak_bullet_score]
-    weak_share = len(weak) / len(scored) if scored else 1.0
+    weak_share = len(weak) / len(scored) if scored else None
     ats = evaluation.ats(record)
+    doubts = evaluation.uncertain(record)
     findings = evaluation.section_findings(record)
     alignment = job_match["score"] if job_match else None
     if alignment is None and cmd.role:
@@ -194,13 +195,15 @@ async def handle_evaluate(
             "problems": ats["problems"],
         },
         "bullet_quality": {
-            "passed": mean is not None
-            and mean >= g.bullet_min_score
-            and weak_share <= g.max_weak_share,
+            # no bullet found is a parse we cannot judge, not a resume that failed the gate
+            "passed": None
+            if mean is None or weak_share is None
+            else mean >= g.bullet_min_score and weak_share <= g.max_weak_share,
+            "evaluated": mean is not None,
             "threshold": f"mean >= {g.bullet_min_score:g} and weak (< {g.weak_bullet_score:g}) "
             f"<= {g.max_weak_share:.0%}",
             "mean_score": round(mean, 1) if mean is not None else None,
-            "weak_share": round(weak_share, 3),
+            "weak_share": None if weak_share is None else round(weak_share, 3),
         },
         "role_alignment": {
             "passed": None if alignment is None else alignment >= g.alignment_min_score,
@@ -215,6 +218,7 @@ async def handle_evaluate(
         "components": total["components"],
         "gates": gates,
         "findings": findings,
+        "uncertain": doubts,
         "repeated": evaluation.repeated([b for b, _ in items], g),
         "bullets": [
             {"bullet": s["bullet"], "score": s["score"], "suggestions": s["suggestions"][:3]}

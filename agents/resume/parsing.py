@@ -38,8 +38,26 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "work history",
         "career history",
         "relevant experience",
+        "selected experience",
+        "working experience",
+        "working exp",
+        "work exp",
+        "professional background",
+        "experience summary",
+        "internships",
+        "internship",
     ),
-    "education": ("education", "academic background", "education and training", "academics"),
+    "education": (
+        "education",
+        "academic background",
+        "education and training",
+        "academics",
+        "academic qualifications",
+        "educational qualifications",
+        "qualifications",
+        "academic details",
+        "education details",
+    ),
     "skills": (
         "skills",
         "technical skills",
@@ -50,6 +68,15 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "skills & tools",
         "tools and technologies",
         "key skills",
+        "skill set",
+        "skillset",
+        "skills set",
+        "it proficiency",
+        "it skills",
+        "computer skills",
+        "technical proficiency",
+        "technical expertise",
+        "areas of expertise",
     ),
     "projects": (
         "projects",
@@ -127,9 +154,6 @@ INSTITUTION_RE = re.compile(
     r"Hochschule|Conservatory)\b"
 )
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-PHONE_RE = re.compile(
-    r"(?<![\w/])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\d{2,4}[\s.-])\d{3,4}[\s.-]?\d{3,4}(?![\w/])"
-)
 URL_RE = re.compile(
     r"(?:https?://|www\.)[^\s|,;<>]+|(?<![@\w.])(?:linkedin\.com|github\.com|gitlab\.com|"
     r"behance\.net|dribbble\.com|medium\.com|stackoverflow\.com)/[^\s|,;<>]+",
@@ -170,6 +194,25 @@ class Sections:
     order: list[str] = field(default_factory=list)
 
 
+def margin_heading(line: Line) -> tuple[str, Line] | None:
+    """A heading set in the left margin, on the same line as the section's first content
+    ("EXPERIENCE  Software Engineer, Acme"): (section, the rest of the line)."""
+    words = line.text.split()
+    if line.bullet or len(words) < 2:
+        return None
+    for n in (3, 2, 1):
+        if len(words) <= n:
+            continue
+        head = " ".join(words[:n])
+        if not head.isupper():
+            continue
+        key = norm_heading(head.rstrip(":"))
+        if key in _HEADINGS and not words[n].isupper():
+            rest = Line(" ".join(words[n:]), line.size, line.bold, line.bullet, line.style)
+            return _HEADINGS[key], rest
+    return None
+
+
 def split_sections(lines: list[Line], body_size: float | None = None) -> Sections:
     out = Sections()
     current: list[Line] = out.header
@@ -177,6 +220,14 @@ def split_sections(lines: list[Line], body_size: float | None = None) -> Section
         if not line.text.strip():
             continue
         section = heading_of(line, body_size)
+        margin = margin_heading(line) if section is None else None
+        if margin is not None:
+            section, rest = margin
+            current = out.sections.setdefault(section, [])
+            if section not in out.order:
+                out.order.append(section)
+            current.append(rest)
+            continue
         if section is not None:
             current = out.sections.setdefault(section, [])
             if section not in out.order:
@@ -189,16 +240,33 @@ def split_sections(lines: list[Line], body_size: float | None = None) -> Section
 # -- contact ------------------------------------------------------------------------------
 
 
+#: Regions tried for numbers written without a country code (``+CC`` numbers parse anywhere).
+PHONE_REGIONS = ("US", "GB", "IN", "DE", "FR", "AU")
+
+
+def phone_spans(raw: str) -> list[tuple[int, str]]:
+    """(offset, text as written) of every valid phone number, by Google's libphonenumber
+    metadata (``phonenumbers``): country codes like ``(+358)`` or ``+91`` stay, national
+    numbers are tried against :data:`PHONE_REGIONS`; years, GPAs and ids are not numbers."""
+    import phonenumbers
+
+    found: dict[int, str] = {}
+    for region in PHONE_REGIONS:
+        for m in phonenumbers.PhoneNumberMatcher(raw, region, leniency=phonenumbers.Leniency.VALID):
+            text = m.raw_string.strip()
+            before = raw[m.start - 1] if m.start > 0 else " "
+            digits = re.sub(r"\D", "", text)
+            if before in "/." or before.isalnum() or len(digits) < 7:
+                continue
+            if re.fullmatch(r"(19|20)\d{2}\s*[-–]\s*(19|20)\d{2}", text):
+                continue
+            if not any(m.start < s + len(t) and s < m.end for s, t in found.items()):
+                found[m.start] = text
+    return sorted(found.items())
+
+
 def phones(raw: str) -> list[str]:
-    found = []
-    for m in PHONE_RE.finditer(raw):
-        digits = re.sub(r"\D", "", m.group(0))
-        if not 9 <= len(digits) <= 15:
-            continue
-        if re.fullmatch(r"(19|20)\d{2}\s*[-–]\s*(19|20)\d{2}", m.group(0).strip()):
-            continue
-        found.append(m.group(0).strip())
-    return found
+    return [text for _, text in phone_spans(raw)]
 
 
 def links(raw: str) -> list[str]:
@@ -214,7 +282,12 @@ def links(raw: str) -> list[str]:
 
 def contact(header: list[Line], raw: str) -> dict[str, Any]:
     emails = EMAIL_RE.findall(raw)
-    phone_list = phones(raw)
+    spans = phone_spans(raw)
+    phone_list = [text for _, text in spans]
+    first_email = EMAIL_RE.search(raw)
+    if first_email is not None and spans:
+        # a cover page or a referee brings other numbers: the candidate's is next to their e-mail
+        spans.sort(key=lambda span: abs(span[0] - first_email.start()))
     link_list = links(raw)
     name = None
     location = None
@@ -233,7 +306,7 @@ def contact(header: list[Line], raw: str) -> dict[str, Any]:
     return {
         "name": name,
         "email": emails[0] if emails else None,
-        "phone": phone_list[0] if phone_list else None,
+        "phone": spans[0][1] if spans else None,
         "links": link_list,
         "location": location,
     }

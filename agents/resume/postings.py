@@ -268,7 +268,15 @@ def extract(
                 company = m.group(1).rstrip(".,")
                 break
     if company is None:
-        orgs = [e["text"] for e in entities if e.get("label") == "ORG"]
+        gpes = {e["text"] for e in entities if e.get("label") == "GPE"}
+        # NER tags state codes ("TX") and places as organisations: never a company
+        orgs = [
+            e["text"]
+            for e in entities
+            if e.get("label") == "ORG"
+            and e["text"] not in gpes
+            and not re.fullmatch(r"[A-Z]{2}", e["text"].strip())
+        ]
         company = orgs[0] if orgs else None
     location = labelled(lines, "location", "based in", "office")
     if location is None:

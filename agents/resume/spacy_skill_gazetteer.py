@@ -95,7 +95,35 @@ DENY = {
 }
 
 
-ALLOW = {"go"}  # stop words that are also skills (kept only when written `Go`)
+ALLOW = {"go"}
+
+#: Words that join the parts of a proper name ("University of Hope", "Bank of the West").
+_NAME_JOINERS = {"of", "the", "de", "la", "van", "von"}
+
+
+def _titled(tok: Any) -> bool:
+    return bool(tok.text[:1].isupper()) and tok.text[1:].islower() and tok.is_alpha
+
+
+def _in_proper_name(span: Any) -> bool:
+    """A capitalised word next to another capitalised word (on the same line) is part of a
+    person's or place's name, not a skill written alone."""
+    doc = span.doc
+    before = doc[span.start - 1] if span.start > 0 else None
+    after = doc[span.end] if span.end < len(doc) else None
+    if after is not None and after.text.lower() in _NAME_JOINERS and span.end + 1 < len(doc):
+        after = doc[span.end + 1]
+    return (before is not None and _titled(before) and before.i > 0 and not _opens(before)) or (
+        after is not None and _titled(after)
+    )
+
+
+def _opens(tok: Any) -> bool:
+    """The token opens a line or sentence (capitalised for that reason only)."""
+    prev = tok.doc[tok.i - 1] if tok.i > 0 else None
+    return (
+        prev is None or prev.text in {".", ":", "•", "-"} or "\n" in prev.text
+    )  # stop words that are also skills (kept only when written `Go`)
 
 
 def skills_file() -> Path:
@@ -240,6 +268,8 @@ class SpacySkillGazetteer:
         if any(c.isupper() for c in surface[1:]):  # PostgreSQL, JavaScript, iOS
             return True
         if not surface[:1].isupper():
+            return False
+        if _in_proper_name(span):  # "San Jose", "Redwood City", "Claire Smith", "George Mason"
             return False
         first = span.start == 0 or span.doc[span.start - 1].text in {".", "\n", ":", "•", "-"}
         # Capitalised only because it opens a line or sentence: keep it unless it is a verb

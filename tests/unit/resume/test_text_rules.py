@@ -16,6 +16,37 @@ def test_phone_regex_on_raw_text():
     assert phones(text) == ["+1 (415) 555-0132", "020 7946 0958"]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Mobile: +91 9112340675 | a@b.io", "+91 9112340675"),
+        ("Phone 9823022320 email", "9823022320"),
+        ("+15083303967", "+15083303967"),
+        ("(+91) 8087996634", "(+91) 8087996634"),
+        ("Tel (+358) 40 123 4567", "(+358) 40 123 4567"),
+    ],
+)
+def test_phones_other_people_write(text, expected):
+    assert phones(text) == [expected]
+
+
+def test_no_phone_in_years_gpas_and_ids():
+    assert phones("GPA 3.8/4.0 2015 2019; 2016 - 2019 and 2001-2005; order 12345") == []
+
+
+def test_the_candidates_phone_is_the_one_next_to_their_email():
+    from agents.resume.documents import extract_text
+    from agents.resume.parsing import contact
+
+    raw = (
+        "Dear hiring manager, call our office on +1 (212) 555-0147 for references.\n"
+        + "Cover letter text.\n" * 20
+        + "Jane Roe\njane.roe@example.org | +44 20 7946 0958\n"
+    )
+    header = extract_text(raw).lines
+    assert contact(header, raw)["phone"] == "+44 20 7946 0958"
+
+
 def test_unreadable_pdf_fails_with_a_clear_code():
     with pytest.raises(PermanentError) as err:
         extract(b"%PDF-1.4 garbage", "x.pdf", None, LayoutLimits())
@@ -95,3 +126,116 @@ def test_docx_with_broken_xml_is_a_corrupt_document():
     with pytest.raises(PermanentError) as err:
         extract(data, "cv.docx", None, LayoutLimits())
     assert err.value.code == "CORRUPT_DOCUMENT"
+
+
+def _tight_pdf(gap_thousandths: int = 280) -> bytes:
+    """A one-line PDF typeset like TeX: no space glyphs, words apart by a TJ displacement."""
+    stream = (
+        f"BT /F1 10 Tf 72 720 Td [(Created) -{gap_thousandths} (RESTful) -{gap_thousandths} (apis)] TJ ET"
+    ).encode()
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    for off in offsets:
+        out += f"{off:010d} 00000 n \n".encode()
+    out += f"trailer << /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def test_words_of_a_tex_made_pdf_are_not_glued():
+    # 2 pt between words, no space glyph: pdfplumber's default x_tolerance (3) glued them
+    got = extract(_tight_pdf(200), "cv.pdf", None, LayoutLimits())
+    assert [line.text for line in got.lines] == ["Created RESTful apis"]
+
+
+@pytest.mark.parametrize("glyph", ["❖", "\uf0b7", "➢", "•"])
+def test_bullet_glyphs_of_word_and_design_tools(glyph):
+    from agents.resume.documents import extract_text
+
+    (line,) = extract_text(f"{glyph} Led a team of 5").lines
+    assert line.bullet and line.text == "Led a team of 5"
+    (joined,) = extract_text(f"{glyph}Led a team").lines
+    assert joined.bullet == (glyph != "-")
+
+
+def test_headings_other_people_use():
+    from agents.resume.documents import extract_text
+    from agents.resume.parsing import split_sections
+
+    text = (
+        "Jane Roe\nSelected Experience\nEngineer, Acme\nSKILL SET\nPython\n"
+        "IT PROFICIENCY\nExcel\nWORKING EXP\nAnalyst, Initech\n"
+        "EDUCATION B.Sc. Physics, University of Leeds\n"
+    )
+    parts = split_sections(extract_text(text).lines)
+    assert parts.order == ["experience", "skills", "education"]
+    assert [line.text for line in parts.sections["experience"]] == [
+        "Engineer, Acme",
+        "Analyst, Initech",
+    ]
+    assert [line.text for line in parts.sections["education"]] == [
+        "B.Sc. Physics, University of Leeds"
+    ]
+
+
+def test_evaluation_says_when_the_parse_is_uncertain_instead_of_judging_it():
+    from agents.resume.evaluation import section_findings, uncertain
+
+    record = {
+        "contact": {"name": "Jane Roe", "email": "j@r.io", "phone": None, "links": []},
+        "text": "Jane Roe\nMobile 91-22-2345-678x\nWorked 2016 - 2019",
+        "experience": [{"title": "Engineer", "company": "Acme", "start": "2016-01", "bullets": []}],
+        "education": [],
+        "skills": {"listed": []},
+        "sections_found": ["experience"],
+        "word_count": 20,
+    }
+    doubts = uncertain(record)
+    assert any(d.startswith("phone:") for d in doubts)
+    assert any("no bullet told apart" in d for d in doubts)
+    findings = section_findings(record)
+    assert "no phone found" not in findings["contact"]
+    assert not any("bullet" in f for f in findings["experience"])
+    record["text"] = "Jane Roe\nWorked 2016 - 2019"
+    assert "no phone found" in section_findings(record)["contact"]
+
+
+def test_no_skill_taken_from_a_persons_or_places_name():
+    from agents.resume.spacy_skill_gazetteer import SpacySkillGazetteer
+
+    gazetteer = SpacySkillGazetteer(
+        skills=["san", "redwood", "claire", "george", "red", "python", "spark", "excel"]
+    )
+
+    def found(text: str) -> list[str]:
+        return [hit.skill for hit in gazetteer.find(text)]
+
+    assert found("Lived in San Jose and Redwood City, worked at Red Robin.") == []
+    assert found("References: Claire Smith, George Mason University") == []
+    assert found("Built pipelines with Spark and Python at Acme.") == ["spark", "python"]
+
+
+def test_posting_company_is_never_a_state_code_or_a_place():
+    from agents.resume.postings import extract
+    from agents.resume.spacy_skill_gazetteer import SpacySkillGazetteer
+
+    text = "Senior Data Engineer\nAustin, TX\nWe build data pipelines in Python."
+    entities = [
+        {"text": "Austin", "label": "GPE"},
+        {"text": "TX", "label": "ORG"},
+        {"text": "Initech", "label": "ORG"},
+    ]
+    got = extract(text, gazetteer=SpacySkillGazetteer(skills=["python"]), entities=entities)
+    assert got["company"] == "Initech"
