@@ -8,6 +8,14 @@ Truncation at 256 word pieces, padding to the longest text of a batch, mean
 pooling over the attention mask and L2 normalisation, as sentence-transformers
 does for this model. Texts are sorted by length before batching (less
 padding); inference runs in a worker thread.
+
+Memory: onnxruntime's CPU arena and memory-pattern planner are **off** by
+default. With batches of varying shapes (every document's chunks differ in
+length) the arena keeps the largest block it ever grew to and the pattern
+planner caches one plan per shape: the worker stayed at 3.7 GB resident after
+ingesting 300 HTML files. Off, memory returns to the allocator after each run
+(``bench/bench_dp_memory.py`` measures both in the same run; figures in
+docs/benchmarks.md). ``memory_arena=True`` restores onnxruntime's defaults.
 """
 
 from __future__ import annotations
@@ -54,8 +62,11 @@ class MinilmOnnxEmbedder:
     model_name = "all-MiniLM-L6-v2"
     dimension = 384
 
-    def __init__(self, *, batch_size: int = 32, threads: int = 2) -> None:
+    def __init__(
+        self, *, batch_size: int = 32, threads: int = 2, memory_arena: bool = False
+    ) -> None:
         self.batch_size = batch_size
+        self.memory_arena = memory_arena
         self.threads = threads
         self._session: Any = None
         self._tokenizer: Any = None
@@ -78,6 +89,8 @@ class MinilmOnnxEmbedder:
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = self.threads
             opts.inter_op_num_threads = 1
+            opts.enable_cpu_mem_arena = self.memory_arena
+            opts.enable_mem_pattern = self.memory_arena
             self._session = ort.InferenceSession(
                 str(model), sess_options=opts, providers=["CPUExecutionProvider"]
             )
