@@ -34,10 +34,8 @@ def prefix() -> str:
     return f"t{uuid.uuid4().hex[:10]}."
 
 
-@pytest.fixture
-def worker_factory(
-    stack: None, tmp_path: Path, prefix: str
-) -> Iterator[Callable[..., WorkerProcess]]:
+def _worker_factory(prefix: str, root: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start workers on ``prefix`` with their data and logs under ``root``; stop them after."""
     started: list[WorkerProcess] = []
 
     def make(
@@ -52,8 +50,8 @@ def worker_factory(
         worker = WorkerProcess(
             worker_type=worker_type,
             prefix=prefix,
-            data_dir=data_dir or tmp_path / f"data-{n}",
-            log_path=tmp_path / f"{name or worker_type}-{n}.log",
+            data_dir=data_dir or root / f"data-{n}",
+            log_path=root / f"{name or worker_type}-{n}.log",
             env=env or {},
         )
         started.append(worker)
@@ -64,6 +62,13 @@ def worker_factory(
     yield make
     for worker in started:
         worker.stop(timeout=20)
+
+
+@pytest.fixture
+def worker_factory(
+    stack: None, tmp_path: Path, prefix: str
+) -> Iterator[Callable[..., WorkerProcess]]:
+    yield from _worker_factory(prefix, tmp_path)
 
 
 @pytest.fixture
@@ -86,28 +91,7 @@ def module_worker_factory(
     stack: None, tmp_path_factory: pytest.TempPathFactory, module_prefix: str
 ) -> Iterator[Callable[..., WorkerProcess]]:
     """Like worker_factory, but the workers live for the whole test module."""
-    root = tmp_path_factory.mktemp("module-workers")
-    started: list[WorkerProcess] = []
-
-    def make(
-        worker_type: str, *, env: dict[str, str] | None = None, start: bool = True
-    ) -> WorkerProcess:
-        n = len(started)
-        worker = WorkerProcess(
-            worker_type=worker_type,
-            prefix=module_prefix,
-            data_dir=root / f"data-{n}",
-            log_path=root / f"{worker_type}-{n}.log",
-            env=env or {},
-        )
-        started.append(worker)
-        if start:
-            worker.start()
-        return worker
-
-    yield make
-    for worker in started:
-        worker.stop(timeout=20)
+    yield from _worker_factory(module_prefix, tmp_path_factory.mktemp("module-workers"))
 
 
 @pytest.fixture

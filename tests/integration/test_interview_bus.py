@@ -23,6 +23,7 @@ from tests.support import interview_fake_llm as fake_llm
 from tests.support.pdf_text import pdf_text
 from tests.support.speech import have_tts, speak
 from tests.support.stack import KAFKA
+from tests.support.workers import latex_worker_env
 
 pytestmark = [
     pytest.mark.timeout(300),
@@ -67,13 +68,7 @@ def workers(module_worker_factory, tmp_path_factory):
     latex = module_worker_factory(
         "latex",
         start=False,
-        env={
-            "MAX_CONCURRENCY": "2",
-            "ARTIFACT_DIR": str(root / "latex-artifacts"),
-            "LATEX_CACHE_DIR": str(root / "latex-cache"),
-            "LATEX_WORK_DIR": str(root / "latex-work"),
-            "LATEX_TIMEOUT_SECONDS": "60",
-        },
+        env=latex_worker_env(root, timeout_s=60, prefix="latex-"),
     )
     llm = module_worker_factory(
         "llm",

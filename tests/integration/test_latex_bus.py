@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from enginedge_streams.records import Status
-from tests.support.workers import http_get, http_post
+from tests.support.workers import http_get, http_post, latex_worker_env
 
 pytestmark = [
     pytest.mark.timeout(180),
@@ -36,13 +36,7 @@ def latex_worker(module_worker_factory, tmp_path_factory):
     root = tmp_path_factory.mktemp("latex-worker")
     return module_worker_factory(
         "latex",
-        env={
-            "MAX_CONCURRENCY": "2",
-            "ARTIFACT_DIR": str(root / "artifacts"),
-            "LATEX_CACHE_DIR": str(root / "cache"),
-            "LATEX_WORK_DIR": str(root / "work"),
-            "LATEX_TIMEOUT_SECONDS": "30",
-        },
+        env=latex_worker_env(root, timeout_s=30),
     )
 
 

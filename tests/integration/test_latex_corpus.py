@@ -23,6 +23,7 @@ from tests.support.latex_corpus import (
     published_documents,
     texlive_samples,
 )
+from tests.support.workers import latex_worker_env
 
 pytestmark = [
     pytest.mark.timeout(600),
@@ -35,14 +36,7 @@ def latex_worker(module_worker_factory, tmp_path_factory):
     root = tmp_path_factory.mktemp("latex-corpus-worker")
     return module_worker_factory(
         "latex",
-        env={
-            "MAX_CONCURRENCY": "2",
-            "ARTIFACT_DIR": str(root / "artifacts"),
-            "LATEX_CACHE_DIR": str(root / "cache"),
-            "LATEX_WORK_DIR": str(root / "work"),
-            "LATEX_TIMEOUT_SECONDS": "120",
-            "LATEX_MAX_PAGES": "100",
-        },
+        env=latex_worker_env(root, timeout_s=120, LATEX_MAX_PAGES="100"),
     )
 
 

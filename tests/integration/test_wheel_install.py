@@ -27,15 +27,14 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.stack import KAFKA, REDIS_URL
-from tests.support.workers import ROOT, WorkerProcess, _die_with_parent
+from tests.support.stack import KAFKA
+from tests.support.workers import ROOT, WorkerProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -141,38 +140,8 @@ def test_enginedge_help_runs_from_the_installed_script(installed: dict[str, Path
 class InstalledWorker(WorkerProcess):
     """A worker run by the fresh venv's interpreter, outside the source tree."""
 
-    python: Path = Path(sys.executable)
-    cwd: Path = ROOT
-
-    def start(self, wait: bool = True, timeout: float = 90.0) -> WorkerProcess:
-        env = {
-            **_clean_env(),
-            "WORKER_TYPE": self.worker_type,
-            "TOPIC_PREFIX": self.prefix,
-            "PORT": str(self.port),
-            "WEB_HOST": "127.0.0.1",
-            "DATA_DIR": str(self.data_dir),
-            "KAFKA_BROKERS": KAFKA,
-            "REDIS_URL": REDIS_URL,
-            "LOG_LEVEL": "info",
-            **self.env,
-        }
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [str(self.python), "-m", "faust", "-A", "enginedge_streams", "worker", "-l", "info"],
-            cwd=self.cwd,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent
-            if threading.current_thread() is threading.main_thread()
-            else None,
-        )
-        if wait:
-            self.wait_ready(timeout)
-        return self
+    def base_env(self) -> dict[str, str]:
+        return _clean_env()
 
 
 @pytest.fixture(scope="module")

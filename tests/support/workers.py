@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from tests.support.stack import KAFKA, REDIS_URL
 
@@ -52,6 +53,21 @@ def http_post(
         return exc.code, exc.read()
 
 
+def latex_worker_env(
+    root: Path, *, timeout_s: int, prefix: str = "", **extra: str
+) -> dict[str, str]:
+    """A LaTeX worker's environment: two compiles at a time, artifacts, TeX cache and work
+    directories under ``root`` (named ``<prefix>artifacts`` ...), plus ``extra``."""
+    return {
+        "MAX_CONCURRENCY": "2",
+        "ARTIFACT_DIR": str(root / f"{prefix}artifacts"),
+        "LATEX_CACHE_DIR": str(root / f"{prefix}cache"),
+        "LATEX_WORK_DIR": str(root / f"{prefix}work"),
+        "LATEX_TIMEOUT_SECONDS": str(timeout_s),
+        **extra,
+    }
+
+
 @dataclass
 class WorkerProcess:
     worker_type: str
@@ -71,9 +87,17 @@ class WorkerProcess:
         assert self.proc is not None
         return self.proc.pid
 
+    #: the interpreter and working directory the worker runs with
+    python: ClassVar[Path] = Path(sys.executable)
+    cwd: ClassVar[Path] = ROOT
+
+    def base_env(self) -> dict[str, str]:
+        """The environment under the worker's own variables (the source tree importable)."""
+        return {**os.environ, "PYTHONPATH": str(ROOT)}
+
     def start(self, wait: bool = True, timeout: float = 90.0) -> WorkerProcess:
         env = {
-            **os.environ,
+            **self.base_env(),
             "WORKER_TYPE": self.worker_type,
             "TOPIC_PREFIX": self.prefix,
             "PORT": str(self.port),
@@ -82,14 +106,13 @@ class WorkerProcess:
             "KAFKA_BROKERS": KAFKA,
             "REDIS_URL": REDIS_URL,
             "LOG_LEVEL": "info",
-            "PYTHONPATH": str(ROOT),
             **self.env,
         }
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "faust", "-A", "enginedge_streams", "worker", "-l", "info"],
-            cwd=ROOT,
+            [str(self.python), "-m", "faust", "-A", "enginedge_streams", "worker", "-l", "info"],
+            cwd=self.cwd,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
