@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import icalendar
 import pydantic
+from icalendar.timezone import use_zoneinfo
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from agents.scheduling.model import Calendar, Event, Override
@@ -133,6 +134,9 @@ def parse_calendar(text: str, calendar_id: str, default_tz: str, now: datetime) 
 def read_calendar(text: str, calendar_id: str, default_tz: str, now: datetime) -> ImportReport:
     """Events (masters with their RECURRENCE-ID overrides), tasks, and what was skipped and why."""
     report = ImportReport()
+    # icalendar caches VTIMEZONEs by TZID process-wide, first definition wins: without this
+    # reset one user's "Office" zone would be used for the next file's "Office".
+    use_zoneinfo()  # type: ignore[no-untyped-call]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         components = _components(text.lstrip("\ufeff"))  # a UTF-8 BOM is fine

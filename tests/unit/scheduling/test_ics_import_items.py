@@ -212,3 +212,18 @@ async def test_sync_pull_never_stores_an_invalid_remote_event(repo, clock):
     assert out["created"] == 1 and out["rejected"] == 2
     assert sorted(r["code"] for r in out["rejected_items"]) == ["INVALID_RRULE", "INVALID_TIMEZONE"]
     assert sorted(e.title for e in repo.events("c")) == ["Good", "ok"]
+
+
+async def test_a_files_vtimezone_does_not_leak_into_the_next_import(repo, clock):
+    def with_zone(offset: str, uid: str) -> str:
+        tz = (
+            "BEGIN:VTIMEZONE\r\nTZID:Office\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
+            f"TZOFFSETFROM:{offset}\r\nTZOFFSETTO:{offset}\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+        )
+        return vcal(f"UID:{uid}\r\nDTSTART;TZID=Office:20260310T090000", extra=tz)
+
+    await _import(repo, clock, with_zone("+0500", "five"))
+    await _import(repo, clock, with_zone("-0300", "minus-three"))
+    by_uid = {e.uid: e for e in repo.events("c")}
+    assert by_uid["five"].start == datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
+    assert by_uid["minus-three"].start == datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
