@@ -18,20 +18,20 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from enginedge_streams.adapters.artifact_store_base import ArtifactStoreBase
 from enginedge_streams.ports.artifact_store import (
     ArtifactInfo,
-    new_artifact_info,
     valid_artifact_id,
 )
 
 log = logging.getLogger("enginedge.artifacts")
 
 
-class FilesystemArtifactStore:
+class FilesystemArtifactStore(ArtifactStoreBase):
     def __init__(
         self,
         root: Path,
@@ -77,27 +77,8 @@ class FilesystemArtifactStore:
 
     # -- the port ----------------------------------------------------------------------
 
-    async def put(
-        self,
-        data: bytes,
-        *,
-        content_type: str,
-        filename: str,
-        artifact_id: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-    ) -> ArtifactInfo:
-        info = new_artifact_info(
-            data,
-            content_type=content_type,
-            filename=filename,
-            artifact_id=artifact_id,
-            metadata=metadata,
-            now=self.clock(),
-            retention_seconds=self.retention_seconds,
-        )
-        artifact_id = info.artifact_id
+    async def _store(self, info: ArtifactInfo, data: bytes) -> None:
         await asyncio.to_thread(self._write, info, data)
-        return info
 
     async def get(self, artifact_id: str) -> tuple[ArtifactInfo, bytes] | None:
         info = await self.info(artifact_id)

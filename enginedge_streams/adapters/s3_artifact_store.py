@@ -26,10 +26,10 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from enginedge_streams.adapters.artifact_store_base import ArtifactStoreBase
 from enginedge_streams.errors import ConfigError, DependencyUnavailableError
 from enginedge_streams.ports.artifact_store import (
     ArtifactInfo,
-    new_artifact_info,
     valid_artifact_id,
 )
 
@@ -38,7 +38,7 @@ log = logging.getLogger("enginedge.artifacts.s3")
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
 
 
-class S3ArtifactStore:
+class S3ArtifactStore(ArtifactStoreBase):
     def __init__(
         self,
         *,
@@ -133,24 +133,7 @@ class S3ArtifactStore:
 
     # -- the port ----------------------------------------------------------------------
 
-    async def put(
-        self,
-        data: bytes,
-        *,
-        content_type: str,
-        filename: str,
-        artifact_id: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-    ) -> ArtifactInfo:
-        info = new_artifact_info(
-            data,
-            content_type=content_type,
-            filename=filename,
-            artifact_id=artifact_id,
-            metadata=metadata,
-            now=self.clock(),
-            retention_seconds=self.retention_seconds,
-        )
+    async def _store(self, info: ArtifactInfo, data: bytes) -> None:
         artifact_id = info.artifact_id
         client = await self._s3()
         try:
@@ -158,14 +141,13 @@ class S3ArtifactStore:
                 Bucket=self.bucket,
                 Key=self._key(artifact_id),
                 Body=data,
-                ContentType=content_type or "application/octet-stream",
+                ContentType=info.content_type or "application/octet-stream",
                 Metadata=_to_s3_meta(info),
             )
         except Exception as exc:
             raise DependencyUnavailableError(
                 f"artifact store s3://{self.bucket} refused the write: {type(exc).__name__}"
             ) from exc
-        return info
 
     async def get(self, artifact_id: str) -> tuple[ArtifactInfo, bytes] | None:
         if not valid_artifact_id(artifact_id):

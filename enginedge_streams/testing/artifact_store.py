@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
+from enginedge_streams.adapters.artifact_store_base import ArtifactStoreBase
 from enginedge_streams.ports.artifact_store import (
     ArtifactInfo,
-    new_artifact_info,
 )
 
 
-class InMemoryArtifactStore:
+class InMemoryArtifactStore(ArtifactStoreBase):
     def __init__(
         self,
         *,
@@ -24,27 +24,8 @@ class InMemoryArtifactStore:
         self.clock = clock
         self.items: dict[str, tuple[ArtifactInfo, bytes]] = {}
 
-    async def put(
-        self,
-        data: bytes,
-        *,
-        content_type: str,
-        filename: str,
-        artifact_id: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-    ) -> ArtifactInfo:
-        info = new_artifact_info(
-            data,
-            content_type=content_type,
-            filename=filename,
-            artifact_id=artifact_id,
-            metadata=metadata,
-            now=self.clock(),
-            retention_seconds=self.retention_seconds,
-        )
-        artifact_id = info.artifact_id
-        self.items[artifact_id] = (info, bytes(data))
-        return info
+    async def _store(self, info: ArtifactInfo, data: bytes) -> None:
+        self.items[info.artifact_id] = (info, bytes(data))
 
     def _live(self, artifact_id: str) -> tuple[ArtifactInfo, bytes] | None:
         item = self.items.get(artifact_id)
