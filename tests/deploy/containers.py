@@ -79,6 +79,9 @@ WORKER_ENV: dict[str, dict[str, str]] = {
     },
 }
 
+#: Workers a worker calls over the bus for its command (run as extra containers on its prefix).
+COMPANIONS: dict[str, list[str]] = {"resume": ["spacy"]}
+
 
 def image(worker_type: str) -> str:
     return f"enginedge/worker-{worker_type.replace('_', '-')}:{__version__}"

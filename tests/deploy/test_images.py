@@ -29,6 +29,7 @@ import pytest
 import agents
 from tests.deploy.containers import (
     COMMANDS,
+    COMPANIONS,
     DATA_DIR,
     WorkerContainer,
     consume_result_with_kcat,
@@ -110,8 +111,21 @@ def container(request: pytest.FixtureRequest) -> Iterator[WorkerContainer]:
     volume = f"ee-deploy-{uuid.uuid4().hex[:8]}"
     podman("volume", "create", volume)
     c = WorkerContainer(worker_type, prefix, free_port(), volume)
+    companions = []
+    for other in COMPANIONS.get(worker_type, []):
+        assert image_exists(image(other)), f"{worker_type} calls {other}: make image WORKER={other}"
+        companion_volume = f"ee-deploy-{uuid.uuid4().hex[:8]}"
+        podman("volume", "create", companion_volume)
+        companion = WorkerContainer(other, prefix, free_port(), companion_volume)
+        companion.run()
+        companions.append(companion)
+    for companion in companions:
+        wait_ready(companion.url, READY_TIMEOUT, alive=companion.running)
     yield c
     c.remove()
+    for companion in companions:
+        companion.remove()
+        podman("volume", "rm", "--force", companion.volume, check=False)
     podman("volume", "rm", "--force", volume, check=False)
 
 
