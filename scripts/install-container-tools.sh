@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install Debian's podman, buildah, runc, debootstrap and podman-compose when missing
+# Install Debian's podman, buildah, runc, debootstrap, podman-compose, catatonit (pod infra)
+# and the CNI dnsname plugin when missing
 # (idempotent; used by `make image`, `make deploy-test` and the CI image test).
 set -euo pipefail
 need=()
@@ -7,6 +8,8 @@ for pair in podman:podman buildah:buildah runc:runc debootstrap:debootstrap \
             podman-compose:podman-compose kcat:kcat catatonit:catatonit; do
   command -v "${pair#*:}" >/dev/null 2>&1 || need+=("${pair%%:*}")
 done
+# CNI's dnsname plugin: Compose service names (kafka, redis) on podman-compose's network.
+[ -e /usr/lib/cni/dnsname ] || need+=(golang-github-containernetworking-plugin-dnsname)
 [ "${#need[@]}" -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
