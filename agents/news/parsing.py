@@ -66,7 +66,7 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
             f"not a feed: {problem or 'no RSS or Atom document found'}",
             details={"problem": problem},
         )
-    if problem and not entries and not isinstance(exc, _NOTICES):
+    if problem and not entries and not _readable(exc, version):
         raise FeedMalformedError(f"malformed feed: {problem}", details={"problem": problem})
     feed = parsed.get("feed", {})
     return ParsedFeed(
@@ -93,6 +93,14 @@ _NOTICES = (
     feedparser.NonXMLContentType,
     feedparser.CharacterEncodingUnknown,
 )
+
+
+def _readable(exc: Exception | None, version: str) -> bool:
+    """A document whose only problem is a notice, or HTML entities undefined in XML
+    (``&aacute;`` in RSS: feedparser's lenient parser decodes them), is a readable feed."""
+    if isinstance(exc, _NOTICES):
+        return True
+    return bool(version) and "undefined entity" in str(exc)
 
 
 def has_text(e: RawEntry) -> bool:

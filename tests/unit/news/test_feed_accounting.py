@@ -197,3 +197,13 @@ async def test_malformed_flag_and_last_error_agree_after_unchanged_poll(world, s
     assert third["status"] == "ok" and not third["malformed"]
     st = world.repo.require_feed(fid).state
     assert not st.malformed and st.last_error_code is None and st.last_error is None
+
+
+async def test_html_entity_in_xml_is_a_readable_malformed_feed(world, site):
+    body = "<rss><channel><title>testing &aacute; entity</title></channel></rss>"
+    fid = await add(world, serve(site, "aacute", body))
+    got = await poll(world, fid)
+    assert got.status is Status.COMPLETED, got.error
+    assert got.result["status"] == "ok" and got.result["malformed"]
+    st = world.repo.require_feed(fid).state
+    assert st.feed_title == "testing á entity" and st.last_error_code == "FEED_MALFORMED"
