@@ -16,15 +16,25 @@ props = {
     for key, value in os.environ.items()
     if key.startswith("KAFKA_") and key not in ("KAFKA_HEAP_OPTS", "KAFKA_OPTS")
 }
+log_dirs = props.setdefault("log.dirs", "/var/lib/kafka/data")
 with open(CONFIG, "w") as f:
     f.writelines(f"{k}={v}\n" for k, v in sorted(props.items()))
-log_dirs = props.get("log.dirs", "/tmp/kraft-combined-logs")
 java = ["java", *os.environ.get("KAFKA_HEAP_OPTS", "-Xmx512m -Xms512m").split()]
 if not os.path.exists(os.path.join(log_dirs.split(",")[0], "meta.properties")):
     cluster_id = os.environ.get("CLUSTER_ID") or sys.exit("CLUSTER_ID is required")
     subprocess.run(
-        [*java, "-cp", CLASSPATH, "kafka.tools.StorageTool", "format", "-t", cluster_id,
-         "-c", CONFIG, "--ignore-formatted"],
+        [
+            *java,
+            "-cp",
+            CLASSPATH,
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            cluster_id,
+            "-c",
+            CONFIG,
+            "--ignore-formatted",
+        ],
         check=True,
     )
-os.execvp("java", [*java, "-cp", CLASSPATH, "kafka.Kafka", CONFIG])
+os.execvp("java", [*java, "-cp", CLASSPATH, "kafka.Kafka", CONFIG])  # noqa: S606 - PID 1
