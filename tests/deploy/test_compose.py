@@ -130,6 +130,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     finally:
         print(compose("logs", "--tail", "40", check=False)[-8000:])
         compose("down", "-v", "--timeout", "20", check=False)
+        # podman-compose 1.0.3 leaves the project's network (a CNI file in /etc/cni/net.d).
+        podman("network", "rm", "--force", f"{PROJECT}_default", check=False)
 
 
 def test_infrastructure_health_checks_pass(stack: None) -> None:
