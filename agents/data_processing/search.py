@@ -1,15 +1,15 @@
 """document.search: vector, keyword and hybrid retrieval over any ``VectorStore``.
 
-Hybrid fusion (the same for every store, computed here):
+Hybrid fusion (the same for every store, computed here): weighted reciprocal
+rank fusion (Cormack, Clarke & Büttcher, SIGIR 2009) with k = 60,
 
-    score(c) = alpha * max(0, cos(q, c)) + (1 - alpha) * kw(c) / max_kw
+    score(c) = (k + 1) * (alpha / (k + rank_v(c)) + (1 - alpha) / (k + rank_kw(c)))
 
-over the union of the vector top-N and the keyword top-N (N = max(4*top_k, 20)),
-where ``cos`` is the cosine similarity from the vector search, ``kw`` the
-store's full-text relevance (PostgreSQL ``ts_rank_cd``, Weaviate BM25,
-in-memory BM25) and ``max_kw`` the best keyword score among the candidates.
-A chunk missing from one list scores 0 on that component. Ties break on
-document id, then chunk index, so results are deterministic.
+over the union of the vector top-N and the keyword top-N (N = max(4*top_k, 20));
+ranks are 1-based and a list a chunk is missing from contributes 0. Only ranks
+count, not raw scores, so one list's outlier score (a chunk repeating the
+query's words many times) cannot swamp the other list. ``(k + 1)`` scales the
+best possible score to 1. Ties break on document id, then chunk index.
 """
 
 from __future__ import annotations
@@ -21,29 +21,32 @@ from typing import Any
 from agents.data_processing.messages import SearchDocuments
 from agents.data_processing.model import Hit
 from agents.data_processing.ports import Embedder, VectorStore
+from enginedge_streams.documents.text import fold
 
-FORMULA = "alpha*max(0,cos) + (1-alpha)*kw/max_kw over the union of both top-N lists"
+RRF_K = 60
+FORMULA = (
+    "(k+1)*(alpha/(k+rank_vector) + (1-alpha)/(k+rank_keyword)), k=60 (reciprocal rank fusion)"
+)
 
 
 def fuse(
-    vector_hits: list[Hit], keyword_hits: list[Hit], alpha: float, top_k: int
+    vector_hits: list[Hit], keyword_hits: list[Hit], alpha: float, top_k: int, k: int = RRF_K
 ) -> list[tuple[Hit, float, float | None, float | None]]:
     """(hit, fused score, vector score, keyword score), best first."""
     by_id: dict[str, Hit] = {}
     vec: dict[str, float] = {}
     kw: dict[str, float] = {}
-    for h in vector_hits:
-        by_id.setdefault(h.chunk_id, h)
-        vec[h.chunk_id] = h.score
-    for h in keyword_hits:
-        by_id.setdefault(h.chunk_id, h)
-        kw[h.chunk_id] = h.score
-    max_kw = max(kw.values(), default=0.0)
-    fused = []
-    for cid, hit in by_id.items():
-        v = max(0.0, vec.get(cid, 0.0))
-        k = kw.get(cid, 0.0) / max_kw if max_kw > 0 else 0.0
-        fused.append((hit, alpha * v + (1 - alpha) * k, vec.get(cid), kw.get(cid)))
+    fused_score: dict[str, float] = {}
+    for weight, hits, raw in ((alpha, vector_hits, vec), (1 - alpha, keyword_hits, kw)):
+        for rank, h in enumerate(hits, 1):
+            if h.chunk_id in raw:
+                continue
+            by_id.setdefault(h.chunk_id, h)
+            raw[h.chunk_id] = h.score
+            fused_score[h.chunk_id] = fused_score.get(h.chunk_id, 0.0) + weight / (k + rank)
+    fused = [
+        (hit, (k + 1) * fused_score[cid], vec.get(cid), kw.get(cid)) for cid, hit in by_id.items()
+    ]
     fused.sort(key=lambda t: (-t[1], t[0].document_id, t[0].index))
     return fused[:top_k]
 
@@ -54,18 +57,19 @@ async def handle_search(
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     filters = dict(cmd.filter)
+    query = fold(cmd.query)  # chunks are NFKC-folded: so is the query (ligatures, full-width)
     rows: list[dict[str, Any]] = []
     fallback: str | None = None
     if cmd.mode in ("vector", "hybrid"):
         e0 = time.perf_counter()
-        vector = (await embedder.embed([cmd.query]))[0].tolist()
+        vector = (await embedder.embed([query]))[0].tolist()
         timings["embed_ms"] = (time.perf_counter() - e0) * 1000
     s0 = time.perf_counter()
     if cmd.mode == "vector":
         hits = await store.search_vector(cmd.collection, vector, cmd.top_k, filters)
         rows = [{**h.to_dict(), "vector_score": round(h.score, 6)} for h in hits]
     elif cmd.mode == "keyword":
-        hits = await store.search_keyword(cmd.collection, cmd.query, cmd.top_k, filters)
+        hits = await store.search_keyword(cmd.collection, query, cmd.top_k, filters)
         rows = [{**h.to_dict(), "keyword_score": round(h.score, 6)} for h in hits]
     elif not getattr(store, "supports_keyword", True):  # e.g. Pinecone: vectors only
         hits = await store.search_vector(cmd.collection, vector, cmd.top_k, filters)
@@ -75,7 +79,7 @@ async def handle_search(
         n = max(4 * cmd.top_k, 20)
         vec_hits, kw_hits = await asyncio.gather(
             store.search_vector(cmd.collection, vector, n, filters),
-            store.search_keyword(cmd.collection, cmd.query, n, filters),
+            store.search_keyword(cmd.collection, query, n, filters),
         )
         for hit, score, v, k in fuse(vec_hits, kw_hits, cmd.alpha, cmd.top_k):
             rows.append(
