@@ -231,7 +231,11 @@ class AgentLoop:
         budget = self.gateway.prompt_budget(model, out_tokens)
         allowed = {t.name for t in specs}
         messages = first_messages(task, model, specs)
-        self._params = {t.name: set(t.parameters.get("properties", {})) for t in specs}
+        self._params = {  # tools that refuse unknown arguments: those are dropped
+            t.name: set(t.parameters.get("properties", {}))
+            for t in specs
+            if t.parameters.get("additionalProperties") is False
+        }
         reminded = answer_now = False
         done: dict[str, ToolResult] = {}
         while len(run.steps) < max_steps and run.model_calls <= 2 * max_steps + 1:
@@ -314,7 +318,7 @@ class AgentLoop:
             elif len(run.steps) >= max_steps:
                 result = ToolResult(False, None, "MAX_STEPS", "step budget exhausted")
             else:
-                result = await self._step(run, reply.text, call.name, call.arguments, allowed)
+                result = await self._step(run, reply.text, call.name, args, allowed)
                 if result.ok:
                     done[key] = result
             messages.append(
