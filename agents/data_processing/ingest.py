@@ -36,6 +36,8 @@ from enginedge_streams.handlers import CommandContext
 from enginedge_streams.ports.compute_pool import ComputePool
 from enginedge_streams.records import utcnow
 
+EMBED_SLICE = 256  # chunks embedded and stored per step (progress granularity)
+
 
 @dataclass(frozen=True)
 class IngestConfig:
@@ -196,13 +198,28 @@ async def handle_ingest(  # noqa: PLR0915 - one pipeline, read top to bottom
                             f"more than {cfg.max_chunks} chunks (MAX_CHUNKS_PER_DOCUMENT)",
                             code="TOO_MANY_CHUNKS",
                         )
-                    with timings.stage("embed_ms"):
-                        vectors = await embedder.embed([embed_text(c) for c in chunks])
-                    yield [
-                        _record(record, state["chunks"] + n, c, vectors[n].tolist(), base_meta)
-                        for n, c in enumerate(chunks)
-                    ]
-                    state["chunks"] += len(chunks)
+                    # Slices of EMBED_SLICE chunks: progress (chunks embedded / total) for
+                    # one-page formats, and bounded embedder batches for an 8 MB HTML file.
+                    for lo in range(0, len(chunks), EMBED_SLICE):
+                        part = chunks[lo : lo + EMBED_SLICE]
+                        with timings.stage("embed_ms"):
+                            vectors = await embedder.embed([embed_text(c) for c in part])
+                        yield [
+                            _record(record, state["chunks"] + n, c, vectors[n].tolist(), base_meta)
+                            for n, c in enumerate(part)
+                        ]
+                        state["chunks"] += len(part)
+                        if pdf_path is not None:
+                            continue  # a PDF reports per page batch below
+                        ctx.progress(
+                            stage="embedding",
+                            pages_done=state["pages_done"],
+                            pages_total=pages_total,
+                            chunks=state["chunks"],
+                            chunks_embedded=lo + len(part),
+                            chunks_total=len(chunks),
+                            ocr_pages=record.ocr_pages,
+                        )
                 state["pages_done"] = last if pdf_path is not None else 1
                 ctx.progress(
                     stage="ingesting",

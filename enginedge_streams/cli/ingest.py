@@ -4,6 +4,11 @@ Each file becomes one ``document.ingest`` command (inline base64, or a path
 under the worker's IMPORT_DIR with ``--import-dir``); up to ``--concurrency``
 run at once. The bar counts files; each file in flight shows its pages
 (``pages_done``/``pages_total`` from the worker's ``GET /commands/{id}``).
+Each command id is printed when it is sent and each failure as it happens.
+With ``--import-dir``, a file outside that directory is refused (the worker
+could not read it by path) unless ``--inline`` says to send it inline.
+Every document's metadata carries ``source_path`` (the file's absolute path),
+so search hits say which ``index.html`` they come from.
 Exit status 1 if any file failed.
 """
 
@@ -42,11 +47,16 @@ def collect(paths: tuple[str, ...]) -> list[Path]:
     return files
 
 
-def source_for(path: Path, import_dir: Path | None) -> dict[str, Any]:
+def source_for(path: Path, import_dir: Path | None, *, inline: bool = False) -> dict[str, Any]:
     if import_dir is not None:
         resolved, root = path.resolve(), import_dir.resolve()
         if resolved.is_relative_to(root):
             return {"kind": "path", "path": str(resolved.relative_to(root))}
+        if not inline:
+            raise click.ClickException(
+                f"{path} is outside --import-dir {import_dir}: the worker cannot read it by "
+                "path; move it there or pass --inline to send it inline"
+            )
     size = path.stat().st_size
     if size > INLINE_LIMIT:
         raise click.ClickException(
@@ -78,26 +88,41 @@ class _Run:
     root: Path | None
     timeout: float
     worker_url: str
+    inline: bool = False
     outcomes: list[tuple[Path, str, str]] = field(default_factory=list)
+
+    def payload(self, path: Path) -> dict[str, Any]:
+        metadata = {**self.base["metadata"], "source_path": str(path.resolve())}
+        source = source_for(path, self.root, inline=self.inline)
+        return {**self.base, "metadata": metadata, "source": source}
 
     async def one(self, path: Path, sem: asyncio.Semaphore) -> None:
         async with sem:
             task = self.bar.add_task(f"  {path.name}", total=None)
-            payload = {**self.base, "source": source_for(path, self.root)}
+            payload = self.payload(path)
             command = self.client.command(
                 "document.ingest", payload, timeout_ms=int(self.timeout * 1000)
             )
             listener = await self.client.listen("data_processing")
             await self.client.send("data_processing", command)
+            self.bar.console.print(f"sent     {path}  command {command.command_id}", soft_wrap=True)
             waiter = asyncio.ensure_future(listener.wait(command.command_id, self.timeout))
             url = f"{self.worker_url.rstrip('/')}/commands/{command.command_id}"
             while not waiter.done():
                 prog = (await asyncio.to_thread(_status, url)).get("progress") or {}
-                if "pages_total" in prog:
+                if prog.get("chunks_total"):  # one-page formats: chunks embedded / total
+                    done = prog.get("chunks_embedded", 0)
+                    self.bar.update(task, total=prog["chunks_total"], completed=done)
+                elif "pages_total" in prog:
                     done = prog.get("pages_done", 0)
                     self.bar.update(task, total=prog["pages_total"], completed=done)
                 await asyncio.wait({waiter}, timeout=0.5)
-            self.outcomes.append((path, *_describe(waiter)))
+            status, note = _describe(waiter)
+            self.outcomes.append((path, status, note))
+            if status != "COMPLETED":  # as it happens, not only in the summary
+                self.bar.console.print(
+                    f"FAILED   {path}  command {command.command_id}: {note}", soft_wrap=True
+                )
             self.bar.remove_task(task)
             self.bar.advance(self.total_task)
 
@@ -156,6 +181,12 @@ def _payload(  # noqa: PLR0917 - the CLI's options, in order
     default=None,
     help="The worker's IMPORT_DIR: files under it are sent by path, not inline.",
 )
+@click.option(
+    "--inline",
+    is_flag=True,
+    default=False,
+    help="With --import-dir: send files outside it inline instead of refusing them.",
+)
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 32))
 @click.option("--timeout", default=900.0, show_default=True, help="Seconds per document.")
 @click.option(
@@ -173,6 +204,7 @@ def ingest(  # noqa: PLR0917 - one parameter per option
     meta: tuple[str, ...],
     owner: str | None,
     import_dir: str | None,
+    inline: bool,
     concurrency: int,
     timeout: float,
     worker_url: str,
@@ -185,6 +217,9 @@ def ingest(  # noqa: PLR0917 - one parameter per option
     files = collect(paths)
     base = _payload(collection, strategy, chunk_size, chunk_overlap, meta, owner)
     root = Path(import_dir) if import_dir else None
+    for path in files:  # refuse before sending anything
+        if root is not None and not inline and not path.resolve().is_relative_to(root.resolve()):
+            source_for(path, root)
     s = load(Settings)
     outcomes: list[tuple[Path, str, str]] = []
 
@@ -195,7 +230,7 @@ def ingest(  # noqa: PLR0917 - one parameter per option
             async with BusClient.from_settings(
                 s, client_name=new_client_name("enginedge-ingest")
             ) as client:
-                run = _Run(client, bar, total, base, root, timeout, worker_url, outcomes)
+                run = _Run(client, bar, total, base, root, timeout, worker_url, inline, outcomes)
                 sem = asyncio.Semaphore(concurrency)
                 await asyncio.gather(*(run.one(p, sem) for p in files))
 

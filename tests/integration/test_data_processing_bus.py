@@ -7,6 +7,7 @@ import asyncio
 import base64
 import json
 import os
+import re
 import time
 import uuid
 
@@ -265,6 +266,22 @@ async def test_bulk_cli_ingests_a_directory_with_progress(
     assert proc.returncode == 1, proc.stderr  # one file is corrupt
     assert "3 ingested, 1 failed" in out and "4 files" in out
     assert "CORRUPT_DOCUMENT" in out and "OCR on 1 pages" in out
+    assert out.count("  command ") >= 5  # 4 sent lines with their ids + the failure as it happened
+    flat = " ".join(out.split())  # however the terminal wrapped it
+    assert re.search(r"FAILED \S*broken\.pdf command \S+: CORRUPT_DOCUMENT", flat), out
+    hits = await call(module_bus, "document.search",
+                      {"query": "redis eviction", "collection": "cli", "mode": "keyword"})  # fmt: skip
+    paths = {h["metadata"].get("source_path") for h in hits.result["results"]}
+    assert str((tmp_path / "docs" / "redis.txt").resolve()) in paths
+    (tmp_path / "imports").mkdir()
+    refused = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "enginedge_streams.cli.main", "ingest", str(tmp_path / "docs"),
+         "--import-dir", str(tmp_path / "imports"), "--worker-url", dp_worker.url],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert refused.returncode != 0 and "outside --import-dir" in refused.stderr
+    assert "--inline" in refused.stderr and "sent " not in refused.stdout
     stats = await call(module_bus, "collection.stats", {"collection": "cli"})
     assert stats.result["documents"] == 3 and stats.result["formats"] == {
         "md": 1,
