@@ -22,10 +22,16 @@ from tests.support.local_http_server import ThreadedServer
 from tests.support.orchestrator import finished, start, step, summary
 from tests.support.workers import http_get
 
+#: The smaller packaged model keeps the workflow runs within their time limits on 2 cores.
+SMALL_MODEL = "qwen2.5-coder-0.5b-instruct"
+
 pytestmark = [
     pytest.mark.timeout(420),
     pytest.mark.local_model,
-    pytest.mark.skipif(not local_model_available()[0], reason=str(local_model_available()[1])),
+    pytest.mark.skipif(
+        not local_model_available(SMALL_MODEL)[0],
+        reason=str(local_model_available(SMALL_MODEL)[1]),
+    ),
 ]
 
 ENC_KEY = base64.urlsafe_b64encode(os.urandom(32)).decode()
@@ -110,7 +116,7 @@ def workers(module_worker_factory):
             "data_processing", start=False, env={**quiet, "VECTOR_STORE": "memory"}
         ),
         module_worker_factory("resume", start=False, env={**quiet, "RESUME_EMBEDDINGS": "bus"}),
-        module_worker_factory("llm", start=False, env=quiet),
+        module_worker_factory("llm", start=False, env={**quiet, "DEFAULT_MODEL": SMALL_MODEL}),
         module_worker_factory("latex", start=False, env=quiet),
         module_worker_factory(
             "agent_tool", start=False, env={**quiet, "HTTP_ALLOW_LOOPBACK": "true"}
