@@ -20,4 +20,3 @@ def create_identity_table(app: faust.App, *, partitions: int) -> Any:
         partitions=partitions,
         help_text="Identity state: users, indexes, refresh tokens, signing keys, OAuth states.",
     )
-

@@ -21,4 +21,3 @@ def create_interview_table(app: faust.App, *, partitions: int) -> Any:
         partitions=partitions,
         help_text="Interview state: questions, templates, sessions, phase clocks.",
     )
-
