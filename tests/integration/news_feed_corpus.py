@@ -14,12 +14,8 @@ reads from the same bytes with the same headers:
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
-import subprocess
-import sys
-import tarfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,9 +26,9 @@ import lxml.html
 from aiohttp import web
 
 from agents.news.normalize import article_id_for, canonical_url
+from tests.support.corpora import CORPORA, unpacked_sdist
 
-ROOT = Path(__file__).resolve().parents[2]
-CORPUS_DIR = ROOT / "var" / "corpora" / "feedparser-6.0.14"
+CORPUS_DIR = CORPORA / "feedparser-6.0.14"
 SDIST = "feedparser-6.0.14.tar.gz"
 SHA256 = "088679b0c4b543ee211a820dd544698c76a402122eae7473c04a43425f283d06"
 CONTENT_TYPE = "application/xml"
@@ -41,24 +37,7 @@ ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]{1,31});"
 
 def fetch() -> Path:
     """The unpacked sdist's ``tests/`` (downloaded and checksum-verified on first use)."""
-    tarball = CORPUS_DIR / SDIST
-    unpacked = CORPUS_DIR / "feedparser-6.0.14"
-    if not tarball.exists():
-        CORPUS_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-             "feedparser==6.0.14", "-d", str(CORPUS_DIR), "-q"],
-            check=True,
-            timeout=300,
-        )  # fmt: skip
-    digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
-    if digest != SHA256:
-        tarball.unlink()
-        raise RuntimeError(f"{SDIST}: sha256 {digest} is not the pinned {SHA256}")
-    if not unpacked.exists():
-        with tarfile.open(tarball) as tar:
-            tar.extractall(CORPUS_DIR, filter="data")
-    return unpacked / "tests"
+    return unpacked_sdist("feedparser==6.0.14", SDIST, SHA256, CORPUS_DIR) / "tests"
 
 
 def feed_files(tests: Path) -> list[Path]:

