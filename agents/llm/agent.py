@@ -11,7 +11,6 @@ import faust
 
 from agents.llm.anthropic_chat_provider import AnthropicChatProvider
 from agents.llm.bus_tool_runner import BusToolRunner
-from agents.llm.conversation import KeyedLocks
 from agents.llm.gateway import LlmGateway, LlmLimits, Metrics
 from agents.llm.handlers import COMMANDS, MemoryDefaults
 from agents.llm.huggingface_chat_provider import HuggingFaceChatProvider
@@ -29,6 +28,7 @@ from agents.llm.templates import TemplateLibrary
 from agents.llm.tiktoken_token_counter import TiktokenTokenCounter
 from enginedge_streams.container import Container
 from enginedge_streams.errors import ConfigError, EnginEdgeError
+from enginedge_streams.keyed_locks import KeyedLocks
 from enginedge_streams.metrics import WorkerMetrics
 from enginedge_streams.runtime import command_worker
 from enginedge_streams.settings import load, secret_values

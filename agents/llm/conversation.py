@@ -11,9 +11,6 @@ fit, the request fails with ``CONTEXT_TOO_LARGE`` before any provider call.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from agents.llm.memory import Conversation, Turn, UserUsage
@@ -110,27 +107,6 @@ def add_user_usage(
     if usage.add(command_id, model, prompt_tokens, completion_tokens, cost):
         store.put_usage(usage)
     return usage
-
-
-class KeyedLocks:
-    """One asyncio lock per key (a conversation is changed by one command at a time)."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._users: dict[str, int] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._users[key] -= 1
-            if self._users[key] == 0:
-                del self._users[key]
-                self._locks.pop(key, None)
 
 
 def trim_messages(

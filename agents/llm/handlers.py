@@ -8,7 +8,6 @@ from typing import Any
 
 from agents.llm.agent_loop import AgentLoop, Step, observation_text
 from agents.llm.conversation import (
-    KeyedLocks,
     add_user_usage,
     build_context,
     summary_messages,
@@ -31,6 +30,7 @@ from agents.llm.ports import ChatMessage, ConversationStore, ToolResult, ToolRun
 from agents.llm.templates import TemplateLibrary
 from enginedge_streams.errors import NotFoundError, PermanentError, ValidationError
 from enginedge_streams.handlers import CommandContext, CommandSpec
+from enginedge_streams.keyed_locks import KeyedLocks
 
 
 @dataclass(frozen=True)

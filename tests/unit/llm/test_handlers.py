@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from agents.llm.agent_loop import parse_reply
-from agents.llm.conversation import KeyedLocks
 from agents.llm.fakes import (
     FakeToolRunner,
     InMemoryConversationStore,
@@ -36,6 +35,7 @@ from enginedge_streams.errors import (
     PermanentError,
     ValidationError,
 )
+from enginedge_streams.keyed_locks import KeyedLocks
 from tests.unit.llm.helpers import ctx_for, make_gateway
 
 
