@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from agents.scheduling.due import DueReminder, reminders_between
 from agents.scheduling.ics import ImportReport, export_calendar, read_calendar
 from agents.scheduling.model import Calendar, Event, Occurrence, zone
 from agents.scheduling.planner import Placed, PlanItem, Unplaced, plan
 from agents.scheduling.recurrence import expand
-from agents.scheduling.reminders import DueReminder, reminders_between
 from agents.scheduling.slots import Interval, conflicts, free_slots
 
 Hours = Mapping[str, Sequence[tuple[str, str]]]
