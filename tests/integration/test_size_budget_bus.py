@@ -100,7 +100,7 @@ async def test_big_ics_import_and_600_event_export_travel_by_reference(worker, c
         "scheduling", "calendar.import_ics", {"calendar_id": cal, "ics": ics}, timeout=120
     )
     assert imported.status is Status.COMPLETED, imported.error
-    assert len(imported.result["created"]) == 600
+    assert len(imported.result["imported"]) == 600
 
     listener = await client.listen("scheduling")
     exported = await client.call(
@@ -153,7 +153,7 @@ async def test_cli_submit_sends_a_big_file_by_reference(
         "150",
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    assert len(json.loads(out.stdout)["result"]["created"]) == 500
+    assert len(json.loads(out.stdout)["result"]["imported"]) == 500
     assert "Traceback" not in out.stderr
 
 
