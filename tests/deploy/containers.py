@@ -13,14 +13,13 @@ import secrets
 import shutil
 import subprocess
 import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from enginedge_streams.version import __version__
 from tests.deploy.support import ROOT
+from tests.support import workers
 
 
 def _containers_env() -> dict[str, str]:
@@ -118,11 +117,9 @@ def image_exists(name: str) -> bool:
 
 
 def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
+    """The tests' GET, with a container that does not listen yet answering status 0."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
+        return workers.http_get(url, timeout)
     except OSError:
         return 0, b""
 
