@@ -152,15 +152,9 @@ class S3ArtifactStore(ArtifactStoreBase):
     async def get(self, artifact_id: str) -> tuple[ArtifactInfo, bytes] | None:
         if not valid_artifact_id(artifact_id):
             return None
-        client = await self._s3()
-        try:
-            obj = await client.get_object(Bucket=self.bucket, Key=self._key(artifact_id))
-        except Exception as exc:
-            if _code(exc) in _MISSING:
-                return None
-            raise DependencyUnavailableError(
-                f"artifact store s3://{self.bucket} unreachable: {type(exc).__name__}"
-            ) from exc
+        obj = await self._object("get_object", self._key(artifact_id))
+        if obj is None:
+            return None
         async with obj["Body"] as body:
             data = await body.read()
         info = _from_s3_meta(artifact_id, obj)
@@ -226,16 +220,20 @@ class S3ArtifactStore(ArtifactStoreBase):
         return info.expires_at is not None and info.expires_at.timestamp() <= self.clock()
 
     async def _head(self, key: str) -> dict[str, Any] | None:
+        return await self._object("head_object", key)
+
+    async def _object(self, operation: str, key: str) -> dict[str, Any] | None:
+        """``get_object``/``head_object`` of ``key``: None when it is missing."""
         client = await self._s3()
         try:
-            head: dict[str, Any] = await client.head_object(Bucket=self.bucket, Key=key)
+            out: dict[str, Any] = await getattr(client, operation)(Bucket=self.bucket, Key=key)
         except Exception as exc:
             if _code(exc) in _MISSING:
                 return None
             raise DependencyUnavailableError(
                 f"artifact store s3://{self.bucket} unreachable: {type(exc).__name__}"
             ) from exc
-        return head
+        return out
 
 
 def _code(exc: BaseException) -> str:
