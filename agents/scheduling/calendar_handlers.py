@@ -183,15 +183,18 @@ async def handle_update_event(
     return {"event": updated.model_dump(mode="json"), "changed": True}
 
 
+def remove_event(repo: SchedulingRepository, ev: Event) -> None:
+    """Delete ``ev``; one with remote copies is remembered so the next sync deletes them."""
+    repo.delete_event(ev)
+    if ev.external_ids:
+        repo.store.put(f"tomb:{ev.calendar_id}:{ev.event_id}", ev.model_dump_json().encode())
+
+
 async def handle_delete_event(cmd: EventRef, *, repo: SchedulingRepository) -> dict[str, Any]:
     ev = repo.event(cmd.calendar_id, cmd.event_id)
     if ev is None:
         return {"deleted": False, "event_id": cmd.event_id}
-    repo.delete_event(ev)
-    if ev.external_ids:
-        repo.store.put(
-            f"tomb:{ev.calendar_id}:{ev.event_id}", ev.model_dump_json().encode()
-        )  # remembered so the next sync deletes the remote copies
+    remove_event(repo, ev)
     return {"deleted": True, "event_id": cmd.event_id}
 
 

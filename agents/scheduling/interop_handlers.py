@@ -10,6 +10,11 @@ from typing import Any
 import pydantic
 
 from agents.scheduling import compute as steps
+from agents.scheduling import itip
+from agents.scheduling.calendar_handlers import remove_event
+from agents.scheduling.ics_todo import TASK_DONE
+from agents.scheduling.ics_values import uid_to_event_id
+from agents.scheduling.ics_zones import ImportReport
 from agents.scheduling.messages import ExportIcs, ImportIcs, SyncCalendar
 from agents.scheduling.model import Event
 from agents.scheduling.ports import CalendarSyncProvider, RemoteEvent
@@ -24,34 +29,80 @@ from enginedge_streams.ports.compute_pool import ComputePool
 async def handle_import_ics(
     cmd: ImportIcs, *, repo: SchedulingRepository, clock: Clock, compute: ComputePool
 ) -> dict[str, Any]:
+    """Store the file's events, apply its iTIP messages, store its open VTODOs as tasks.
+
+    Every VEVENT is accounted for: ``counts`` says how many were read and how many
+    became events, overrides, iTIP messages or skipped items; every event id is in
+    ``imported``, ``updated``, ``unchanged`` or ``cancelled``; every skipped item
+    carries a reason code.
+    """
     cal = repo.require_calendar(cmd.calendar_id)
-    report = await compute.run(
-        steps.parse_ics_step, cmd.ics, cal.calendar_id, cal.timezone, clock.now()
-    )
-    created, updated, unchanged = [], [], []
+    now = clock.now()
+    report = await compute.run(steps.parse_ics_step, cmd.ics, cal.calendar_id, cal.timezone, now)
+    out: dict[str, list[str]] = {"imported": [], "updated": [], "unchanged": [], "cancelled": []}
     for ev in report.events:
-        existing = repo.event(cal.calendar_id, ev.event_id)
-        if existing is None:
-            created.append(ev.event_id)
-        else:
-            ev.external_ids = existing.external_ids
-            same = existing.model_dump(exclude={"updated_at", "external_ids"}) == ev.model_dump(
-                exclude={"updated_at", "external_ids"}
-            )
-            if same:
-                unchanged.append(ev.event_id)
-                continue
-            updated.append(ev.event_id)
-        repo.save_event(ev)
+        out[_store_imported(repo, ev)].append(ev.event_id)
+    for msg in report.itip:
+        _apply_message(repo, cal.calendar_id, msg, now=now, out=out, report=report)
+    closed = []
+    for skipped in report.skipped:
+        if skipped["code"] == TASK_DONE:
+            task_id = uid_to_event_id(skipped["uid"])
+            if repo.delete_task(cal.calendar_id, task_id):
+                closed.append(task_id)
+    for task in report.tasks:
+        repo.save_task(task)
     return {
         "calendar_id": cal.calendar_id,
-        "imported": created,
-        "updated": updated,
-        "unchanged": unchanged,
+        "method": report.method,
+        **out,
         "skipped": report.skipped,
         "warnings": report.warnings,
-        "tasks": report.tasks,
+        "counts": report.counts,
+        "tasks": [t.model_dump(mode="json") for t in report.tasks],
+        "tasks_closed": closed,
     }
+
+
+def _store_imported(repo: SchedulingRepository, ev: Event) -> str:
+    existing = repo.event(ev.calendar_id, ev.event_id)
+    if existing is not None:
+        ev.external_ids = existing.external_ids
+        exclude = {"updated_at", "external_ids"}
+        if existing.model_dump(exclude=exclude) == ev.model_dump(exclude=exclude):
+            return "unchanged"
+    repo.save_event(ev)
+    return "imported" if existing is None else "updated"
+
+
+def _apply_message(
+    repo: SchedulingRepository,
+    calendar_id: str,
+    msg: itip.ItipItem,
+    *,
+    now: datetime,
+    out: dict[str, list[str]],
+    report: ImportReport,
+) -> None:
+    """One iTIP message against the stored event with its UID (validated like every write)."""
+    stored = repo.event_by_uid(calendar_id, msg.uid, uid_to_event_id(msg.uid))
+    applied = itip.apply(msg, stored, now)
+    for code, text in applied.notes:
+        report.warn(msg.uid, code, text)
+    if applied.action == "updated" and applied.event is not None:
+        try:
+            repo.save_event(validate_event(applied.event))
+        except PermanentError as exc:
+            applied = itip.Applied("skipped", code=exc.code, message=str(exc))
+    elif applied.action == "cancelled" and stored is not None:
+        remove_event(repo, stored)
+    if applied.action == "skipped":
+        report.skipped.append(
+            {"component": "VEVENT", "uid": msg.uid, "code": applied.code,
+             "message": f"{msg.method}: {applied.message}"[:300]}
+        )  # fmt: skip
+    elif stored is not None:
+        out[applied.action].append(stored.event_id)
 
 
 async def handle_export_ics(
@@ -83,6 +134,11 @@ def _apply_remote(
         "updated_at": remote.updated_at or now,
         "external_ids": {**(local.external_ids if local else {}), provider: remote.external_id},
         "reminders": local.reminders if local else [],
+        # not carried by the providers' event models: kept from the local copy
+        "rdates": local.rdates if local else [],
+        "exrule": local.exrule if local else None,
+        "organizer": local.organizer if local else "",
+        "attendees": local.attendees if local else [],
         "busy": local.busy if local else True,
         "sequence": (local.sequence + 1) if local else 0,
     }

@@ -220,6 +220,11 @@ class PlanSchedule(SlotQuery):
     """`schedule.plan`: place tasks and habit sessions into free time."""
 
     tasks: list[TaskIn] = Field(default_factory=list, max_length=500)
+    stored_tasks: bool = Field(
+        True,
+        description="Also place the open tasks stored in these calendars (imported VTODOs);"
+        " a task in `tasks` with the same id replaces the stored one.",
+    )
     habit_user_id: str | None = Field(
         None, max_length=200, description="Include this user's habits."
     )

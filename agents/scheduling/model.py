@@ -47,6 +47,15 @@ class Override(_Stored):
     cancelled: bool = False
 
 
+class Attendee(_Stored):
+    """An ATTENDEE of an event; ``partstat`` is updated by iTIP REPLYs."""
+
+    email: str  # lower-case, without "mailto:"
+    name: str = ""
+    partstat: str = "NEEDS-ACTION"
+    role: str = ""
+
+
 class Event(_Stored):
     event_id: str
     calendar_id: str
@@ -62,9 +71,13 @@ class Event(_Stored):
     timezone: str = "UTC"
     rrule: str | None = None
     exdates: list[datetime] = Field(default_factory=list)  # original starts (UTC)
+    rdates: list[datetime] = Field(default_factory=list)  # extra starts (UTC; all-day: 00:00Z)
+    exrule: str | None = None  # RFC 2445 EXRULE, expanded like the RRULE and taken away
     overrides: dict[str, Override] = Field(default_factory=dict)  # recurrence id -> change
     reminders: list[int] = Field(default_factory=list)  # minutes before start
     busy: bool = True
+    organizer: str = ""
+    attendees: list[Attendee] = Field(default_factory=list)
     sequence: int = 0
     updated_at: datetime
     external_ids: dict[str, str] = Field(default_factory=dict)  # provider -> remote id
@@ -97,6 +110,20 @@ class Occurrence:
             out["local_start"] = self.start.astimezone(tz).isoformat()
             out["local_end"] = self.end.astimezone(tz).isoformat()
         return out
+
+
+class Task(_Stored):
+    """A to-do (an imported VTODO) that ``schedule.plan`` places with the calendar's events."""
+
+    task_id: str
+    calendar_id: str
+    uid: str
+    title: str
+    duration_minutes: int
+    priority: int = 3  # 5 = most important (the planner's scale)
+    deadline: datetime | None = None
+    earliest_start: datetime | None = None
+    updated_at: datetime
 
 
 class Habit(_Stored):

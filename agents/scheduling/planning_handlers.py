@@ -19,6 +19,7 @@ from agents.scheduling.messages import (
     MarkMilestone,
     PlanSchedule,
     ScheduleHabits,
+    TaskIn,
     Weekday,
 )
 from agents.scheduling.model import Event, Goal, Habit, Milestone, Placement, Plan, as_utc, zone
@@ -69,6 +70,24 @@ def _select_habits(repo: SchedulingRepository, user_id: str, ids: list[str] | No
     return habits
 
 
+def _tasks(repo: SchedulingRepository, cmd: PlanSchedule) -> list[TaskIn]:
+    """The command's tasks, then the open tasks stored in its calendars (imported VTODOs)."""
+    if len({t.task_id for t in cmd.tasks}) != len(cmd.tasks):
+        raise ValidationError("task ids must be unique", code="DUPLICATE_TASK_ID")
+    out = list(cmd.tasks)
+    if cmd.stored_tasks:
+        given = {t.task_id for t in cmd.tasks}
+        for cid in dict.fromkeys(cmd.calendar_ids):
+            for task in repo.tasks(cid):
+                if task.task_id not in given:
+                    given.add(task.task_id)
+                    out.append(TaskIn.model_validate(task.model_dump(include=_TASK_FIELDS)))
+    return out
+
+
+_TASK_FIELDS = {"task_id", "title", "duration_minutes", "priority", "deadline", "earliest_start"}
+
+
 async def handle_plan(
     cmd: PlanSchedule,
     *,
@@ -80,6 +99,7 @@ async def handle_plan(
     tz = zone(cmd.timezone)
     start, end = as_utc(cmd.start), as_utc(cmd.end)
     buffer = timedelta(minutes=cmd.buffer_minutes)
+    tasks = _tasks(repo, cmd)
     items = [
         PlanItem(
             item_id=t.task_id,
@@ -92,10 +112,8 @@ async def handle_plan(
             splittable=t.splittable,
             min_chunk=timedelta(minutes=t.min_chunk_minutes),
         )
-        for t in cmd.tasks
+        for t in tasks
     ]
-    if len({t.task_id for t in cmd.tasks}) != len(cmd.tasks):
-        raise ValidationError("task ids must be unique", code="DUPLICATE_TASK_ID")
     if cmd.habit_user_id:
         items += _habit_items(_select_habits(repo, cmd.habit_user_id, cmd.habit_ids), start, end)
     placed, unplaced = await compute.run(

@@ -38,9 +38,11 @@ def normalise_rrule(text: str) -> str:
     return rule
 
 
-def _rule(event: Event, dtstart: datetime) -> rrule:
-    assert event.rrule is not None
-    text = normalise_rrule(event.rrule)
+def _rule(event: Event, dtstart: datetime, source: str | None = None) -> rrule:
+    """The event's RRULE (or ``source``, its EXRULE) on ``dtstart``."""
+    raw = source if source is not None else event.rrule
+    assert raw is not None
+    text = normalise_rrule(raw)
 
     # An aware DTSTART needs a UTC UNTIL; a floating one a floating UNTIL (RFC 5545 3.3.10).
     def fix(m: re.Match[str]) -> str:
@@ -62,9 +64,7 @@ def _rule(event: Event, dtstart: datetime) -> rrule:
     try:
         parsed = rrulestr(text, dtstart=dtstart)
     except (ValueError, TypeError) as exc:
-        raise ValidationError(
-            f"invalid RRULE {event.rrule!r}: {exc}", code="INVALID_RRULE"
-        ) from None
+        raise ValidationError(f"invalid RRULE {raw!r}: {exc}", code="INVALID_RRULE") from None
     if not isinstance(parsed, rrule):
         raise ValidationError("only one RRULE per event is supported", code="INVALID_RRULE")
     return parsed
@@ -108,7 +108,15 @@ def _all_day(event: Event, tz: ZoneInfo, start: datetime, end: datetime) -> list
         # RFC 5545: DTSTART is always the first instance, even off the rule's pattern.
         if lo.date() <= event.start_date <= hi.date() and event.start_date not in firsts:
             firsts.insert(0, event.start_date)
+    lo_day, hi_day = (start.astimezone(tz) - length).date(), end.astimezone(tz).date()
+    extra = {d.astimezone(UTC).date() for d in event.rdates} - set(firsts)
+    firsts = sorted([*firsts, *(d for d in extra if lo_day <= d <= hi_day)])
     excluded = {recurrence_key(d.astimezone(UTC).date()) for d in event.exdates}
+    if event.exrule:
+        rule = _rule(event, datetime.combine(event.start_date, time(0)), event.exrule)
+        lo = datetime.combine(lo_day, time(0))
+        hi = datetime.combine(hi_day, time(0))
+        excluded |= {recurrence_key(d.date()) for d in _instances(rule, lo, hi, event.event_id)}
     return [
         _occ(event, recurrence_key(f), day_start(f, tz), day_start(f + length, tz))
         for f in firsts
@@ -128,7 +136,13 @@ def _timed(event: Event, tz: ZoneInfo, start: datetime, end: datetime) -> list[O
         starts = [s.astimezone(UTC) for s in found]
         if start - duration <= first < end and first not in starts:
             starts.insert(0, first)  # RFC 5545: DTSTART is always the first instance
+    extra = {d.astimezone(UTC) for d in event.rdates} - set(starts)
+    starts = sorted([*starts, *(d for d in extra if start - duration <= d < end)])
     excluded = {recurrence_key(d) for d in event.exdates}
+    if event.exrule:
+        rule = _rule(event, event.start.astimezone(tz), event.exrule)
+        found = _instances(rule, start - duration, end, event.event_id)
+        excluded |= {recurrence_key(s) for s in found}
     return [
         _occ(event, recurrence_key(s), s, s + duration)
         for s in starts

@@ -4,7 +4,8 @@ Key layout (one table): ``cal:<calendar>``, ``ev:<calendar>:<event>``,
 ``habit:<user>:<habit>``, ``goal:<user>:<goal>``, ``plan:<plan>``,
 ``fired:<reminder key>``, ``remidx:<calendar>:<event>`` (events with reminders),
 ``sync:<calendar>:<provider>``, ``ext:<calendar>:<provider>:<remote id>`` -> event id,
-``pushed:<calendar>:<provider>:<event>``, ``tomb:<calendar>:<event>`` (deleted, to sync).
+``pushed:<calendar>:<provider>:<event>``, ``tomb:<calendar>:<event>`` (deleted, to sync),
+``task:<calendar>:<task>`` (open to-dos for the planner).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from agents.scheduling.model import Calendar, Event, Goal, Habit, Plan
+from agents.scheduling.model import Calendar, Event, Goal, Habit, Plan, Task
 from enginedge_streams.errors import NotFoundError
 from enginedge_streams.ports.key_value_store import KeyValueStore
 
@@ -112,12 +113,33 @@ class SchedulingRepository:
                 out.append(ev)
         return out
 
+    def event_by_uid(self, calendar_id: str, uid: str, event_id: str) -> Event | None:
+        """The event with this iCalendar UID (``event_id``: where an import would store it)."""
+        found = self.event(calendar_id, event_id)
+        if found is not None and found.uid == uid:
+            return found
+        return next((e for e in self.events(calendar_id) if e.uid == uid), None)
+
     def all_events(self) -> list[Event]:
         return [Event.model_validate_json(v) for _, v in self.store.scan("ev:")]
 
     def event_by_external(self, calendar_id: str, provider: str, remote: str) -> Event | None:
         raw = self.store.get(f"ext:{calendar_id}:{provider}:{remote}")
         return None if raw is None else self.event(calendar_id, raw.decode())
+
+    # tasks
+    def save_task(self, task: Task) -> None:
+        self._put(f"task:{task.calendar_id}:{task.task_id}", task)
+
+    def delete_task(self, calendar_id: str, task_id: str) -> bool:
+        key = f"task:{calendar_id}:{task_id}"
+        if self.store.get(key) is None:
+            return False
+        self.store.delete(key)
+        return True
+
+    def tasks(self, calendar_id: str) -> list[Task]:
+        return [Task.model_validate_json(v) for _, v in self.store.scan(f"task:{calendar_id}:")]
 
     # habits and goals
     def habit(self, user_id: str, habit_id: str) -> Habit | None:

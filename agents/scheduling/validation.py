@@ -30,8 +30,10 @@ def validate_event(ev: Event) -> Event:
             raise ValidationError("event times need a UTC offset", code="NAIVE_DATETIME")
         if ev.end is None or ev.end < ev.start:
             raise ValidationError("an event cannot end before it starts", code="END_BEFORE_START")
-    if ev.rrule:
-        validate_rrule(ev.rrule, ev.timezone)  # INVALID_RRULE
+    for rule in (ev.rrule, ev.exrule):
+        if rule:
+            validate_rrule(rule, ev.timezone)  # INVALID_RRULE
+    if ev.rrule or ev.exrule or ev.rdates:
         _trial_expansion(ev)
     return ev
 
@@ -49,6 +51,7 @@ def _trial_expansion(ev: Event) -> None:
         raise
     except (ValueError, TypeError, OverflowError, LookupError) as exc:
         raise ValidationError(
-            f"the RRULE {ev.rrule!r} cannot be expanded: {type(exc).__name__}: {exc}",
+            f"the recurrence ({ev.rrule!r}, EXRULE {ev.exrule!r}) cannot be expanded:"
+            f" {type(exc).__name__}: {exc}",
             code="INVALID_RRULE",
         ) from None

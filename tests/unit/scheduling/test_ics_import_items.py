@@ -20,7 +20,6 @@ from agents.scheduling.messages import (
     FreeSlots,
     ImportIcs,
     ListEvents,
-    PlanSchedule,
     SyncCalendar,
 )
 from agents.scheduling.ports import RemoteEvent, SyncBatch
@@ -150,8 +149,8 @@ async def test_vtodo_becomes_a_planner_task_and_other_components_are_reported(re
     (task,) = out["tasks"]
     assert task["title"] == "Write report" and task["duration_minutes"] == 120
     assert task["priority"] == 5 and task["deadline"].startswith("2026-03-15T17:00")
-    PlanSchedule(calendar_ids=["c"], start=datetime(2026, 3, 10, tzinfo=UTC),
-                 end=datetime(2026, 3, 16, tzinfo=UTC), tasks=[task])  # fmt: skip
+    assert [t.task_id for t in repo.tasks("c")] == [task["task_id"]]  # stored, not only returned
+    assert out["counts"] == {"vevents": 2, "event": 2, "override": 0, "itip": 0, "skipped": 0}
 
 
 async def test_create_validates_like_import(repo, clock):
