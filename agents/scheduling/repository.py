@@ -16,6 +16,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from agents.scheduling.model import Calendar, Event, Goal, Habit, Plan, Task
+from agents.scheduling.validation import validate_event
 from enginedge_streams.errors import NotFoundError
 from enginedge_streams.ports.key_value_store import KeyValueStore
 
@@ -68,6 +69,8 @@ class SchedulingRepository:
         return ev
 
     def save_event(self, ev: Event) -> None:
+        """Store ``ev`` after ``validate_event``: no write path stores an invalid event."""
+        validate_event(ev)
         self._put(f"ev:{ev.calendar_id}:{ev.event_id}", ev)
         marker = f"remidx:{ev.calendar_id}:{ev.event_id}"
         if ev.reminders:

@@ -4,6 +4,16 @@ Fetched once with ``pip download`` into the gitignored ``var/corpora/`` and read
 from there; never committed. ``run_file`` imports one calendar through the
 handlers, exports it, re-imports the export into a fresh calendar and compares
 the VEVENT count and a year of occurrences.
+
+What a file's outcome means (docs/workers/scheduling.md, "What imported means"):
+- accounted: ``calendar.import_ics`` COMPLETED and every top-level VEVENT (counted
+  here with icalendar, independently of the worker) is in exactly one of the
+  result's buckets: event, override, iTIP message, or skipped with a reason code.
+- imported: accounted, and at least one VEVENT was valid: stored as an event or
+  an override, or an iTIP message (applied, or reported because the event it
+  names is not stored).
+- stored (the stricter figure): imported, and at least one event is in the
+  calendar afterwards.
 """
 
 from __future__ import annotations
@@ -45,15 +55,32 @@ def calendars_with_events(root: Path) -> list[Path]:
     return out
 
 
+def top_level_vevents(text: str) -> int:
+    """VEVENTs directly inside the file's VCALENDARs (a VEVENT inside an X-component is
+    part of that component, which the worker reports as UNSUPPORTED_COMPONENT)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cals = icalendar.Calendar.from_ical(text.lstrip("\ufeff"), multiple=True)
+    return sum(
+        1
+        for cal in cals
+        for c in (cal.subcomponents if cal.name == "VCALENDAR" else [cal])
+        if c.name == "VEVENT"
+    )
+
+
 @dataclass
 class Tally:
     files: int = 0
+    accounted: int = 0
     imported: int = 0
+    stored: int = 0
     round_tripped: int = 0
     failed: Counter[str] = field(default_factory=Counter)  # whole-file failures by code
     skipped: Counter[str] = field(default_factory=Counter)  # per-item reasons
     warnings: Counter[str] = field(default_factory=Counter)
     not_round_tripped: list[str] = field(default_factory=list)
+    not_imported: list[str] = field(default_factory=list)
     internal: list[str] = field(default_factory=list)
 
 
@@ -84,6 +111,8 @@ class Outcome:
     skipped: list[str]
     warnings: list[str]
     detail: str = ""
+    accounted: bool = False
+    stored: bool = False
 
 
 async def run_file(path: Path, call: Any, n: int, prefix: str = "corpus") -> Outcome:
@@ -100,15 +129,22 @@ async def run_file(path: Path, call: Any, n: int, prefix: str = "corpus") -> Out
         return Outcome(False, False, first.get("code"), [], [], first.get("message", ""))
     skipped = [s["code"] for s in first["skipped"]]
     warns = [w["code"] for w in first["warnings"]]
+    counts = first["counts"]
+    buckets = counts["event"] + counts["override"] + counts["itip"] + counts["skipped"]
+    accounted = top_level_vevents(text) == counts["vevents"] == buckets
+    valid = counts["event"] + counts["override"] + counts["itip"] > 0
     ids = first["imported"]
-    if not ids:
-        return Outcome(False, False, None, skipped, warns, "no VEVENT imported")
+    if not (accounted and valid and ids):
+        why = (
+            "not accounted" if not accounted else "no valid VEVENT" if not valid else "none stored"
+        )
+        return Outcome(accounted and valid, False, None, skipped, warns, why, accounted)
     status, exported = await call("calendar.export_ics", {"calendar_id": a})
     if status != "ok":
-        return Outcome(True, False, None, skipped, warns, f"export: {exported}")
+        return Outcome(True, False, None, skipped, warns, f"export: {exported}", True, True)
     status, second = await call("calendar.import_ics", {"calendar_id": b, "ics": exported["ics"]})
     if status != "ok":
-        return Outcome(True, False, None, skipped, warns, f"re-import: {second}")
+        return Outcome(True, False, None, skipped, warns, f"re-import: {second}", True, True)
     same_count = len(second["imported"]) == len(ids) == exported["events"]
     events = []
     for eid in ids:
@@ -122,23 +158,28 @@ async def run_file(path: Path, call: Any, n: int, prefix: str = "corpus") -> Out
             {"calendar_id": cid, "start": lo.isoformat(), "end": hi.isoformat(), "limit": 10_000},
         )
         if status != "ok":
-            return Outcome(True, False, None, skipped, warns, f"event.list {cid}: {listing}")
+            return Outcome(
+                True, False, None, skipped, warns, f"event.list {cid}: {listing}", True, True
+            )
         listings.append(occurrence_keys(listing))
     same_occ = listings[0] == listings[1]
     detail = "" if same_count and same_occ else f"count={same_count} occurrences={same_occ}"
-    return Outcome(True, same_count and same_occ, None, skipped, warns, detail)
+    return Outcome(True, same_count and same_occ, None, skipped, warns, detail, True, True)
 
 
 def tally(outcomes: dict[str, Outcome]) -> Tally:
     t = Tally(files=len(outcomes))
     for name, o in outcomes.items():
+        t.accounted += o.accounted
         t.imported += o.imported
+        t.stored += o.stored
         t.round_tripped += o.round_tripped
         if not o.imported:
             t.failed[o.failed_code or (o.skipped[0] if o.skipped else "NONE")] += 1
+            t.not_imported.append(f"{name}: {o.failed_code or ','.join(sorted(set(o.skipped)))}")
         if o.failed_code == "INTERNAL_ERROR":
             t.internal.append(f"{name}: {o.detail}")
-        if o.imported and not o.round_tripped:
+        if o.stored and not o.round_tripped:
             t.not_round_tripped.append(f"{name}: {o.detail}")
         t.skipped.update(o.skipped)
         t.warnings.update(o.warnings)
