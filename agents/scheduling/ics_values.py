@@ -209,6 +209,7 @@ def _add_rdates(ev: Event, rdates: list[_RDate], uid: str, zones: Zones) -> None
     first = ev.start if not ev.all_day else None
     length = (ev.end - ev.start) if ev.start is not None and ev.end is not None else None
     kept: set[datetime] = set()
+    ignored: list[str] = []
     for r in rdates:
         if ev.all_day and type(r.value) is date:
             kept.add(datetime.combine(r.value, time(0), tzinfo=UTC))
@@ -225,16 +226,21 @@ def _add_rdates(ev: Event, rdates: list[_RDate], uid: str, zones: Zones) -> None
                 if stop - at != length:
                     ev.overrides[recurrence_key(at)] = Override(start=at, end=stop)
         else:
-            kind = "a date" if type(r.value) is date else "a date-time"
-            zones.report.warn(
-                uid,
-                "RDATE_IGNORED",
-                f"RDATE {r.value.isoformat()} is {kind}, the event is "
-                f"{'all-day' if ev.all_day else 'timed'}; it was left out",
-            )
+            ignored.append(f"{r.value.isoformat()} ({_kind(r.value)})")
+    if ignored:  # a DATE on a timed event (or the reverse) has no time to be placed at
+        kind = "an all-day" if ev.all_day else "a timed"
+        zones.report.warn(
+            uid, "RDATE_IGNORED", f"RDATE values left out of {kind} event: {', '.join(ignored)}"
+        )
     if ev.all_day and ev.start_date is not None:
         kept.discard(datetime.combine(ev.start_date, time(0), tzinfo=UTC))
     ev.rdates = sorted(kept)
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, datetime):
+        return "date-time"
+    return "date" if isinstance(value, date) else f"{type(value).__name__}, not RFC 5545"
 
 
 def _times(start: Any, end: Any, tz_name: str, zones: Zones) -> dict[str, Any]:

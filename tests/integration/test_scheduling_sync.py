@@ -56,40 +56,32 @@ async def _local(clock):
         clock=clock,
         ctx=make_ctx(),
     )
-    await handle_create_event(
-        CreateEvent(
-            calendar_id="c",
-            event_id="one",
-            title="One",
-            start=utc(2026, 3, 2, 9),
-            end=utc(2026, 3, 2, 10),
-        ),
-        repo=repo,
-        clock=clock,
-        ctx=make_ctx(),
-    )
-    await handle_create_event(
-        CreateEvent(
-            calendar_id="c",
-            event_id="two",
-            title="Two",
-            start=utc(2026, 3, 3, 9),
-            end=utc(2026, 3, 3, 10),
-            rrule="FREQ=WEEKLY;COUNT=3",
-            exdates=[utc(2026, 3, 10, 9)],
-            overrides=[
-                {
-                    "recurrence_id": utc(2026, 3, 17, 9),
-                    "start": utc(2026, 3, 17, 11),
-                    "end": utc(2026, 3, 17, 12),
-                    "title": "Two (moved)",
-                }
-            ],
-        ),
-        repo=repo,
-        clock=clock,
-        ctx=make_ctx(),
-    )
+    one = {
+        "event_id": "one",
+        "title": "One",
+        "start": utc(2026, 3, 2, 9),
+        "end": utc(2026, 3, 2, 10),
+    }
+    two = {
+        "event_id": "two",
+        "title": "Two",
+        "start": utc(2026, 3, 3, 9),
+        "end": utc(2026, 3, 3, 10),
+        "rrule": "FREQ=WEEKLY;COUNT=3",
+        "exdates": [utc(2026, 3, 10, 9)],
+        "overrides": [
+            {
+                "recurrence_id": utc(2026, 3, 17, 9),
+                "start": utc(2026, 3, 17, 11),
+                "end": utc(2026, 3, 17, 12),
+                "title": "Two (moved)",
+            }
+        ],
+    }
+    for fields in (one, two):
+        await handle_create_event(
+            CreateEvent(calendar_id="c", **fields), repo=repo, clock=clock, ctx=make_ctx()
+        )
     return repo
 
 

@@ -38,12 +38,41 @@ class _Store:
         return request.headers.get("Authorization") == f"Bearer {self.token}"
 
 
-class FakeGoogleCalendar:
+class _FakeApi:
+    """One local server: ``start`` binds a free port, the subclass's ``delete`` route is shared."""
+
     def __init__(self, token: str) -> None:
         self.s = _Store(token)
         self.runner: web.AppRunner | None = None
         self.url = ""
 
+    async def serve(self, app: web.Application, prefix: str) -> str:
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}{prefix}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    def remote_delete(self, event_id: str) -> None:
+        raise NotImplementedError
+
+    async def delete(self, request: web.Request) -> web.Response:
+        if not self.s.authorized(request):
+            return web.json_response({}, status=401)
+        event_id = request.match_info["id"]
+        if event_id not in self.s.events:
+            return web.json_response({}, status=404)
+        self.remote_delete(event_id)
+        return web.Response(status=204)
+
+
+class FakeGoogleCalendar(_FakeApi):
     async def start(self) -> str:
         app = web.Application()
         base = "/calendar/v3/calendars/{cal}/events"
@@ -51,17 +80,7 @@ class FakeGoogleCalendar:
         app.router.add_post(base, self.insert)
         app.router.add_put(base + "/{id}", self.update)
         app.router.add_delete(base + "/{id}", self.delete)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}/calendar/v3"
-        return self.url
-
-    async def stop(self) -> None:
-        if self.runner is not None:
-            await self.runner.cleanup()
+        return await self.serve(app, "/calendar/v3")
 
     # remote-side edits made "by another client"
     def remote_upsert(self, event_id: str, **fields: Any) -> dict[str, Any]:
@@ -125,22 +144,11 @@ class FakeGoogleCalendar:
         body.pop("id", None)
         return web.json_response(self.remote_upsert(event_id, status="confirmed", **body))
 
-    async def delete(self, request: web.Request) -> web.Response:
-        if not self.s.authorized(request):
-            return web.json_response({}, status=401)
-        event_id = request.match_info["id"]
-        if event_id not in self.s.events:
-            return web.json_response({}, status=404)
-        self.remote_delete(event_id)
-        return web.Response(status=204)
 
-
-class FakeGraph:
+class FakeGraph(_FakeApi):
     def __init__(self, token: str) -> None:
-        self.s = _Store(token)
+        super().__init__(token)
         self.by_transaction: dict[str, str] = {}
-        self.runner: web.AppRunner | None = None
-        self.url = ""
         self._ids = itertools.count(1)
 
     async def start(self) -> str:
@@ -149,17 +157,7 @@ class FakeGraph:
         app.router.add_post("/v1.0/me/calendars/{cal}/events", self.create)
         app.router.add_patch("/v1.0/me/events/{id}", self.patch)
         app.router.add_delete("/v1.0/me/events/{id}", self.delete)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}/v1.0"
-        return self.url
-
-    async def stop(self) -> None:
-        if self.runner is not None:
-            await self.runner.cleanup()
+        return await self.serve(app, "/v1.0")
 
     def remote_upsert(self, event_id: str, **fields: Any) -> dict[str, Any]:
         item = self.s.events.get(event_id, {"id": event_id})
@@ -221,12 +219,3 @@ class FakeGraph:
         if event_id not in self.s.events or "@removed" in self.s.events[event_id]:
             return web.json_response({}, status=404)
         return web.json_response(self.remote_upsert(event_id, **(await request.json())))
-
-    async def delete(self, request: web.Request) -> web.Response:
-        if not self.s.authorized(request):
-            return web.json_response({}, status=401)
-        event_id = request.match_info["id"]
-        if event_id not in self.s.events:
-            return web.json_response({}, status=404)
-        self.remote_delete(event_id)
-        return web.Response(status=204)

@@ -27,7 +27,7 @@ from agents.scheduling.messages import (
     ListEvents,
     UpdateEvent,
 )
-from agents.scheduling.slots import free_slots, naive_free_slots
+from agents.scheduling.slots import free_slots, naive_free_slots, working_windows
 from enginedge_streams.errors import NotFoundError, PermanentError, ValidationError
 from enginedge_streams.testing.compute_pool import InProcessComputePool
 from tests.unit.scheduling.conftest import make_ctx
@@ -51,9 +51,26 @@ async def _calendar(repo, clock, cid="work", tz="America/New_York"):
     )
 
 
-async def _event(repo, clock, **fields):
-    out = await handle_create_event(CreateEvent(**fields), repo=repo, clock=clock, ctx=make_ctx())
+async def _event(repo, clock, calendar_id="work", **fields):
+    """An event via event.create; the (New York) calendar is created first if missing."""
+    if repo.calendar(calendar_id) is None:
+        await _calendar(repo, clock, calendar_id)
+    out = await handle_create_event(
+        CreateEvent(calendar_id=calendar_id, **fields), repo=repo, clock=clock, ctx=make_ctx()
+    )
     return out["event"]
+
+
+async def _list(repo, **query):
+    return await handle_list_events(ListEvents(**query), repo=repo, compute=COMPUTE)
+
+
+async def _slots(repo, **query):
+    return await handle_free_slots(FreeSlots(**query), repo=repo, compute=COMPUTE)
+
+
+async def _conflicts(repo, **query):
+    return await handle_conflicts(Conflicts(**query), repo=repo, compute=COMPUTE)
 
 
 async def test_calendar_create_is_idempotent_and_validates_zone(repo, clock):
@@ -80,11 +97,9 @@ async def test_calendar_create_is_idempotent_and_validates_zone(repo, clock):
 
 
 async def test_weekly_recurrence_with_exception_and_override(repo, clock):
-    await _calendar(repo, clock)
     ev = await _event(
         repo,
         clock,
-        calendar_id="work",
         event_id="sync",
         title="Weekly sync",
         start=datetime(2026, 2, 2, 10, tzinfo=NY),
@@ -111,11 +126,7 @@ async def test_weekly_recurrence_with_exception_and_override(repo, clock):
         repo=repo,
         clock=clock,
     )
-    out = await handle_list_events(
-        ListEvents(calendar_id="work", start=utc(2026, 1, 1), end=utc(2026, 12, 31)),
-        repo=repo,
-        compute=COMPUTE,
-    )
+    out = await _list(repo, calendar_id="work", start=utc(2026, 1, 1), end=utc(2026, 12, 31))
     occ = out["occurrences"]
     days = [o["local_start"][:10] for o in occ]
     assert days == [
@@ -138,11 +149,9 @@ async def test_weekly_recurrence_with_exception_and_override(repo, clock):
 
 
 async def test_cancelled_override_and_range_queries(repo, clock):
-    await _calendar(repo, clock)
     await _event(
         repo,
         clock,
-        calendar_id="work",
         event_id="daily",
         title="Standup",
         start=datetime(2026, 3, 2, 9, 30, tzinfo=NY),
@@ -150,11 +159,7 @@ async def test_cancelled_override_and_range_queries(repo, clock):
         rrule="RRULE:FREQ=DAILY;UNTIL=20260306T235959",
         overrides=[{"recurrence_id": datetime(2026, 3, 4, 9, 30, tzinfo=NY), "cancelled": True}],
     )
-    out = await handle_list_events(
-        ListEvents(calendar_id="work", start=utc(2026, 3, 3), end=utc(2026, 3, 10)),
-        repo=repo,
-        compute=COMPUTE,
-    )
+    out = await _list(repo, calendar_id="work", start=utc(2026, 3, 3), end=utc(2026, 3, 10))
     assert [o["local_start"][:10] for o in out["occurrences"]] == [
         "2026-03-03",
         "2026-03-05",
@@ -173,37 +178,28 @@ async def test_all_day_events_block_the_local_day(repo, clock):
         start_date=date(2026, 7, 1),
         end_date=date(2026, 7, 3),
     )
-    out = await handle_list_events(
-        ListEvents(calendar_id="home", start=utc(2026, 6, 1), end=utc(2026, 8, 1)),
-        repo=repo,
-        compute=COMPUTE,
-    )
+    out = await _list(repo, calendar_id="home", start=utc(2026, 6, 1), end=utc(2026, 8, 1))
     (occ,) = out["occurrences"]
     assert (
         occ["all_day"]
         and occ["start"] == "2026-06-30T22:00:00+00:00"
         and occ["end"] == "2026-07-02T22:00:00+00:00"
     )
-    slots = await handle_free_slots(
-        FreeSlots(
-            calendar_ids=["home"],
-            start=utc(2026, 6, 30),
-            end=utc(2026, 7, 4),
-            timezone="Europe/Berlin",
-            duration_minutes=60,
-        ),
-        repo=repo,
-        compute=COMPUTE,
+    slots = await _slots(
+        repo,
+        calendar_ids=["home"],
+        start=utc(2026, 6, 30),
+        end=utc(2026, 7, 4),
+        timezone="Europe/Berlin",
+        duration_minutes=60,
     )
     assert {s["local_start"][:10] for s in slots["slots"]} == {"2026-06-30", "2026-07-03"}
 
 
 async def test_free_slots_across_spring_forward_day(repo, clock):
-    await _calendar(repo, clock)
     await _event(
         repo,
         clock,
-        calendar_id="work",
         event_id="standup",
         title="Standup",
         start=datetime(2026, 3, 2, 9, 30, tzinfo=NY),
@@ -211,17 +207,13 @@ async def test_free_slots_across_spring_forward_day(repo, clock):
         rrule="FREQ=DAILY",
     )
     every_day = {d: [("08:00", "12:00")] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-    out = await handle_free_slots(
-        FreeSlots(
-            calendar_ids=["work"],
-            start=datetime(2026, 3, 7, tzinfo=NY),
-            end=datetime(2026, 3, 9, tzinfo=NY),
-            timezone="America/New_York",
-            working_hours=every_day,
-            duration_minutes=30,
-        ),
-        repo=repo,
-        compute=COMPUTE,
+    ny = {"calendar_ids": ["work"], "timezone": "America/New_York", "duration_minutes": 30}
+    out = await _slots(
+        repo,
+        **ny,
+        start=datetime(2026, 3, 7, tzinfo=NY),
+        end=datetime(2026, 3, 9, tzinfo=NY),
+        working_hours=every_day,
     )
     got = [(s["start"], s["end"]) for s in out["slots"]]
     assert got == [
@@ -233,18 +225,8 @@ async def test_free_slots_across_spring_forward_day(repo, clock):
     assert [s["local_start"][11:16] for s in out["slots"]] == ["08:00", "10:00", "08:00", "10:00"]
     # Working hours that span the gap (02:00-03:00 does not exist): 01:00-04:00 is 2 real hours.
     night = {"sun": [("01:00", "04:00")]}
-    out = await handle_free_slots(
-        FreeSlots(
-            calendar_ids=["work"],
-            start=datetime(2026, 3, 8, tzinfo=NY),
-            end=datetime(2026, 3, 9, tzinfo=NY),
-            timezone="America/New_York",
-            working_hours=night,
-            duration_minutes=30,
-        ),
-        repo=repo,
-        compute=COMPUTE,
-    )
+    sunday = (datetime(2026, 3, 8, tzinfo=NY), datetime(2026, 3, 9, tzinfo=NY))
+    out = await _slots(repo, **ny, start=sunday[0], end=sunday[1], working_hours=night)
     assert [s["minutes"] for s in out["slots"]] == [120]
 
 
@@ -266,32 +248,26 @@ async def test_free_slots_several_calendars_buffers_and_min_length(repo, clock):
         end=utc(2026, 3, 2, 16),
         busy=False,
     )
-    out = await handle_free_slots(
-        FreeSlots(
-            calendar_ids=["a", "b"],
-            start=utc(2026, 3, 2),
-            end=utc(2026, 3, 3),
-            timezone="UTC",
-            duration_minutes=60,
-            buffer_minutes=15,
-            min_slot_minutes=90,
-        ),
-        repo=repo,
-        compute=COMPUTE,
+    out = await _slots(
+        repo,
+        calendar_ids=["a", "b"],
+        start=utc(2026, 3, 2),
+        end=utc(2026, 3, 3),
+        timezone="UTC",
+        duration_minutes=60,
+        buffer_minutes=15,
+        min_slot_minutes=90,
     )
     got = [(s["start"][11:16], s["end"][11:16]) for s in out["slots"]]
     # 9-17 minus 9:45-11:15 and 12:45-14:15; slots shorter than 90 min are dropped.
     assert got == [("11:15", "12:45"), ("14:15", "17:00")]
     with pytest.raises(NotFoundError):
-        await handle_free_slots(
-            FreeSlots(
-                calendar_ids=["nope"],
-                start=utc(2026, 3, 2),
-                end=utc(2026, 3, 3),
-                duration_minutes=30,
-            ),
-            repo=repo,
-            compute=COMPUTE,
+        await _slots(
+            repo,
+            calendar_ids=["nope"],
+            start=utc(2026, 3, 2),
+            end=utc(2026, 3, 3),
+            duration_minutes=30,
         )
 
 
@@ -330,65 +306,46 @@ def test_free_slots_match_the_naive_reference_on_random_calendars(repo):
             buffer=timedelta(minutes=10),
             min_length=timedelta(minutes=30),
         )
-        assert free_slots(occ, **kw) == naive_free_slots(occ, **kw)
+        windows = working_windows(kw["start"], kw["end"], NY, hours)
+        naive = naive_free_slots(occ, windows, kw["buffer"], kw["min_length"])
+        assert free_slots(occ, **kw) == naive
 
 
 async def test_conflicts_for_a_recurring_proposal(repo, clock):
-    await _calendar(repo, clock)
     await _event(
         repo,
         clock,
-        calendar_id="work",
         event_id="review",
         title="Review",
         start=datetime(2026, 3, 11, 15, tzinfo=NY),
         end=datetime(2026, 3, 11, 16, tzinfo=NY),
     )
-    out = await handle_conflicts(
-        Conflicts(
-            calendar_ids=["work"],
-            start=datetime(2026, 3, 2, 15, 30, tzinfo=NY),
-            end=datetime(2026, 3, 2, 16, 30, tzinfo=NY),
-            timezone="America/New_York",
-            rrule="FREQ=WEEKLY;BYDAY=MO,WE",
-            horizon_days=30,
-        ),
-        repo=repo,
-        compute=COMPUTE,
+    out = await _conflicts(
+        repo,
+        calendar_ids=["work"],
+        start=datetime(2026, 3, 2, 15, 30, tzinfo=NY),
+        end=datetime(2026, 3, 2, 16, 30, tzinfo=NY),
+        timezone="America/New_York",
+        rrule="FREQ=WEEKLY;BYDAY=MO,WE",
+        horizon_days=30,
     )
     assert out["conflict"] and len(out["conflicts"]) == 1
     assert out["conflicts"][0]["with"]["event_id"] == "review"
-    out = await handle_conflicts(
-        Conflicts(
-            calendar_ids=["work"],
-            start=datetime(2026, 3, 11, 16, tzinfo=NY),
-            end=datetime(2026, 3, 11, 17, tzinfo=NY),
-            timezone="America/New_York",
-        ),
-        repo=repo,
-        compute=COMPUTE,
-    )
-    assert not out["conflict"]
-    out = await handle_conflicts(
-        Conflicts(
-            calendar_ids=["work"],
-            start=datetime(2026, 3, 11, 16, tzinfo=NY),
-            end=datetime(2026, 3, 11, 17, tzinfo=NY),
-            timezone="America/New_York",
-            buffer_minutes=10,
-        ),
-        repo=repo,
-        compute=COMPUTE,
-    )
+    right_after = {
+        "calendar_ids": ["work"],
+        "start": datetime(2026, 3, 11, 16, tzinfo=NY),
+        "end": datetime(2026, 3, 11, 17, tzinfo=NY),
+        "timezone": "America/New_York",
+    }
+    assert not (await _conflicts(repo, **right_after))["conflict"]
+    out = await _conflicts(repo, **right_after, buffer_minutes=10)
     assert out["conflict"]
 
 
 async def test_update_delete_and_errors(repo, clock):
-    await _calendar(repo, clock)
     await _event(
         repo,
         clock,
-        calendar_id="work",
         event_id="e1",
         title="One",
         start=utc(2026, 3, 2, 15),
@@ -484,11 +441,7 @@ async def test_dtstart_off_the_rule_pattern_is_the_first_instance(repo, clock):
         end=utc(2026, 3, 2, 10),
         rrule="FREQ=WEEKLY;BYDAY=TU;COUNT=3",
     )
-    out = await handle_list_events(
-        ListEvents(calendar_id="c", start=utc(2026, 3, 1), end=utc(2026, 4, 1)),
-        repo=repo,
-        compute=COMPUTE,
-    )
+    out = await _list(repo, calendar_id="c", start=utc(2026, 3, 1), end=utc(2026, 4, 1))
     assert [o["start"][:10] for o in out["occurrences"]] == [
         "2026-03-02",
         "2026-03-03",

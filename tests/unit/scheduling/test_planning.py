@@ -45,6 +45,15 @@ def utc(*a: int) -> datetime:
     return datetime(*a, tzinfo=UTC)
 
 
+MONDAY = {"calendar_ids": ["w"], "start": utc(2026, 3, 2), "end": utc(2026, 3, 3)}
+
+
+async def _plan(repo, clock, ctx=None, **query):
+    return await handle_plan(
+        PlanSchedule(**query), repo=repo, clock=clock, ctx=ctx or make_ctx(), compute=COMPUTE
+    )
+
+
 async def _setup(repo, clock):
     await handle_create_calendar(
         CreateCalendar(calendar_id="w", name="w", timezone="UTC"),
@@ -92,18 +101,13 @@ async def test_plan_priority_deadline_split_and_explain(repo, clock):
         },
     ]
     ctx = make_ctx("schedule.plan")
-    out = await handle_plan(
-        PlanSchedule(
-            calendar_ids=["w"],
-            start=utc(2026, 3, 2),
-            end=utc(2026, 3, 3),
-            timezone="UTC",
-            tasks=tasks,
-        ),
-        repo=repo,
-        clock=clock,
+    out = await _plan(
+        repo,
+        clock,
+        **MONDAY,
+        timezone="UTC",
+        tasks=tasks,
         ctx=ctx,
-        compute=COMPUTE,
     )
     by = {}
     for p in out["placements"]:
@@ -138,46 +142,36 @@ async def test_plan_priority_deadline_split_and_explain(repo, clock):
 
 async def test_plan_reports_not_enough_time_before_deadline(repo, clock):
     await _setup(repo, clock)
-    out = await handle_plan(
-        PlanSchedule(
-            calendar_ids=["w"],
-            start=utc(2026, 3, 2),
-            end=utc(2026, 3, 3),
-            timezone="UTC",
-            tasks=[
-                {
-                    "task_id": "t",
-                    "title": "T",
-                    "duration_minutes": 120,
-                    "splittable": True,
-                    "deadline": utc(2026, 3, 2, 11),
-                }
-            ],
-        ),
-        repo=repo,
-        clock=clock,
+    out = await _plan(
+        repo,
+        clock,
+        **MONDAY,
+        timezone="UTC",
+        tasks=[
+            {
+                "task_id": "t",
+                "title": "T",
+                "duration_minutes": 120,
+                "splittable": True,
+                "deadline": utc(2026, 3, 2, 11),
+            }
+        ],
         ctx=make_ctx(),
-        compute=COMPUTE,
     )
     assert out["placements"] == []
     assert out["unplaced"][0]["reason"].startswith(
         "needs 120 min but only 60 min of free time remain"
     )
     with pytest.raises(ValidationError):
-        await handle_plan(
-            PlanSchedule(
-                calendar_ids=["w"],
-                start=utc(2026, 3, 2),
-                end=utc(2026, 3, 3),
-                tasks=[
-                    {"task_id": "t", "title": "a", "duration_minutes": 30},
-                    {"task_id": "t", "title": "b", "duration_minutes": 30},
-                ],
-            ),
-            repo=repo,
-            clock=clock,
+        await _plan(
+            repo,
+            clock,
+            **MONDAY,
+            tasks=[
+                {"task_id": "t", "title": "a", "duration_minutes": 30},
+                {"task_id": "t", "title": "b", "duration_minutes": 30},
+            ],
             ctx=make_ctx(),
-            compute=COMPUTE,
         )
 
 
