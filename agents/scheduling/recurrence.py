@@ -61,6 +61,10 @@ def _rule(event: Event, dtstart: datetime, source: str | None = None) -> rrule:
         return "UNTIL=" + utc.strftime("%Y%m%dT%H%M%SZ")
 
     text = _UNTIL.sub(fix, text)
+    if "RSCALE=" in text.upper():  # dateutil knows one calendar and omits invalid dates
+        raise ValidationError(
+            f"RFC 7529 RSCALE/SKIP rules are not supported: {raw!r}", code="INVALID_RRULE"
+        )
     try:
         parsed = rrulestr(text, dtstart=dtstart)
     except (ValueError, TypeError) as exc:

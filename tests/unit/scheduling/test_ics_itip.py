@@ -184,3 +184,30 @@ async def test_imported_vtodos_are_planned_and_a_completed_one_is_closed(repo, c
     done = text.replace("DURATION:PT2H\r\n", "STATUS:COMPLETED\r\n")
     out = await _import(repo, clock, done)
     assert out["tasks_closed"] == [task["task_id"]] and repo.tasks("c") == []
+
+
+async def test_rscale_rules_are_refused_not_expanded_wrongly(repo, clock):
+    leap = (
+        "UID:leap\r\nDTSTART;VALUE=DATE:20120229\r\nRRULE:RSCALE=GREGORIAN;FREQ=YEARLY;SKIP=FORWARD"
+    )
+    out = await _import(repo, clock, vcal(leap))
+    (item,) = out["skipped"]
+    assert item["code"] == "INVALID_RRULE" and "RSCALE" in item["message"]
+
+
+def test_every_write_path_is_validated_in_the_repository(repo):
+    from agents.scheduling.model import Event
+    from enginedge_streams.errors import ValidationError
+
+    bad = Event(event_id="e", calendar_id="c", uid="u", title="t",
+                start=datetime(2026, 3, 2, 10, tzinfo=UTC), end=datetime(2026, 3, 2, 9, tzinfo=UTC),
+                updated_at=datetime(2026, 3, 2, tzinfo=UTC))  # fmt: skip
+    for broken, code in (
+        (bad, "END_BEFORE_START"),
+        (bad.model_copy(update={"end": bad.start, "exrule": "FREQ=NOPE"}), "INVALID_RRULE"),
+        (bad.model_copy(update={"end": bad.start, "timezone": "Mars/Base"}), "INVALID_TIMEZONE"),
+    ):
+        with pytest.raises(ValidationError) as exc:
+            repo.save_event(broken)
+        assert exc.value.code == code
+    assert repo.events("c") == []
