@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,20 +27,44 @@ from agents.scheduling.ics_export import PRODID, export_calendar
 from agents.scheduling.ics_todo import read_todo
 from agents.scheduling.ics_values import derived_uid, item, override_of, short, to_event
 from agents.scheduling.ics_zones import ImportReport, Zones
-from agents.scheduling.model import Event
+from agents.scheduling.model import Event, Override
 from agents.scheduling.validation import validate_event
 from enginedge_streams.errors import LimitExceededError, PermanentError, ValidationError
 
-__all__ = ["PRODID", "ImportReport", "export_calendar", "parse_calendar", "read_calendar"]
+__all__ = [
+    "PRODID",
+    "ImportReport",
+    "Instance",
+    "export_calendar",
+    "parse_calendar",
+    "read_calendar",
+]
 
 
 MAX_EVENTS = 5_000
 _SUPPORTED = {"VEVENT", "VTODO", "VTIMEZONE"}
 
 
+@dataclass(frozen=True)
+class Instance:
+    """A RECURRENCE-ID VEVENT whose series is not in the file (resolved against the store)."""
+
+    uid: str
+    key: str  # the recurrence key of the instance it replaces
+    override: Override
+    alone: Event | None  # the instance as a single event (None: it is not a valid one)
+    error: tuple[str, str] = ("", "")  # (code, message) when ``alone`` is None
+
+
 def parse_calendar(text: str, calendar_id: str, default_tz: str, now: datetime) -> list[Event]:
-    """The events of an iCalendar text that pass validation (see ``read_calendar``)."""
-    return read_calendar(text, calendar_id, default_tz, now).events
+    """The events of an iCalendar text that pass validation (see ``read_calendar``); an
+    instance whose series is not in the text stands alone (the first one per UID)."""
+    report = read_calendar(text, calendar_id, default_tz, now)
+    alone: dict[str, Event] = {}
+    for inst in report.instances:
+        if inst.alone is not None and not inst.override.cancelled:
+            alone.setdefault(inst.uid, inst.alone)
+    return report.events + list(alone.values())
 
 
 def read_calendar(text: str, calendar_id: str, default_tz: str, now: datetime) -> ImportReport:
@@ -65,7 +90,8 @@ def read_calendar(text: str, calendar_id: str, default_tz: str, now: datetime) -
     report.events = list(reader.masters.values())
     report.method = ",".join(sorted({m for _, m in components if m}))
     report.counts = {"vevents": sum(1 for c, _ in components if c.name == "VEVENT")}
-    report.counts.update({k: reader.outcomes.get(k, 0) for k in ("event", "override", "itip")})
+    buckets = ("event", "override", "instance", "itip")
+    report.counts.update({k: reader.outcomes.get(k, 0) for k in buckets})
     report.counts["skipped"] = reader.outcomes.get("skipped", 0)
     return report
 
@@ -147,7 +173,7 @@ class _Reader:
             self.orphan(comp, uid)
             return
         try:
-            key, ov = override_of(comp, master, self.zones)
+            key, ov = override_of(comp, master.timezone, self.zones)
         except Exception as exc:  # a bad RECURRENCE-ID or time in the instance
             self.skip(comp, getattr(exc, "code", "INVALID_OVERRIDE"), short(exc), uid)
             return
@@ -174,24 +200,24 @@ class _Reader:
             self.skip(comp, "INVALID_EVENT", short(exc), uid)
 
     def orphan(self, comp: Any, uid: str) -> None:
-        """An instance whose series is not in the file: the first per UID as a single event."""
-        if uid in self.masters:
-            self.skip(comp, "ORPHAN_OVERRIDE", "a second instance of a series not in the file", uid)
+        """An instance whose series is not in the file: the handler looks for it in the store."""
+        alone = self.checked(comp, uid)
+        error = ("", "")
+        if alone is None:  # the reason goes with the instance, not (yet) in ``skipped``
+            failed = self.report.skipped.pop()
+            self.outcomes["skipped"] -= 1
+            error = (failed["code"], failed["message"])
+        try:
+            key, ov = override_of(
+                comp, alone.timezone if alone else self.zones.default_tz, self.zones
+            )
+        except Exception as exc:
+            self.skip(comp, getattr(exc, "code", "INVALID_OVERRIDE"), short(exc), uid)
             return
-        if str(comp.get("status", "")).upper() == "CANCELLED":
-            self.skip(comp, "ORPHAN_OVERRIDE", "a cancelled instance of a series not here", uid)
-            return
-        ev = self.checked(comp, uid)
-        if ev is None:
-            return
-        ev.rrule, ev.exrule, ev.exdates, ev.rdates = None, None, [], []
-        self.masters[uid] = ev
-        self.outcomes["event"] += 1
-        self.report.warn(
-            uid,
-            "ORPHAN_OVERRIDE",
-            "a RECURRENCE-ID instance whose series is not in the file; imported as a single event",
-        )
+        if alone is not None:
+            alone.rrule, alone.exrule, alone.exdates, alone.rdates = None, None, [], []
+        self.report.instances.append(Instance(uid, key, ov, alone, error))
+        self.outcomes["instance"] += 1
 
     def skip(self, comp: Any, code: str, message: str, uid: str | None = None) -> None:
         self.report.skipped.append(item(comp, code, message, uid))

@@ -296,10 +296,11 @@ def _trigger_minutes(alarm: Any) -> int | None:
     return None
 
 
-def override_of(comp: Any, master: Event, zones: Zones) -> tuple[str, Override]:
+def override_of(comp: Any, tz_name: str, zones: Zones) -> tuple[str, Override]:
+    """A RECURRENCE-ID instance as (recurrence key, Override); floating times in ``tz_name``."""
     rid = comp.decoded("recurrence-id")
     if isinstance(rid, datetime):
-        rid = zones.aware(rid, master.timezone)
+        rid = zones.aware(rid, tz_name)
     key = recurrence_key(rid)
     cancelled = str(comp.get("status", "")).upper() == "CANCELLED"
     start = comp.decoded("dtstart") if comp.get("dtstart") is not None else None
@@ -307,8 +308,8 @@ def override_of(comp: Any, master: Event, zones: Zones) -> tuple[str, Override]:
     if isinstance(start, datetime) and end is None and comp.get("duration") is not None:
         end = start + comp.decoded("duration")
     ov = Override(
-        start=zones.aware(start, master.timezone) if isinstance(start, datetime) else None,
-        end=zones.aware(end, master.timezone) if isinstance(end, datetime) else None,
+        start=zones.aware(start, tz_name) if isinstance(start, datetime) else None,
+        end=zones.aware(end, tz_name) if isinstance(end, datetime) else None,
         title=str(comp.get("summary")) if comp.get("summary") else None,
         cancelled=cancelled,
     )

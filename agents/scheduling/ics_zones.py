@@ -23,13 +23,16 @@ class ImportReport:
     """What one iCalendar text holds, component by component.
 
     Every top-level VEVENT ends in exactly one of ``counts``' buckets: ``event``
-    (a master, or an instance imported alone), ``override`` (merged into its
-    master), ``itip`` (an iTIP message applied by the handler) or ``skipped``.
+    (a master), ``override`` (merged into its master in the file), ``instance``
+    (a RECURRENCE-ID instance whose series is not in the file: the handler makes
+    it an override of the stored series, or imports it alone, or skips it),
+    ``itip`` (an iTIP message applied by the handler) or ``skipped``.
     """
 
     method: str = ""
     events: list[Any] = field(default_factory=list)  # model.Event
     itip: list[Any] = field(default_factory=list)  # itip.ItipItem
+    instances: list[Any] = field(default_factory=list)  # ics.Instance
     tasks: list[Any] = field(default_factory=list)  # model.Task
     skipped: list[dict[str, str]] = field(default_factory=list)  # component, uid, code, message
     warnings: list[dict[str, str]] = field(default_factory=list)

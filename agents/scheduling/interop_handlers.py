@@ -12,6 +12,7 @@ import pydantic
 from agents.scheduling import compute as steps
 from agents.scheduling import itip
 from agents.scheduling.calendar_handlers import remove_event
+from agents.scheduling.ics import Instance
 from agents.scheduling.ics_todo import TASK_DONE
 from agents.scheduling.ics_values import uid_to_event_id
 from agents.scheduling.ics_zones import ImportReport
@@ -42,6 +43,9 @@ async def handle_import_ics(
     out: dict[str, list[str]] = {"imported": [], "updated": [], "unchanged": [], "cancelled": []}
     for ev in report.events:
         out[_store_imported(repo, ev)].append(ev.event_id)
+    alone: set[str] = set()
+    for inst in report.instances:
+        _store_instance(repo, cal.calendar_id, inst, now=now, out=out, report=report, alone=alone)
     for msg in report.itip:
         _apply_message(repo, cal.calendar_id, msg, now=now, out=out, report=report)
     closed = []
@@ -73,6 +77,50 @@ def _store_imported(repo: SchedulingRepository, ev: Event) -> str:
             return "unchanged"
     repo.save_event(ev)
     return "imported" if existing is None else "updated"
+
+
+def _store_instance(
+    repo: SchedulingRepository,
+    calendar_id: str,
+    inst: Instance,
+    *,
+    now: datetime,
+    out: dict[str, list[str]],
+    report: ImportReport,
+    alone: set[str],
+) -> None:
+    """A RECURRENCE-ID instance whose series is not in the file: an override of the stored
+    series with that UID (RFC 5546 REQUEST/PUBLISH of one instance), else the first one
+    per UID as a single event; a cancelled one without a stored series is skipped."""
+    stored = repo.event_by_uid(calendar_id, inst.uid, uid_to_event_id(inst.uid))
+    if stored is not None and (stored.rrule or stored.rdates):
+        if stored.overrides.get(inst.key) == inst.override:
+            out["unchanged"].append(stored.event_id)
+            return
+        stored.overrides[inst.key] = inst.override
+        stored.sequence += 1
+        stored.updated_at = now
+        repo.save_event(stored)
+        out["updated"].append(stored.event_id)
+        return
+    problem = inst.error
+    if inst.uid in alone:
+        problem = ("ORPHAN_OVERRIDE", "a second instance of a series that is not stored")
+    elif inst.override.cancelled:
+        problem = ("ORPHAN_OVERRIDE", "a cancelled instance of a series that is not stored")
+    if inst.alone is None or problem[0]:
+        report.skipped.append(
+            {"component": "VEVENT", "uid": inst.uid, "code": problem[0], "message": problem[1]}
+        )
+        return
+    alone.add(inst.uid)
+    out[_store_imported(repo, inst.alone)].append(inst.alone.event_id)
+    report.warn(
+        inst.uid,
+        "ORPHAN_OVERRIDE",
+        "a RECURRENCE-ID instance whose series is neither in the file nor stored;"
+        " imported as a single event",
+    )
 
 
 def _apply_message(

@@ -8,7 +8,8 @@ the VEVENT count and a year of occurrences.
 What a file's outcome means (docs/workers/scheduling.md, "What imported means"):
 - accounted: ``calendar.import_ics`` COMPLETED and every top-level VEVENT (counted
   here with icalendar, independently of the worker) is in exactly one of the
-  result's buckets: event, override, iTIP message, or skipped with a reason code.
+  result's buckets: event, override, instance (of a series not in the file), iTIP
+  message, or skipped with a reason code.
 - imported: accounted, and at least one VEVENT was valid: stored as an event or
   an override, or an iTIP message (applied, or reported because the event it
   names is not stored).
@@ -130,10 +131,11 @@ async def run_file(path: Path, call: Any, n: int, prefix: str = "corpus") -> Out
     skipped = [s["code"] for s in first["skipped"]]
     warns = [w["code"] for w in first["warnings"]]
     counts = first["counts"]
-    buckets = counts["event"] + counts["override"] + counts["itip"] + counts["skipped"]
+    buckets = sum(counts[k] for k in ("event", "override", "instance", "itip", "skipped"))
     accounted = top_level_vevents(text) == counts["vevents"] == buckets
-    valid = counts["event"] + counts["override"] + counts["itip"] > 0
     ids = first["imported"]
+    applied = counts["event"] + counts["override"] + counts["itip"]
+    valid = applied + len(ids) + len(first["updated"]) > 0  # instances: stored alone or merged
     if not (accounted and valid and ids):
         why = (
             "not accounted" if not accounted else "no valid VEVENT" if not valid else "none stored"

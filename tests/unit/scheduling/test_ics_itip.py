@@ -58,7 +58,9 @@ async def test_messages_about_events_not_stored_are_reported_not_dropped(repo, c
     assert out["imported"] == out["updated"] == out["cancelled"] == []
     assert codes(out["skipped"]) == ["ITIP_TARGET_NOT_FOUND"] * 2
     assert out["method"] == "CANCEL"
-    assert out["counts"] == {"vevents": 2, "event": 0, "override": 0, "itip": 2, "skipped": 0}
+    assert out["counts"] == {
+        "vevents": 2, "event": 0, "override": 0, "instance": 0, "itip": 2, "skipped": 0
+    }  # fmt: skip
 
 
 async def test_stale_cancel_and_reply_are_refused(repo, clock):
@@ -211,3 +213,25 @@ def test_every_write_path_is_validated_in_the_repository(repo):
             repo.save_event(broken)
         assert exc.value.code == code
     assert repo.events("c") == []
+
+
+async def test_an_instance_of_a_stored_series_becomes_its_override(repo, clock):
+    """RFC 5546: a REQUEST (or PUBLISH) of one instance updates the stored series."""
+    (event_id,) = (await _import(repo, clock, vcal(SERIES)))["imported"]
+    moved = (
+        "UID:weekly@x\r\nSEQUENCE:2\r\nRECURRENCE-ID:20260309T090000Z\r\n"
+        "DTSTART:20260309T130000Z\r\nDTEND:20260309T140000Z\r\nSUMMARY:Standup (late)"
+    )
+    gone = "UID:weekly@x\r\nRECURRENCE-ID:20260316T090000Z\r\nSTATUS:CANCELLED\r\nDTSTART:20260316T090000Z"
+    out = await _import(repo, clock, itip("REQUEST", moved, gone))
+    assert out["updated"] == [event_id, event_id] and out["imported"] == []
+    assert out["counts"]["instance"] == 2 and out["skipped"] == []
+    assert await starts(repo) == [
+        "2026-03-02T09:00:00+00:00",
+        "2026-03-09T13:00:00+00:00",
+        "2026-03-23T09:00:00+00:00",
+    ]
+    assert (await _import(repo, clock, itip("REQUEST", moved, gone)))["unchanged"] == [event_id] * 2
+    # without a stored series: the first instance alone, a cancelled one reported
+    other = await _import(repo, clock, vcal(moved.replace("weekly@x", "else@x"), gone), cid="d")
+    assert len(other["imported"]) == 1 and codes(other["skipped"]) == ["ORPHAN_OVERRIDE"]
