@@ -44,3 +44,29 @@ def unpacked_sdist(spec: str, filename: str, sha256: str, cache: Path) -> Path:
         with tarfile.open(tarball) as tar:
             tar.extractall(cache, filter="data")
     return unpacked
+
+
+def pinned_deb(spec: str, filename: str, sha256: str, cache: Path) -> Path:
+    """The Debian package ``spec`` (``name=version``) in ``cache``, verified against ``sha256``
+    (``apt-get download``: the machine's Debian mirror, no other host)."""
+    deb = cache / filename
+    if not deb.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["apt-get", "download", "-q", spec], cwd=cache, check=True, timeout=900)
+    digest = hashlib.sha256(deb.read_bytes()).hexdigest()
+    if digest != sha256:
+        deb.unlink()
+        raise RuntimeError(f"{filename}: sha256 {digest} is not the pinned {sha256}")
+    return deb
+
+
+def deb_members(deb: Path, members: list[str], into: Path) -> Path:
+    """``members`` (paths as ``./usr/...``) of the verified package unpacked under ``into``."""
+    missing = [m for m in members if not (into / m).is_file()]
+    if missing:
+        into.mkdir(parents=True, exist_ok=True)
+        with subprocess.Popen(
+            ["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE
+        ) as p:
+            subprocess.run(["tar", "-x", "-C", str(into), *missing], stdin=p.stdout, check=True)
+    return into

