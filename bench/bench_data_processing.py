@@ -70,7 +70,7 @@ def chunking_rows(text: str) -> list[Row]:
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     from agents.data_processing.chunking import _token_lengths, split_chars, split_tokens
-    from agents.data_processing.tiktoken_offline import encoding
+    from enginedge_streams.tiktoken_offline import encoding
 
     enc = encoding("cl100k_base")
     _token_lengths(enc)  # one-time table (~0.1 s), built at worker start

@@ -199,7 +199,7 @@ class Chunker:
     @property
     def encoding(self) -> Any:
         if self._encoding is None:
-            from agents.data_processing.tiktoken_offline import encoding
+            from enginedge_streams.tiktoken_offline import encoding
 
             self._encoding = encoding("cl100k_base")
         return self._encoding

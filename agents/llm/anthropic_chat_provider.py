@@ -13,6 +13,7 @@ from typing import Any
 
 from agents.llm.ports import ChatMessage, ChatRequest, ChatResponse, StreamChunk, ToolCall
 from agents.llm.provider_errors import status_error, timeout_error, unreachable_error
+from agents.llm.sdk_chat_provider import SdkChatProvider
 from enginedge_streams.errors import EnginEdgeError, PermanentError
 
 FINISH = {
@@ -48,23 +49,9 @@ def to_anthropic(messages: tuple[ChatMessage, ...]) -> tuple[str, list[dict[str,
     return system, out
 
 
-class AnthropicChatProvider:
-    supports_tools = True
-
-    def __init__(
-        self,
-        *,
-        name: str = "anthropic",
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout_s: float = 60.0,
-    ) -> None:
-        self.name = name
-        self.api_key = api_key
-        self.base_url = base_url
-        self.timeout_s = timeout_s
-        self._client: Any = None
-        self._sampling_params: set[str] = set()
+class AnthropicChatProvider(SdkChatProvider):
+    default_name = "anthropic"
+    _sampling_params: frozenset[str] = frozenset()
 
     async def start(self) -> None:
         if self._client is None:
@@ -76,7 +63,7 @@ class AnthropicChatProvider:
             # Newer SDKs dropped sampling parameters from the Messages API; send only
             # what this SDK version accepts.
             accepted = set(inspect.signature(AsyncMessages.create).parameters)
-            self._sampling_params = accepted & {"temperature"}
+            self._sampling_params = frozenset(accepted & {"temperature"})
 
             self._client = AsyncAnthropic(
                 api_key=self.api_key or "not-set",
@@ -84,16 +71,6 @@ class AnthropicChatProvider:
                 max_retries=0,
                 timeout=self.timeout_s,
             )
-
-    async def stop(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-
-    async def _ready(self) -> Any:
-        if self._client is None:
-            await self.start()
-        return self._client
 
     def _kwargs(self, request: ChatRequest) -> dict[str, Any]:
         system, messages = to_anthropic(request.messages)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from agents.llm.memory import Conversation, UserUsage
+from agents.llm.kv_conversation_store import KeyValueConversationStore
 from agents.llm.ports import (
     ChatRequest,
     ChatResponse,
@@ -14,6 +14,7 @@ from agents.llm.ports import (
     ToolResult,
     ToolSpec,
 )
+from enginedge_streams.testing.key_value_store import InMemoryKeyValueStore
 
 Script = Callable[[ChatRequest], ChatResponse | Exception]
 
@@ -92,29 +93,11 @@ def tool_call_reply(name: str, args: dict[str, Any], call_id: str = "call_1") ->
     )
 
 
-class InMemoryConversationStore:
+class InMemoryConversationStore(KeyValueConversationStore):
+    """The production store's code over the platform's in-memory key-value fake."""
+
     def __init__(self) -> None:
-        self.conversations: dict[str, bytes] = {}
-        self.usage: dict[str, bytes] = {}
-        self.writes = 0
-
-    def get(self, conversation_id: str) -> Conversation | None:
-        raw = self.conversations.get(conversation_id)
-        return None if raw is None else Conversation.model_validate_json(raw)
-
-    def put(self, conversation: Conversation) -> None:
-        self.writes += 1
-        self.conversations[conversation.conversation_id] = conversation.model_dump_json().encode()
-
-    def delete(self, conversation_id: str) -> bool:
-        return self.conversations.pop(conversation_id, None) is not None
-
-    def get_usage(self, user_id: str) -> UserUsage | None:
-        raw = self.usage.get(user_id)
-        return None if raw is None else UserUsage.model_validate_json(raw)
-
-    def put_usage(self, usage: UserUsage) -> None:
-        self.usage[usage.user_id] = usage.model_dump_json().encode()
+        super().__init__(InMemoryKeyValueStore())
 
 
 class FakeToolRunner:

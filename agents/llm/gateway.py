@@ -32,14 +32,7 @@ from agents.llm.ports import (
     TokenCounter,
     ToolSpec,
 )
-from enginedge_streams.errors import (
-    EnginEdgeError,
-    LimitExceededError,
-    NotFoundError,
-    PermanentError,
-    RateLimitedError,
-    RetryableError,
-)
+from enginedge_streams import errors
 from enginedge_streams.ports.rate_limiter import RateLimiter
 
 log = logging.getLogger("enginedge.llm")
@@ -115,14 +108,14 @@ class LlmGateway:
         name = name or self.default_model or self._auto_default()
         info = self.registry.get(name)
         if info is None:
-            raise NotFoundError(
+            raise errors.NotFoundError(
                 f"unknown model {name!r}; see models.list, or use provider:model",
                 code="UNKNOWN_MODEL",
             )
         if info.kind != "chat":
-            raise PermanentError(f"{name!r} is not a chat model", code="UNSUPPORTED_MODEL")
+            raise errors.PermanentError(f"{name!r} is not a chat model", code="UNSUPPORTED_MODEL")
         if info.provider not in self.providers:
-            raise PermanentError(
+            raise errors.PermanentError(
                 f"model {name!r} needs provider {info.provider!r}, which is not configured "
                 f"(configured: {', '.join(sorted(self.providers))})",
                 code="PROVIDER_NOT_CONFIGURED",
@@ -149,7 +142,7 @@ class LlmGateway:
     def output_tokens(self, model: ModelInfo, max_tokens: int | None) -> int:
         requested = max_tokens or min(model.max_output_tokens, self.limits.max_tokens_per_request)
         if requested > self.limits.max_tokens_per_request:
-            raise LimitExceededError(
+            raise errors.LimitExceededError(
                 f"max_tokens={requested} is over MAX_TOKENS_PER_REQUEST="
                 f"{self.limits.max_tokens_per_request}",
                 details={"max_tokens": requested, "limit": self.limits.max_tokens_per_request},
@@ -173,7 +166,7 @@ class LlmGateway:
         out_tokens = self.output_tokens(model, max_tokens)
         prompt_tokens = self.counter.count_messages(messages)
         if prompt_tokens + out_tokens > model.context_window:
-            raise LimitExceededError(
+            raise errors.LimitExceededError(
                 f"prompt of ~{prompt_tokens} tokens plus max_tokens={out_tokens} does not fit "
                 f"{model.name}'s context window of {model.context_window}",
                 code="CONTEXT_TOO_LARGE",
@@ -193,7 +186,7 @@ class LlmGateway:
         try:
             response = await self._call(model, request, on_delta)
             used, fallback = model, False
-        except RetryableError as exc:
+        except errors.RetryableError as exc:
             fb = self._fallback_for(model)
             if fb is None or attempt < self.limits.fallback_after_attempts:
                 raise
@@ -212,8 +205,8 @@ class LlmGateway:
             )
             try:
                 response = await self._call(fb, fb_request, on_delta)
-            except EnginEdgeError as fb_exc:
-                raise RetryableError(
+            except errors.EnginEdgeError as fb_exc:
+                raise errors.RetryableError(
                     f"{exc.message}; fallback {fb.name} also failed: {fb_exc.message}",
                     code=exc.code,
                     retry_after=exc.retry_after,
@@ -238,7 +231,7 @@ class LlmGateway:
             "llm:requests", limit=self.limits.requests_per_minute, window_seconds=60
         )
         if not rpm.allowed:
-            raise RateLimitedError(
+            raise errors.RateLimitedError(
                 f"over RATE_LIMIT_REQUESTS_PER_MINUTE={self.limits.requests_per_minute}",
                 retry_after=rpm.retry_after,
                 details={"limit": "requests_per_minute", "retry_after": rpm.retry_after},
@@ -251,7 +244,7 @@ class LlmGateway:
             cost=units,
         )
         if not tpm.allowed:
-            raise RateLimitedError(
+            raise errors.RateLimitedError(
                 f"~{tokens} tokens would exceed RATE_LIMIT_TOKENS_PER_MINUTE="
                 f"{self.limits.tokens_per_minute}",
                 retry_after=tpm.retry_after,
@@ -268,12 +261,12 @@ class LlmGateway:
                 response = await provider.chat(request)
             else:
                 response = await self._stream(provider, request, on_delta)
-        except EnginEdgeError:
+        except errors.EnginEdgeError:
             self.metrics.external_call(model.provider, error=True)
             raise
         except TimeoutError:
             self.metrics.external_call(model.provider, error=True)
-            raise RetryableError(
+            raise errors.RetryableError(
                 f"{model.provider} did not answer within {request.timeout_s:g}s",
                 code="PROVIDER_TIMEOUT",
             ) from None

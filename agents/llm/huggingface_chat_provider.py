@@ -13,25 +13,12 @@ from typing import Any
 from agents.llm.openai_chat_provider import parse_arguments, to_openai_messages, to_openai_tools
 from agents.llm.ports import ChatRequest, ChatResponse, StreamChunk, ToolCall
 from agents.llm.provider_errors import status_error, timeout_error, unreachable_error
+from agents.llm.sdk_chat_provider import SdkChatProvider
 from enginedge_streams.errors import EnginEdgeError, PermanentError
 
 
-class HuggingFaceChatProvider:
-    supports_tools = True
-
-    def __init__(
-        self,
-        *,
-        name: str = "huggingface",
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout_s: float = 60.0,
-    ) -> None:
-        self.name = name
-        self.api_key = api_key
-        self.base_url = base_url
-        self.timeout_s = timeout_s
-        self._client: Any = None
+class HuggingFaceChatProvider(SdkChatProvider):
+    default_name = "huggingface"
 
     async def start(self) -> None:
         if self._client is None:
@@ -40,18 +27,6 @@ class HuggingFaceChatProvider:
             self._client = AsyncInferenceClient(
                 base_url=self.base_url or None, api_key=self.api_key, timeout=self.timeout_s
             )
-
-    async def stop(self) -> None:
-        if self._client is not None:
-            close = getattr(self._client, "close", None)
-            if close is not None:
-                await close()
-            self._client = None
-
-    async def _ready(self) -> Any:
-        if self._client is None:
-            await self.start()
-        return self._client
 
     def _kwargs(self, request: ChatRequest) -> dict[str, Any]:
         kwargs: dict[str, Any] = {

@@ -14,6 +14,7 @@ from typing import Any
 
 from agents.llm.ports import ChatMessage, ChatRequest, ChatResponse, StreamChunk, ToolCall
 from agents.llm.provider_errors import status_error, timeout_error, unreachable_error
+from agents.llm.sdk_chat_provider import SdkChatProvider
 from enginedge_streams.errors import EnginEdgeError, PermanentError
 
 
@@ -60,22 +61,8 @@ def parse_arguments(raw: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"_value": value}
 
 
-class OpenAIChatProvider:
-    supports_tools = True
-
-    def __init__(
-        self,
-        *,
-        name: str = "openai",
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout_s: float = 60.0,
-    ) -> None:
-        self.name = name
-        self.api_key = api_key
-        self.base_url = base_url
-        self.timeout_s = timeout_s
-        self._client: Any = None
+class OpenAIChatProvider(SdkChatProvider):
+    default_name = "openai"
 
     async def start(self) -> None:
         if self._client is None:
@@ -87,16 +74,6 @@ class OpenAIChatProvider:
                 max_retries=0,
                 timeout=self.timeout_s,
             )
-
-    async def stop(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-
-    async def _ready(self) -> Any:
-        if self._client is None:
-            await self.start()
-        return self._client
 
     def _kwargs(self, request: ChatRequest) -> dict[str, Any]:
         kwargs: dict[str, Any] = {

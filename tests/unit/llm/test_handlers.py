@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import pytest
 
+from agents.llm.agent_handlers import handle_run_agent
 from agents.llm.agent_loop import parse_reply
+from agents.llm.chat_handlers import handle_chat, handle_complete
 from agents.llm.fakes import (
     FakeToolRunner,
     InMemoryConversationStore,
     ScriptedChatProvider,
     tool_call_reply,
 )
+from agents.llm.handler_support import MemoryDefaults
 from agents.llm.handlers import (
-    MemoryDefaults,
-    handle_chat,
-    handle_complete,
     handle_delete_conversation,
     handle_get_conversation,
-    handle_run_agent,
     handle_usage,
 )
 from agents.llm.messages import (

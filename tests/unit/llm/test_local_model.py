@@ -13,9 +13,9 @@ import pytest
 import pytest_asyncio
 
 from agents.llm.agent_loop import AgentLoop
+from agents.llm.chat_handlers import handle_complete
 from agents.llm.fakes import InMemoryConversationStore
 from agents.llm.gateway import LlmGateway, LlmLimits
-from agents.llm.handlers import handle_complete
 from agents.llm.llamacpp_chat_provider import local_model_available
 from agents.llm.llamaserver_chat_provider import LlamaServerChatProvider
 from agents.llm.messages import Complete

