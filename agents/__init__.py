@@ -57,23 +57,24 @@ def commands(worker_type: str) -> list[object]:
     return list(importlib.import_module(path).COMMANDS)
 
 
-def settings_classes() -> list[type[Any]]:
-    """Every worker's settings class (``agents.<worker>.settings``), for the docs."""
+def worker_settings_classes(worker_type: str) -> list[type[Any]]:
+    """The settings classes defined in one worker's ``agents.<worker>.settings`` module."""
     from enginedge_streams.settings import EnvSettings
 
-    found: list[type[Any]] = []
-    for module_path in REGISTRY.values():
-        path = module_path.rsplit(".", 1)[0] + ".settings"
-        try:
-            module = importlib.import_module(path)
-        except ModuleNotFoundError:
-            continue
-        for value in vars(module).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, EnvSettings)
-                and value is not EnvSettings
-                and value.__module__ == module.__name__
-            ):
-                found.append(value)
-    return found
+    try:
+        module = worker_module(worker_type, "settings")
+    except ModuleNotFoundError:
+        return []
+    return [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, EnvSettings)
+        and value is not EnvSettings
+        and value.__module__ == module.__name__
+    ]
+
+
+def settings_classes() -> list[type[Any]]:
+    """Every worker's settings class (``agents.<worker>.settings``), for the docs."""
+    return [cls for worker_type in REGISTRY for cls in worker_settings_classes(worker_type)]

@@ -18,7 +18,6 @@ monitoring/alerts*.yml, the prometheus-adapter values and the Grafana dashboard.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import typing
 from dataclasses import dataclass, field
@@ -177,21 +176,7 @@ def _is_secret(annotation: Any) -> bool:
 
 def settings_classes(worker_type: str) -> list[type[EnvSettings]]:
     """The settings classes a worker process reads: platform, outbound HTTP, its own."""
-    found: list[type[EnvSettings]] = [Settings, HttpSettings]
-    path = agents.REGISTRY[worker_type].rsplit(".", 1)[0] + ".settings"
-    try:
-        module = importlib.import_module(path)
-    except ModuleNotFoundError:
-        return found
-    for value in vars(module).values():
-        if (
-            isinstance(value, type)
-            and issubclass(value, EnvSettings)
-            and value is not EnvSettings
-            and value.__module__ == module.__name__
-        ):
-            found.append(value)
-    return found
+    return [Settings, HttpSettings, *agents.worker_settings_classes(worker_type)]
 
 
 def env_names(worker_type: str) -> set[str]:
@@ -806,24 +791,23 @@ def _kafka_exporter() -> list[dict[str, Any]]:
 # -- Prometheus (compose) -------------------------------------------------------------------------
 
 
-def prometheus_config(ws: list[Worker]) -> dict[str, Any]:
+def _prometheus(discovery: dict[str, Any], *more_jobs: dict[str, Any]) -> dict[str, Any]:
+    """The alert rules, the workers' scrape job (`enginedge-workers`, the name the alerts
+    use) found by `discovery`, then `more_jobs`."""
+    job = {"job_name": "enginedge-workers", "metrics_path": "/metrics", **discovery}
     return {
         "global": {"scrape_interval": "15s", "evaluation_interval": "15s"},
         "rule_files": ["alerts.yml"],
-        "scrape_configs": [
-            {
-                "job_name": "enginedge-workers",
-                "metrics_path": "/metrics",
-                "static_configs": [
-                    {
-                        "targets": [f"{w.name}:{w.port}"],
-                        "labels": {"service": w.name, "worker": w.type},
-                    }
-                    for w in ws
-                ],
-            }
-        ],
+        "scrape_configs": [job, *more_jobs],
     }
+
+
+def prometheus_config(ws: list[Worker]) -> dict[str, Any]:
+    targets = [
+        {"targets": [f"{w.name}:{w.port}"], "labels": {"service": w.name, "worker": w.type}}
+        for w in ws
+    ]
+    return _prometheus({"static_configs": targets})
 
 
 def prometheus_kubernetes_config(ws: list[Worker]) -> dict[str, Any]:
@@ -836,39 +820,30 @@ def prometheus_kubernetes_config(ws: list[Worker]) -> dict[str, Any]:
     `app.kubernetes.io/component: worker` label does the same).
     """
     cluster = f"{NAMESPACE}.svc.cluster.local"
-    return {
-        "global": {"scrape_interval": "15s", "evaluation_interval": "15s"},
-        "rule_files": ["alerts.yml"],
-        "scrape_configs": [
+    workers = {
+        "dns_sd_configs": [
             {
-                "job_name": "enginedge-workers",
-                "metrics_path": "/metrics",
-                "dns_sd_configs": [
-                    {
-                        "names": [f"_http._tcp.{w.name}-headless.{cluster}" for w in ws],
-                        "type": "SRV",
-                        "refresh_interval": "30s",
-                    }
-                ],
-                "relabel_configs": [
-                    {
-                        "source_labels": ["__meta_dns_name"],
-                        "regex": r"_http\._tcp\.(.+)-headless\..*",
-                        "target_label": "service",
-                    },
-                    {"target_label": "namespace", "replacement": NAMESPACE},
-                ],
-            },
+                "names": [f"_http._tcp.{w.name}-headless.{cluster}" for w in ws],
+                "type": "SRV",
+                "refresh_interval": "30s",
+            }
+        ],
+        "relabel_configs": [
             {
-                # kafka_consumergroup_lag for the HPAs (through prometheus-adapter).
-                "job_name": "kafka-exporter",
-                "dns_sd_configs": [
-                    {"names": [f"_metrics._tcp.kafka-exporter.{cluster}"], "type": "SRV"}
-                ],
-                "relabel_configs": [{"target_label": "namespace", "replacement": NAMESPACE}],
+                "source_labels": ["__meta_dns_name"],
+                "regex": r"_http\._tcp\.(.+)-headless\..*",
+                "target_label": "service",
             },
+            {"target_label": "namespace", "replacement": NAMESPACE},
         ],
     }
+    kafka_exporter = {
+        # kafka_consumergroup_lag for the HPAs (through prometheus-adapter).
+        "job_name": "kafka-exporter",
+        "dns_sd_configs": [{"names": [f"_metrics._tcp.kafka-exporter.{cluster}"], "type": "SRV"}],
+        "relabel_configs": [{"target_label": "namespace", "replacement": NAMESPACE}],
+    }
+    return _prometheus(workers, kafka_exporter)
 
 
 # -- rendering -------------------------------------------------------------------------------
