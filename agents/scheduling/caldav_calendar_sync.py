@@ -122,6 +122,10 @@ class CaldavCalendarSync:
             rrule=event.rrule,
             exdates=event.exdates,
             overrides=event.overrides,
+            rdates=event.rdates,
+            exrule=event.exrule,
+            organizer=event.organizer,
+            attendees=event.attendees,
             updated_at=event.updated_at or datetime.now(UTC),
         )
         ics = export_calendar(

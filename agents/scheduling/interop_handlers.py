@@ -182,11 +182,15 @@ def _apply_remote(
         "updated_at": remote.updated_at or now,
         "external_ids": {**(local.external_ids if local else {}), provider: remote.external_id},
         "reminders": local.reminders if local else [],
-        # not carried by the providers' event models: kept from the local copy
-        "rdates": local.rdates if local else [],
-        "exrule": local.exrule if local else None,
-        "organizer": local.organizer if local else "",
-        "attendees": local.attendees if local else [],
+        # carried by CalDAV only (whole iCalendar objects); otherwise kept from the local copy
+        "rdates": remote.rdates if remote.extras_known else (local.rdates if local else []),
+        "exrule": remote.exrule if remote.extras_known else (local.exrule if local else None),
+        "organizer": remote.organizer
+        if remote.extras_known
+        else (local.organizer if local else ""),
+        "attendees": remote.attendees
+        if remote.extras_known
+        else (local.attendees if local else []),
         "busy": local.busy if local else True,
         "sequence": (local.sequence + 1) if local else 0,
     }
@@ -205,7 +209,7 @@ def _apply_remote(
 
 def _same(a: Event, b: Event) -> bool:
     fields = {"title", "description", "location", "all_day", "start", "end", "rrule"}
-    fields |= {"exdates", "overrides"}
+    fields |= {"exdates", "overrides", "rdates", "exrule", "organizer", "attendees"}
     if a.all_day:
         fields |= {"start_date", "end_date"}
     return a.model_dump(include=fields) == b.model_dump(include=fields)

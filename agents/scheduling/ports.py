@@ -31,6 +31,12 @@ class RemoteEvent:
     exdates_known: bool = False  # the provider carries EXDATEs (else ours are kept)
     overrides: dict[str, Any] = field(default_factory=dict)  # recurrence id -> Override
     overrides_known: bool = False  # the provider carries per-occurrence overrides
+    # RDATE, EXRULE and attendees: only providers that carry whole iCalendar objects (CalDAV)
+    rdates: list[datetime] = field(default_factory=list)
+    exrule: str | None = None
+    organizer: str = ""
+    attendees: list[Any] = field(default_factory=list)  # model.Attendee
+    extras_known: bool = False
     description: str = ""
     location: str = ""
     updated_at: datetime | None = None
@@ -58,6 +64,11 @@ class RemoteEvent:
             exdates_known=complete,
             overrides=dict(ev.overrides),
             overrides_known=complete,
+            rdates=list(ev.rdates),
+            exrule=ev.exrule,
+            organizer=ev.organizer,
+            attendees=list(ev.attendees),
+            extras_known=complete,
         )
 
 

@@ -307,7 +307,9 @@ async def test_caldav_sync_against_real_radicale(radicale):
             remote_cal.save_event(
                 "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//other//EN\nBEGIN:VEVENT\nUID:other@x\n"
                 "DTSTAMP:20260301T000000Z\nDTSTART;TZID=Europe/Paris:20260305T140000\n"
-                "DTEND;TZID=Europe/Paris:20260305T150000\nSUMMARY:Added elsewhere\nEND:VEVENT\nEND:VCALENDAR\n"
+                "DTEND;TZID=Europe/Paris:20260305T150000\nSUMMARY:Added elsewhere\n"
+                "RDATE;TZID=Europe/Paris:20260312T140000\n"
+                "ATTENDEE;PARTSTAT=ACCEPTED:mailto:zoe@x.example\nEND:VEVENT\nEND:VCALENDAR\n"
             )
 
         await asyncio.to_thread(remote_edit)
@@ -320,6 +322,8 @@ async def test_caldav_sync_against_real_radicale(radicale):
         ]
         added = next(e for e in repo.events("c") if e.title == "Added elsewhere")
         assert added.start == utc(2026, 3, 5, 13) and added.timezone == "Europe/Paris"
+        assert added.rdates == [utc(2026, 3, 12, 13)]  # RDATE and attendees travel over CalDAV
+        assert [(a.email, a.partstat) for a in added.attendees] == [("zoe@x.example", "ACCEPTED")]
         # Incremental: nothing changed -> nothing pulled (sync-collection token).
         out = await _sync(repo, clock, provider, "caldav", "alice/work/", direction="pull")
         assert out["pulled"] == 0
