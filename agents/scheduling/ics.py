@@ -24,7 +24,7 @@ from icalendar.timezone import use_zoneinfo
 
 from agents.scheduling import itip
 from agents.scheduling.ics_export import PRODID, export_calendar
-from agents.scheduling.ics_todo import read_todo
+from agents.scheduling.ics_todo import TASK_DONE, read_todo
 from agents.scheduling.ics_values import derived_uid, item, override_of, short, to_event
 from agents.scheduling.ics_zones import ImportReport, Zones
 from agents.scheduling.model import Event, Override
@@ -135,7 +135,13 @@ class _Reader:
         if name not in _SUPPORTED:
             self.skip(comp, "UNSUPPORTED_COMPONENT", f"{name} is not imported")
             return None
-        if name == "VTODO":
+        if name == "VTODO" and method in itip.MESSAGE_METHODS:
+            uid = str(comp.get("uid") or "").strip() or derived_uid(comp)
+            if method == "CANCEL":  # closes the stored task, like a CANCELLED VTODO
+                self.skip(comp, TASK_DONE, "the task was cancelled (METHOD:CANCEL)", uid)
+            else:
+                self.skip(comp, "ITIP_UNSUPPORTED", f"{method} for a VTODO is not applied", uid)
+        elif name == "VTODO":
             read_todo(comp, self.report, self.zones, calendar_id=self.calendar_id, now=self.now)
         if name != "VEVENT":
             return None

@@ -235,3 +235,15 @@ async def test_an_instance_of_a_stored_series_becomes_its_override(repo, clock):
     # without a stored series: the first instance alone, a cancelled one reported
     other = await _import(repo, clock, vcal(moved.replace("weekly@x", "else@x"), gone), cid="d")
     assert len(other["imported"]) == 1 and codes(other["skipped"]) == ["ORPHAN_OVERRIDE"]
+
+
+async def test_a_cancel_for_a_vtodo_closes_the_stored_task(repo, clock):
+    todo = "BEGIN:VTODO\r\nUID:t9\r\nSUMMARY:Call\r\nEND:VTODO\r\n"
+    (task,) = (await _import(repo, clock, vcal().replace("END:VCALENDAR", todo + "END:VCALENDAR")))[
+        "tasks"
+    ]
+    cancel = vcal(extra="METHOD:CANCEL\r\n" + todo)
+    out = await _import(repo, clock, cancel)
+    assert out["tasks_closed"] == [task["task_id"]] and repo.tasks("c") == []
+    reply = await _import(repo, clock, vcal(extra="METHOD:REPLY\r\n" + todo))
+    assert codes(reply["skipped"]) == ["ITIP_UNSUPPORTED"] and reply["tasks"] == []
