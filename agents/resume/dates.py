@@ -30,12 +30,17 @@ _MONTH = (
     r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 )
 DATE = (
-    rf"(?:{_MONTH}\s+(?:19|20)\d{{2}}|(?:0?[1-9]|1[0-2])/(?:19|20)\d{{2}}"
-    r"|(?:19|20)\d{2}-(?:0[1-9]|1[0-2])|(?:19|20)\d{2})"
+    rf"(?:{_MONTH}\s+(?:1[89]|20)\d{{2}}|(?:0?[1-9]|1[0-2])/(?:1[89]|20)\d{{2}}"
+    r"|(?:1[89]|20)\d{2}-(?:0[1-9]|1[0-2])|(?:1[89]|20)\d{2})"
 )
 OPEN_END = r"(?:Present|Current|Now|Today|Ongoing)"
 RANGE_RE = re.compile(
-    rf"(?P<start>{DATE})\s*(?:-|–|—|to|until|~)\s*(?P<end>{DATE}|{OPEN_END})", re.IGNORECASE
+    rf"(?P<start>{DATE})\s*(?:-|–|—|to|until|~)\s*(?:Exp(?:ected)?\.?\s*)?(?P<end>{DATE}|{OPEN_END})",
+    re.IGNORECASE,
+)
+#: "since 1862", "Since 07/1997", "from March 2020": an open range.
+SINCE_RE = re.compile(
+    rf"\b(?:since|from)\s+(?P<start>{DATE})(?![\d/])(?!\s*(?:-|–|—|to|until))", re.IGNORECASE
 )
 SINGLE_RE = re.compile(rf"(?<![\d/])(?P<date>{DATE})(?![\d/])", re.IGNORECASE)
 
@@ -61,7 +66,10 @@ def find_range(text: str) -> tuple[str, str, tuple[int, int]] | None:
     """The first date range in ``text``: (start, end, span), normalised."""
     m = RANGE_RE.search(text)
     if m is None:
-        return None
+        since = SINCE_RE.search(text)
+        if since is None:
+            return None
+        return normalise(since.group("start")), "present", since.span()
     return normalise(m.group("start")), normalise(m.group("end")), m.span()
 
 

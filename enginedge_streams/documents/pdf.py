@@ -155,7 +155,7 @@ def _rows(page: Any) -> list[list[dict[str, Any]]]:
     )
     rows: list[list[dict[str, Any]]] = []
     for w in sorted(words, key=lambda w: (round(float(w["top"])), float(w["x0"]))):
-        w["text"] = fold(w["text"])
+        w["text"] = fold(w["text"].replace("\u00ad", "-"))  # a drawn soft hyphen is a hyphen
         for row in reversed(rows[-3:]):  # a word on an existing line (same baseline band)
             ref = row[0]
             tol = min(float(ref["size"]), float(w["size"])) * 0.5

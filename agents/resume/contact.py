@@ -1,0 +1,143 @@
+# ruff: noqa: RUF001  (resumes really use curly apostrophes in names)
+"""The candidate's name, e-mail, phone, links and location from a resume's header.
+
+Phones by Google's libphonenumber metadata (``phonenumbers``); a number labelled "Fax" is
+never the phone, and the candidate's number is the first one of the contact block (near the
+first e-mail address), so a referee's or a cover page's number is not taken. The name is the
+largest name-shaped line (or cell) of the header, never "Curriculum Vitae" or a heading.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from agents.resume.documents import Line
+from agents.resume.vocabulary import HEADINGS, norm_heading
+
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+URL_RE = re.compile(
+    r"(?:https?://|www\.)[^\s|,;<>]+|(?<![@\w.])(?:linkedin\.com|github\.com|gitlab\.com|"
+    r"behance\.net|dribbble\.com|medium\.com|stackoverflow\.com)/[^\s|,;<>]+",
+    re.IGNORECASE,
+)
+LOCATION_RE = re.compile(r"\b([A-Z][a-zA-Z]+(?: [A-Z][a-zA-Z]+)*, (?:[A-Z]{2}|[A-Z][a-z]+))\b")
+
+#: Regions tried for numbers written without a country code (``+CC`` numbers parse anywhere).
+PHONE_REGIONS = ("US", "GB", "IN", "DE", "FR", "AU")
+#: How far (characters) from the first e-mail address the contact block reaches.
+CONTACT_BLOCK = 400
+_FAX = re.compile(r"fax\W{0,3}$", re.IGNORECASE)
+NOT_NAMES = {
+    "curriculum vitae",
+    "resume",
+    "résumé",
+    "cv",
+    "contact",
+    "contacts",
+    "personal information",
+    "personal details",
+    "personal data",
+    "job applied for",
+}
+
+
+def phone_spans(raw: str) -> list[tuple[int, str]]:
+    """(offset, text as written) of every phone number: valid ones in any region of
+    :data:`PHONE_REGIONS`, and possible ones written with a ``+`` country code; years, GPAs,
+    ids and fax numbers are not phones."""
+    import phonenumbers
+
+    found: dict[int, str] = {}
+    passes = [(r, phonenumbers.Leniency.VALID) for r in PHONE_REGIONS]
+    passes.append(("US", phonenumbers.Leniency.POSSIBLE))
+    for region, leniency in passes:
+        for m in phonenumbers.PhoneNumberMatcher(raw, region, leniency=leniency):
+            text = m.raw_string.strip()
+            if leniency == phonenumbers.Leniency.POSSIBLE and not text.lstrip("(").startswith("+"):
+                continue
+            before = raw[m.start - 1] if m.start > 0 else " "
+            digits = re.sub(r"\D", "", text)
+            if before in "/." or before.isalnum() or len(digits) < 7:
+                continue
+            if re.fullmatch(r"(19|20)\d{2}\s*[-–]\s*(19|20)\d{2}", text):
+                continue
+            if _FAX.search(raw[max(0, m.start - 8) : m.start]):
+                continue
+            if not any(m.start < s + len(t) and s < m.end for s, t in found.items()):
+                found[m.start] = text
+    return sorted(found.items())
+
+
+def phones(raw: str) -> list[str]:
+    return [text for _, text in phone_spans(raw)]
+
+
+def links(raw: str) -> list[str]:
+    out = []
+    for m in URL_RE.finditer(raw):
+        url = m.group(0).rstrip(".)")
+        if "@" in url:
+            continue
+        if url not in out:
+            out.append(url)
+    return out
+
+
+def candidate_phone(raw: str) -> str | None:
+    spans = phone_spans(raw)
+    if not spans:
+        return None
+    first_email = EMAIL_RE.search(raw)
+    if first_email is None:
+        return spans[0][1]
+    at = first_email.start()
+    block = [s for s in spans if abs(s[0] - at) <= CONTACT_BLOCK]
+    if block:
+        return block[0][1]
+    return min(spans, key=lambda span: abs(span[0] - at))[1]
+
+
+def contact(header: list[Line], raw: str) -> dict[str, Any]:
+    emails = EMAIL_RE.findall(raw)
+    phone_list = phones(raw)
+    name = find_name(header)
+    location = None
+    for line in header[:8]:
+        if location is not None:
+            break
+        cleaned = EMAIL_RE.sub(" ", URL_RE.sub(" ", line.text))
+        for phone in phone_list:
+            cleaned = cleaned.replace(phone, " ")
+        m = LOCATION_RE.search(cleaned)
+        if m and m.group(1) != name:
+            location = m.group(1)
+    return {
+        "name": name,
+        "email": emails[0] if emails else None,
+        "phone": candidate_phone(raw),
+        "links": links(raw),
+        "location": location,
+    }
+
+
+def find_name(header: list[Line]) -> str | None:
+    """The largest name-shaped line or cell among the header's first lines."""
+    best: tuple[float, int, str] | None = None
+    for i, line in enumerate(header[:12]):
+        for part in line.parts():
+            if looks_like_name(part):
+                key = (line.size or 0.0, -i, part.strip())
+                if best is None or key[:2] > best[:2]:
+                    best = key
+    return best[2] if best else None
+
+
+def looks_like_name(text: str) -> bool:
+    words = text.strip().split()
+    if not 2 <= len(words) <= 4 or EMAIL_RE.search(text) or any(ch.isdigit() for ch in text):
+        return False
+    key = norm_heading(text)
+    if key in HEADINGS or key in NOT_NAMES or text.strip().lower() in NOT_NAMES:
+        return False
+    return all(re.fullmatch(r"[A-Z][A-Za-z'’.-]*|[A-Z]\.?", w) for w in words) or text.isupper()

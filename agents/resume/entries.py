@@ -1,0 +1,199 @@
+# ruff: noqa: RUF001  (resumes really use en/em dashes and curly quotes)
+"""Experience, education and project entries of a resume section (pure functions).
+
+An entry is its header lines (title, company, location, dates — on one line or several, in
+any order) and its bullets. A new entry starts after bullets, or at a line that starts with a
+date when the current header already has one. A line that continues a bullet (indented like
+the bullet's text, or starting in lower case) is joined to it, so a wrapped bullet never
+becomes an extra job. Header lines are split into parts at wide gaps (PDF cells) and at
+separators; the title is the part with a job-title word.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from agents.resume.contact import LOCATION_RE, links
+from agents.resume.dates import find_range, find_single
+from agents.resume.documents import Line
+from agents.resume.vocabulary import DEGREE_RE, INSTITUTION_RE, TITLE_WORDS
+
+STATE_LOCATION_RE = re.compile(r"\b([A-Z][a-zA-Z]+(?: [A-Z][a-zA-Z]+)*, [A-Z]{2})\b")
+SEPARATORS = re.compile(r"\s+(?:\||—|–|-|@|at|·|•)\s+|\s*[|•·]\s*|,\s+(?=[A-Z])")
+LEADING_DATE = re.compile(
+    r"^\W*(?:since\s+|from\s+)?(?:\w+\.?\s+)?(?:\d{1,2}/)?(?:1[89]|20)\d{2}\b", re.I
+)
+
+
+def split_entries(lines: list[Line]) -> list[tuple[list[Line], list[Line]]]:
+    """(header lines, bullet/description lines) per entry."""
+    entries: list[tuple[list[Line], list[Line]]] = []
+    head: list[Line] = []
+    body: list[Line] = []
+    for line in lines:
+        if line.bullet:
+            body.append(line)
+            continue
+        if body and continues(line, body[-1]):
+            prev = body[-1]
+            joiner = "" if prev.text.endswith("-") and line.text[:1].islower() else " "
+            body[-1] = Line(
+                prev.text + joiner + line.text, prev.size, prev.bold, True, prev.style, prev.x0
+            )
+            continue
+        if body or (head and _starts_entry(line, head)):
+            entries.append((head, body))
+            head, body = [], []
+        head.append(line)
+    if head or body:
+        entries.append((head, body))
+    return [(h, b) for h, b in entries if h or b]
+
+
+def continues(line: Line, bullet: Line) -> bool:
+    """``line`` is the wrapped rest of ``bullet``: indented past the bullet glyph, or lower case."""
+    if starts_with_date(line.text):
+        return False
+    if line.text[:1].islower():
+        return True
+    return line.x0 is not None and bullet.x0 is not None and line.x0 > bullet.x0 + 2.0
+
+
+def starts_with_date(text: str) -> bool:
+    return bool(LEADING_DATE.match(text)) and (find_range(text) or find_single(text)) is not None
+
+
+def _starts_entry(line: Line, head: list[Line]) -> bool:
+    """A header line that starts a new entry (an entry has one date)."""
+    head_dated = any(find_range(h.text) or find_single(h.text) for h in head)
+    if not head_dated:
+        return False
+    if starts_with_date(line.text):
+        return True
+    return any(find_range(h.text) for h in head) and find_range(line.text) is not None
+
+
+def _parts(text: str) -> list[str]:
+    return [p.strip(" ,;:()") for p in SEPARATORS.split(text) if p and p.strip(" ,;:()")]
+
+
+def is_title(text: str) -> bool:
+    words = {w.lower().strip(".,()") for w in re.split(r"[\s/]+", text)}
+    return bool(words & TITLE_WORDS)
+
+
+def is_location(text: str) -> bool:
+    t = text.strip()
+    return bool(LOCATION_RE.fullmatch(t)) or t.lower() in {"remote", "hybrid", "on-site", "onsite"}
+
+
+def header_parts(head: list[Line]) -> list[tuple[int, str]]:
+    """(origin, part) of the header lines: cells of a PDF line stay whole unless they hold a
+    job title ("Teacher, Lowood School"); plain lines are split at separators."""
+    out: list[tuple[int, str]] = []
+    origin = 0
+    for line in head:
+        for cell in line.parts():
+            origin += 1
+            if len(line.parts()) > 1 and not is_title(cell):
+                pieces = [cell.strip(" ,;:()")]
+            elif is_title(cell) and ", " in cell:
+                pieces = [p.strip(" ,;:()") for p in cell.split(", ")]
+            else:
+                pieces = _parts(cell)
+            out.extend((origin, p) for p in pieces if p)
+    return out
+
+
+def _take_dates(
+    parts: list[tuple[int, str]],
+) -> tuple[str | None, str | None, list[tuple[int, str]]]:
+    for i, (origin, part) in enumerate(parts):
+        rng = find_range(part)
+        if rng:
+            start, end, (a, b) = rng
+            rest = (part[:a] + " " + part[b:]).strip(" ,;:()|–-")
+            kept = [*parts[:i], *([(origin, rest)] if rest else []), *parts[i + 1 :]]
+            return start, end, kept
+    for i, (origin, part) in enumerate(parts):
+        single = find_single(part)
+        if single is not None and (starts_with_date(part) or len(part) <= 12):
+            value, (a, b) = single
+            rest = (part[:a] + " " + part[b:]).strip(" ,;:()|–-")
+            rest = re.sub(r"^(?:since|from)\s*$|^ff\.?$", "", rest, flags=re.I).strip()
+            kept = [*parts[:i], *([(origin, rest)] if rest else []), *parts[i + 1 :]]
+            return value, None, kept
+    return None, None, parts
+
+
+def experience(lines: list[Line]) -> list[dict[str, Any]]:
+    out = []
+    for head, body in split_entries(lines):
+        start, end, parts = _take_dates(header_parts(head))
+        title = company = location = None
+        rest: list[tuple[int, str]] = []
+        for origin, part in parts:
+            state = STATE_LOCATION_RE.search(part)
+            if location is None and (is_location(part) or (state and state.group(0) == part)):
+                location = part
+            elif title is None and is_title(part) and len(part.split()) <= 12:
+                title = part
+            else:
+                rest.append((origin, part))
+        if title is None and len(rest) >= 2 and rest[0][0] == rest[1][0]:
+            title = rest.pop(0)[1]  # "Home schooling, Ferndean": title first on one line
+        if rest:
+            company = rest.pop(0)[1]
+        if title is None and rest:
+            title = rest.pop(0)[1]
+        out.append(
+            {
+                "title": title,
+                "company": company,
+                "location": location,
+                "start": start,
+                "end": end,
+                "current": end == "present",
+                "bullets": [b.text for b in body],
+            }
+        )
+    return out
+
+
+def education(lines: list[Line]) -> list[dict[str, Any]]:
+    out = []
+    for head, body in split_entries(lines):
+        start, end, parts = _take_dates(header_parts(head + body))
+        degree = institution = None
+        for _, part in parts:
+            if institution is None and INSTITUTION_RE.search(part):
+                institution = part
+            elif degree is None and DEGREE_RE.search(part):
+                degree = part
+        if degree is None and institution is None:
+            continue
+        out.append({"degree": degree, "institution": institution, "start": start, "end": end})
+    return out
+
+
+def projects(lines: list[Line]) -> list[dict[str, Any]]:
+    out = []
+    for head, body in split_entries(lines):
+        if not head:
+            continue
+        first = head[0].text
+        name = re.split(r"\s+[\u2014\u2013|-]\s+|:\s+", first, maxsplit=1)[0]
+        tail = first[len(name) :].strip(" —–|-:")
+        description = [t for t in [tail, *(h.text for h in head[1:])] if t]
+        tech = re.findall(r"\(([^)]+)\)", first)
+        out.append(
+            {
+                "name": re.sub(r"\s*\([^)]*\)", "", name).strip(),
+                "description": " ".join(description) or None,
+                "technologies": [t.strip() for t in ",".join(tech).split(",") if t.strip()],
+                "links": links(" ".join(h.text for h in head + body)),
+                "bullets": [b.text for b in body],
+            }
+        )
+    return out
