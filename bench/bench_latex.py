@@ -93,7 +93,7 @@ async def start_worker(ctx: BenchContext, concurrency: int):
         "latex",
         env={
             "MAX_CONCURRENCY": str(concurrency),
-            "ARTIFACT_DIR": str(ctx.tmp / f"artifacts-{concurrency}"),
+            "ARTIFACT_STORE_DIR": str(ctx.tmp / f"artifacts-{concurrency}"),
             "LATEX_CACHE_DIR": str(ctx.tmp / "latex-cache"),
             "LATEX_ENGINES": "pdflatex",
         },

@@ -262,9 +262,12 @@ def make_store(settings: Any) -> ArtifactStore:
             access_key_id=secret(settings.aws_access_key_id),
             secret_access_key=secret(settings.aws_secret_access_key),
             retention_hours=settings.artifact_store_retention_hours,
+            max_total_bytes=settings.artifact_store_max_total_mb * 1024 * 1024,
         )
     from enginedge_streams.adapters.filesystem_artifact_store import FilesystemArtifactStore
 
     return FilesystemArtifactStore(
-        settings.artifact_store_dir, retention_hours=settings.artifact_store_retention_hours
+        settings.artifact_store_dir,
+        retention_hours=settings.artifact_store_retention_hours,
+        max_total_bytes=settings.artifact_store_max_total_mb * 1024 * 1024,
     )

@@ -146,7 +146,16 @@ class Settings(EnvSettings):
         Path("var/claim-checks"), description="Root of the filesystem artifact store."
     )
     artifact_store_retention_hours: float = Field(
-        72.0, gt=0, description="Claim-check blobs and by-reference results expire after this."
+        72.0,
+        gt=0,
+        description="Claim-check blobs, by-reference results and worker artifacts (PDFs) "
+        "expire after this.",
+    )
+    artifact_store_max_total_mb: int = Field(
+        2048,
+        ge=0,
+        description="Size budget of the artifact store (MiB; the oldest are evicted first by "
+        "its periodic purge; 0: none).",
     )
     claim_check_max_bytes: int = Field(
         64 * 1024 * 1024,

@@ -1,4 +1,5 @@
-"""Declarations only: the LaTeX worker's runner, renderer, artifact store, commands and routes."""
+"""Declarations only: the LaTeX worker's runner, renderer, the platform artifact store, commands
+and routes."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from agents.latex.latexmk_tex_runner import LatexmkTexRunner
 from agents.latex.sandbox import Limits
 from agents.latex.settings import LatexSettings
 from agents.latex.ziamath_math_renderer import ZiamathMathRenderer
-from enginedge_streams.adapters.filesystem_artifact_store import FilesystemArtifactStore
 from enginedge_streams.container import Container
 from enginedge_streams.runtime import WorkerRuntime
 from enginedge_streams.settings import load
@@ -41,16 +41,9 @@ def register(app: faust.App, container: Container) -> WorkerRuntime:
             ),
         )
     )
-    artifacts = container.manage(
-        container.provide(
-            "artifacts",
-            lambda: FilesystemArtifactStore(
-                settings.artifact_dir,
-                retention_hours=settings.artifact_retention_hours,
-                max_total_bytes=settings.artifact_max_total_mb * 1024 * 1024,
-            ),
-        )
-    )
+    # The platform's artifact store (ARTIFACT_STORE=filesystem|s3): with S3, any replica
+    # serves a PDF that another one compiled; the container starts it and checks readiness.
+    artifacts = container.artifact_store()
     math = container.provide("math", ZiamathMathRenderer)
     policy = CompilePolicy(
         timeout_seconds=settings.latex_timeout_seconds,
@@ -62,7 +55,6 @@ def register(app: faust.App, container: Container) -> WorkerRuntime:
     )
     container.redis()  # readiness includes Redis, as for every worker
     container.add_readiness("tex", tex.ready)
-    container.add_readiness("artifacts", artifacts.ready)
     runtime = worker.serve(
         COMMANDS, {"tex": tex, "artifacts": artifacts, "math": math, "policy": policy}
     )

@@ -11,10 +11,9 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
+from agents.latex import compute as steps
 from agents.latex import templates
-from agents.latex.diagnostics import Diagnostic, parse_bibtex_output, parse_log
+from agents.latex.diagnostics import Diagnostic
 from agents.latex.messages import (
     CompileDocument,
     GetArtifact,
@@ -23,6 +22,8 @@ from agents.latex.messages import (
     RenderTemplate,
 )
 from agents.latex.ports import CompileJob, CompileOutcome, MathRenderer, TexRunner
+from agents.latex.summary import bounded, failure_message, summary_of
+from enginedge_streams.compute import InlineComputePool
 from enginedge_streams.errors import (
     DeadlineExceededError,
     DependencyUnavailableError,
@@ -33,14 +34,13 @@ from enginedge_streams.errors import (
 )
 from enginedge_streams.handlers import CommandContext, CommandSpec
 from enginedge_streams.ports.artifact_store import ArtifactStore
+from enginedge_streams.ports.compute_pool import ComputePool
 
-TEXT_SOURCES = (".tex", ".ltx", ".sty", ".cls", ".bib", ".def", ".cfg")
 UNKNOWN_MATH_CMD_RE = re.compile(r"<m[io][^>]*>(\\[A-Za-z]+)</m[io]>")
 SVG_SIZE_RE = re.compile(r'<svg[^>]*?width="([0-9.]+)"[^>]*?height="([0-9.]+)"')
-#: A result is one Kafka record (the producer's limit is 1 MiB): stay well below it.
-RESULT_MAX_BYTES = 800_000
 SOURCE_INLINE_MAX_CHARS = 200_000
 PNG_MAX_PIXELS = 16_000_000
+INLINE = InlineComputePool()  # direct calls (tests); the worker passes its process pool
 
 
 @dataclass(frozen=True)
@@ -53,30 +53,12 @@ class CompilePolicy:
     max_pages: int = 1_000
     log_max_chars: int = 20_000
     inline_artifact_max_bytes: int = 512_000
+    diagnose_timeout_seconds: float = 20.0  # reading the log (compute step LOG_PARSE_TIME_LIMIT)
 
 
 def artifact_id_for(command_id: str) -> str:
     """Deterministic per command: a re-run (at-least-once) overwrites, never duplicates."""
     return "pdf-" + hashlib.sha256(command_id.encode()).hexdigest()[:32]
-
-
-def _clip(text: str | None, n: int) -> str | None:
-    return text if text is None or len(text) <= n else text[: n - 1] + "…"
-
-
-def _diag_view(d: Diagnostic) -> dict[str, Any]:
-    return {k: _clip(v, 500) if isinstance(v, str) else v for k, v in d.view().items()}
-
-
-def bounded(out: dict[str, Any]) -> dict[str, Any]:
-    """Refuse a result too big for one Kafka record (it would fail to publish)."""
-    size = len(orjson.dumps(out))
-    if size > RESULT_MAX_BYTES:
-        raise LimitExceededError(
-            f"the result would be {size:,} bytes; the limit is {RESULT_MAX_BYTES:,}",
-            code="RESULT_TOO_LARGE",
-        )
-    return out
 
 
 def _decode_files(cmd: CompileDocument) -> dict[str, bytes]:
@@ -110,6 +92,7 @@ async def compile_pdf(
     artifacts: ArtifactStore,
     policy: CompilePolicy,
     ctx: CommandContext,
+    compute: ComputePool = INLINE,
 ) -> dict[str, Any]:
     """Compile in the sandbox, diagnose, store the PDF; FAILED with diagnostics otherwise."""
     if engine not in tex.engines:
@@ -145,15 +128,18 @@ async def compile_pdf(
             terminal_input=terminal_input,
         )
     )
-    sources = {
-        path: data.decode("utf-8", errors="replace")
-        for path, data in files.items()
-        if path.lower().endswith(TEXT_SOURCES)
-    }
-    diag = parse_log(outcome.log, sources=sources, main_file=main_filename)
-    errors = diag.errors + parse_bibtex_output(outcome.runner_output)
+    ctx.progress(stage="diagnosing")
+    errors, warnings = await compute.run(
+        steps.diagnose_step,
+        outcome.log,
+        outcome.runner_output,
+        steps.text_sources(files),
+        main_filename,
+        timeout_s=policy.diagnose_timeout_seconds,
+        limit_code="LOG_PARSE_TIME_LIMIT",
+    )
     if outcome.outcome == "ok" and outcome.detail:  # e.g. references still changing
-        diag.warnings.insert(
+        warnings.insert(
             0,
             Diagnostic(
                 "not_converged",
@@ -161,7 +147,7 @@ async def compile_pdf(
                 "(references or page numbers may be off): allow more `max_passes`",
             ),
         )
-    summary = _summary(outcome, engine, errors, diag.warnings, policy)
+    summary = summary_of(outcome, engine, errors, warnings, policy.log_max_chars)
     if outcome.outcome == "timeout":
         raise PermanentError(
             f"compile stopped: {outcome.detail}", code="LATEX_TIMEOUT", details=summary
@@ -188,7 +174,7 @@ async def compile_pdf(
             summary["partial_artifact"] = await _store_pdf(
                 outcome, engine, name, artifacts, ctx, partial=True
             )
-        raise PermanentError(_failure_message(outcome, errors), code="LATEX_ERROR", details=summary)
+        raise PermanentError(failure_message(outcome, errors), code="LATEX_ERROR", details=summary)
     if len(outcome.pdf) > policy.max_output_bytes:
         raise LimitExceededError(
             f"the PDF is {len(outcome.pdf):,} bytes; the limit is {policy.max_output_bytes:,}",
@@ -232,47 +218,6 @@ async def _store_pdf(
     }
 
 
-def _summary(
-    outcome: CompileOutcome,
-    engine: str,
-    errors: list[Diagnostic],
-    warnings: list[Diagnostic],
-    policy: CompilePolicy,
-) -> dict[str, Any]:
-    log = outcome.log or outcome.runner_output
-    truncated = len(log) > policy.log_max_chars
-    summary: dict[str, Any] = {
-        "engine": engine,
-        "passes": outcome.passes,
-        "tool_runs": outcome.tool_runs,
-        "duration_ms": round(outcome.duration_ms, 1),
-        "errors": [_diag_view(d) for d in errors[:50]],
-        "warnings": [_diag_view(d) for d in warnings[:50]],
-        "log": log[-policy.log_max_chars :] if truncated else log,
-        "log_truncated": truncated,
-    }
-    if len(orjson.dumps(summary)) > RESULT_MAX_BYTES // 2:  # leave room for the rest
-        summary.update(
-            errors=summary["errors"][:10],
-            warnings=summary["warnings"][:10],
-            log=log[-5_000:],
-            log_truncated=True,
-        )
-    return summary
-
-
-def _failure_message(outcome: CompileOutcome, errors: list[Diagnostic]) -> str:
-    if errors:
-        first = errors[0]
-        where = f"{first.file}:{first.line}: " if first.file and first.line else ""
-        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-        return f"LaTeX error: {where}{first.message}{more}"
-    if outcome.outcome == "killed":
-        return f"compile stopped: {outcome.detail}"
-    tail = [ln for ln in outcome.runner_output.splitlines() if ln.startswith("Latexmk:")]
-    return "compile failed" + (f": {tail[-1]}" if tail else " without a PDF")
-
-
 async def handle_compile(
     cmd: CompileDocument,
     *,
@@ -280,6 +225,7 @@ async def handle_compile(
     artifacts: ArtifactStore,
     policy: CompilePolicy,
     ctx: CommandContext,
+    compute: ComputePool = INLINE,
 ) -> dict[str, Any]:
     return await compile_pdf(
         _decode_files(cmd),
@@ -295,6 +241,7 @@ async def handle_compile(
         artifacts=artifacts,
         policy=policy,
         ctx=ctx,
+        compute=compute,
     )
 
 
@@ -365,6 +312,7 @@ async def handle_template_render(
     artifacts: ArtifactStore,
     policy: CompilePolicy,
     ctx: CommandContext,
+    compute: ComputePool = INLINE,
 ) -> dict[str, Any]:
     source = templates.render(cmd.template, cmd.values, engine=cmd.engine)
     out: dict[str, Any] = {"template": cmd.template, "engine": cmd.engine}
@@ -390,6 +338,7 @@ async def handle_template_render(
             artifacts=artifacts,
             policy=policy,
             ctx=ctx,
+            compute=compute,
         )
     return bounded(out)
 

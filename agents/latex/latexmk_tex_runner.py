@@ -18,7 +18,6 @@ import logging
 import os
 import re
 import shutil
-import signal
 import tempfile
 import time
 from collections import Counter, deque
@@ -34,15 +33,13 @@ from agents.latex.sandbox import (
     child_env,
     prlimit_argv,
 )
+from agents.latex.tex_outcome import LogPages, collect_outcome, kill_group, pages_detail, usage
 
 log = logging.getLogger("enginedge.latex")
 
 ENGINE_FLAGS = {"pdflatex": "-pdf", "xelatex": "-pdfxe", "lualatex": "-pdflua"}
 BIB_FLAGS = {"auto": "-bibtex-cond", "bibtex": "-bibtex", "none": "-bibtex-"}
 RUN_RE = re.compile(r"^Run number \d+ of rule '([^']+)'")
-PAGES_RE = re.compile(r"Output written on .*?\((\d+) pages?")
-#: A page shipped out, as TeX writes it in the log: ``[12`` then ``]``, `` ``, ``{`` or ``<``.
-SHIPOUT_RE = re.compile(rb"\[-?\d+(?:\.-?\d+)*(?=[\]\s{<])")
 #: Runs before the document (latexmk -usepretex): LaTeX's shipout hook stops TeX at once
 #: (a primitive \input of a missing file is fatal in nonstop/scroll mode) after page N+1.
 PAGE_GUARD = (
@@ -51,13 +48,9 @@ PAGE_GUARD = (
     "\\the\\ReadonlyShipoutCounter}}"
     "\\csname @@input\\endcsname enginedge-page-limit-exceeded \\fi}}"
 )
-#: What the guard wrote (the log also echoes the command line, which has no digits there).
-PAGE_LIMIT_RE = re.compile(r"^EnginEdge page limit reached at page (\d+)", re.MULTILINE)
 #: Documents that ship pages out by the primitive (no hook) are stopped from the log, a bit later.
 PAGE_SLACK = 200
 INPUT_FILE = ".enginedge-terminal-input"
-NOT_CONVERGED = "reached without getting stable files"  # latexmk: max_repeat passes were not enough
-LOG_HEAD, LOG_TAIL = 1_000_000, 2_000_000
 OUTPUT_KEEP = 64_000
 LUA_CACHE = ".texmf-var"
 WARMUP_DOC = b"\\documentclass{article}\\begin{document}warm $x$\\end{document}\n"
@@ -338,7 +331,7 @@ class LatexmkTexRunner:
                 stopped.append(
                     ("timeout", f"killed after the {job.timeout_seconds:g}s wall-clock limit")
                 )
-                _kill(proc.pid)
+                kill_group(proc.pid)
                 await proc.wait()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(reader, 5)
@@ -346,12 +339,13 @@ class LatexmkTexRunner:
             watcher.cancel()
             reader.cancel()
             if proc.returncode is None:  # cancelled (deadline, shutdown): never leak a child
-                _kill(proc.pid)
+                kill_group(proc.pid)
                 with contextlib.suppress(Exception):
                     await asyncio.shield(proc.wait())
         duration_ms = (time.perf_counter() - started) * 1000.0
         return await asyncio.to_thread(
-            lambda: self._collect(
+            lambda: collect_outcome(
+                limits=self.limits,
                 workdir=workdir,
                 job=job,
                 returncode=proc.returncode,
@@ -366,16 +360,16 @@ class LatexmkTexRunner:
         self, pid: int, workdir: Path, job: CompileJob, stopped: list[tuple[str, str]]
     ) -> None:
         """Kill the compile when its directory or its page count outgrows the limits."""
-        pages = _LogPages(workdir / f"{job.main_filename.rsplit('.', 1)[0]}.log")
+        pages = LogPages(workdir / f"{job.main_filename.rsplit('.', 1)[0]}.log")
         while True:
             await asyncio.sleep(self.poll)
             if job.max_pages:
                 shipped = await asyncio.to_thread(pages.update)
                 if shipped > job.max_pages + PAGE_SLACK:
-                    stopped.append(("page_limit", _pages_detail(job.max_pages, shipped)))
-                    _kill(pid)
+                    stopped.append(("page_limit", pages_detail(job.max_pages, shipped)))
+                    kill_group(pid)
                     return
-            total, count = await asyncio.to_thread(_usage, workdir)
+            total, count = await asyncio.to_thread(usage, workdir)
             if total > self.max_workdir_bytes or count > self.max_files:
                 stopped.append(
                     (
@@ -384,107 +378,8 @@ class LatexmkTexRunner:
                         f"(limits {self.max_workdir_bytes:,} bytes, {self.max_files} files)",
                     )
                 )
-                _kill(pid)
+                kill_group(pid)
                 return
-
-    def _collect(
-        self,
-        *,
-        workdir: Path,
-        job: CompileJob,
-        returncode: int | None,
-        stopped: list[tuple[str, str]],
-        runs: Counter[str],
-        output: str,
-        duration_ms: float,
-    ) -> CompileOutcome:
-        stem = job.main_filename.rsplit(".", 1)[0]
-        log_text = _read_log(workdir / f"{stem}.log")
-        pdf_path = workdir / f"{stem}.pdf"
-        outcome: str
-        detail = ""
-        written = PAGES_RE.findall(log_text)
-        pages = int(written[-1]) if written else None
-        if stopped:
-            outcome, detail = stopped[0]
-        elif job.max_pages and (
-            (guard := PAGE_LIMIT_RE.search(log_text)) or (pages or 0) > job.max_pages
-        ):
-            outcome = "page_limit"
-            detail = _pages_detail(job.max_pages, int(guard.group(1)) if guard else pages)
-        else:
-            big = [p for p in _files(workdir) if p.stat().st_size >= self.limits.max_file_bytes]
-            if big:
-                outcome = "output_too_large"
-                detail = (
-                    f"{big[0].name} reached the {self.limits.max_file_bytes:,}-byte file size "
-                    "limit; the compile was stopped"
-                )
-            elif pdf_path.is_file() and (
-                returncode == 0 or (returncode == 12 and NOT_CONVERGED in output)
-            ):
-                outcome = "ok"  # also when the passes ran out before the files were stable
-                detail = NOT_CONVERGED if returncode else ""
-            elif not log_text:
-                outcome = "killed"
-                detail = (
-                    f"{job.engine} wrote no log: it could not start or was killed by a resource "
-                    f"limit (memory {self.limits.memory_bytes // (1 << 20)} MiB, "
-                    f"CPU {self.limits.cpu_seconds} s)"
-                )
-            elif returncode is not None and returncode < 0:
-                outcome = "killed"
-                detail = f"latexmk was killed by signal {-returncode}"
-            else:
-                outcome = "failed"
-        # "failed": TeX may have produced a PDF despite errors (nonstop mode), kept as partial.
-        keep_pdf = outcome in ("ok", "failed") and pdf_path.is_file()
-        pdf = pdf_path.read_bytes() if keep_pdf else None
-        engine_rule = "pdflatex" if job.engine == "pdflatex" else job.engine
-        return CompileOutcome(
-            outcome=outcome,  # type: ignore[arg-type]  # one of the Outcome literals above
-            pdf=pdf,
-            log=log_text,
-            runner_output=output,
-            passes=runs.get(engine_rule, 0),
-            tool_runs={k: v for k, v in runs.items() if k != engine_rule},
-            duration_ms=duration_ms,
-            exit_code=returncode,
-            detail=detail,
-            pages=pages,
-        )
-
-
-class _LogPages:
-    """Counts the pages TeX has shipped out in the current run, from its growing log."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.offset = 0
-        self.pages = 0
-        self.tail = b""
-
-    def update(self) -> int:
-        try:
-            size = self.path.stat().st_size
-            if size < self.offset:  # a new engine run rewrote the log
-                self.offset, self.pages, self.tail = 0, 0, b""
-            with self.path.open("rb") as fh:
-                fh.seek(self.offset)
-                data = fh.read(8 << 20)
-        except OSError:
-            return self.pages
-        self.offset += len(data)
-        text = self.tail + data
-        cut = max(0, len(text) - 32)  # markers starting later wait for the next read
-        self.pages += sum(1 for m in SHIPOUT_RE.finditer(text) if m.start() < cut)
-        self.tail = text[cut:]
-        return self.pages
-
-
-def _pages_detail(limit: int, pages: int | None) -> str:
-    seen = f" (stopped at page {pages:,})" if pages else ""
-    return f"the document has more pages than the limit of {limit:,}{seen}"
 
 
 def tex_fingerprint() -> str:
@@ -520,40 +415,3 @@ def _try_lock(path: Path) -> IO[bytes] | None:
 
 def _last_lines(text: str, n: int = 3) -> str:
     return " | ".join(ln.strip() for ln in text.strip().splitlines()[-n:])
-
-
-def _kill(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-
-
-def _files(root: Path) -> list[Path]:
-    out: list[Path] = []
-    for dirpath, _, names in os.walk(root):
-        out.extend(Path(dirpath) / n for n in names)
-    return out
-
-
-def _usage(root: Path) -> tuple[int, int]:
-    total = count = 0
-    for dirpath, _, names in os.walk(root):
-        for name in names:
-            with contextlib.suppress(OSError):
-                total += os.lstat(os.path.join(dirpath, name)).st_size
-                count += 1
-    return total, count
-
-
-def _read_log(path: Path) -> str:
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            if size <= LOG_HEAD + LOG_TAIL:
-                data = fh.read()
-            else:
-                head = fh.read(LOG_HEAD)
-                fh.seek(size - LOG_TAIL)
-                data = head + b"\n[... log truncated ...]\n" + fh.read()
-    except OSError:
-        return ""
-    return data.decode("utf-8", errors="replace")

@@ -80,15 +80,6 @@ class LatexSettings(EnvSettings):
         le=560_000,
         description="`latex.artifact.get` inlines content up to this size (bigger: use the URL).",
     )
-    artifact_dir: Path = Field(
-        Path("var/artifacts"), description="Directory of the filesystem artifact store."
-    )
-    artifact_retention_hours: float = Field(
-        72.0, gt=0, description="Artifacts older than this are deleted."
-    )
-    artifact_max_total_mb: int = Field(
-        2048, ge=0, description="Size budget of the artifact store (MiB; oldest evicted; 0: none)."
-    )
 
     @field_validator("latex_engines")
     @classmethod

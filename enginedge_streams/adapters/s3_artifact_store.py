@@ -17,6 +17,7 @@ the client is created on first use, never in the constructor.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -64,6 +65,11 @@ class S3ArtifactStore(ArtifactStoreBase):
         self.clock = clock
         self._client_cm: Any = None
         self._client: Any = None
+        self._bucket_ready = not create_bucket
+        # One client, and the bucket checked until it succeeds: a caller cancelled midway
+        # (a readiness probe's timeout during the first, slow client creation) must not
+        # leave a client whose bucket was never created.
+        self._lock = asyncio.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -77,8 +83,14 @@ class S3ArtifactStore(ArtifactStoreBase):
                 await cm.__aexit__(None, None, None)
 
     async def _s3(self) -> Any:
-        if self._client is not None:
+        async with self._lock:
+            if self._client is None:
+                self._client_cm, self._client = await self._connect()
+            if not self._bucket_ready:
+                self._bucket_ready = await self._ensure_bucket(self._client)
             return self._client
+
+    async def _connect(self) -> tuple[Any, Any]:
         try:
             import aioboto3
         except ImportError:  # pragma: no cover - an install without the core dependencies
@@ -101,20 +113,18 @@ class S3ArtifactStore(ArtifactStoreBase):
                 read_timeout=60,
             ),
         )
-        client = await cm.__aenter__()
-        self._client_cm, self._client = cm, client
-        if self.create_bucket:
-            await self._ensure_bucket(client)
-        return client
+        return cm, await cm.__aenter__()
 
-    async def _ensure_bucket(self, client: Any) -> None:
+    async def _ensure_bucket(self, client: Any) -> bool:
+        """Create the bucket if it is missing; whether it is known to exist now."""
         try:
             await client.head_bucket(Bucket=self.bucket)
+            return True
         except Exception as exc:
             if _code(exc) not in _MISSING:
                 log.warning("cannot check bucket %s: %s", self.bucket, exc)
-                return
-            with contextlib.suppress(Exception):
+                return False
+            try:
                 if self.region == "us-east-1":
                     await client.create_bucket(Bucket=self.bucket)
                 else:
@@ -122,6 +132,12 @@ class S3ArtifactStore(ArtifactStoreBase):
                         Bucket=self.bucket,
                         CreateBucketConfiguration={"LocationConstraint": self.region},
                     )
+            except Exception as create_exc:
+                if _code(create_exc) in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    return True  # another replica created it meanwhile
+                log.warning("cannot create bucket %s: %s", self.bucket, create_exc)
+                return False
+            return True
 
     async def ready(self) -> tuple[bool, str]:
         try:

@@ -139,5 +139,5 @@ async def test_math_templates_and_http_routes(latex_worker, module_bus):
     assert status == 200 and "<msup>" in json.loads(body)["mathml"]
     status, body = http_get(f"{latex_worker.url}/ready")
     checks = json.loads(body)["checks"]
-    assert status == 200 and checks["tex"]["ok"] and checks["artifacts"]["ok"]
+    assert status == 200 and checks["tex"]["ok"] and checks["artifact_store"]["ok"]
     assert "sandbox=" in checks["tex"]["detail"]

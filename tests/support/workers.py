@@ -60,12 +60,21 @@ def latex_worker_env(
     directories under ``root`` (named ``<prefix>artifacts`` ...), plus ``extra``."""
     return {
         "MAX_CONCURRENCY": "2",
-        "ARTIFACT_DIR": str(root / f"{prefix}artifacts"),
+        "ARTIFACT_STORE_DIR": str(root / f"{prefix}artifacts"),
         "LATEX_CACHE_DIR": str(root / f"{prefix}cache"),
         "LATEX_WORK_DIR": str(root / f"{prefix}work"),
         "LATEX_TIMEOUT_SECONDS": str(timeout_s),
         **extra,
     }
+
+
+def start_together(*workers: WorkerProcess, timeout: float = 120.0) -> tuple[WorkerProcess, ...]:
+    """Start the workers at once (they load in parallel), then wait until each is ready."""
+    for worker in workers:
+        worker.start(wait=False)
+    for worker in workers:
+        worker.wait_ready(timeout)
+    return workers
 
 
 @dataclass

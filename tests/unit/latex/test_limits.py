@@ -144,7 +144,7 @@ async def test_the_page_limit_holds_for_every_engine(engine, runner, store):
 
 
 def test_the_log_page_counter_reads_a_growing_log_in_pieces(tmp_path):
-    from agents.latex.latexmk_tex_runner import _LogPages
+    from agents.latex.tex_outcome import LogPages as _LogPages
 
     log = tmp_path / "main.log"
     text = (

@@ -11,6 +11,7 @@ from enginedge_streams.processor import IncomingMessage
 from enginedge_streams.records import Command, Status
 from enginedge_streams.testing import RecordingSink, in_memory_processor
 from enginedge_streams.testing.artifact_store import InMemoryArtifactStore
+from enginedge_streams.testing.compute_pool import InProcessComputePool
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -25,6 +26,7 @@ def engine(runner):
             "artifacts": artifacts,
             "math": ZiamathMathRenderer(),
             "policy": CompilePolicy(),
+            "compute": InProcessComputePool(),  # the log is read as in the worker's pool
         },
     )
     sink = RecordingSink()
