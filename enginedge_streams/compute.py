@@ -229,7 +229,42 @@ def rebuild_error(raised: StepError) -> EnginEdgeError:
 # -- the adapters -------------------------------------------------------------------
 
 
-class ProcessComputePool:
+class StepPool:
+    """What every ``ComputePool`` does before a step runs: the step's limit (its own or the
+    command's remaining time, whichever is smaller), and a step whose deadline has already
+    passed fails at once. Each pool only says how a step executes (``_execute``)."""
+
+    #: (step, limit) of every step run, for tests; None: not recorded (the process pool).
+    calls: list[tuple[str, float | None]] | None = None
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def run(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        timeout_s: float | None = None,
+        limit_code: str = "DEADLINE_EXCEEDED",
+    ) -> T:
+        limit = step_limit(timeout_s)
+        name = step_name(fn)
+        if self.calls is not None:
+            self.calls.append((name, limit.seconds))
+        if limit.seconds is not None and limit.seconds <= 0:
+            raise limit.error(name, limit_code)
+        return await self._execute(fn, args, limit, name, limit_code)
+
+    async def _execute(
+        self, fn: Callable[..., T], args: tuple[Any, ...], limit: StepLimit, name: str, code: str
+    ) -> T:
+        raise NotImplementedError
+
+
+class ProcessComputePool(StepPool):
     """The ``ComputePool`` port on ``pebble.ProcessPool`` (see the module doc)."""
 
     def __init__(
@@ -283,21 +318,13 @@ class ProcessComputePool:
         pool.stop()
         await asyncio.to_thread(pool.join, 10.0)
 
-    async def run(
-        self,
-        fn: Callable[..., T],
-        *args: Any,
-        timeout_s: float | None = None,
-        limit_code: str = "DEADLINE_EXCEEDED",
+    async def _execute(
+        self, fn: Callable[..., T], args: tuple[Any, ...], limit: StepLimit, name: str, code: str
     ) -> T:
         from pebble import ProcessExpired
 
         if self._pool is None:
             raise DependencyUnavailableError("the compute pool is not running")
-        limit = step_limit(timeout_s)
-        name = step_name(fn)
-        if limit.seconds is not None and limit.seconds <= 0:
-            raise limit.error(name, limit_code)
         future = self._pool.schedule(run_step, args=(fn, args), timeout=limit.seconds)
         waiter = asyncio.wrap_future(future)
         try:
@@ -307,7 +334,7 @@ class ProcessComputePool:
         except TimeoutError:
             future.cancel()  # a running task's child is killed and replaced
             self.killed += 1
-            raise limit.error(name, limit_code) from None
+            raise limit.error(name, code) from None
         except ProcessExpired as exc:
             raise PermanentError(
                 f"{name} ended its process (exit code {exc.exitcode}); the process was replaced",
@@ -326,7 +353,7 @@ class ProcessComputePool:
         return value  # type: ignore[no-any-return]  # the step's own return type
 
 
-class InlineComputePool:
+class InlineComputePool(StepPool):
     """Runs steps on the calling thread: no isolation and no limit (``COMPUTE_WORKERS=0``).
 
     A step that already exceeded the deadline before it starts still fails the
@@ -334,38 +361,12 @@ class InlineComputePool:
     """
 
     def __init__(self) -> None:
-        self.calls: list[tuple[str, float | None]] = []  # (step, limit) for tests
+        self.calls = []  # (step, limit) for tests
 
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
-    async def run(
-        self,
-        fn: Callable[..., T],
-        *args: Any,
-        timeout_s: float | None = None,
-        limit_code: str = "DEADLINE_EXCEEDED",
+    async def _execute(
+        self, fn: Callable[..., T], args: tuple[Any, ...], limit: StepLimit, name: str, code: str
     ) -> T:
-        admit_step(self.calls, fn, timeout_s, limit_code)
         return fn(*args)
-
-
-def admit_step(
-    calls: list[tuple[str, float | None]],
-    fn: Callable[..., Any],
-    timeout_s: float | None,
-    limit_code: str,
-) -> None:
-    """Record the step and the limit it runs under in ``calls``; a step whose deadline has
-    already passed fails now, as in the process pool (the in-process pools' admission)."""
-    limit = step_limit(timeout_s)
-    name = step_name(fn)
-    calls.append((name, limit.seconds))
-    if limit.seconds is not None and limit.seconds <= 0:
-        raise limit.error(name, limit_code)
 
 
 def needs_compute(specs: Sequence[Any]) -> bool:

@@ -7,7 +7,6 @@ process. Process memory and CPU are read at scrape time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -24,6 +23,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from enginedge_streams.tasks import cancel_and_wait
 
 disable_created_metrics()  # type: ignore[no-untyped-call]  # no `*_created` series: dashboards don't use them
 
@@ -55,10 +56,7 @@ class LoopLagSampler:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def _sample(self) -> None:
         loop = asyncio.get_running_loop()

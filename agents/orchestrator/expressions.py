@@ -326,15 +326,23 @@ def relative_paths(parsed: Any) -> list[list[str]]:
     return out
 
 
+def _visit(node: Any, out: list[list[str]]) -> tuple[Any, list[dict[str, Any]]] | None:
+    """Record a field node's path in ``out``; for any other node its type and children
+    (None: nothing more to walk)."""
+    if not isinstance(node, dict):
+        return None
+    if node.get("type") == "field":
+        out.append([str(node["value"])])
+        return None
+    return node.get("type"), node.get("children") or []
+
+
 def _walk_all(node: dict[str, Any], out: list[list[str]]) -> None:
     """Every field path in the expression, wherever it is evaluated."""
-    if not isinstance(node, dict):
+    visited = _visit(node, out)
+    if visited is None:
         return
-    kind = node.get("type")
-    children = node.get("children") or []
-    if kind == "field":
-        out.append([str(node["value"])])
-        return
+    kind, children = visited
     if kind == "subexpression" and children and children[0].get("type") == "field":
         _walk_subexpression(children, out)
         rest = children[1:]
@@ -349,13 +357,11 @@ def _walk_all(node: dict[str, Any], out: list[list[str]]) -> None:
 
 
 def _walk(node: dict[str, Any], out: list[list[str]]) -> None:
-    if not isinstance(node, dict):
+    visited = _visit(node, out)
+    if visited is None:
         return
-    kind = node.get("type")
-    children = node.get("children") or []
-    if kind == "field":
-        out.append([str(node["value"])])
-    elif kind == "subexpression":
+    kind, children = visited
+    if kind == "subexpression":
         _walk_subexpression(children, out)
     elif kind in ("current", "identity"):
         out.append([])

@@ -15,8 +15,17 @@ from pydantic import BaseModel, Field
 
 from enginedge_streams.records import utcnow
 
+#: The statuses a request or a step ends in.
+TERMINAL = frozenset({"completed", "failed", "cancelled", "timed_out"})
 
-class RequestStatus(StrEnum):
+
+class _Status(StrEnum):
+    @property
+    def terminal(self) -> bool:
+        return self.value in TERMINAL
+
+
+class RequestStatus(_Status):
     PENDING = "pending"
     RUNNING = "running"
     COMPLETED = "completed"
@@ -24,12 +33,8 @@ class RequestStatus(StrEnum):
     CANCELLED = "cancelled"
     TIMED_OUT = "timed_out"
 
-    @property
-    def terminal(self) -> bool:
-        return self not in (RequestStatus.PENDING, RequestStatus.RUNNING)
 
-
-class StepStatus(StrEnum):
+class StepStatus(_Status):
     PENDING = "pending"  # dependencies not finished
     WAITING = "waiting"  # ready, but no live instance of its worker type (see `reason`)
     RUNNING = "running"  # command(s) sent
@@ -38,15 +43,6 @@ class StepStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     TIMED_OUT = "timed_out"
-
-    @property
-    def terminal(self) -> bool:
-        return self in STEP_TERMINAL
-
-
-STEP_TERMINAL = frozenset(
-    {StepStatus.COMPLETED, StepStatus.FAILED, StepStatus.CANCELLED, StepStatus.TIMED_OUT}
-)
 
 
 class TaskState(BaseModel):

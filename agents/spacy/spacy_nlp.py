@@ -9,13 +9,13 @@ heartbeats) never block on inference.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
 from agents.spacy.annotation import to_annotated
 from agents.spacy.ports import AnnotatedDoc
 from enginedge_streams.ports.compute_pool import ComputePool
+from enginedge_streams.tasks import cancel_and_wait
 
 log = logging.getLogger("enginedge.spacy")
 
@@ -67,11 +67,8 @@ class SpacyNlpEngine:
             self._task = asyncio.create_task(self._batcher())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
 
     async def _annotate_batch(self, texts: list[str]) -> list[AnnotatedDoc]:
         if self.compute is None:

@@ -27,6 +27,7 @@ from enginedge_streams.ports.artifact_store import (
     ArtifactInfo,
     valid_artifact_id,
 )
+from enginedge_streams.tasks import cancel_and_wait
 
 log = logging.getLogger("enginedge.artifacts")
 
@@ -57,11 +58,8 @@ class FilesystemArtifactStore(ArtifactStoreBase):
             self._task = asyncio.create_task(self._purge_loop())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
 
     async def _purge_loop(self) -> None:
         while True:

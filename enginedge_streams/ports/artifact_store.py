@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, Required, TypedDict, Unpack
 
 from enginedge_streams.errors import ValidationError
 
@@ -80,16 +80,17 @@ def new_artifact_info(
     )
 
 
+class PutOptions(TypedDict, total=False):
+    """The keyword arguments of ``ArtifactStore.put``."""
+
+    content_type: Required[str]
+    filename: Required[str]
+    artifact_id: str | None  # None (default): a new id
+    metadata: Mapping[str, str] | None
+
+
 class ArtifactStore(Protocol):
-    async def put(
-        self,
-        data: bytes,
-        *,
-        content_type: str,
-        filename: str,
-        artifact_id: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-    ) -> ArtifactInfo:
+    async def put(self, data: bytes, **options: Unpack[PutOptions]) -> ArtifactInfo:
         """Store ``data``; a given ``artifact_id`` is overwritten (idempotent re-runs)."""
         ...
 

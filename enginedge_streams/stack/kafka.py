@@ -176,14 +176,7 @@ class KafkaService:
         self.proc.stop(timeout=60)
 
     def status(self) -> ServiceStatus:
-        pid = self.proc.pid()
-        return ServiceStatus(
-            self.name,
-            pid is not None,
-            pid,
-            self.address,
-            "installed" if self.installed() else "not installed",
-        )
+        return self.proc.status(self.address, "installed" if self.installed() else "not installed")
 
 
 def _metadata_ok(address: str) -> bool:

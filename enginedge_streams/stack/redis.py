@@ -65,5 +65,4 @@ class RedisService:
         self.proc.stop()
 
     def status(self) -> ServiceStatus:
-        pid = self.proc.pid()
-        return ServiceStatus(self.name, pid is not None, pid, self.address)
+        return self.proc.status(self.address)

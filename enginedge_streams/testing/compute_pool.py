@@ -13,14 +13,20 @@ import pickle
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from enginedge_streams.compute import StepError, admit_step, rebuild_error, run_step
+from enginedge_streams.compute import (
+    InlineComputePool,
+    StepError,
+    StepLimit,
+    rebuild_error,
+    run_step,
+)
 
 T = TypeVar("T")
 
 
-class InProcessComputePool:
+class InProcessComputePool(InlineComputePool):
     def __init__(self) -> None:
-        self.calls: list[tuple[str, float | None]] = []
+        super().__init__()
         self.started = False
 
     async def start(self) -> None:
@@ -29,14 +35,9 @@ class InProcessComputePool:
     async def stop(self) -> None:
         self.started = False
 
-    async def run(
-        self,
-        fn: Callable[..., T],
-        *args: Any,
-        timeout_s: float | None = None,
-        limit_code: str = "DEADLINE_EXCEEDED",
+    async def _execute(
+        self, fn: Callable[..., T], args: tuple[Any, ...], limit: StepLimit, name: str, code: str
     ) -> T:
-        admit_step(self.calls, fn, timeout_s, limit_code)
         fn, args = pickle.loads(pickle.dumps((fn, args)))  # noqa: S301 - our own bytes
         value = pickle.loads(pickle.dumps(run_step(fn, args)))  # noqa: S301 - our own bytes
         if isinstance(value, StepError):

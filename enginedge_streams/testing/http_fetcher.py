@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
+from enginedge_streams.ports.http_fetcher import FetchOptions
 from enginedge_streams.safe_http import HttpResponse
 
 
@@ -12,14 +15,6 @@ class StaticHttpFetcher:
         self.pages = pages
         self.requests: list[tuple[str, str]] = []
 
-    async def fetch(
-        self,
-        url: str,
-        *,
-        method: str = "GET",
-        headers: dict[str, str] | None = None,
-        body: bytes | None = None,
-        max_bytes: int | None = None,
-    ) -> HttpResponse:
-        self.requests.append((method, url))
+    async def fetch(self, url: str, **options: Unpack[FetchOptions]) -> HttpResponse:
+        self.requests.append((options.get("method", "GET"), url))
         return self.pages[url]

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from enginedge_streams.heartbeat import Heartbeat
 from enginedge_streams.records import utcnow
+from enginedge_streams.tasks import cancel_and_wait
 from enginedge_streams.worker_registry import InstanceState, WorkerRegistry
 
 log = logging.getLogger("enginedge.fleet")
@@ -131,10 +132,7 @@ class FleetWatcher:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         self.state.set_disconnected("stopped")
 
     async def run(self) -> None:

@@ -58,9 +58,8 @@ MODELS = {
 
 @pytest.fixture(scope="module")
 def server():
-    s = FakeLlmServer().start()
-    yield s
-    s.stop()
+    with FakeLlmServer() as s:
+        yield s
 
 
 @pytest.fixture(scope="module")

@@ -17,21 +17,13 @@ from aiokafka import AIOKafkaConsumer
 from enginedge_streams.records import Status
 from tests.support.local_http_server import ThreadedServer
 from tests.support.news_corpus import light_edit, story
-from tests.support.news_feeds import FeedSite, items_from
+from tests.support.news_feeds import NEWS_TEST_ENV, FeedSite, items_from, start_news_and_spacy
 from tests.support.stack import KAFKA
 from tests.support.workers import http_get, http_post
 
 pytestmark = pytest.mark.timeout(180)
 
-NEWS_ENV = {
-    "HTTP_ALLOW_LOOPBACK": "true",  # the feed server is on 127.0.0.1 (tests only)
-    "NEWS_SCHEDULER_TICK_SECONDS": "0.5",
-    "NEWS_MIN_POLL_SECONDS": "1",
-    "NEWS_HOST_RATE_PER_MINUTE": "1000",
-    "NEWS_FETCH_TIMEOUT_SECONDS": "2",
-    "NEWS_CACHE_TTL_SECONDS": "30",
-    "MAX_CONCURRENCY": "4",
-}
+NEWS_ENV = {**NEWS_TEST_ENV, "NEWS_HOST_RATE_PER_MINUTE": "1000", "NEWS_CACHE_TTL_SECONDS": "30"}
 
 
 @pytest.fixture(scope="module")
@@ -67,13 +59,7 @@ def site():
 
 @pytest.fixture(scope="module")
 def workers(module_worker_factory):
-    spacy = module_worker_factory("spacy", start=False)
-    news = module_worker_factory("news", env=NEWS_ENV, start=False)
-    spacy.start(wait=False)
-    news.start(wait=False)
-    spacy.wait_ready(120)
-    news.wait_ready(120)
-    return spacy, news
+    return start_news_and_spacy(module_worker_factory, NEWS_ENV)
 
 
 async def until(check, timeout=60.0, every=0.5):

@@ -21,17 +21,14 @@ from tests.integration.news_feed_corpus import (
     reference,
 )
 from tests.support.local_http_server import ThreadedServer
+from tests.support.news_feeds import NEWS_TEST_ENV, start_news_and_spacy
 
 pytestmark = pytest.mark.timeout(300)
 
 NEWS_ENV = {
-    "HTTP_ALLOW_LOOPBACK": "true",  # the feed server is on 127.0.0.1 (tests only)
-    "NEWS_SCHEDULER_TICK_SECONDS": "0.5",
-    "NEWS_MIN_POLL_SECONDS": "1",
+    **NEWS_TEST_ENV,
     "NEWS_HOST_RATE_PER_MINUTE": "10000",
-    "NEWS_FETCH_TIMEOUT_SECONDS": "2",
     "NEWS_FULLTEXT_MIN_CHARS": "0",  # corpus links point at example.org: no page fetches
-    "MAX_CONCURRENCY": "4",
 }
 SAMPLE_DIRS = ("wellformed/cdf/", "wellformed/rss/", "wellformed/atom10/", "entities/")
 
@@ -65,13 +62,7 @@ def corpus():
 
 @pytest.fixture(scope="module")
 def workers(module_worker_factory):
-    spacy = module_worker_factory("spacy", start=False)
-    news = module_worker_factory("news", env=NEWS_ENV, start=False)
-    spacy.start(wait=False)
-    news.start(wait=False)
-    spacy.wait_ready(120)
-    news.wait_ready(120)
-    return spacy, news
+    return start_news_and_spacy(module_worker_factory, NEWS_ENV)
 
 
 async def test_feedparser_test_feed_sample_over_kafka(workers, corpus, module_bus):

@@ -15,7 +15,16 @@ import uuid
 
 import pytest
 
-from tests.support.orchestrator import PLUGINS, TOKEN, executions, finished, start, step, wait_for
+from tests.support.orchestrator import (
+    PLUGINS,
+    TOKEN,
+    executions,
+    finished,
+    flaky_step,
+    start,
+    step,
+    wait_for,
+)
 from tests.support.workers import WorkerProcess
 
 pytestmark = [pytest.mark.timeout(240)]
@@ -56,33 +65,9 @@ async def test_orchestrator_killed_mid_workflow_resumes_without_rerunning_steps(
     definition = {
         "name": "chain",
         "steps": [
-            {
-                "id": "a",
-                "worker": "flaky",
-                "command": "flaky.run",
-                "payload": {"run": run, "key": "a"},
-            },
-            {
-                "id": "b",
-                "worker": "flaky",
-                "command": "flaky.run",
-                "payload": {
-                    "run": run,
-                    "key": "b",
-                    "sleep_ms": 4000,
-                    "value": {"$ref": "steps.a.result.key"},
-                },
-            },
-            {
-                "id": "c",
-                "worker": "flaky",
-                "command": "flaky.run",
-                "payload": {
-                    "run": run,
-                    "key": "c",
-                    "value": {"$ref": "[steps.a.result.key, steps.b.result.key]"},
-                },
-            },
+            flaky_step("a", run),
+            flaky_step("b", run, sleep_ms=4000, value={"$ref": "steps.a.result.key"}),
+            flaky_step("c", run, value={"$ref": "[steps.a.result.key, steps.b.result.key]"}),
         ],
     }
     view = await start(bus, {"definition": definition})

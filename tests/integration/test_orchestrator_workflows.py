@@ -21,6 +21,7 @@ from tests.support.orchestrator import (
     TOKEN,
     executions,
     finished,
+    flaky_step,
     get,
     start,
     step,
@@ -184,29 +185,9 @@ async def test_cancel_mid_run_stops_the_remaining_steps(workers, module_bus):
     definition = {
         "name": "three",
         "steps": [
-            {
-                "id": "a",
-                "worker": "flaky",
-                "command": "flaky.run",
-                "payload": {"run": run, "key": "a"},
-            },
-            {
-                "id": "b",
-                "worker": "flaky",
-                "command": "flaky.run",
-                "payload": {
-                    "run": run,
-                    "key": "b",
-                    "sleep_ms": 2500,
-                    "value": {"$ref": "steps.a.result.key"},
-                },
-            },
-            {
-                "id": "c",
-                "worker": "flaky",
-                "command": "flaky.run",
-                "payload": {"run": run, "key": "c", "value": {"$ref": "steps.b.result.key"}},
-            },
+            flaky_step("a", run),
+            flaky_step("b", run, sleep_ms=2500, value={"$ref": "steps.a.result.key"}),
+            flaky_step("c", run, value={"$ref": "steps.b.result.key"}),
         ],
     }
     view = await start(module_bus, {"definition": definition})
@@ -426,64 +407,37 @@ async def test_cli_workflow_run_and_workers(workers, module_prefix, tmp_path):
         "PYTHONPATH": str(ROOT),
         "WORKER_PLUGINS": PLUGINS,
     }
-    cli = [sys.executable, "-m", "enginedge_streams.cli.main"]
+
+    async def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "enginedge_streams.cli.main", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
     run = uuid.uuid4().hex
     (tmp_path / "input.json").write_text(json.dumps({"run": run, "numbers": [2, 3]}))
-    proc = await asyncio.to_thread(
-        subprocess.run,
-        [*cli, "workflow", "run", "sum-all", "--input", f"@{tmp_path / 'input.json'}"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
+    proc = await cli(
+        "workflow", "run", "sum-all", "--input", f"@{tmp_path / 'input.json'}", timeout=90
     )
     assert proc.returncode == 0, proc.stderr
     assert "request.completed" in proc.stdout and "step.attempt square" in proc.stdout
     assert '"total": 5' in proc.stdout
     slow = json.dumps({"worker": "flaky", "command": "system.ping", "payload": {"delay_ms": 10000}})
-    proc = await asyncio.to_thread(
-        subprocess.run,
-        [*cli, "workflow", "run", "single-worker", "--input", slow, "--no-wait"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    proc = await cli("workflow", "run", "single-worker", "--input", slow, "--no-wait")
     assert proc.returncode == 0, proc.stderr
     rid = proc.stdout.strip()
     assert rid.startswith("wf-")
-    proc = await asyncio.to_thread(
-        subprocess.run,
-        [*cli, "workflow", "cancel", rid],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    proc = await cli("workflow", "cancel", rid)
     assert proc.returncode == 0 and proc.stdout.strip() == f"{rid}: cancelled", proc.stderr
-    proc = await asyncio.to_thread(
-        subprocess.run,
-        [*cli, "workflow", "status", rid],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    proc = await cli("workflow", "status", rid)
     assert proc.returncode == 1  # finished, but not completed
     assert f"{rid} single-worker: cancelled" in proc.stdout and " run " in proc.stdout
-    proc = await asyncio.to_thread(
-        subprocess.run,
-        [*cli, "workers"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    proc = await cli("workers")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].split()[:3] == ["WORKER", "INSTANCE", "STATE"]

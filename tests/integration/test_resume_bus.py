@@ -9,21 +9,15 @@ import base64
 import pytest
 
 from enginedge_streams.records import Status
-from tests.support.resume_corpus import corpus, field_scores
+from tests.support.resume_corpus import INITECH_DUTIES, corpus, field_scores
 
 pytestmark = pytest.mark.timeout(300)
 
-JD = """Senior Backend Engineer at Initech
-Location: Austin, TX (Remote). Full-time. $150,000 - $180,000 per year
-Responsibilities:
-- Build event-driven data pipelines and APIs
-Requirements:
-- 5+ years with Python
-- Kubernetes, Docker and PostgreSQL
-- Rust
-Nice to have:
-- GraphQL
-"""
+JD = (
+    "Senior Backend Engineer at Initech\n"
+    "Location: Austin, TX (Remote). Full-time. $150,000 - $180,000 per year\n"
+    f"{INITECH_DUTIES}Nice to have:\n- GraphQL\n"
+)
 CHEF = """Pastry Chef at Le Petit Four
 Responsibilities:
 - Prepare croissants, tarts and wedding cakes every morning

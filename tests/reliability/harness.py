@@ -26,6 +26,7 @@ from enginedge_streams.stack.base import stack_dir
 from enginedge_streams.stack.kafka import KafkaService
 from enginedge_streams.stack.postgres import PostgresService
 from enginedge_streams.stack.redis import RedisService
+from enginedge_streams.topics import WorkerTopics
 from tests.support.workers import WorkerProcess, free_port
 
 #: `RELIABILITY_SCALE=full` (make reliability) runs the issue's sizes; default is scaled down.
@@ -96,12 +97,8 @@ class Oracle:
     effects: dict[str, int] = field(default_factory=dict)
 
     @property
-    def requests(self) -> str:
-        return f"{self.prefix}worker.{self.worker_type}.requests"
-
-    @property
-    def results(self) -> str:
-        return f"{self.prefix}worker.{self.worker_type}.results"
+    def topics(self) -> WorkerTopics:
+        return WorkerTopics(self.worker_type, self.prefix)
 
     def commands(self, n: int, **payload: Any) -> list[Command]:
         cmds = [
@@ -123,7 +120,7 @@ class Oracle:
                     key, value = c.command_id.encode(), c.model_dump_json().encode()
                 else:
                     key, value = c
-                futures.append(await producer.send(self.requests, key=key, value=value))
+                futures.append(await producer.send(self.topics.requests, key=key, value=value))
             await asyncio.gather(*futures)
         finally:
             await producer.stop()
@@ -141,11 +138,11 @@ class Oracle:
         await consumer.start()
         seen: dict[str, list[Result]] = {}
         try:
-            parts = consumer.partitions_for_topic(self.results) or set()
+            parts = consumer.partitions_for_topic(self.topics.results) or set()
             if not parts:
                 await consumer.topics()
                 parts = set(range(4))
-            tps = [TopicPartition(self.results, p) for p in sorted(parts)]
+            tps = [TopicPartition(self.topics.results, p) for p in sorted(parts)]
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
             end = await consumer.end_offsets(tps)

@@ -10,10 +10,26 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
+from typing import Any
 
 from aiohttp import web
 
 from tests.support.news_corpus import Story
+from tests.support.workers import WorkerProcess, start_together
+
+#: A news worker that polls a feed server on 127.0.0.1 at test speed (each test adds its own).
+NEWS_TEST_ENV = {
+    "HTTP_ALLOW_LOOPBACK": "true",  # the feed server is on 127.0.0.1 (tests only)
+    "NEWS_SCHEDULER_TICK_SECONDS": "0.5",
+    "NEWS_MIN_POLL_SECONDS": "1",
+    "NEWS_FETCH_TIMEOUT_SECONDS": "2",
+    "MAX_CONCURRENCY": "4",
+}
+
+
+def start_news_and_spacy(factory: Any, env: dict[str, str]) -> tuple[WorkerProcess, ...]:
+    """A spaCy worker and a news worker with ``env``, started together (they load in parallel)."""
+    return start_together(factory("spacy", start=False), factory("news", env=env, start=False))
 
 
 @dataclass

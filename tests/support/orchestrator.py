@@ -16,6 +16,16 @@ TOKEN = "orchestrator-test-token"
 TERMINAL = ("completed", "failed", "cancelled", "timed_out")
 
 
+def flaky_step(sid: str, run: str, **payload: Any) -> dict[str, Any]:
+    """A workflow step ``sid`` on the tests' flaky worker (``flaky.run`` records each run)."""
+    return {
+        "id": sid,
+        "worker": "flaky",
+        "command": "flaky.run",
+        "payload": {"run": run, "key": sid, **payload},
+    }
+
+
 async def start(bus: Any, payload: dict[str, Any], **fields: Any) -> dict[str, Any]:
     result = await bus.call("orchestrator", "workflow.start", payload, timeout=60, **fields)
     assert result.status.value == "COMPLETED", result.error

@@ -17,6 +17,15 @@ from typing import Any
 
 from tests.support.corpora import pinned_sdist
 
+#: The duties and requirements of the Initech backend posting that resumes are matched to.
+INITECH_DUTIES = """Responsibilities:
+- Build event-driven data pipelines and APIs
+Requirements:
+- 5+ years with Python
+- Kubernetes, Docker and PostgreSQL
+- Rust
+"""
+
 PEOPLE = [
     ("Maria Gonzalez", "maria.gonzalez@example.com", "(415) 555-0132", "San Francisco, CA"),
     ("Liam O'Brien", "liam.obrien@example.org", "+1 617 555 0199", "Boston, MA"),

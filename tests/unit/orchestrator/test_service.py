@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from agents.orchestrator.engine import Dispatch, Publish
@@ -11,34 +13,19 @@ from enginedge_streams.errors import NotFoundError, PermanentError, ValidationEr
 from enginedge_streams.records import Status
 from tests.unit.orchestrator.conftest import REPLY_TO, Harness
 
+
+def echo(sid: str, text: Any, worker: str = "alpha", **fields: Any) -> dict[str, Any]:
+    """A step that sends ``echo.say`` with ``text`` to ``worker``."""
+    return {"id": sid, "worker": worker, "command": "echo.say", "payload": {"text": text}, **fields}
+
+
 DIAMOND = {
     "name": "diamond",
     "steps": [
-        {
-            "id": "a",
-            "worker": "alpha",
-            "command": "echo.say",
-            "payload": {"text": {"$ref": "input.text"}},
-        },
-        {
-            "id": "b",
-            "worker": "alpha",
-            "command": "echo.say",
-            "payload": {"text": {"$ref": "steps.a.result.text"}},
-        },
-        {
-            "id": "c",
-            "worker": "beta",
-            "command": "echo.say",
-            "payload": {"text": "c"},
-            "needs": ["a"],
-        },
-        {
-            "id": "d",
-            "worker": "beta",
-            "command": "echo.say",
-            "payload": {"text": {"$text": "${steps.b.result.text}+${steps.c.result.text}"}},
-        },
+        echo("a", {"$ref": "input.text"}),
+        echo("b", {"$ref": "steps.a.result.text"}),
+        echo("c", "c", worker="beta", needs=["a"]),
+        echo("d", {"$text": "${steps.b.result.text}+${steps.c.result.text}"}, worker="beta"),
     ],
 }
 
@@ -136,19 +123,8 @@ def test_an_optional_step_failure_lets_the_request_go_on(h):
     definition = {
         "name": "opt",
         "steps": [
-            {
-                "id": "a",
-                "worker": "alpha",
-                "command": "echo.say",
-                "payload": {"text": "a"},
-                "optional": True,
-            },
-            {
-                "id": "b",
-                "worker": "alpha",
-                "command": "echo.say",
-                "payload": {"text": {"$ref": "steps.a.status"}},
-            },
+            echo("a", "a", optional=True),
+            echo("b", {"$ref": "steps.a.status"}),
         ],
     }
     view, _ = start(h, definition)
@@ -164,19 +140,8 @@ def test_a_step_past_its_deadline_times_out_the_request(h):
     definition = {
         "name": "slow",
         "steps": [
-            {
-                "id": "a",
-                "worker": "alpha",
-                "command": "echo.say",
-                "payload": {"text": "a"},
-                "timeout_seconds": 5,
-            },
-            {
-                "id": "b",
-                "worker": "alpha",
-                "command": "echo.say",
-                "payload": {"text": {"$ref": "steps.a.result.text"}},
-            },
+            echo("a", "a", timeout_seconds=5),
+            echo("b", {"$ref": "steps.a.result.text"}),
         ],
     }
     view, _ = start(h, definition)
@@ -297,12 +262,7 @@ def test_fan_out_with_max_parallel_and_aggregation(h):
                 "payload": {"text": {"$ref": "item"}, "n": {"$ref": "index"}},
                 "aggregate": "join('-', results[].text)",
             },
-            {
-                "id": "after",
-                "worker": "beta",
-                "command": "echo.say",
-                "payload": {"text": {"$ref": "steps.each.result"}},
-            },
+            echo("after", {"$ref": "steps.each.result"}, worker="beta"),
         ],
     }
     view, fx = start(h, definition, input={"words": ["x", "y", "z"]})
@@ -326,14 +286,7 @@ def test_fan_out_items_can_be_skipped_and_an_empty_list_completes_at_once(h):
     definition = {
         "name": "fan",
         "steps": [
-            {
-                "id": "each",
-                "worker": "alpha",
-                "command": "echo.say",
-                "for_each": "input.words",
-                "on_item_error": "skip",
-                "payload": {"text": {"$ref": "item"}},
-            }
+            echo("each", {"$ref": "item"}, for_each="input.words", on_item_error="skip"),
         ],
     }
     view, _ = start(h, definition, input={"words": ["x", "y"]})
@@ -404,12 +357,7 @@ def test_output_template_and_input_schema():
             "properties": {"text": {"type": "string", "maxLength": 5}},
         },
         "steps": [
-            {
-                "id": "a",
-                "worker": "alpha",
-                "command": "echo.say",
-                "payload": {"text": {"$ref": "input.text"}},
-            }
+            echo("a", {"$ref": "input.text"}),
         ],
         "output": {"said": {"$ref": "steps.a.result.text"}, "id": {"$ref": "request.id"}},
     }
