@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 import faust
 from faust.sensors.prometheus import PrometheusMonitor
@@ -359,27 +359,23 @@ class WorkerRuntime:
         return await self.processor.redrive(candidates) if candidates else 0
 
 
+class Declaration(TypedDict, total=False):
+    """What ``command_worker`` passes on to :class:`WorkerRuntime` besides the app."""
+
+    worker_type: Required[str]
+    commands: Required[Sequence[CommandSpec]]
+    dependencies: Required[Mapping[str, Any]]
+    metrics: WorkerMetrics | None
+
+
 def command_worker(
-    app: faust.App,
-    container: Container,
-    *,
-    worker_type: str,
-    commands: Sequence[CommandSpec],
-    dependencies: Mapping[str, Any],
-    metrics: WorkerMetrics | None = None,
+    app: faust.App, container: Container, **declared: Unpack[Declaration]
 ) -> WorkerRuntime:
     """Declare a command worker on ``app`` (``Worker.serve`` calls this; workers not yet on
     :class:`enginedge_streams.worker.Worker` call it directly)."""
-    runtime = WorkerRuntime(
-        app,
-        container,
-        worker_type=worker_type,
-        commands=commands,
-        dependencies=dependencies,
-        metrics=metrics,
-    )
+    runtime = WorkerRuntime(app, container, **declared)
     runtime.install()
     runtimes = getattr(app, "enginedge_runtimes", None)
     if runtimes is not None:
-        runtimes[worker_type] = runtime
+        runtimes[runtime.worker_type] = runtime
     return runtime

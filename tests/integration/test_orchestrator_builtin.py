@@ -20,6 +20,7 @@ from agents.llm.llamacpp_chat_provider import local_model_available
 from enginedge_streams.records import Status
 from tests.support.local_http_server import ThreadedServer
 from tests.support.orchestrator import finished, start, step, summary
+from tests.support.resume_corpus import INITECH_DUTIES
 from tests.support.workers import http_get
 
 #: The smaller packaged model keeps the workflow runs within their time limits on 2 cores.
@@ -55,14 +56,7 @@ BSc Computer Science, University of Texas | 2013 - 2017
 Skills
 Python, PostgreSQL, Docker, Kubernetes
 """
-JOB = """Senior Backend Engineer at Initech
-Responsibilities:
-- Build event-driven data pipelines and APIs
-Requirements:
-- 5+ years with Python
-- Kubernetes, Docker and PostgreSQL
-- Rust
-"""
+JOB = f"Senior Backend Engineer at Initech\n{INITECH_DUTIES}"
 DOC = f"""Zephyr turbine maintenance notes
 
 {MARKER} Its bearings are inspected every 500 hours of operation, and the
