@@ -119,7 +119,7 @@ def _start_end(comp: Any, uid: str, zones: Zones, rdates: list[_RDate]) -> tuple
     end = comp.decoded("dtend") if comp.get("dtend") is not None else None
     if comp.get("dtstart") is not None:
         start = comp.decoded("dtstart")
-        if end is None and length is not None:
+        if end is None and length is not None and isinstance(start, date):
             try:
                 end = start + length
             except TypeError:
