@@ -175,6 +175,11 @@ async def handle_update_event(
     updated.overrides.update(dict(_override(o) for o in cmd.add_overrides))
     updated.sequence = ev.sequence + 1
     updated.external_ids = ev.external_ids
+    # what event.update has no field for (imported RDATE/EXRULE, iTIP participants) is kept;
+    # an RDATE is an instant, so it stays only while the event keeps its kind (timed/all-day)
+    updated.rdates = ev.rdates if updated.all_day == ev.all_day else []
+    updated.exrule = ev.exrule if updated.rrule else None
+    updated.organizer, updated.attendees = ev.organizer, ev.attendees
     if updated.model_dump(exclude={"updated_at", "sequence"}) == ev.model_dump(
         exclude={"updated_at", "sequence"}
     ):

@@ -247,3 +247,24 @@ async def test_a_cancel_for_a_vtodo_closes_the_stored_task(repo, clock):
     assert out["tasks_closed"] == [task["task_id"]] and repo.tasks("c") == []
     reply = await _import(repo, clock, vcal(extra="METHOD:REPLY\r\n" + todo))
     assert codes(reply["skipped"]) == ["ITIP_UNSUPPORTED"] and reply["tasks"] == []
+
+
+async def test_event_update_keeps_what_it_has_no_field_for(repo, clock):
+    from agents.scheduling.calendar_handlers import handle_update_event
+    from agents.scheduling.messages import UpdateEvent
+
+    (event_id,) = (await _import(repo, clock, vcal(RDATE_EVENT)))["imported"]
+    before = repo.event("c", event_id)
+    out = await handle_update_event(
+        UpdateEvent(calendar_id="c", event_id=event_id, changes={"title": "Renamed"}),
+        repo=repo,
+        clock=clock,
+    )
+    after = repo.event("c", event_id)
+    assert out["changed"] and after.title == "Renamed"
+    assert (after.rdates, after.exrule, after.attendees) == (
+        before.rdates,
+        before.exrule,
+        before.attendees,
+    )
+    assert len(await starts(repo)) == 10
