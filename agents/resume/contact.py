@@ -125,12 +125,22 @@ def find_name(header: list[Line]) -> str | None:
     """The largest name-shaped line or cell among the header's first lines."""
     best: tuple[float, int, str] | None = None
     for i, line in enumerate(header[:12]):
-        for part in line.parts():
+        for cell in line.parts():
+            part = _unlabelled(cell)
             if looks_like_name(part):
                 key = (line.size or 0.0, -i, part.strip())
                 if best is None or key[:2] > best[:2]:
                     best = key
     return best[2] if best else None
+
+
+def _unlabelled(text: str) -> str:
+    """ "PERSONAL INFORMATION Katie Smith" -> "Katie Smith"."""
+    low = text.strip().lower()
+    for label in NOT_NAMES | {"name", "name / surname", "name:"}:
+        if low.startswith(label + " "):
+            return text.strip()[len(label) :].strip(" :")
+    return text
 
 
 def looks_like_name(text: str) -> bool:

@@ -33,7 +33,7 @@ DATE = (
     rf"(?:{_MONTH}\s+(?:1[89]|20)\d{{2}}|(?:0?[1-9]|1[0-2])/(?:1[89]|20)\d{{2}}"
     r"|(?:1[89]|20)\d{2}-(?:0[1-9]|1[0-2])|(?:1[89]|20)\d{2})"
 )
-OPEN_END = r"(?:Present|Current|Now|Today|Ongoing)"
+OPEN_END = r"(?:Present|Current|Now|Today|Ongoing|(?:till|to) date)"
 RANGE_RE = re.compile(
     rf"(?P<start>{DATE})\s*(?:-|–|—|to|until|~)\s*(?:Exp(?:ected)?\.?\s*)?(?P<end>{DATE}|{OPEN_END})",
     re.IGNORECASE,

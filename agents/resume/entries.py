@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001  (resumes really use en/em dashes and curly quotes)
+# ruff: noqa: RUF001, RUF002, RUF003  (resumes really use en/em dashes and curly quotes)
 """Experience, education and project entries of a resume section (pure functions).
 
 An entry is its header lines (title, company, location, dates — on one line or several, in
@@ -45,19 +45,27 @@ def split_entries(lines: list[Line]) -> list[tuple[list[Line], list[Line]]]:
         if body or (head and _starts_entry(line, head)):
             entries.append((head, body))
             head, body = [], []
+        elif head and starts_with_date(line.text) and _group_labels(head):
+            head = []  # "Teaching" above "1844–1846 Teacher, Lowood School": a group label
         head.append(line)
     if head or body:
         entries.append((head, body))
     return [(h, b) for h, b in entries if h or b]
 
 
+def _group_labels(head: list[Line]) -> bool:
+    return all(
+        len(h.text.split()) <= 3 and find_range(h.text) is None and find_single(h.text) is None
+        for h in head
+    )
+
+
 def continues(line: Line, bullet: Line) -> bool:
-    """``line`` is the wrapped rest of ``bullet``: indented past the bullet glyph, or lower case."""
-    if starts_with_date(line.text):
-        return False
-    if line.text[:1].islower():
-        return True
-    return line.x0 is not None and bullet.x0 is not None and line.x0 > bullet.x0 + 2.0
+    """``line`` is the wrapped rest of ``bullet``: indented past the bullet glyph, or (no
+    positions known) starting in lower case."""
+    if line.x0 is not None and bullet.x0 is not None:
+        return line.x0 > bullet.x0 + 2.0
+    return not starts_with_date(line.text) and line.text[:1].islower()
 
 
 def starts_with_date(text: str) -> bool:
@@ -89,21 +97,49 @@ def is_location(text: str) -> bool:
 
 
 def header_parts(head: list[Line]) -> list[tuple[int, str]]:
-    """(origin, part) of the header lines: cells of a PDF line stay whole unless they hold a
-    job title ("Teacher, Lowood School"); plain lines are split at separators."""
+    """(origin, part) of the header lines: a date range is a part of its own; cells of a PDF
+    line stay whole unless they hold a job title ("Teacher, Lowood School") or follow a date
+    ("1849-1867 | Home schooling, Ferndean"); plain lines are split at separators."""
     out: list[tuple[int, str]] = []
     origin = 0
     for line in head:
-        for cell in line.parts():
+        cells = _cells(line)
+        multi = len(line.parts()) > 1
+        dated_first = multi and starts_with_date(cells[0])
+        for cell in cells:
             origin += 1
-            if len(line.parts()) > 1 and not is_title(cell):
-                pieces = [cell.strip(" ,;:()")]
-            elif is_title(cell) and ", " in cell:
-                pieces = [p.strip(" ,;:()") for p in cell.split(", ")]
-            else:
-                pieces = _parts(cell)
-            out.extend((origin, p) for p in pieces if p)
+            for seg, is_range in _range_split(cell):
+                if is_range:
+                    out.append((origin, seg))
+                    continue
+                if multi and not is_title(seg) and not dated_first:
+                    pieces = [seg.strip(" ,;:()")]
+                elif is_title(seg) and ", " in seg:
+                    pieces = [p.strip(" ,;:()") for p in seg.split(", ")]
+                else:
+                    pieces = _parts(seg)
+                out.extend((origin, p) for p in pieces if p)
     return out
+
+
+def _range_split(cell: str) -> list[tuple[str, bool]]:
+    rng = find_range(cell)
+    if rng is None:
+        return [(cell, False)]
+    a, b = rng[2]
+    segs = [(cell[:a].strip(" |,;–-"), False), (cell[a:b], True), (cell[b:].strip(" |,;–-"), False)]
+    return [(t, r) for t, r in segs if t]
+
+
+def _cells(line: Line) -> list[str]:
+    """The line's cells; a date range drawn across two cells ("August 2002 –" | "Present")
+    made one again."""
+    cells = line.parts()
+    rng = find_range(line.text) if len(cells) > 1 else None
+    if rng is None or any(find_range(c) for c in cells):
+        return cells
+    a, b = rng[2]
+    return [p.strip() for p in (line.text[:a], line.text[a:b], line.text[b:]) if p.strip()]
 
 
 def _take_dates(
@@ -127,9 +163,42 @@ def _take_dates(
     return None, None, parts
 
 
+_PROSE_COMPANY = re.compile(r"\b(?:with|for|at)\s+(?P<company>[A-Z].*?)(?:,|\s+from)?\s*$")
+_PROSE_TITLE = re.compile(
+    r"\b(?:designation(?:\s+of)?|as|role of|position of)\s*[–:-]?\s*(?P<title>[A-Z][^.;]*)", re.I
+)
+
+
+def prose_job(text: str) -> dict[str, Any] | None:
+    """ "Worked for Acme Ltd, from Mar 2016 to Nov 2018 in the designation of Associate." """
+    rng = find_range(text)
+    if rng is None:
+        return None
+    start, end, (a, b) = rng
+    company = _PROSE_COMPANY.search(text[:a])
+    title = _PROSE_TITLE.search(text[b:])
+    if company is None or title is None:
+        return None
+    name = company.group("company").split(", ")[0].strip(" ,")
+    return {
+        "title": title.group("title").strip(" .–-"),
+        "company": name,
+        "location": None,
+        "start": start,
+        "end": end,
+        "current": end == "present",
+        "bullets": [],
+    }
+
+
 def experience(lines: list[Line]) -> list[dict[str, Any]]:
     out = []
     for head, body in split_entries(lines):
+        if not head:  # a list of sentences, one job each
+            jobs = [job for job in map(prose_job, (b.text for b in body)) if job]
+            if jobs:
+                out.extend(jobs)
+                continue
         start, end, parts = _take_dates(header_parts(head))
         title = company = location = None
         rest: list[tuple[int, str]] = []
@@ -163,11 +232,18 @@ def experience(lines: list[Line]) -> list[dict[str, Any]]:
 
 def education(lines: list[Line]) -> list[dict[str, Any]]:
     out = []
+    groups = []
     for head, body in split_entries(lines):
-        start, end, parts = _take_dates(header_parts(head + body))
+        if head:
+            groups.append(head + body)
+        else:  # one bullet per degree
+            groups.extend([b] for b in body)
+    for group in groups:
+        start, end, parts = _take_dates(header_parts(group))
         degree = institution = None
         for _, part in parts:
-            if institution is None and INSTITUTION_RE.search(part):
+            quoted = any(q in part for q in '“”"«»')  # a thesis title, not the school
+            if institution is None and INSTITUTION_RE.search(part) and not quoted:
                 institution = part
             elif degree is None and DEGREE_RE.search(part):
                 degree = part

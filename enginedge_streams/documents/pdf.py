@@ -178,7 +178,10 @@ def _line(row: list[dict[str, Any]], page: int) -> PdfLine:
         if prev is not None and float(w["x0"]) - float(prev["x1"]) > CELL_GAP_EM * float(w["size"]):
             cells.append(" ".join(current))
             current = []
-        current.append(w["text"])
+        if current and w["text"][:1] in ",.;:!?)" and len(w["text"]) <= 2:
+            current[-1] += w["text"]  # punctuation set apart by kerning
+        else:
+            current.append(w["text"])
         prev = w
     cells.append(" ".join(current))
     size = statistics.median(float(w["size"]) for w in row)
