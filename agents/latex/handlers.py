@@ -56,6 +56,17 @@ class CompilePolicy:
     diagnose_timeout_seconds: float = 20.0  # reading the log (compute step LOG_PARSE_TIME_LIMIT)
 
 
+@dataclass(frozen=True)
+class Toolchain:
+    """What a compile runs on: the TeX runner, the artifact store, the limits and the pool
+    the log is read in."""
+
+    tex: TexRunner
+    artifacts: ArtifactStore
+    policy: CompilePolicy
+    compute: ComputePool = INLINE
+
+
 def artifact_id_for(command_id: str) -> str:
     """Deterministic per command: a re-run (at-least-once) overwrites, never duplicates."""
     return "pdf-" + hashlib.sha256(command_id.encode()).hexdigest()[:32]
@@ -88,13 +99,11 @@ async def compile_pdf(
     filename: str | None = None,
     max_pages: int | None = None,
     terminal_input: tuple[str, ...] = (),
-    tex: TexRunner,
-    artifacts: ArtifactStore,
-    policy: CompilePolicy,
+    tools: Toolchain,
     ctx: CommandContext,
-    compute: ComputePool = INLINE,
 ) -> dict[str, Any]:
     """Compile in the sandbox, diagnose, store the PDF; FAILED with diagnostics otherwise."""
+    tex, artifacts, policy, compute = tools.tex, tools.artifacts, tools.policy, tools.compute
     if engine not in tex.engines:
         if not tex.engines:
             raise DependencyUnavailableError("no TeX engine is available on this worker")
@@ -237,11 +246,8 @@ async def handle_compile(
         filename=cmd.filename,
         max_pages=cmd.max_pages,
         terminal_input=tuple(cmd.terminal_input),
-        tex=tex,
-        artifacts=artifacts,
-        policy=policy,
+        tools=Toolchain(tex, artifacts, policy, compute),
         ctx=ctx,
-        compute=compute,
     )
 
 
@@ -308,10 +314,10 @@ async def handle_template_list(cmd: ListTemplates) -> dict[str, Any]:
 async def handle_template_render(
     cmd: RenderTemplate,
     *,
+    ctx: CommandContext,
     tex: TexRunner,
     artifacts: ArtifactStore,
     policy: CompilePolicy,
-    ctx: CommandContext,
     compute: ComputePool = INLINE,
 ) -> dict[str, Any]:
     source = templates.render(cmd.template, cmd.values, engine=cmd.engine)
@@ -334,11 +340,8 @@ async def handle_template_render(
             engine=cmd.engine,
             timeout_seconds=cmd.timeout_seconds,
             filename=f"{cmd.template}.pdf",
-            tex=tex,
-            artifacts=artifacts,
-            policy=policy,
+            tools=Toolchain(tex, artifacts, policy, compute),
             ctx=ctx,
-            compute=compute,
         )
     return bounded(out)
 

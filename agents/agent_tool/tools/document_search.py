@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from agents.agent_tool.ports import Tool, ToolContext, ToolDeps
-from enginedge_streams.ports.bus_caller import BusCaller
+from agents.agent_tool.ports import Tool, ToolDeps
+from agents.agent_tool.tools.bus_tool import BusTool
 
 
-class DocumentSearchTool:
+class DocumentSearchTool(BusTool):
+    worker = "data_processing"
+    command = "document.search"
+    defaults: ClassVar[dict[str, Any]] = {"top_k": 5}
     name = "document_search"
     description = (
         "Search ingested documents (vector, keyword or hybrid) and return the best matching "
@@ -26,19 +29,6 @@ class DocumentSearchTool:
         "required": ["query"],
         "additionalProperties": False,
     }
-    read_only = True
-    cacheable = True
-
-    def __init__(self, workers: BusCaller, timeout_s: float) -> None:
-        self.workers = workers
-        self.timeout_s = timeout_s
-
-    async def run(self, args: dict[str, Any], ctx: ToolContext) -> Any:
-        payload = {"top_k": 5, **args}
-        timeout = max(1.0, min(self.timeout_s, ctx.remaining_seconds))
-        return await self.workers.call(
-            "data_processing", "document.search", payload, timeout=timeout
-        )
 
 
 def create(deps: ToolDeps) -> Tool:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from agents.agent_tool.ports import Tool, ToolContext, ToolDeps
-from enginedge_streams.ports.bus_caller import BusCaller
+from agents.agent_tool.ports import Tool, ToolDeps
+from agents.agent_tool.tools.bus_tool import BusTool
 
 
-class NlpAnalyzeTool:
+class NlpAnalyzeTool(BusTool):
+    worker = "spacy"
+    command = "nlp.analyze"
+    defaults: ClassVar[dict[str, Any]] = {"parts": ["entities", "noun_chunks", "sentences"]}
     name = "nlp_analyze"
     description = (
         "Analyse English text with spaCy: named entities, noun chunks, sentences "
@@ -29,17 +32,6 @@ class NlpAnalyzeTool:
         "required": ["text"],
         "additionalProperties": False,
     }
-    read_only = True
-    cacheable = True
-
-    def __init__(self, workers: BusCaller, timeout_s: float) -> None:
-        self.workers = workers
-        self.timeout_s = timeout_s
-
-    async def run(self, args: dict[str, Any], ctx: ToolContext) -> Any:
-        payload = {"parts": ["entities", "noun_chunks", "sentences"], **args}
-        timeout = max(1.0, min(self.timeout_s, ctx.remaining_seconds))
-        return await self.workers.call("spacy", "nlp.analyze", payload, timeout=timeout)
 
 
 def create(deps: ToolDeps) -> Tool:
