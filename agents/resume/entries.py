@@ -105,7 +105,7 @@ def header_parts(head: list[Line]) -> list[tuple[int, str]]:
     for line in head:
         cells = _cells(line)
         multi = len(line.parts()) > 1
-        dated_first = multi and starts_with_date(cells[0])
+        dated_first = multi and (starts_with_date(cells[0]) or _is_date(cells[-1]))
         for cell in cells:
             origin += 1
             for seg, is_range in _range_split(cell):
@@ -120,6 +120,11 @@ def header_parts(head: list[Line]) -> list[tuple[int, str]]:
                     pieces = _parts(seg)
                 out.extend((origin, p) for p in pieces if p)
     return out
+
+
+def _is_date(text: str) -> bool:
+    rng = find_range(text)
+    return starts_with_date(text) and (rng is None or len(text) - (rng[2][1] - rng[2][0]) < 6)
 
 
 def _range_split(cell: str) -> list[tuple[str, bool]]:
@@ -143,7 +148,7 @@ def _cells(line: Line) -> list[str]:
 
 
 def _take_dates(
-    parts: list[tuple[int, str]],
+    parts: list[tuple[int, str]], *, anywhere: bool = False
 ) -> tuple[str | None, str | None, list[tuple[int, str]]]:
     for i, (origin, part) in enumerate(parts):
         rng = find_range(part)
@@ -154,7 +159,7 @@ def _take_dates(
             return start, end, kept
     for i, (origin, part) in enumerate(parts):
         single = find_single(part)
-        if single is not None and (starts_with_date(part) or len(part) <= 12):
+        if single is not None and (anywhere or starts_with_date(part) or len(part) <= 12):
             value, (a, b) = single
             rest = (part[:a] + " " + part[b:]).strip(" ,;:()|–-")
             rest = re.sub(r"^(?:since|from)\s*$|^ff\.?$", "", rest, flags=re.I).strip()
@@ -239,7 +244,9 @@ def education(lines: list[Line]) -> list[dict[str, Any]]:
         else:  # one bullet per degree
             groups.extend([b] for b in body)
     for group in groups:
-        start, end, parts = _take_dates(header_parts(group))
+        start, end, parts = _take_dates(header_parts(group), anywhere=True)
+        if end is None and start is not None:
+            start, end = None, start  # a single date is the graduation
         degree = institution = None
         for _, part in parts:
             quoted = any(q in part for q in '“”"«»')  # a thesis title, not the school

@@ -172,7 +172,7 @@ DEGREE_RE = re.compile(
 )
 INSTITUTION_RE = re.compile(
     r"\b(University|College|Institute|School|Academy|Polytechnic|Universidad|Université|"
-    r"Hochschule|Conservatory)\b"
+    r"Hochschule|Conservatory|[Hh]igh [Ss]chool)\b"
 )
 
 

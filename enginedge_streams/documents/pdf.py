@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,6 +30,10 @@ log = logging.getLogger("enginedge.documents.pdf")
 
 #: Gap (pt) below which two characters are one word (see the module doc).
 X_TOLERANCE = 1.5
+_DATE_ONLY = re.compile(
+    r"[\W\d]*(?:[A-Za-z]{3,9}\.?\s*)?(?:1[89]|20)\d{2}[\W\d]*(?:(?:[A-Za-z]{3,9}\.?\s*)?(?:(?:1[89]|20)\d{2})?|present|now|ff\.?)\W*",
+    re.I,
+)
 #: A gap wider than this many times the font size between two words starts a new cell.
 CELL_GAP_EM = 1.6
 
@@ -242,6 +247,17 @@ def find_gutter(  # noqa: PLR0912 - one pass over the bins
         return None
     if _aligned(lefts) < 0.5 or _aligned(rights) < 0.5:
         return None
+    right_text = [
+        " ".join(w["text"] for w in row if w["x0"] > mid) for row in rows if row[-1]["x0"] > mid
+    ]
+    if sum(bool(_DATE_ONLY.fullmatch(t)) for t in right_text) > 0.5 * len(right_text):
+        return None  # a column of dates beside the entries, not a second column of text
+    chars = [
+        sum(len(w["text"]) for row in rows for w in row if (w["x0"] > mid) == side)
+        for side in (False, True)
+    ]
+    if min(chars) < 0.15 * sum(chars):
+        return None  # locations and dates at the right edge, not a column
     left_ends = [
         max(float(w["x1"]) for w in row if w["x1"] < mid) for row in rows if row[0]["x1"] < mid
     ]
