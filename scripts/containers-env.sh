@@ -2,7 +2,8 @@
 # (docker/containers/*.conf), never at the machine's global configuration.
 #   . scripts/containers-env.sh && podman images
 # Storage: overlay when the kernel has it and /var/lib is not itself on overlayfs,
-# else vfs (CONTAINERS_STORAGE_DRIVER=vfs|overlay forces one).
+# else vfs (CONTAINERS_STORAGE_DRIVER=vfs|overlay forces one; ENGINEDGE_STORAGE_CONF=<file>
+# uses another storage.conf, e.g. an empty store to time a build from scratch).
 _ee_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CONTAINERS_CONF="$_ee_root/docker/containers/containers.conf"
 _ee_driver="${CONTAINERS_STORAGE_DRIVER:-}"
@@ -14,7 +15,9 @@ if [ -z "$_ee_driver" ]; then
     _ee_driver=vfs
   fi
 fi
-if [ "$_ee_driver" = vfs ]; then
+if [ -n "${ENGINEDGE_STORAGE_CONF:-}" ]; then  # another image store (e.g. to time a cold build)
+  export CONTAINERS_STORAGE_CONF="$ENGINEDGE_STORAGE_CONF"
+elif [ "$_ee_driver" = vfs ]; then
   export CONTAINERS_STORAGE_CONF="$_ee_root/docker/containers/storage-vfs.conf"
 else
   export CONTAINERS_STORAGE_CONF="$_ee_root/docker/containers/storage.conf"

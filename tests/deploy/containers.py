@@ -15,6 +15,7 @@ import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from enginedge_streams.version import __version__
@@ -57,13 +58,86 @@ COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
             "engine": "pdflatex",
         },
     ),
-    "llm": ("models.list", {}),
+    # The image's offline default: the packaged GGUF model served by llama-server.
+    "llm": ("assistant.complete", {"prompt": "Say OK.", "max_tokens": 8, "temperature": 0.0}),
     "news": ("news.search", {"query": "containers"}),
     "orchestrator": ("workflow.list", {}),  # the packaged built-in workflows
     "resume": ("resume.evaluate_bullet", {"bullet": "Cut build time by 40% with layer caching"}),
     "scheduling": ("calendar.create", {"name": "deploy", "timezone": "Europe/Berlin"}),
     "spacy": ("nlp.analyze", {"text": "IBM hired Ada in Berlin."}),
 }
+
+
+#: A second command for some workers (after the first, same container).
+MORE_COMMANDS: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    # lualatex runs only inside bubblewrap, on the font cache the image built.
+    "latex": [
+        (
+            "latex.compile",
+            {
+                "main": "\\documentclass{article}\\begin{document}Lua\\TeX{} \\textbf{bold} "
+                "\\textit{italic} $x^2$.\\end{document}",
+                "engine": "lualatex",
+            },
+        )
+    ],
+}
+
+
+def check_result(worker_type: str, command_type: str, result: dict[str, Any]) -> dict[str, Any]:
+    """What a COMPLETED result must also hold; returns the figures worth recording."""
+    body = result.get("result") or {}
+    if worker_type == "llm":
+        assert body["provider"] == "local", body  # no API key in the container
+        assert body["text"].strip() and body["usage"]["completion_tokens"] > 0, body
+        return {"local_model": body["model"], "completion_ms": result.get("processing_ms")}
+    if worker_type == "latex" and body.get("engine") == "lualatex":
+        # One engine pass: the font cache built into the image was used, not rebuilt.
+        assert body["passes"] == 1, body
+        return {"lualatex_ms": body["duration_ms"]}
+    return {}
+
+
+DEFAULT_SECCOMP = Path("/usr/share/containers/seccomp.json")
+
+
+def seccomp_with_sethostname() -> Path:
+    """podman's default seccomp profile, except that `sethostname` is allowed.
+
+    The default allows it only with CAP_SYS_ADMIN (which the worker does not have), and
+    bubblewrap names the sandbox's own UTS namespace (`--hostname`): `Can't set hostname
+    to tex: Operation not permitted`. Everything else stays as podman ships it.
+    """
+    profile = json.loads(DEFAULT_SECCOMP.read_text())
+    rules = []
+    for rule in profile["syscalls"]:
+        names = [n for n in rule["names"] if n != "sethostname"]
+        if names:
+            rules.append({**rule, "names": names})
+    rules.append({"names": ["sethostname"], "action": "SCMP_ACT_ALLOW"})
+    out = ROOT / "var/images/seccomp-sethostname.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({**profile, "syscalls": rules}, indent=1))
+    return out
+
+
+def run_options(worker_type: str) -> list[str]:
+    """Extra `podman run` options of a worker's container.
+
+    latex: lualatex runs only inside bubblewrap, which needs (1) a /proc it may mount: the
+    runtime masks /proc paths and the kernel then refuses a fresh proc mount (`Can't mount
+    proc on /newroot/proc: Operation not permitted`), so they are unmasked; (2) `sethostname`
+    in the seccomp profile (see seccomp_with_sethostname). User namespaces themselves are
+    allowed by podman's default profile.
+    """
+    if worker_type != "latex":
+        return []
+    return [
+        "--security-opt",
+        "unmask=/proc/*",
+        "--security-opt",
+        f"seccomp={seccomp_with_sethostname()}",
+    ]
 
 
 #: What a worker refuses to start without (the Secret / Compose provide it in a deployment).
@@ -76,6 +150,7 @@ WORKER_ENV: dict[str, dict[str, str]] = {
             "DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/enginedge"
         )
     },
+    "latex": {"LATEX_SANDBOX": "bwrap"},  # unready, not silently without lualatex
 }
 
 #: Workers a worker calls over the bus for its command (run as extra containers on its prefix).
@@ -255,6 +330,7 @@ class WorkerContainer:
             f"{self.volume}:{DATA_DIR}",
             "--stop-timeout",
             "60",
+            *run_options(self.worker_type),
             *args,
             image(self.worker_type),
         )

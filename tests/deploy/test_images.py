@@ -31,7 +31,9 @@ from tests.deploy.containers import (
     COMMANDS,
     COMPANIONS,
     DATA_DIR,
+    MORE_COMMANDS,
     WorkerContainer,
+    check_result,
     consume_result_with_kcat,
     http_get,
     image,
@@ -155,16 +157,18 @@ def test_worker_image_end_to_end(container: WorkerContainer) -> None:
     assert "unhealthy" not in hc, hc
     assert podman("exec", container.name, *health["Test"][1:], check=False) is not None
 
-    # One real command produced by kcat, its result read back by kcat.
-    command_type, payload = COMMANDS[w]
-    command_id = f"deploy-{w}-{uuid.uuid4().hex[:12]}"
-    produce_with_kcat(
-        f"{container.prefix}worker.{w}.requests",
-        command_id,
-        {"command_id": command_id, "command_type": command_type, "payload": payload},
-    )
-    result = consume_result_with_kcat(f"{container.prefix}worker.{w}.results", command_id, 180)
-    assert result["status"] == "COMPLETED", result
+    # One real command produced by kcat, its result read back by kcat (some workers: more).
+    for command_type, payload in [COMMANDS[w], *MORE_COMMANDS.get(w, [])]:
+        command_id = f"deploy-{w}-{uuid.uuid4().hex[:12]}"
+        produce_with_kcat(
+            f"{container.prefix}worker.{w}.requests",
+            command_id,
+            {"command_id": command_id, "command_type": command_type, "payload": payload},
+        )
+        topic = f"{container.prefix}worker.{w}.results"
+        result = consume_result_with_kcat(topic, command_id, 180)
+        assert result["status"] == "COMPLETED", result
+        record(w, **check_result(w, command_type, result))
     status, body = http_get(f"{container.url}/commands/{command_id}")
     assert status == 200 and json.loads(body)["status"] == "COMPLETED", body[:500]
 
