@@ -16,14 +16,27 @@ tests. Guarantees:
   never needs its RUNNING record in the table: until a commit passes it,
   Kafka redelivers it after a crash. Until it is written, the record is kept
   in memory (:meth:`CommandProcessor.lookup` serves it).
+
+Pipelining: given a ``done`` callback, :meth:`CommandProcessor.handle_message`
+returns as soon as the command ran and its terminal record was handed to the
+producer; one completion task per processor then waits for the record's
+acknowledgement, publishes the result and calls ``done`` (the runtime marks the
+message finished and acks it only then). The agent's actor is free for the next
+command during the durability wait, and the guarantees are the same: the result
+goes out only after every state write is acknowledged, the offset is committed
+only after the result was handed to the producer, a duplicate arriving meanwhile
+gets the original's result.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
@@ -60,6 +73,21 @@ from enginedge_streams.result_bounds import bound_result, deadline_error, redact
 __all__ = ["CommandProcessor", "IncomingMessage"]
 
 log = logging.getLogger("enginedge.processor")
+
+#: Commands whose terminal record is being acknowledged at once (pipelined); an actor
+#: handing over one more waits. Bounds the messages held in memory while the broker is slow.
+MAX_SETTLING = 512
+
+
+@dataclass
+class Recorded:
+    """A command that ran, its terminal record handed to the producer, the result not published."""
+
+    command: Command
+    result: Result
+    encoded: bytes
+    writes: list[asyncio.Future[Any]]
+    partition: int | None
 
 
 class CommandProcessor(DeadLetterPath, RedrivePath):
@@ -109,16 +137,28 @@ class CommandProcessor(DeadLetterPath, RedrivePath):
         #: session expired - must not publish: the new owner runs the command.
         self.owns_partition: Callable[[int], bool] = lambda partition: True
         self.abandoned = 0
+        #: (recorded command, done callback) waiting for acknowledgement (pipelined path)
+        self._completions: asyncio.Queue[tuple[Recorded, Callable[[], None]]] | None = None
+        self._completer: asyncio.Task[None] | None = None
 
     # -- entry point ---------------------------------------------------------------
 
-    async def handle_message(self, msg: IncomingMessage) -> None:
-        """Process one raw message. Never raises."""
+    async def handle_message(
+        self, msg: IncomingMessage, done: Callable[[], None] | None = None
+    ) -> None:
+        """Process one raw message. Never raises.
+
+        Without ``done`` it returns once the result is published. With ``done``
+        it may return earlier (see the module doc): ``done`` is called once the
+        message is fully handled, never when the worker has to stop unacked.
+        """
         try:
             try:
                 command = decode_command(msg.value, max_bytes=self.max_command_bytes)
             except DecodeError as exc:
                 await self._dead_letter(msg, exc)
+                if done is not None:
+                    done()
                 return
             if msg.key != command.command_id.encode():
                 # Not keyed by its id (e.g. produced without a key): re-key it so
@@ -126,18 +166,41 @@ class CommandProcessor(DeadLetterPath, RedrivePath):
                 # Re-encoded, so an id the decoder generated (none in the message)
                 # travels with it instead of a new one being made on every delivery.
                 await self.sink.resubmit(command.command_id, encode_command(command))
-                return
-            await self.execute(command, partition=msg.partition, offset=msg.offset)
+            elif done is None:
+                await self.execute(command, partition=msg.partition, offset=msg.offset)
+            else:
+                outcome = await self.record(command, partition=msg.partition, offset=msg.offset)
+                if isinstance(outcome, Recorded):
+                    await self._completion_queue().put((outcome, done))
+                    return
+            if done is not None:
+                done()
         except Exception as exc:
             # Not a handler failure (those become FAILED results): the platform
             # itself could not record or publish. Acking would lose the command,
             # so hand it to on_fatal (the runtime crashes the worker unacked).
-            log.critical("cannot process a message safely; stopping", exc_info=True)
-            await self.on_fatal(exc)
+            await self._fatal(exc)
+
+    async def _fatal(self, exc: Exception) -> None:
+        log.critical("cannot process a message safely; stopping", exc_info=exc)
+        await self.on_fatal(exc)
 
     async def execute(
         self, command: Command, *, partition: int | None = None, offset: int | None = None
     ) -> Result | None:
+        """Run the command (or answer a duplicate) and publish its result."""
+        outcome = await self.record(command, partition=partition, offset=offset)
+        return await self.publish(outcome) if isinstance(outcome, Recorded) else outcome
+
+    async def record(
+        self, command: Command, *, partition: int | None = None, offset: int | None = None
+    ) -> Result | Recorded | None:
+        """Run the command and hand its terminal record to the producer.
+
+        A duplicate is answered here (``None`` while its original runs, else the
+        stored result, re-published). The id stays in ``in_flight`` until
+        :meth:`publish`, so a duplicate arriving in between waits for the result too.
+        """
         cid = command.command_id
         with command_context(cid, command.correlation_id):
             if cid in self.in_flight:
@@ -177,36 +240,85 @@ class CommandProcessor(DeadLetterPath, RedrivePath):
                 self.metrics.in_flight_gauge.inc()
                 # ----------------------------------------------------------
                 try:
-                    result = await self._run(command, record)
-                finally:
+                    try:
+                        result = await self._run(command, record)
+                    finally:
+                        self.unwritten.pop(cid, None)
+                        self.metrics.in_flight_gauge.dec()
+                    result, encoded = await bound_result(
+                        result, self.max_result_bytes, self.artifacts
+                    )
+                    record.status = result.status
+                    record.result = result
+                    record.attempts = result.attempts
+                    record.updated_at = utcnow()
+                    self.store.put(record)
+                except BaseException:
                     self.in_flight.discard(cid)
-                    self.unwritten.pop(cid, None)
-                    self.metrics.in_flight_gauge.dec()
-                result, encoded = await bound_result(result, self.max_result_bytes, self.artifacts)
-                record.status = result.status
-                record.result = result
-                record.attempts = result.attempts
-                record.updated_at = utcnow()
-                self.store.put(record)
-                # Every state write of this command durable before anyone sees the
-                # result: a crash from here on re-publishes it instead of re-running.
-                await settle(writes)
-            self.pending.pop(cid, None)
-            extra_replies = self.waiting_replies.pop(cid, [])
-            if partition is not None and not self.owns_partition(partition):
-                self.abandoned += 1
+                    raise
+            return Recorded(command, result, encoded, writes, partition)
+
+    async def publish(self, recorded: Recorded) -> Result | None:
+        """Wait until every state write of the command is durable, then publish its result:
+        a crash from the acknowledgement on re-publishes it instead of re-running."""
+        command, result = recorded.command, recorded.result
+        cid = command.command_id
+        try:
+            await settle(recorded.writes)
+        finally:
+            self.in_flight.discard(cid)
+        self.pending.pop(cid, None)
+        extra_replies = self.waiting_replies.pop(cid, [])
+        partition = recorded.partition
+        if partition is not None and not self.owns_partition(partition):
+            self.abandoned += 1
+            with command_context(cid, command.correlation_id):
                 log.warning(
                     "partition %d was reassigned while this command ran; its new owner "
                     "runs it, this result is not published",
                     partition,
                 )
-                return None
-            await self.sink.publish_result(result, reply_to=command.reply_to, encoded=encoded)
-            for topic in extra_replies:  # in-flight duplicates with their own reply_to
-                if topic != command.reply_to:
-                    await self.sink.publish_result(result, reply_to=topic, encoded=encoded)
-            self._remember(result)
-            return result
+            return None
+        encoded = recorded.encoded
+        await self.sink.publish_result(result, reply_to=command.reply_to, encoded=encoded)
+        for topic in extra_replies:  # in-flight duplicates with their own reply_to
+            if topic != command.reply_to:
+                await self.sink.publish_result(result, reply_to=topic, encoded=encoded)
+        self._remember(result)
+        return result
+
+    # -- pipelined completion ----------------------------------------------------------
+
+    def _completion_queue(self) -> asyncio.Queue[tuple[Recorded, Callable[[], None]]]:
+        if self._completions is None:
+            self._completions = asyncio.Queue(MAX_SETTLING)
+        if self._completer is None or self._completer.done():
+            # A fresh context: the completer must not inherit one command's tracking.
+            self._completer = asyncio.get_running_loop().create_task(
+                self._complete(self._completions),
+                name=f"{self.worker_type}-completions",
+                context=contextvars.Context(),
+            )
+        return self._completions
+
+    async def _complete(self, queue: asyncio.Queue[tuple[Recorded, Callable[[], None]]]) -> None:
+        """Publish recorded commands in hand-over order, each once its writes are durable."""
+        while True:
+            recorded, done = await queue.get()
+            try:
+                await self.publish(recorded)
+            except Exception as exc:
+                await self._fatal(exc)  # the message stays unacked
+                return
+            done()
+
+    async def close(self) -> None:
+        """Stop the completion task (messages not yet acknowledged are redelivered)."""
+        task, self._completer = self._completer, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     # -- execution with the error policy ------------------------------------------
 
@@ -238,6 +350,8 @@ class CommandProcessor(DeadLetterPath, RedrivePath):
             )
             self.metrics.observe_command(status.value, watch.elapsed_ms() / 1000.0)
             level = logging.INFO if status is Status.COMPLETED else logging.WARNING
+            if not log.isEnabledFor(level):  # one line per command: built only when kept
+                return result
             log.log(
                 level,
                 "%s %s" % (command.command_type, status.value.lower()),  # noqa: UP031

@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any, Required, TypedDict, Unpack
 
 import faust
-from faust.sensors.prometheus import PrometheusMonitor
 from faust.types import TP
 from mode import Service
 
@@ -24,6 +24,7 @@ from enginedge_streams.codec import encode_dead_letter, encode_result
 from enginedge_streams.compute import needs_compute, shared_compute_pool
 from enginedge_streams.container import Container
 from enginedge_streams.faust_patches import (
+    CachedPrometheusMonitor,
     CommitGuardConsumer,
     committed_offsets,
     crash,
@@ -181,7 +182,7 @@ class WorkerRuntime:
         self.metrics.watch_lag(self.consumer_lag)
         # Faust's own sensors (events, messages, commits, rebalances, table ops) in the same
         # registry, so one scrape of /metrics has both.
-        app.monitor = PrometheusMonitor(metrics=self.metrics.faust_metrics())
+        app.monitor = CachedPrometheusMonitor(metrics=self.metrics.faust_metrics())
         app.sensors.add(CommitHook(self.processor))
 
     def declare_topics(self, *names: str) -> None:
@@ -212,6 +213,11 @@ class WorkerRuntime:
         consumer = kafka_consumer(self.app)
         if isinstance(consumer, CommitGuardConsumer):
             consumer.finished(message)
+
+    def done(self, event: Any) -> None:
+        """The processor is done with the event's message: finished, then acked."""
+        self.finished(event.message)
+        event.ack()
 
     def owns_partition(self, partition: int) -> bool:
         """Whether the requests topic's partition is assigned to this process right now
@@ -260,16 +266,20 @@ class WorkerRuntime:
         )
         async def process_commands(stream: Any) -> None:
             gate = runtime.gate
+            # Acks are ours: a message is acked when the processor calls done(), after its
+            # result was handed to the producer, which may be after this actor moved on.
+            stream.enable_acks = False
             async for event in stream.events():
                 if not runtime.started.is_set():
                     await runtime.started.wait()
                 msg = event.message
                 if not await gate.admit(msg.generation_id):
-                    continue  # not finished: its offset is not committed here
+                    event.ack()  # not finished: released, its offset is not committed here
+                    continue
                 await processor.handle_message(
-                    IncomingMessage(msg.key, msg.value, msg.topic, msg.partition, msg.offset)
+                    IncomingMessage(msg.key, msg.value, msg.topic, msg.partition, msg.offset),
+                    done=partial(runtime.done, event),
                 )
-                runtime.finished(msg)
 
         @app.timer(interval=container.settings.redrive_interval_seconds)  # type: ignore[untyped-decorator]  # faust is untyped
         async def redrive() -> None:
@@ -334,6 +344,7 @@ class WorkerRuntime:
         log.info("%s worker started", self.worker_type, extra={"event": "started"})
 
     async def stop_components(self) -> None:
+        await self.processor.close()
         for component in reversed(self.container.components):
             try:
                 await component.stop()

@@ -10,6 +10,7 @@ from typing import Any
 
 import faust
 
+from enginedge_streams.faust_patches import raw_table_get
 from enginedge_streams.records import TERMINAL, StatusRecord
 
 TABLE_NAME = "command-status"
@@ -33,12 +34,11 @@ class FaustStatusStore:
         self.table = table
 
     def get(self, command_id: str) -> StatusRecord | None:
-        raw = self.table.get(command_id.encode())
+        raw = raw_table_get(self.table, command_id.encode())  # once per command: the short path
         return None if raw is None else StatusRecord.model_validate_json(raw)
 
     def get_raw(self, command_id: str) -> bytes | None:
-        raw = self.table.get(command_id.encode())
-        return None if raw is None else bytes(raw)
+        return raw_table_get(self.table, command_id.encode())
 
     def put(self, record: StatusRecord) -> None:
         # The changelog write is tracked (enginedge_streams.durability): the

@@ -131,3 +131,41 @@ def test_the_cython_iterator_acks_other_topics_as_faust_does(tmp_path) -> None:
     event = _event(app, 10)
     it.after(event, True, None)
     assert consumer._acked[TP(TOPIC, 0)] == [10] and consumer.uncounted == 0
+
+
+def test_cached_prometheus_monitor_reports_the_same_series_as_faust() -> None:
+    """The label-caching monitor exposes exactly what Faust's PrometheusMonitor exposes."""
+    from types import SimpleNamespace
+
+    from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    class Owner:
+        pass
+
+    class FakeStream:
+        shortlabel = "Stream: Topic: worker.spacy.requests"
+        task_owner = Owner()
+
+    stream = FakeStream()
+    table = SimpleNamespace(name="command-status")
+    texts = []
+    for cls in (PrometheusMonitor, faust_patches.CachedPrometheusMonitor):
+        registry = CollectorRegistry(auto_describe=True)
+        monitor = cls(metrics=FaustMetrics.create(registry, "faust"))
+        for offset in range(3):
+            for tp in (TP(TOPIC, 0), TP(TOPIC, 1), TP("other", 0)):
+                monitor.on_message_in(tp, offset, SimpleNamespace(time_in=None))
+                monitor.on_stream_event_in(tp, offset, stream, None)
+            monitor.on_table_get(table, b"k")
+            monitor.on_table_set(table, b"k", b"v")
+            monitor.on_table_del(table, b"k")
+            monitor.on_send_initiated(None, "worker.spacy.results", None, 1, 2)
+        assert monitor.messages_received_total == 9 and monitor.events_total == 9
+        text = generate_latest(registry).decode()  # less wall-clock timestamps (e+09)
+        texts.append("\n".join(x for x in text.splitlines() if "e+09" not in x))
+    assert texts[0] == texts[1]
+    assert (
+        'faust_table_operations_total{operation="keys_updated",table="table.command-status"} 3.0'
+        in texts[1]
+    )

@@ -340,3 +340,22 @@ async def test_no_running_record_for_a_partition_this_process_lost():
     assert store.get(cmd.command_id) is None
     await task
     assert proc.abandoned == 1 and store.get(cmd.command_id).status is Status.COMPLETED
+
+
+def test_decode_skips_the_re_encode_only_where_it_cannot_exceed_the_limit():
+    """A number is what grows when a command is re-encoded (`1e15` -> 18 characters);
+    the skip is taken only where even all-numbers input stays below the limit."""
+    from enginedge_streams.codec import (
+        REENCODE_GROWTH,
+        REENCODE_SLACK,
+        decode_command,
+        encode_command,
+    )
+
+    for token in (b"1e15", b"9E15", b"1e-7", b"-0.0e0", b"123456789012345678901234567890"):
+        items = b",".join([token] * 2000)
+        raw = b'{"command_type":"test.echo","payload":{"x":[' + items + b"]}}"
+        size = len(encode_command(decode_command(raw, max_bytes=10**8)))
+        assert size <= len(raw) * REENCODE_GROWTH + REENCODE_SLACK
+    bare = b'{"command_type":"test.echo"}'  # the envelope's defaults are added
+    assert len(encode_command(decode_command(bare, max_bytes=10**6))) <= REENCODE_SLACK
