@@ -190,6 +190,23 @@ def cached_patterns(nlp: Any, entries: list[str], cache_dir: Path | None) -> lis
     return patterns
 
 
+#: Vendor prefixes that name the same product as the bare name ("Apache Spark" = "Spark").
+VENDOR_PREFIXES = ("apache",)
+
+
+def aliases(entries: list[str]) -> dict[str, str]:
+    """ "apache spark" -> "spark" wherever the list has both: one canonical skill, so a resume
+    saying "Spark" matches a posting asking for "Apache Spark". Derived from the skills list
+    itself (skill-extractor ships no alias table)."""
+    known = set(entries)
+    out = {}
+    for entry in entries:
+        head, _, rest = entry.partition(" ")
+        if head in VENDOR_PREFIXES and rest in known:
+            out[entry] = rest
+    return out
+
+
 class SpacySkillGazetteer:
     def __init__(
         self,
@@ -204,6 +221,7 @@ class SpacySkillGazetteer:
         self._matcher: Any = None
         self._nlp: Any = None
         self._lock = threading.Lock()
+        self._alias: dict[str, str] = {}
         self.size = 0
 
     def load(self) -> None:
@@ -230,6 +248,7 @@ class SpacySkillGazetteer:
             patterns = cached_patterns(nlp, entries, self._cache_dir)
             for i in range(0, len(patterns), 5000):
                 matcher.add("SKILL", patterns[i : i + 5000])
+            self._alias = aliases(entries)
             self._nlp, self._matcher, self.size = nlp, matcher, len(entries)
             log.info("skills gazetteer: %d entries", self.size)
 
@@ -254,7 +273,10 @@ class SpacySkillGazetteer:
             if not self._keep(span, lenient):
                 continue
             taken.update(range(span.start, span.end))
-            hits.append(SkillHit(span.text.lower(), span.text, span.start_char, span.end_char))
+            low = span.text.lower()
+            hits.append(
+                SkillHit(self._alias.get(low, low), span.text, span.start_char, span.end_char)
+            )
         hits.sort(key=lambda h: h.start)
         return hits
 

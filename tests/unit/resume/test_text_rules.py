@@ -239,3 +239,18 @@ def test_posting_company_is_never_a_state_code_or_a_place():
     ]
     got = extract(text, gazetteer=SpacySkillGazetteer(skills=["python"]), entities=entities)
     assert got["company"] == "Initech"
+
+
+def test_apache_products_are_one_skill_with_their_bare_name():
+    from agents.resume.spacy_skill_gazetteer import SpacySkillGazetteer
+
+    gazetteer = SpacySkillGazetteer(
+        skills=["spark", "apache spark", "kafka", "apache kafka", "hive"]
+    )
+
+    def found(text: str) -> list[str]:
+        return [h.skill for h in gazetteer.find(text)]
+
+    assert found("Pipelines in Apache Spark on Apache Kafka.") == ["spark", "kafka"]
+    assert found("Pipelines in Spark on Kafka.") == ["spark", "kafka"]
+    assert found("Queries in Hive.") == ["hive"]
