@@ -9,6 +9,7 @@ largest name-shaped line (or cell) of the header, never "Curriculum Vitae" or a 
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -49,7 +50,8 @@ def phone_spans(raw: str) -> list[tuple[int, str]]:
     import phonenumbers
 
     found: dict[int, str] = {}
-    passes = [(r, phonenumbers.Leniency.VALID) for r in PHONE_REGIONS]
+    regions = [*PHONE_REGIONS, *(r for r in regions_named(raw) if r not in PHONE_REGIONS)]
+    passes = [(r, phonenumbers.Leniency.VALID) for r in regions]
     passes.append(("US", phonenumbers.Leniency.POSSIBLE))
     for region, leniency in passes:
         for m in phonenumbers.PhoneNumberMatcher(raw, region, leniency=leniency):
@@ -67,6 +69,27 @@ def phone_spans(raw: str) -> list[tuple[int, str]]:
             if not any(m.start < s + len(t) and s < m.end for s, t in found.items()):
                 found[m.start] = text
     return sorted(found.items())
+
+
+@functools.cache
+def _country_names() -> dict[str, str]:
+    """English country name -> region, from libphonenumber's own geocoding data."""
+    import phonenumbers
+    from phonenumbers import geocoder
+
+    out = {}
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        example = phonenumbers.example_number(region)
+        name = geocoder.country_name_for_number(example, "en") if example else ""
+        if len(name) >= 4:
+            out[name.lower()] = region
+    return out
+
+
+def regions_named(raw: str) -> list[str]:
+    """Regions whose country the text names ("Alexandria, Egypt"): its national numbers."""
+    low = raw.lower()
+    return [r for name, r in _country_names().items() if re.search(rf"\b{re.escape(name)}\b", low)]
 
 
 def phones(raw: str) -> list[str]:
