@@ -9,6 +9,8 @@ reaches today, so a regression fails; the figures go to docs/benchmarks.md.
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from agents.resume.documents import LayoutLimits, extract
@@ -31,7 +33,7 @@ FLOORS = {"name": 12, "email": 14, "phone": 11, "sections": 52, "jobs": 42, "edu
 def corpus():
     try:
         return public_resumes()
-    except (OSError, RuntimeError) as exc:  # no network for the first fetch
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:  # no network or apt
         pytest.skip(f"public resume corpus not available: {exc}")
 
 
