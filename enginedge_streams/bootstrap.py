@@ -53,7 +53,11 @@ def bootstrap(
         return supervisor_app(settings, types)
     (wt,) = types
     module = agents.load(wt, settings.plugin_modules())
-    container = Container(settings=settings, overrides=dict(overrides or {}))
+    container = Container(
+        settings=settings,
+        overrides=dict(overrides or {}),
+        steps_module=module.__name__.rpartition(".")[0] + ".compute",
+    )
     app = create_app(settings, wt)
     # Faust's /router/ pages answer 500 for an unknown table name and list table metadata;
     # off before any page (the worker's own routes included) creates app.web.

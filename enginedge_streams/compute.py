@@ -375,18 +375,17 @@ def needs_compute(specs: Sequence[Any]) -> bool:
 
 
 def compute_pool_for(
-    workers: int | None, memory_limit_mb: int, worker_type: str
+    workers: int | None, memory_limit_mb: int, steps_module: str | None
 ) -> ProcessComputePool | InlineComputePool:
-    """The pool a worker gets from its settings; children warm up its step modules.
+    """The pool a worker gets from its settings; children warm up its step module.
 
-    A worker's steps live in ``agents/<worker>/compute.py`` (top-level functions,
-    importable in a child); that module is imported once per child at start.
+    A worker's steps live in its ``compute`` module (top-level functions, importable in a
+    child), named by the composition root (``Container.steps_module``); that module is
+    imported once per child at start.
     """
     if workers == 0:
         return InlineComputePool()
-    warm = [f"agents.{worker_type}.compute"]
-    if importlib.util.find_spec("agents") is None or _missing(warm[0]):
-        warm = []
+    warm = [steps_module] if steps_module and not _missing(steps_module) else []
     return ProcessComputePool(workers, memory_limit_mb=memory_limit_mb, warm_modules=warm)
 
 
@@ -397,7 +396,7 @@ def _missing(module: str) -> bool:
         return True
 
 
-def shared_compute_pool(container: Any, worker_type: str) -> Any:
+def shared_compute_pool(container: Any) -> Any:
     """The worker's one compute pool (the container's ``compute``; tests override it).
 
     The runtime starts and stops it; an agent whose adapters run steps passes it
@@ -406,5 +405,7 @@ def shared_compute_pool(container: Any, worker_type: str) -> Any:
     s = container.settings
     return container.provide(
         "compute",
-        lambda: compute_pool_for(s.compute_workers, s.compute_memory_limit_mb, worker_type),
+        lambda: compute_pool_for(
+            s.compute_workers, s.compute_memory_limit_mb, container.steps_module
+        ),
     )

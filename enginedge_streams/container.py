@@ -33,6 +33,9 @@ class Container:
     redactor: Redactor = REDACTOR
     components: list[Lifecycle] = field(default_factory=list)
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
+    #: the worker's compute steps module (``<worker package>.compute``), imported once by
+    #: each compute child; named by the composition root from the registry
+    steps_module: str | None = None
     _made: dict[str, Any] = field(default_factory=dict)
 
     def provide(self, name: str, factory: Callable[[], T]) -> T:

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any, Required, TypedDict, Unpack
+from typing import Any
 
 import faust
 from faust.types import TP
@@ -131,7 +131,7 @@ class WorkerRuntime:
         #: pass one (from ``shared_compute_pool``) to their adapters; started and stopped here.
         self.compute: ComputePool | None = dependencies.get("compute")
         if self.compute is None and needs_compute(self.specs):
-            self.compute = shared_compute_pool(container, worker_type)
+            self.compute = shared_compute_pool(container)
         self.lag_sampler = LoopLagSampler(self.metrics.loop_lag.observe)
         self.handlers = bind(
             self.specs,
@@ -176,6 +176,8 @@ class WorkerRuntime:
             session_timeout=s.broker_session_timeout,
             max_hold=max(300.0, 10 * s.broker_session_timeout),
         )
+        #: synchronous HTTP routes -> command type (``web.command_routes``), for the API docs
+        self.command_routes: dict[str, str] = {}
         self.started = asyncio.Event()
         self.start_error: str | None = None
         self._generation = -1
@@ -255,8 +257,13 @@ class WorkerRuntime:
     # -- wiring ----------------------------------------------------------------------
 
     def install(self) -> None:
+        """Wire the command agent, timers and components into the app (once, from
+        :meth:`enginedge_streams.worker.Worker.serve`)."""
         app = self.app
         runtime = self
+        runtimes = getattr(app, "enginedge_runtimes", None)  # absent on a plain faust.App
+        if runtimes is not None:
+            runtimes[self.worker_type] = self
         container = self.container
         processor = self.processor
         concurrency = container.settings.max_concurrency
@@ -368,25 +375,3 @@ class WorkerRuntime:
                 log.info("%d non-terminal commands in the status table", n)
         candidates = self.processor.redrive_candidates(self.committed_offsets())
         return await self.processor.redrive(candidates) if candidates else 0
-
-
-class Declaration(TypedDict, total=False):
-    """What ``command_worker`` passes on to :class:`WorkerRuntime` besides the app."""
-
-    worker_type: Required[str]
-    commands: Required[Sequence[CommandSpec]]
-    dependencies: Required[Mapping[str, Any]]
-    metrics: WorkerMetrics | None
-
-
-def command_worker(
-    app: faust.App, container: Container, **declared: Unpack[Declaration]
-) -> WorkerRuntime:
-    """Declare a command worker on ``app`` (``Worker.serve`` calls this; workers not yet on
-    :class:`enginedge_streams.worker.Worker` call it directly)."""
-    runtime = WorkerRuntime(app, container, **declared)
-    runtime.install()
-    runtimes = getattr(app, "enginedge_runtimes", None)
-    if runtimes is not None:
-        runtimes[runtime.worker_type] = runtime
-    return runtime

@@ -33,7 +33,7 @@ from enginedge_streams.handlers import CommandSpec
 from enginedge_streams.metrics import WorkerMetrics
 from enginedge_streams.ports.bus_caller import BusCaller
 from enginedge_streams.ports.clock import Clock
-from enginedge_streams.runtime import WorkerRuntime, command_worker
+from enginedge_streams.runtime import WorkerRuntime
 from enginedge_streams.topics import WorkerTopics
 
 log = logging.getLogger("enginedge.worker")
@@ -112,7 +112,7 @@ class Worker:
         """Build the runtime (command agent, status table, results, redrive, heartbeats)."""
         if self.runtime is not None:
             raise RuntimeError(f"the {self.worker_type} worker is already served")
-        runtime = self.runtime = command_worker(
+        runtime = self.runtime = WorkerRuntime(
             self.app,
             self.container,
             worker_type=self.worker_type,
@@ -120,6 +120,7 @@ class Worker:
             dependencies=dependencies,
             metrics=self.metrics,
         )
+        runtime.install()
         runtime.declare_topics(*self._extra_topics)
         for interval, tick, name in self._timers:
             self._install_timer(runtime, interval, tick, name)

@@ -99,7 +99,7 @@ def register(app: faust.App, container: Container) -> WorkerRuntime:
             classifier=settings.news_category_classifier,
         ),
     )
-    compute = shared_compute_pool(container, WORKER_TYPE)  # started/stopped by the runtime
+    compute = shared_compute_pool(container)  # started/stopped by the runtime
     poller = FeedPoller(
         repo=repo,
         http=http,

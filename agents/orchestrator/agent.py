@@ -3,7 +3,7 @@
 Faust tables can only be written inside stream iteration, so every change of a
 request happens in an agent:
 
-* the command agent (``command_worker``): workflow.start / workflow.cancel;
+* the command agent (``worker.serve``): workflow.start / workflow.cancel;
 * ``replies``: results of step commands (workers also write them to the
   command's ``reply_to``, this topic), matched by command id;
 * ``drive``: internal events keyed by request id — ticks sent by the timer

@@ -91,7 +91,7 @@ def register(app: faust.App, container: Container) -> WorkerRuntime:
         worker.command_sender(),
         clock,
         catchup=timedelta(hours=settings.reminder_catchup_hours),
-        compute=shared_compute_pool(container, WORKER_TYPE),  # expansion off the loop
+        compute=shared_compute_pool(container),  # expansion off the loop
     )
 
     async def send_due_reminders() -> None:

@@ -20,7 +20,7 @@ WORKER_TYPE = "spacy"
 def register(app: faust.App, container: Container) -> WorkerRuntime:
     settings = load(SpacySettings)
     worker = Worker(app, container, WORKER_TYPE)
-    compute = shared_compute_pool(container, WORKER_TYPE)  # started first by the runtime
+    compute = shared_compute_pool(container)  # started first by the runtime
     nlp = container.manage(
         container.provide(
             "nlp",

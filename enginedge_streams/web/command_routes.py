@@ -25,8 +25,10 @@ if TYPE_CHECKING:
 
 
 def install_command_routes(runtime: WorkerRuntime, routes: Mapping[str, str]) -> None:
+    """``POST <path>`` runs ``command_type``'s handler; recorded for ``/openapi.json``."""
     for path, command_type in routes.items():
         _install(runtime, path, runtime.handlers[command_type])
+        runtime.command_routes[path] = command_type
 
 
 def _install(runtime: WorkerRuntime, path: str, handler: BoundHandler) -> None:

@@ -2,14 +2,13 @@
 
 Served at ``GET /openapi.json``. The payload schemas come from the worker's
 command specs (the same pydantic models that validate commands), the
-synchronous command routes (``POST /analyze``...) from the worker's
-``agents/<worker>/http.py`` ``ROUTES``, and the path list from the live router,
+synchronous command routes (``POST /analyze``...) from those the worker installed
+(``runtime.command_routes``), and the path list from the live router,
 so a route added without documentation still shows up (as a generic operation).
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -58,16 +57,6 @@ def _payload_schemas(runtime: WorkerRuntime) -> tuple[dict[str, Any], dict[str, 
     refs = {s.command_type: keyed[(s.payload_model, "validation")] for s in runtime.specs}
     components = dict(top.get("$defs", {}))
     return refs, components
-
-
-def _command_routes(worker_type: str) -> dict[str, str]:
-    """The worker's synchronous command routes (``ROUTES`` in ``agents/<worker>/http.py``)."""
-    try:
-        module = importlib.import_module(f"agents.{worker_type}.http")
-    except ImportError:
-        return {}
-    routes = getattr(module, "ROUTES", {})
-    return dict(routes) if isinstance(routes, dict) else {}
 
 
 def _platform_paths(runtime: WorkerRuntime, refs: dict[str, Any]) -> dict[str, Any]:
@@ -264,7 +253,7 @@ def _generic(method: str, path: str, facts: dict[str, Any], refs: dict[str, Any]
 def build_openapi(runtime: WorkerRuntime) -> dict[str, Any]:
     refs, components = _payload_schemas(runtime)
     paths = _platform_paths(runtime, refs)
-    for path, command_type in _command_routes(runtime.worker_type).items():
+    for path, command_type in runtime.command_routes.items():
         handler = runtime.handlers.get(command_type)
         if handler is not None:
             paths[path] = _route_operation(

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from enginedge_streams.container import Container
 from enginedge_streams.handlers import CommandSpec
-from enginedge_streams.runtime import command_worker
+from enginedge_streams.worker import Worker
 
 DOCS = {
     "kafka": "Kafka partitions let consumers scale; each partition is read by one consumer.",
@@ -48,6 +48,4 @@ COMMANDS = [CommandSpec("document.search", Search, handle_search, "Test search."
 
 
 def register(app: faust.App, container: Container) -> Any:
-    return command_worker(
-        app, container, worker_type="data_processing", commands=COMMANDS, dependencies={}
-    )
+    return Worker(app, container, "data_processing").serve(COMMANDS, {})

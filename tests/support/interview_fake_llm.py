@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from enginedge_streams.container import Container
 from enginedge_streams.handlers import CommandSpec
-from enginedge_streams.runtime import command_worker
+from enginedge_streams.worker import Worker
 
 SLOW_MARKER = "tortoise"
 MODEL = "fake-interview-grader"
@@ -72,4 +72,4 @@ COMMANDS = [CommandSpec("assistant.complete", Complete, handle_complete, "Fake g
 
 
 def register(app: faust.App, container: Container) -> Any:
-    return command_worker(app, container, worker_type="llm", commands=COMMANDS, dependencies={})
+    return Worker(app, container, "llm").serve(COMMANDS, {})

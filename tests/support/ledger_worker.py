@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from enginedge_streams.container import Container
 from enginedge_streams.handlers import CommandContext, CommandSpec
-from enginedge_streams.runtime import command_worker
+from enginedge_streams.worker import Worker
 
 
 class Apply(BaseModel):
@@ -54,6 +54,4 @@ COMMANDS = [CommandSpec("ledger.apply", Apply, handle_apply, "Test side effect."
 
 def register(app: faust.App, container: Container) -> Any:
     ledger = Ledger(container.redis())
-    return command_worker(
-        app, container, worker_type="ledger", commands=COMMANDS, dependencies={"ledger": ledger}
-    )
+    return Worker(app, container, "ledger").serve(COMMANDS, {"ledger": ledger})

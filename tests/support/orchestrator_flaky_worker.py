@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from enginedge_streams.container import Container
 from enginedge_streams.errors import PermanentError, RetryableError
 from enginedge_streams.handlers import CommandContext, CommandSpec
-from enginedge_streams.runtime import command_worker
+from enginedge_streams.worker import Worker
 
 
 class Run(BaseModel):
@@ -70,10 +70,6 @@ COMMANDS = [CommandSpec("flaky.run", Run, handle_run, "Test: count, sleep, fail 
 
 def register(app: faust.App, container: Container) -> Any:
     worker_type = container.settings.worker_type or "flaky"
-    return command_worker(
-        app,
-        container,
-        worker_type=worker_type,
-        commands=COMMANDS,
-        dependencies={"counter": Counter(container.redis())},
+    return Worker(app, container, worker_type).serve(
+        COMMANDS, {"counter": Counter(container.redis())}
     )

@@ -21,6 +21,7 @@ from enginedge_streams.records import Command, Status
 from enginedge_streams.settings import Settings
 from enginedge_streams.testing import RecordingSink
 from enginedge_streams.testing.redis import FakeRedisClient
+from enginedge_streams.web.openapi import build_openapi
 
 ENV = {
     "IDENTITY_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
@@ -62,3 +63,23 @@ async def test_the_worker_answers_through_its_faust_agent(worker_type, tmp_path,
     assert by_id[unknown.command_id].error.code == "UNKNOWN_COMMAND_TYPE"
     assert base64.b64decode(sink.dead_letters[0].raw_base64) == b"\x00 not json"
     assert runtime.store.get(ping.command_id).status is Status.COMPLETED
+
+
+@pytest.mark.parametrize("worker_type", agents.available())
+def test_the_platform_learns_routes_and_steps_from_the_worker(worker_type, tmp_path, monkeypatch):
+    """``/openapi.json`` documents the synchronous routes the worker installed, and the compute
+    children warm up the module the registry names: the platform never guesses a worker path."""
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(worker_type=worker_type, data_dir=tmp_path, topic_prefix="everyr.")
+    app = bootstrap(settings, overrides={"redis": FakeRedisClient()})
+    runtime = app.enginedge_runtimes[worker_type]
+    try:
+        declared = dict(agents.worker_module(worker_type, "http").ROUTES)
+    except (ModuleNotFoundError, AttributeError):
+        declared = {}
+    assert runtime.command_routes == declared
+    paths = build_openapi(runtime)["paths"]
+    for path, command_type in declared.items():
+        assert f"`{command_type}`" in paths[path]["post"]["summary"], path
+    assert runtime.container.steps_module == f"agents.{worker_type}.compute"
