@@ -29,7 +29,7 @@ import sys
 import time
 import types
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
 from typing import Any
@@ -177,24 +177,73 @@ async def chat(client: httpx.AsyncClient, url: str, prompt: str, max_tokens: int
     return out
 
 
-class CalculatorRunner:
-    """The agent tool worker's calculator, run in process (the bus path is in the tests)."""
+class OfflineToolRunner:
+    """The agent tool worker's offline tools run in process, their arguments checked against
+    the tool's JSON Schema first as the tool worker does (the bus path is in the tests)."""
+
+    def __init__(self, names: tuple[str, ...] = ("calculator",)) -> None:
+        from agents.agent_tool.tools.calculator import CalculatorTool
+        from agents.agent_tool.tools.datetime_tool import DateTimeTool
+        from agents.agent_tool.tools.json_query import JsonQueryTool
+
+        every: dict[str, Any] = {
+            "calculator": CalculatorTool(),
+            "datetime": DateTimeTool(),
+            "json_query": JsonQueryTool(),
+        }
+        self.tools = {n: every[n] for n in names}
 
     async def list_tools(self) -> list[ToolSpec]:
-        from agents.agent_tool.tools.calculator import CalculatorTool
-
-        return [ToolSpec("calculator", CalculatorTool.description, CalculatorTool.args_schema)]
+        return [ToolSpec(n, t.description, t.args_schema) for n, t in self.tools.items()]
 
     async def execute(
         self, tool: str, args: dict[str, Any], *, call_id: str, budget_key: str, timeout: float
     ) -> ToolResult:
-        from agents.agent_tool.tools.calculator import CalculatorError, evaluate
+        from jsonschema import Draft202012Validator
 
+        from agents.agent_tool.ports import ToolContext
+        from enginedge_streams.errors import EnginEdgeError
+
+        impl = self.tools[tool]
+        problems = [e.message for e in Draft202012Validator(impl.args_schema).iter_errors(args)]
+        if problems:
+            return ToolResult(False, None, "TOOL_ARGS_INVALID", "; ".join(problems))
         try:
-            expression = str(args["expression"])
-            return ToolResult(True, {"expression": expression, "result": evaluate(expression)})
-        except (KeyError, CalculatorError) as exc:
-            return ToolResult(False, None, "CALCULATOR_ERROR", str(exc))
+            return ToolResult(True, await impl.run(args, ToolContext(budget_key, call_id, timeout)))
+        except (EnginEdgeError, KeyError, ValueError) as exc:
+            return ToolResult(False, None, "TOOL_ERROR", str(exc))
+
+
+#: Tasks for the other offline tools: (task, tools offered, the exact answer).
+OTHER_TASKS: list[tuple[str, tuple[str, ...], float]] = [
+    ("How many days are there from 2024-01-15T00:00:00 to 2024-03-01T00:00:00?", ("datetime",), 46),
+    ("How many days are there from 2023-12-25T00:00:00 to 2024-02-29T00:00:00?", ("datetime",), 66),
+    ("How many hours are there from 2024-06-01T08:00:00 to 2024-06-03T20:00:00? Answer in hours.",
+     ("datetime",), 60),
+    ('In the JSON document {"items": [{"name": "pen", "price": 3}, {"name": "book", "price": 12}, '
+     '{"name": "lamp", "price": 25}]}, what is the price of the item named book? Use json_query.',
+     ("json_query",), 12),
+    ('In the JSON document {"people": [{"name": "Ann", "age": 31}, {"name": "Bob", "age": 45}]}, '
+     "how old is Bob? Use json_query.", ("json_query",), 45),
+]  # fmt: skip
+
+
+@dataclass
+class Agent:
+    """One protocol's agent runs on one task set."""
+
+    right: int = 0
+    with_calls: int = 0
+    total: int = 0
+    calls: int = 0
+    bad_calls: int = 0
+    call_replies: int = 0
+    unparsed: int = 0
+    seconds: float = 0.0
+
+    def parse_rate(self) -> str:
+        tried = self.call_replies + self.unparsed
+        return f"{self.call_replies}/{tried}" if tried else "-"
 
 
 @dataclass
@@ -207,13 +256,8 @@ class Result:
     qa_right: int = 0
     qa_total: int = 0
     qa_timeouts: int = 0
-    agent_right: int = 0
-    agent_with_calls: int = 0
-    agent_total: int = 0
-    calls: int = 0
-    text_calls: int = 0
-    bad_calls: int = 0
-    agent_s: float = 0.0
+    #: (protocol, task set) -> figures
+    agents: dict[tuple[str, str], Agent] = field(default_factory=dict)
 
 
 async def measure(model: str, args: argparse.Namespace) -> Result:
@@ -230,7 +274,7 @@ async def measure(model: str, args: argparse.Namespace) -> Result:
                 pre.append(t["prompt_per_second"])
             res.gen_tps, res.prompt_tps = statistics.median(gen), statistics.median(pre)
             res.load = f"{min(loads):.1f}-{max(loads):.1f}"
-            for item in gsm_symbolic(args.qa):
+            for item in gsm_symbolic(args.qa) if args.qa else []:
                 res.qa_total += 1
                 try:
                     out = await chat(client, server.base_url, item["question"] + QA_SUFFIX, 320)
@@ -253,61 +297,88 @@ async def measure(model: str, args: argparse.Namespace) -> Result:
 QA_SUFFIX = " Think step by step, then give the final number on the last line as '#### <number>'."
 
 
+def task_sets(args: argparse.Namespace) -> dict[str, list[tuple[str, tuple[str, ...], float]]]:
+    calc: list[tuple[str, tuple[str, ...], float]] = [
+        (item["question"].replace("Put your final answer after '=' without additional text.",
+                                  "").strip(), ("calculator",), item["answer"])
+        for item in basic_arithmetic(args.tasks)
+    ]  # fmt: skip
+    return {"calculator": calc, "other tools": OTHER_TASKS[: args.other]}
+
+
 async def agent_tasks(model: str, args: argparse.Namespace, res: Result) -> None:
-    provider = LlamaServerChatProvider(n_ctx=4096, n_threads=args.threads, timeout_s=600)
+    provider = LlamaServerChatProvider(n_ctx=4096, n_threads=args.threads, timeout_s=900)
     registry = ModelRegistry.from_config("", local_context=4096)
     gateway = LlmGateway(
         {"local": provider},
         registry,
         TiktokenTokenCounter(),
         InMemoryRateLimiter(),
-        LlmLimits(request_timeout_s=600, requests_per_minute=10_000),
+        LlmLimits(request_timeout_s=900, requests_per_minute=10_000),
         default_model=model,
     )
-    runner = CalculatorRunner()
-    specs = await runner.list_tools()
-    started = time.perf_counter()
     try:
-        for i, item in enumerate(basic_arithmetic(args.tasks)):
-            task = item["question"].replace("Put your final answer after '=' without "
-                                            "additional text.", "").strip()  # fmt: skip
-            loop = AgentLoop(gateway, runner, f"bench-{model}-{i}", tool_timeout_s=30)
-            run = await loop.run(
-                task, registry.models[model], specs, max_steps=4, max_tokens=256, temperature=0
-            )
-            res.agent_total += 1
-            res.calls += len(run.steps)
-            res.text_calls += run.text_tool_calls
-            res.bad_calls += sum(1 for s in run.steps if not s.ok)
-            ok = right(last_number(run.final_answer or ""), item["answer"])
-            res.agent_right += ok
-            res.agent_with_calls += ok and any(s.ok for s in run.steps)
-            if args.verbose:
-                print(json.dumps({"task": task, "answer": item["answer"],
-                                  "final": run.final_answer, "stop": run.stop_reason,
-                                  "steps": [(s.tool, s.args, s.ok) for s in run.steps]}), flush=True)  # fmt: skip
+        for set_name, tasks in task_sets(args).items():
+            for i, (task, names, answer) in enumerate(tasks):
+                runner = OfflineToolRunner(names)
+                specs = await runner.list_tools()
+                for protocol in args.protocols.split(","):  # same task, both protocols
+                    agent = res.agents.setdefault((protocol, set_name), Agent())
+                    started = time.perf_counter()
+                    loop = AgentLoop(
+                        gateway, runner, f"bench-{model}-{set_name}-{i}", tool_timeout_s=30,
+                        local_protocol=protocol,
+                    )  # fmt: skip
+                    run = await loop.run(
+                        task, registry.models[model], specs, max_steps=4, max_tokens=256,
+                        temperature=0,
+                    )  # fmt: skip
+                    agent.seconds += time.perf_counter() - started
+                    agent.total += 1
+                    agent.calls += len(run.steps)
+                    agent.bad_calls += sum(1 for s in run.steps if not s.ok)
+                    agent.call_replies += run.call_replies
+                    agent.unparsed += run.unparsed_call_replies
+                    ok = right(last_number(run.final_answer or ""), answer)
+                    agent.right += ok
+                    agent.with_calls += ok and any(s.ok for s in run.steps)
+                    if args.verbose:
+                        print(json.dumps({"protocol": protocol, "task": task, "answer": answer,
+                                          "final": run.final_answer, "stop": run.stop_reason,
+                                          "load": os.getloadavg()[0],
+                                          "s": round(time.perf_counter() - started, 1),
+                                          "unparsed": run.unparsed_call_replies,
+                                          "steps": [(s.tool, s.args, s.ok) for s in run.steps]}),
+                              flush=True)  # fmt: skip
     finally:
         await provider.stop()
-    res.agent_s = (time.perf_counter() - started) / max(1, res.agent_total)
 
 
 def table(results: list[Result], args: argparse.Namespace) -> str:
     lines = [
         f"2 cores shared with other work; {args.threads} threads; median of {args.repeat} runs.",
         "",
-        "| model | gen tok/s | prompt tok/s | load avg | peak RSS MiB | word problems right "
-        "| calculator tasks right (with a tool call) | tool calls ok / made (from text) "
-        "| s per agent task |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| model | gen tok/s | prompt tok/s | load avg | peak RSS MiB | word problems right |",
+        "|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
             f"| {r.model} | {r.gen_tps:.1f} | {r.prompt_tps:.1f} | {r.load} | {r.rss_mib:.0f} "
-            f"| {r.qa_right}/{r.qa_total}{f' ({r.qa_timeouts} timed out)' if r.qa_timeouts else ''} "
-            f"| {r.agent_right}/{r.agent_total} "
-            f"({r.agent_with_calls}) | {r.calls - r.bad_calls}/{r.calls} ({r.text_calls}) "
-            f"| {r.agent_s:.1f} |"
+            f"| {r.qa_right}/{r.qa_total}{f' ({r.qa_timeouts} timed out)' if r.qa_timeouts else ''} |"
         )
+    lines += [
+        "",
+        "| model | protocol | tasks | right (with a real tool call) | tool-call replies parsed "
+        "/ tried | tool calls ok / made | s per task |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        for (protocol, set_name), a in r.agents.items():
+            lines.append(
+                f"| {r.model} | {protocol} | {set_name} | {a.right}/{a.total} ({a.with_calls}) "
+                f"| {a.parse_rate()} | {a.calls - a.bad_calls}/{a.calls} "
+                f"| {a.seconds / max(1, a.total):.0f} |"
+            )
     return "\n".join(lines)
 
 
@@ -318,6 +389,10 @@ async def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--qa", type=int, default=100, help="gsm_symbolic items per model")
     parser.add_argument("--tasks", type=int, default=10, help="calculator tasks per model")
+    parser.add_argument("--other", type=int, default=len(OTHER_TASKS), help="other-tool tasks")
+    parser.add_argument(
+        "--protocols", default="grammar,tools", help="local tool protocols to compare, same run"
+    )
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     results = []

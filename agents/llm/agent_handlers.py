@@ -126,6 +126,8 @@ async def handle_run_agent(
             "protocol": run.protocol,
             "model_calls": run.model_calls,
             "text_tool_calls": run.text_tool_calls,
+            "tool_call_replies": run.call_replies,
+            "unparsed_call_replies": run.unparsed_call_replies,
             "usage": {
                 "prompt_tokens": run.prompt_tokens,
                 "completion_tokens": run.completion_tokens,

@@ -20,62 +20,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from agents.llm.agent_prompts import ANSWER_NOW, GRAMMAR, REMINDER, first_messages, protocol_for
 from agents.llm.gateway import ChatOutcome, LlmGateway
 from agents.llm.model_registry import ModelInfo
 from agents.llm.ports import ChatMessage, ChatResponse, ToolResult, ToolRunner, ToolSpec
-from agents.llm.tool_call_text import extract_tool_calls
+from agents.llm.tool_call_text import extract_tool_calls, looks_like_call
+from agents.llm.tool_grammar import (
+    answer_grammar,
+    template_calls,
+    tool_call_grammar,
+    tool_response,
+)
 from enginedge_streams.errors import LimitExceededError
 
 OBSERVATION_CHARS = 4_000
-TOOLS_SYSTEM = (
-    "You are an agent that solves the user's task step by step. Use the tools when they "
-    "help; call one tool at a time and wait for its result. When you know the answer, reply "
-    "with the final answer only, without calling a tool."
-)
-#: Local models follow a shown call better than a described one (docs/benchmarks.md).
-LOCAL_TOOLS_SYSTEM = (
-    TOOLS_SYSTEM + " Never do arithmetic yourself: every calculation goes to the calculator "
-    "tool. To call a tool, reply with only the call, in this form:\n"
-    '<tool_call>\n{"name": "<tool name>", "arguments": {<the arguments>}}\n</tool_call>'
-)
-LOCAL_TOOLS_EXAMPLE = (
-    "Example. User: What is 17 * 23 + 4?\n"
-    'Assistant: <tool_call>\n{"name": "calculator", "arguments": {"expression": "17 * 23 + 4"}}'
-    '\n</tool_call>\nTool: {"expression": "17 * 23 + 4", "result": 395}\nAssistant: 395'
-)
-TEXT_SYSTEM = """You are an agent that solves the user's task step by step with tools.
-
-Tools:
-{tools}
-
-Reply in exactly one of these formats.
-To use a tool:
-Thought: <why>
-Action: <tool name>
-Action Input: <JSON object with the tool's arguments>
-
-When you know the answer:
-Thought: <why>
-Final Answer: <the answer>
-{example}"""
-TEXT_EXAMPLE = """
-Example (the Observation line comes from the tool, never from you):
-Task: What is 17 * 23 + 4?
-Thought: I need to compute this exactly.
-Action: calculator
-Action Input: {"expression": "17 * 23 + 4"}
-Observation: {"expression": "17 * 23 + 4", "result": 395}
-Thought: The calculator gave the result.
-Final Answer: 395"""
-#: Sent (with no tools offered) when a model repeats a call it already has the result of.
-ANSWER_NOW = (
-    "The tool already returned that result above. Reply now with the final answer only, "
-    "without calling a tool."
-)
-REMINDER = (
-    "Your reply did not follow the format. Reply with either `Action:` and `Action Input:` "
-    "lines, or a `Final Answer:` line."
-)
 
 _FINAL = re.compile(r"Final Answer\s*:\s*(.*)", re.S | re.I)
 _ACTION = re.compile(r"Action\s*:\s*([A-Za-z_][\w-]*)", re.I)
@@ -112,38 +70,6 @@ def parse_reply(text: str) -> Parsed:
     if final:
         parsed.final = final.group(1).strip()
     return parsed
-
-
-def describe_tools(tools: list[ToolSpec]) -> str:
-    lines = []
-    for t in tools:
-        props = t.parameters.get("properties", {})
-        required = set(t.parameters.get("required", []))
-        args = ", ".join(
-            f'"{k}"{"" if k in required else "?"}: {_type_of(v)}' for k, v in props.items()
-        )
-        lines.append(f"- {t.name}: {t.description} Arguments: {{{args}}}")
-    return "\n".join(lines)
-
-
-def _type_of(schema: dict[str, Any]) -> str:
-    if "enum" in schema:
-        return " | ".join(json.dumps(v) for v in schema["enum"])
-    return str(schema.get("type", "any"))
-
-
-def first_messages(task: str, model: ModelInfo, specs: list[ToolSpec]) -> list[ChatMessage]:
-    has_calculator = any(t.name == "calculator" for t in specs)
-    if model.supports_tools and model.provider == "local":
-        system = LOCAL_TOOLS_SYSTEM
-        if has_calculator:
-            system += "\n\n" + LOCAL_TOOLS_EXAMPLE
-        return [ChatMessage("system", system), ChatMessage("user", task)]
-    if model.supports_tools:
-        return [ChatMessage("system", TOOLS_SYSTEM), ChatMessage("user", task)]
-    example = TEXT_EXAMPLE if has_calculator else ""
-    system = TEXT_SYSTEM.format(tools=describe_tools(specs), example=example)
-    return [ChatMessage("system", system), ChatMessage("user", f"Task: {task}")]
 
 
 def call_id(command_id: str, step: int, tool: str, args: dict[str, Any]) -> str:
@@ -195,6 +121,14 @@ class AgentRun:
     protocol: str = "tools"
     models: list[str] = field(default_factory=list)
     text_tool_calls: int = 0  # calls read from the reply's text (tool_call_text)
+    call_replies: int = 0  # replies that carried at least one parsed tool call
+    unparsed_call_replies: int = 0  # replies that tried a call that did not parse
+
+    def count_calls(self, reply: ChatResponse) -> None:
+        if reply.tool_calls:
+            self.call_replies += 1
+        elif looks_like_call(reply.text):
+            self.unparsed_call_replies += 1
 
     def count(self, outcome: ChatOutcome) -> None:
         self.model_calls += 1
@@ -214,6 +148,9 @@ class AgentLoop:
     remaining_s: Callable[[], float] = lambda: 300.0
     tool_timeout_s: float = 30.0
     attempt: int = 1
+    #: how a local model calls tools: ``grammar`` (its template's syntax, grammar-bound) or
+    #: ``tools`` (llama-server's OpenAI ``tools``, no grammar; the earlier protocol)
+    local_protocol: str = GRAMMAR
     _params: dict[str, set[str]] = field(default_factory=dict)
 
     async def run(
@@ -226,11 +163,14 @@ class AgentLoop:
         max_tokens: int | None,
         temperature: float,
     ) -> AgentRun:
-        run = AgentRun(protocol="tools" if model.supports_tools else "text")
+        protocol = protocol_for(model, self.local_protocol)
+        run = AgentRun(protocol=protocol)
         out_tokens = self.gateway.output_tokens(model, max_tokens)
         budget = self.gateway.prompt_budget(model, out_tokens)
         allowed = {t.name for t in specs}
-        messages = first_messages(task, model, specs)
+        messages = first_messages(task, model, specs, protocol)
+        grammar = tool_call_grammar(specs) if protocol == GRAMMAR and specs else ""
+        answer_only = answer_grammar() if grammar else ""
         self._params = {  # tools that refuse unknown arguments: those are dropped
             t.name: set(t.parameters.get("properties", {}))
             for t in specs
@@ -245,58 +185,76 @@ class AgentLoop:
                 messages,
                 max_tokens=out_tokens,
                 temperature=temperature,
-                tools=() if answer_now else tuple(specs),
+                tools=() if answer_now or protocol == GRAMMAR else tuple(specs),
                 stop=() if model.supports_tools else ("\nObservation:",),
+                grammar=answer_only if answer_now else grammar,
                 attempt=self.attempt,
             )
             run.count(outcome)
             reply = outcome.response
-            if (
-                not reply.tool_calls
-                and not answer_now
-                and model.supports_tools
-                and outcome.model.supports_tools
-            ):
+            native = model.supports_tools and outcome.model.supports_tools
+            if not reply.tool_calls and not answer_now and native:
                 reply = self._calls_in_text(run, reply, allowed)
+            if not answer_now and native:
+                run.count_calls(reply)
             if reply.tool_calls and not answer_now:
-                messages.append(ChatMessage("assistant", reply.text, tool_calls=reply.tool_calls))
-                answer_now = await self._run_calls(run, reply, messages, allowed, max_steps, done)
+                template = protocol == GRAMMAR and outcome.model.provider == "local"
+                if template:  # the calls in the template's own syntax
+                    calls = [(c.name, c.arguments) for c in reply.tool_calls]
+                    messages.append(ChatMessage("assistant", template_calls(calls)))
+                else:
+                    messages.append(
+                        ChatMessage("assistant", reply.text, tool_calls=reply.tool_calls)
+                    )
+                answer_now = await self._run_calls(
+                    run, reply, messages, allowed, max_steps, done, template=template
+                )
                 if answer_now:
                     messages.append(ChatMessage("user", ANSWER_NOW))
                 continue
-            if model.supports_tools and outcome.model.supports_tools:
+            if native:
                 run.final_answer, run.stop_reason = reply.text.strip(), "final_answer"
                 if answer_now and extract_tool_calls(reply.text, allowed, prefix="-") and done:
                     # still a call after being told to answer: the tool's result is the answer
                     run.final_answer = observation_text(list(done.values())[-1])
                     run.stop_reason = "tool_result"
                 return run
-            parsed = parse_reply(reply.text)
-            if parsed.action is not None:
-                args = parsed.args if parsed.args is not None else {}
-                result = (
-                    await self._step(run, parsed.thought, parsed.action, args, allowed)
-                    if parsed.args is not None
-                    else ToolResult(
-                        False, None, "INVALID_ACTION_INPUT", "Action Input is not a JSON object"
-                    )
+            reminded = await self._text_reply(run, reply, messages, allowed, reminded)
+            if run.final_answer is not None or run.stop_reason != "max_steps":
+                return run
+        return run
+
+    async def _text_reply(
+        self,
+        run: AgentRun,
+        reply: ChatResponse,
+        messages: list[ChatMessage],
+        allowed: set[str],
+        reminded: bool,
+    ) -> bool:
+        """One reply on the text protocol: run its action, or finish; True once reminded."""
+        parsed = parse_reply(reply.text)
+        if parsed.action is not None:
+            if parsed.args is None:
+                run.unparsed_call_replies += 1
+                result = ToolResult(
+                    False, None, "INVALID_ACTION_INPUT", "Action Input is not a JSON object"
                 )
-                if parsed.args is None:
-                    self._record(run, parsed.thought, parsed.action, {}, result, 0.0)
-                messages.append(ChatMessage("assistant", reply.text.strip()))
-                messages.append(ChatMessage("user", f"Observation: {observation_text(result)}"))
-                reminded = False
-                continue
-            if parsed.final is not None:
-                run.final_answer, run.stop_reason = parsed.final, "final_answer"
-                return run
-            if reminded or not reply.text.strip():
-                run.final_answer, run.stop_reason = reply.text.strip() or None, "unformatted_answer"
-                return run
+                self._record(run, parsed.thought, parsed.action, {}, result, 0.0)
+            else:
+                run.call_replies += 1
+                result = await self._step(run, parsed.thought, parsed.action, parsed.args, allowed)
+            messages.append(ChatMessage("assistant", reply.text.strip()))
+            messages.append(ChatMessage("user", f"Observation: {observation_text(result)}"))
+            return False
+        if parsed.final is not None:
+            run.final_answer, run.stop_reason = parsed.final, "final_answer"
+        elif reminded or not reply.text.strip():
+            run.final_answer, run.stop_reason = reply.text.strip() or None, "unformatted_answer"
+        else:
             messages.append(ChatMessage("assistant", reply.text.strip()))
             messages.append(ChatMessage("user", REMINDER))
-            reminded = True
-        return run
+        return True
 
     async def _run_calls(  # noqa: PLR0917 - private helper
         self,
@@ -306,9 +264,15 @@ class AgentLoop:
         allowed: set[str],
         max_steps: int,
         done: dict[str, ToolResult],
+        *,
+        template: bool = False,
     ) -> bool:
-        """Run the reply's calls; True when every one repeated an earlier successful call."""
+        """Run the reply's calls; True when every one repeated an earlier successful call.
+
+        The results go back as ``tool`` messages, or (``template``) as one user turn of
+        ``<tool_response>`` blocks, as the model's chat template renders them."""
         repeats = 0
+        observations = []
         for call in reply.tool_calls:
             known = self._params.get(call.name)  # a repeat may echo the result as an argument
             args = {k: v for k, v in call.arguments.items() if known is None or k in known}
@@ -321,9 +285,13 @@ class AgentLoop:
                 result = await self._step(run, reply.text, call.name, args, allowed)
                 if result.ok:
                     done[key] = result
-            messages.append(
-                ChatMessage("tool", observation_text(result), tool_call_id=call.id, name=call.name)
-            )
+            observations.append(observation_text(result))
+            if not template:
+                messages.append(
+                    ChatMessage("tool", observations[-1], tool_call_id=call.id, name=call.name)
+                )
+        if template:
+            messages.append(ChatMessage("user", tool_response(observations)))
         return repeats == len(reply.tool_calls)
 
     def _calls_in_text(self, run: AgentRun, reply: ChatResponse, allowed: set[str]) -> ChatResponse:
@@ -386,7 +354,8 @@ class AgentLoop:
         i = 2
         while counter.count_messages(messages) > budget and i < len(messages):
             m = messages[i]
-            if (m.role == "tool" or m.content.startswith("Observation:")) and len(m.content) > 200:
+            observed = m.role == "tool" or m.content.startswith(("Observation:", "<tool_response>"))
+            if observed and len(m.content) > 200:
                 messages[i] = ChatMessage(
                     m.role, m.content[:200] + " [shortened]", m.tool_calls, m.tool_call_id, m.name
                 )

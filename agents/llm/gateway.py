@@ -160,6 +160,7 @@ class LlmGateway:
         temperature: float = 0.7,
         tools: tuple[ToolSpec, ...] = (),
         stop: tuple[str, ...] = (),
+        grammar: str = "",
         attempt: int = 1,
         on_delta: DeltaCallback | None = None,
     ) -> ChatOutcome:
@@ -182,6 +183,7 @@ class LlmGateway:
             tools=use_tools,
             stop=stop,
             timeout_s=self.limits.request_timeout_s,
+            grammar=grammar if model.provider == "local" else "",
         )
         try:
             response = await self._call(model, request, on_delta)
@@ -201,6 +203,7 @@ class LlmGateway:
                 request,
                 model=fb.api_model,
                 tools=use_tools if fb.supports_tools else (),
+                grammar=grammar if fb.provider == "local" else "",
                 max_tokens=min(out_tokens, fb.max_output_tokens),
             )
             try:

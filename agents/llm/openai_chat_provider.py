@@ -87,6 +87,8 @@ class OpenAIChatProvider(SdkChatProvider):
             kwargs["tools"] = to_openai_tools(request)
         if request.stop:
             kwargs["stop"] = list(request.stop)
+        if request.grammar:  # an OpenAI-compatible llama.cpp server: constrained decoding
+            kwargs["extra_body"] = {"grammar": request.grammar}
         return kwargs
 
     async def chat(self, request: ChatRequest) -> ChatResponse:

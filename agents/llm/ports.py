@@ -43,6 +43,8 @@ class ChatRequest:
     tools: tuple[ToolSpec, ...] = ()
     stop: tuple[str, ...] = ()
     timeout_s: float = 60.0
+    #: a GBNF grammar the reply must follow (llama-server's ``grammar``; others ignore it)
+    grammar: str = ""
 
 
 @dataclass(frozen=True)

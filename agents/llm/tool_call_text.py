@@ -17,6 +17,12 @@ from typing import Any
 from agents.llm.ports import ToolCall
 
 _START = re.compile(r"<tool_call>|```(?:json)?|\{")
+_ATTEMPT = re.compile(r"<tool_call>|\"(?:name|tool)\"\s*:")
+
+
+def looks_like_call(text: str) -> bool:
+    """Whether a reply tried to call a tool (for the parse-failure count)."""
+    return _ATTEMPT.search(text) is not None
 
 
 def _objects(text: str) -> list[dict[str, Any]]:

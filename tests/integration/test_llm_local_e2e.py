@@ -3,7 +3,8 @@
 The assistant (llm) runs with no provider key, so its default is the local
 model; here the smaller packaged one (DEFAULT_MODEL=qwen2.5-coder-0.5b-instruct,
 the same Qwen2.5 chat template and tool syntax as the 1.5B default) keeps CI
-short. Its agent's calculator call goes over the bus to the real tool worker.
+short. Its agent's tool calls (Qwen2.5's template syntax, held to a grammar) go over the
+bus to the real tool worker: the calculator, and the date tool's schema with an enum.
 """
 
 from __future__ import annotations
@@ -103,7 +104,9 @@ async def test_agent_calls_the_calculator_on_the_tool_worker(workers, module_bus
     )  # fmt: skip
     assert r.status is Status.COMPLETED, r.error
     out = r.result
-    assert out["protocol"] == "tools" and out["steps"][0]["tool"] == "calculator"
+    assert out["protocol"] == "grammar" and out["steps"][0]["tool"] == "calculator"
+    # the grammar holds every call the model writes to a parseable, schema-shaped call
+    assert out["tool_call_replies"] >= 1 and out["unparsed_call_replies"] == 0
     assert out["steps"][0]["ok"] and out["steps"][0]["observation"]["result"] == 4821 * 377
     assert out["stop_reason"] in ("final_answer", "tool_result")  # the 0.5B may echo the call
     assert "1817517" in out["final_answer"].replace(",", "")
@@ -111,3 +114,22 @@ async def test_agent_calls_the_calculator_on_the_tool_worker(workers, module_bus
     assert 'worker_external_api_calls_total{api="tool:calculator",worker_type="agent_tool"}' in (
         body.decode()
     )
+
+
+async def test_agent_calls_the_date_tool_on_the_tool_worker_in_a_parseable_call(
+    workers, module_bus
+):
+    r = await module_bus.call(
+        "llm",
+        "assistant.run_agent",
+        {"task": "How many days are there from 2024-01-15T00:00:00 to 2024-03-01T00:00:00?",
+         "tools": ["datetime"], "temperature": 0, "max_steps": 2, "max_tokens": 128},
+        timeout=300,
+    )  # fmt: skip
+    assert r.status is Status.COMPLETED, r.error
+    out = r.result
+    assert out["protocol"] == "grammar" and out["unparsed_call_replies"] == 0
+    step = out["steps"][0]
+    assert step["tool"] == "datetime" and step["args"]["operation"] in ("now", "convert", "diff")
+    if step["args"]["operation"] == "diff":  # the call the task asks for (the 0.5B's usual one)
+        assert step["ok"] and step["observation"]["days"] == 46
