@@ -379,5 +379,71 @@ async def run(ctx: BenchContext) -> list[Row]:
     return rows
 
 
-if __name__ == "__main__":  # the raw reference loop in its own process: REQUESTS RESULTS
-    asyncio.run(raw_loop(sys.argv[1], sys.argv[2], asyncio.Event()))
+async def drain(which: str, n: int, concurrency: int = 8) -> tuple[float, float]:
+    """Backlog drain: ``n`` commands are in the topic before the process under test
+    starts; rate and CPU ms per command from the 200th result to the last.
+
+    The driver only reads results while it runs (no producing competes with the
+    process), and every fetch finds a full backlog: what is left is the cost of
+    the process's own per-command work. ``which``: ``ours`` (a spacy worker) or
+    ``faust`` (the bare agent). ``python -m bench.bench_bus drain ours 3000 8``.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from tests.support.workers import WorkerProcess
+
+    prefix = f"d{uuid.uuid4().hex[:8]}."
+    base = "worker.spacy" if which == "ours" else "fref"
+    requests, results = f"{prefix}{base}.requests", f"{prefix}{base}.results"
+    await _create([requests, results])
+    driver = Driver(requests, results)
+    await driver.start()
+    sent = []
+    for _ in range(n):
+        cid, body = driver.command()
+        driver.sent[cid] = time.perf_counter()
+        sent.append(await driver.producer.send(requests, key=cid.encode(), value=body))
+    await asyncio.gather(*sent)
+    env = {"MAX_CONCURRENCY": str(concurrency), "TOPIC_PARTITIONS": str(PARTITIONS)}
+    if which == "ours":
+        tmp = Path(tempfile.mkdtemp(prefix="bench-drain-"))
+        worker = WorkerProcess(
+            "spacy", prefix, tmp / "data", tmp / "w.log", env={"LOG_LEVEL": "warning", **env}
+        )
+        worker.start(wait=False)
+        pid, stop = worker.pid, worker.stop
+    else:
+        proc = _python(
+            ["-m", "faust", "-A", "bench.faust_reference", "worker", "-l", "warn"],
+            {"BENCH_PREFIX": prefix, "PORT": "6098", **env},
+        )
+        pid, stop = proc.pid, lambda: _stop(proc)
+    try:
+        while len(driver.done) < 200:
+            await asyncio.sleep(0.002)
+        cpu0, t0, k0 = _cpu_seconds(pid), time.perf_counter(), len(driver.done)
+        deadline = t0 + 600
+        while len(driver.done) < n:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"only {len(driver.done)}/{n} results after 600 s")
+            await asyncio.sleep(0.002)
+        cpu1, t1 = _cpu_seconds(pid), time.perf_counter()
+    finally:
+        await driver.stop()
+        stop()
+    k = n - k0
+    return k / (t1 - t0), (cpu1 - cpu0) * 1000 / k
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "drain":  # drain ours|faust N [MAX_CONCURRENCY]
+        rate, cpu = asyncio.run(
+            drain(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else 8)
+        )
+        print(
+            f"{sys.argv[2]}: {rate:.0f} cmd/s, {cpu:.3f} ms CPU per command, "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
+    else:  # the raw reference loop in its own process: REQUESTS RESULTS
+        asyncio.run(raw_loop(sys.argv[1], sys.argv[2], asyncio.Event()))
