@@ -56,11 +56,11 @@ def http_post(
 def latex_worker_env(
     root: Path, *, timeout_s: int, prefix: str = "", **extra: str
 ) -> dict[str, str]:
-    """A LaTeX worker's environment: two compiles at a time, artifacts, TeX cache and work
-    directories under ``root`` (named ``<prefix>artifacts`` ...), plus ``extra``."""
+    """A LaTeX worker's environment: two compiles at a time, TeX cache and work directories
+    under ``root`` (named ``<prefix>cache`` ...), plus ``extra``. Its PDFs go to the platform
+    artifact store, shared with the other workers and clients (claim checks)."""
     return {
         "MAX_CONCURRENCY": "2",
-        "ARTIFACT_STORE_DIR": str(root / f"{prefix}artifacts"),
         "LATEX_CACHE_DIR": str(root / f"{prefix}cache"),
         "LATEX_WORK_DIR": str(root / f"{prefix}work"),
         "LATEX_TIMEOUT_SECONDS": str(timeout_s),
