@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from agents.llm.openai_chat_provider import parse_arguments, to_openai_messages, to_openai_tools
+from agents.llm.openai_chat_provider import (
+    chat_response,
+    parse_arguments,
+    stream_chunk,
+    to_openai_messages,
+    to_openai_tools,
+)
 from agents.llm.ports import ChatRequest, ChatResponse, StreamChunk, ToolCall
 from agents.llm.provider_errors import status_error, timeout_error, unreachable_error
 from agents.llm.sdk_chat_provider import SdkChatProvider
@@ -60,16 +66,7 @@ class HuggingFaceChatProvider(SdkChatProvider):
             )
             for c in (choice.message.tool_calls or [])
         )
-        usage = out.usage
-        return ChatResponse(
-            text=choice.message.content or "",
-            model=out.model or request.model,
-            prompt_tokens=usage.prompt_tokens if usage else 0,
-            completion_tokens=usage.completion_tokens if usage else 0,
-            finish_reason=choice.finish_reason or "stop",
-            tool_calls=calls,
-            provider=self.name,
-        )
+        return chat_response(out, request, calls, self.name)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
         client = await self._ready()
@@ -78,15 +75,7 @@ class HuggingFaceChatProvider(SdkChatProvider):
                 **self._kwargs(request), stream=True, stream_options={"include_usage": True}
             )
             async for event in events:
-                chunk = StreamChunk()
-                if event.choices:
-                    choice = event.choices[0]
-                    chunk.text = choice.delta.content or ""
-                    chunk.finish_reason = choice.finish_reason
-                if getattr(event, "usage", None):
-                    chunk.prompt_tokens = event.usage.prompt_tokens
-                    chunk.completion_tokens = event.usage.completion_tokens
-                yield chunk
+                yield stream_chunk(event)
         except EnginEdgeError:
             raise
         except Exception as exc:

@@ -61,6 +61,37 @@ def parse_arguments(raw: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"_value": value}
 
 
+def chat_response(
+    completion: Any, request: ChatRequest, calls: tuple[ToolCall, ...], provider: str
+) -> ChatResponse:
+    """A ``ChatResponse`` from an OpenAI-style chat completion (OpenAI, Hugging Face)."""
+    choice = completion.choices[0]
+    usage = completion.usage
+    return ChatResponse(
+        text=choice.message.content or "",
+        model=completion.model or request.model,
+        prompt_tokens=usage.prompt_tokens if usage else 0,
+        completion_tokens=usage.completion_tokens if usage else 0,
+        finish_reason=choice.finish_reason or "stop",
+        tool_calls=calls,
+        provider=provider,
+    )
+
+
+def stream_chunk(event: Any) -> StreamChunk:
+    """A ``StreamChunk`` from an OpenAI-style streamed event (OpenAI, Hugging Face)."""
+    chunk = StreamChunk()
+    if event.choices:
+        choice = event.choices[0]
+        chunk.text = (choice.delta.content or "") if choice.delta else ""
+        chunk.finish_reason = choice.finish_reason
+    usage = getattr(event, "usage", None)
+    if usage:
+        chunk.prompt_tokens = usage.prompt_tokens
+        chunk.completion_tokens = usage.completion_tokens
+    return chunk
+
+
 class OpenAIChatProvider(SdkChatProvider):
     default_name = "openai"
 
@@ -106,16 +137,7 @@ class OpenAIChatProvider(SdkChatProvider):
             for c in (message.tool_calls or [])
             if getattr(c, "function", None) is not None
         )
-        usage = completion.usage
-        return ChatResponse(
-            text=message.content or "",
-            model=completion.model or request.model,
-            prompt_tokens=usage.prompt_tokens if usage else 0,
-            completion_tokens=usage.completion_tokens if usage else 0,
-            finish_reason=choice.finish_reason or "stop",
-            tool_calls=calls,
-            provider=self.name,
-        )
+        return chat_response(completion, request, calls, self.name)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
         client = await self._ready()
@@ -124,15 +146,7 @@ class OpenAIChatProvider(SdkChatProvider):
         try:
             events = await client.chat.completions.create(**kwargs)
             async for event in events:
-                chunk = StreamChunk()
-                if event.choices:
-                    choice = event.choices[0]
-                    chunk.text = (choice.delta.content or "") if choice.delta else ""
-                    chunk.finish_reason = choice.finish_reason
-                if event.usage is not None:
-                    chunk.prompt_tokens = event.usage.prompt_tokens
-                    chunk.completion_tokens = event.usage.completion_tokens
-                yield chunk
+                yield stream_chunk(event)
         except EnginEdgeError:
             raise
         except Exception as exc:
