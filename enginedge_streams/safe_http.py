@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -270,11 +271,10 @@ class SafeHttpClient:
                     data=body,
                     allow_redirects=False,
                 ) as resp:
-                    if resp.status in (301, 302, 303, 307, 308) and "Location" in resp.headers:
+                    hop = redirect_hop(current, resp.status, resp.headers, method, body)
+                    if hop is not None:
                         redirects.append(current)
-                        current = urljoin(current, resp.headers["Location"])
-                        if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
-                            method, body = "GET", None
+                        current, method, body = hop
                         continue
                     data = await _read_capped(resp, limit)
                     return HttpResponse(
@@ -292,10 +292,7 @@ class SafeHttpClient:
                     raise cause from None
                 raise DependencyUnavailableError(f"cannot connect to {current}: {exc}") from None
             except TimeoutError:
-                raise RetryableError(
-                    f"{method} {current} timed out after {self.policy.timeout_s}s",
-                    code="HTTP_TIMEOUT",
-                ) from None
+                raise timed_out(method, current, self.policy.timeout_s) from None
             except aiohttp.ClientError as exc:
                 raise RetryableError(
                     f"{method} {current} failed: {exc}", code="HTTP_ERROR"
@@ -303,20 +300,41 @@ class SafeHttpClient:
         raise UrlRefusedError(f"more than {self.policy.max_redirects} redirects")
 
 
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+
+
+def redirect_hop(
+    url: str, status: int, headers: Mapping[str, str], method: str, body: bytes | None
+) -> tuple[str, str, bytes | None] | None:
+    """Where a redirect answer sends the request next (URL, method, body), else None."""
+    location = next((v for k, v in headers.items() if k.lower() == "location"), None)
+    if status not in REDIRECT_STATUSES or location is None:
+        return None
+    if status == 303 or (status in (301, 302) and method == "POST"):
+        method, body = "GET", None
+    return urljoin(url, location), method, body
+
+
+def timed_out(method: str, url: str, seconds: float) -> RetryableError:
+    return RetryableError(f"{method} {url} timed out after {seconds}s", code="HTTP_TIMEOUT")
+
+
+def too_large(limit: int, declared: int | None = None) -> LimitExceededError:
+    size = f"response of {declared} bytes" if declared is not None else "response"
+    return LimitExceededError(
+        f"{size} exceeds HTTP_MAX_RESPONSE_BYTES={limit}", code="RESPONSE_TOO_LARGE"
+    )
+
+
 async def _read_capped(resp: Any, limit: int) -> bytes:
     declared = resp.headers.get("Content-Length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise LimitExceededError(
-            f"response of {declared} bytes exceeds HTTP_MAX_RESPONSE_BYTES={limit}",
-            code="RESPONSE_TOO_LARGE",
-        )
+        raise too_large(limit, int(declared))
     chunks: list[bytes] = []
     size = 0
     async for chunk in resp.content.iter_chunked(65536):
         size += len(chunk)
         if size > limit:
-            raise LimitExceededError(
-                f"response exceeds HTTP_MAX_RESPONSE_BYTES={limit}", code="RESPONSE_TOO_LARGE"
-            )
+            raise too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)

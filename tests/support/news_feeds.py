@@ -1,6 +1,8 @@
-"""A local feed server for the news worker's tests: real RSS 0.91/1.0/2.0 and Atom documents,
+"""A feed site for the news worker's tests: real RSS 0.91/1.0/2.0 and Atom documents,
 article pages, conditional GET (ETag and Last-Modified -> 304), a redirect, malformed XML
-and a feed that never answers in time. Everything on 127.0.0.1."""
+and a feed that never answers in time. Served over HTTP on 127.0.0.1 (``FeedSite.app``, for
+workers in their own processes) or in process (``FeedSite.respond``, a ``RoutedHttpFetcher``
+site, for unit tests)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,12 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from enginedge_streams.safe_http import HttpResponse
+from enginedge_streams.testing.http_fetcher import HttpRequest
 from tests.support.news_corpus import Story
 from tests.support.workers import WorkerProcess, start_together
 
@@ -150,78 +155,100 @@ class FeedSite:
             "</body></html>"
         )
 
-    # -- server -------------------------------------------------------------------------
+    # -- the site (one function; over HTTP with ``app``, in process with ``respond``) ---------
+
+    async def respond(self, request: HttpRequest) -> HttpResponse:
+        """Answer ``request`` as the feed server does (a ``RoutedHttpFetcher`` site)."""
+        path = urlsplit(request.url).path
+        if path.startswith("/feeds/"):
+            return self.serve_feed(path.removeprefix("/feeds/"), request)
+        if path.startswith("/articles/") and path.endswith(".html"):
+            return self.serve_page(path.removeprefix("/articles/").removesuffix(".html"))
+        fixed = {
+            "/malformed.xml": self.serve_malformed,
+            "/slow.xml": self.serve_slow,
+            "/moved.xml": self.serve_redirect,
+            "/html-page": self.serve_html,
+            "/gone.xml": self.serve_gone,
+        }.get(path)
+        return await fixed() if fixed is not None else _answer(404)
 
     def app(self) -> web.Application:
+        async def handle(request: web.Request) -> web.Response:
+            answer = await self.respond(
+                HttpRequest(request.method, str(request.url), dict(request.headers))
+            )
+            return web.Response(status=answer.status, headers=answer.headers, body=answer.body)
+
         app = web.Application()
-        app.router.add_get("/feeds/{name}", self.serve_feed)
-        app.router.add_get("/articles/{slug}.html", self.serve_page)
-        app.router.add_get("/malformed.xml", self.serve_malformed)
-        app.router.add_get("/slow.xml", self.serve_slow)
-        app.router.add_get("/moved.xml", self.serve_redirect)
-        app.router.add_get("/html-page", self.serve_html)
-        app.router.add_get("/gone.xml", self.serve_gone)
+        app.router.add_get("/{path:.*}", handle)
         return app
 
-    async def serve_feed(self, request: web.Request) -> web.Response:
-        name = request.match_info["name"]
+    def serve_feed(self, name: str, request: HttpRequest) -> HttpResponse:
         self.hits[name] += 1
         if name not in self.feeds:
-            return web.Response(status=404)
+            return _answer(404)
         fmt, items = self.feeds[name]
         body = getattr(self, fmt)(f"Feed {name}", items)
         etag = f'"{abs(hash(body)) % 10**12}"'
         newest = max((i.published for i in items), default=datetime(2026, 1, 1, tzinfo=UTC))
         last_modified = format_datetime(newest.astimezone(UTC), usegmt=True)
-        inm, ims = request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since")
+        inm, ims = request.header("If-None-Match"), request.header("If-Modified-Since")
         self.conditional.append((name, inm, ims))
         if fmt == "rss091":  # no validators at all: only the body hash tells it is unchanged
             headers = {}
         elif fmt == "atom":  # Last-Modified only
             if ims == last_modified:
                 self.not_modified[name] += 1
-                return web.Response(status=304)
+                return _answer(304)
             headers = {"Last-Modified": last_modified}
         else:
             if inm == etag:
                 self.not_modified[name] += 1
-                return web.Response(status=304)
+                return _answer(304)
             headers = {"ETag": etag}
         ctype = "application/atom+xml" if fmt == "atom" else "application/rss+xml"
-        return web.Response(text=body, content_type=ctype, charset="utf-8", headers=headers)
+        return _answer(200, body, ctype, headers)
 
-    async def serve_page(self, request: web.Request) -> web.Response:
-        slug = request.match_info["slug"]
+    def serve_page(self, slug: str) -> HttpResponse:
         self.hits[f"page:{slug}"] += 1
         for _, items in self.feeds.values():
             for it in items:
                 if it.slug == slug:
-                    return web.Response(text=self.page(it), content_type="text/html")
-        return web.Response(status=404)
+                    return _answer(200, self.page(it), "text/html")
+        return _answer(404)
 
-    async def serve_malformed(self, request: web.Request) -> web.Response:
+    async def serve_malformed(self) -> HttpResponse:
         self.hits["malformed"] += 1
         body = '<?xml version="1.0"?><rss version="2.0"><channel><title>Broken & <item><title'
-        return web.Response(text=body, content_type="application/rss+xml")
+        return _answer(200, body, "application/rss+xml")
 
-    async def serve_slow(self, request: web.Request) -> web.Response:
+    async def serve_slow(self) -> HttpResponse:
         self.hits["slow"] += 1
         await asyncio.sleep(self.slow_seconds)
-        return web.Response(text="<rss/>", content_type="application/rss+xml")
+        return _answer(200, "<rss/>", "application/rss+xml")
 
-    async def serve_redirect(self, request: web.Request) -> web.Response:
+    async def serve_redirect(self) -> HttpResponse:
         self.hits["moved"] += 1
-        raise web.HTTPMovedPermanently(location="/feeds/atom")
+        return _answer(301, headers={"Location": "/feeds/atom"})
 
-    async def serve_html(self, request: web.Request) -> web.Response:
+    async def serve_html(self) -> HttpResponse:
         self.hits["html"] += 1
-        return web.Response(
-            text="<html><body><p>Not a feed</p></body></html>", content_type="text/html"
-        )
+        return _answer(200, "<html><body><p>Not a feed</p></body></html>", "text/html")
 
-    async def serve_gone(self, request: web.Request) -> web.Response:
+    async def serve_gone(self) -> HttpResponse:
         self.hits["gone"] += 1
-        return web.Response(status=503, headers={"Retry-After": "120"})
+        return _answer(503, headers={"Retry-After": "120"})
+
+
+def _answer(
+    status: int, text: str = "", ctype: str | None = None, headers: dict[str, str] | None = None
+) -> HttpResponse:
+    """A response as aiohttp's ``web.Response(text=..., content_type=...)`` would send it."""
+    all_headers = dict(headers or {})
+    if ctype is not None:
+        all_headers["Content-Type"] = f"{ctype}; charset=utf-8"
+    return HttpResponse(status, all_headers, text.encode(), url="")
 
 
 def items_from(

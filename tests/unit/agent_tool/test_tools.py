@@ -1,4 +1,5 @@
-"""Each tool on its own: real evaluation, real files, real HTTP to a local server."""
+"""Each tool on its own: real evaluation, real files, HTTP to a site answered in process
+(``RoutedHttpFetcher``: the SSRF policy applied to every hop, no socket)."""
 
 from __future__ import annotations
 
@@ -13,23 +14,36 @@ from agents.agent_tool.tools.calculator import CalculatorError, evaluate
 from agents.agent_tool.tools.datetime_tool import DateTimeTool
 from agents.agent_tool.tools.files import PathRefusedError, resolve_in_sandbox
 from enginedge_streams.errors import ValidationError
-from enginedge_streams.safe_http import SafeHttpClient, SafeHttpPolicy, UrlRefusedError
+from enginedge_streams.safe_http import (
+    HttpResponse,
+    SafeHttpClient,
+    SafeHttpPolicy,
+    UrlRefusedError,
+)
 from enginedge_streams.testing.bus import ScriptedBusCaller
-from tests.support.fake_llm_server import PAGE_MARKER, FakeLlmServer
+from enginedge_streams.testing.http_fetcher import HttpRequest, RoutedHttpFetcher
+from tests.support.fake_llm_server import PAGE_HTML, PAGE_MARKER
 
 CTX = ToolContext(command_id="c", call_id="c", remaining_seconds=10)
 
 
-@pytest.fixture(scope="module")
-def server():
-    s = FakeLlmServer().start()
-    yield s
-    s.stop()
+PAGES = "http://pages.test"
+
+
+async def pages(request: HttpRequest) -> HttpResponse:
+    """The page the agent tests read, and a redirect to the cloud metadata address."""
+    if request.path == "/page":
+        return HttpResponse(
+            200, {"Content-Type": "text/html; charset=utf-8"}, PAGE_HTML.encode(), ""
+        )
+    if request.path == "/redirect":
+        return HttpResponse(302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b"", "")
+    return HttpResponse(404, {}, b"", "")
 
 
 @pytest.fixture
-async def tools(tmp_path):
-    http = SafeHttpClient(SafeHttpPolicy(allow_loopback=True, max_bytes=100_000))
+def tools(tmp_path):
+    http = RoutedHttpFetcher({PAGES: pages}, SafeHttpPolicy(max_bytes=100_000))
     workers = ScriptedBusCaller(
         {
             ("spacy", "nlp.analyze"): {"entities": [{"text": "Paris", "label": "GPE"}]},
@@ -41,8 +55,7 @@ async def tools(tmp_path):
     )
     built = build_tools(deps)
     built["_workers"] = workers  # type: ignore[assignment]
-    yield built
-    await http.stop()
+    return built
 
 
 def test_every_registered_tool_builds_with_its_name(tools):
@@ -163,18 +176,18 @@ async def test_datetime_now_convert_diff():
         await tool.run({"operation": "now", "timezone": "Mars/Olympus"}, CTX)
 
 
-async def test_http_request_and_web_page_text_against_a_local_page(tools, server):
-    out = await tools["http_request"].run({"url": server.page_url}, CTX)
+async def test_http_request_and_web_page_text_against_a_local_page(tools):
+    out = await tools["http_request"].run({"url": f"{PAGES}/page"}, CTX)
     assert out["status"] == 200 and PAGE_MARKER in out["body"]
     assert out["headers"]["content-type"].startswith("text/html")
-    page = await tools["web_page_text"].run({"url": server.page_url}, CTX)
+    page = await tools["web_page_text"].run({"url": f"{PAGES}/page"}, CTX)
     assert PAGE_MARKER in page["text"] and "Home | About" not in page["text"]
     assert page["title"] in ("Mission page", "Mission briefing")
     with pytest.raises(UrlRefusedError):
-        await tools["http_request"].run({"url": f"{server.url}/redirect"}, CTX)
+        await tools["http_request"].run({"url": f"{PAGES}/redirect"}, CTX)
 
 
-async def test_http_request_refuses_loopback_without_the_switch(server):
+async def test_http_request_refuses_loopback_without_the_switch():
     tools = build_tools(
         ToolDeps(
             http=SafeHttpClient(SafeHttpPolicy()),
@@ -183,7 +196,7 @@ async def test_http_request_refuses_loopback_without_the_switch(server):
         )
     )
     with pytest.raises(UrlRefusedError):
-        await tools["http_request"].run({"url": server.page_url}, CTX)
+        await tools["http_request"].run({"url": "http://127.0.0.1:9/page"}, CTX)
 
 
 async def test_bus_tools_call_the_right_workers(tools):

@@ -1,5 +1,7 @@
-"""Fixtures: a local feed server (real HTTP on 127.0.0.1) and the news worker's ports with
-deterministic fakes (in-memory store, fake enricher, in-memory trends)."""
+"""Fixtures: a feed site answered in process (``FeedSite.respond`` behind a
+``RoutedHttpFetcher``: no socket) and the news worker's ports with deterministic fakes
+(in-memory store, fake enricher, in-memory trends). The same site over real HTTP is in
+``tests/integration/test_news_bus.py``."""
 
 from __future__ import annotations
 
@@ -17,10 +19,10 @@ from agents.news.repository import NewsRepository
 from agents.news.sqlite_article_index import SqliteArticleIndex
 from agents.news.state import NewsState
 from enginedge_streams.adapters.system_clock import SystemClock
-from enginedge_streams.safe_http import SafeHttpClient, SafeHttpPolicy
+from enginedge_streams.safe_http import SafeHttpPolicy
 from enginedge_streams.testing import InMemoryCache, InMemoryRateLimiter, in_memory_processor
+from enginedge_streams.testing.http_fetcher import RoutedHttpFetcher
 from enginedge_streams.testing.key_value_store import InMemoryKeyValueStore
-from tests.support.local_http_server import ThreadedServer
 from tests.support.news_corpus import COMPANIES, PEOPLE, PLACES
 from tests.support.news_feeds import FeedSite
 
@@ -29,17 +31,13 @@ GAZETTEER = {
     **{p: "PERSON" for p in PEOPLE},
     **{p: "GPE" for p in PLACES},
 }
-# The slow feed answers after 5 s; a 1 s timeout flaked for the fast feeds under load.
-POLICY = SafeHttpPolicy(allow_loopback=True, timeout_s=3.0)
+# The slow feed answers after 30 s; fetches time out after 0.5 s (the others answer at once).
+POLICY = SafeHttpPolicy(allow_loopback=True, timeout_s=0.5)
 
 
 @pytest.fixture
-def site():
-    site = FeedSite(slow_seconds=5.0)
-    server = ThreadedServer(site.app).start()
-    site.base = server.url
-    yield site
-    server.stop()
+def site() -> FeedSite:
+    return FeedSite(slow_seconds=30.0, base="http://news.test")
 
 
 @dataclass
@@ -50,7 +48,7 @@ class World:
     trends: InMemoryTrends
     enricher: FakeEnricher
     limiter: InMemoryRateLimiter
-    http: SafeHttpClient
+    http: RoutedHttpFetcher
     clock: object
     poller: FeedPoller
     rules: FeedRules
@@ -59,7 +57,13 @@ class World:
 
 
 def make_world(
-    *, clock=None, host_rate=1000, threshold=0.5, fulltext_min_chars=600, enricher=None
+    site: FeedSite | None = None,
+    *,
+    clock=None,
+    host_rate=1000,
+    threshold=0.5,
+    fulltext_min_chars=600,
+    enricher=None,
 ) -> World:
     repo = NewsRepository(InMemoryKeyValueStore())
     state = NewsState(
@@ -70,7 +74,7 @@ def make_world(
     events = RecordingEvents(trends)
     enricher = enricher or FakeEnricher(GAZETTEER, categories={"business": ["shares", "revenue"]})
     limiter = InMemoryRateLimiter()
-    http = SafeHttpClient(POLICY)
+    http = RoutedHttpFetcher({site.base: site.respond} if site else {}, POLICY)
     clock = clock or SystemClock()
     poller = FeedPoller(
         repo=repo,
@@ -108,10 +112,8 @@ def make_world(
 
 
 @pytest.fixture
-async def world():
-    w = make_world()
-    yield w
-    await w.http.stop()
+def world(site: FeedSite) -> World:
+    return make_world(site)
 
 
 async def run(world: World, command_type: str, payload: dict, **fields):

@@ -177,24 +177,19 @@ async def test_read_cache_keys_include_every_filter(world, site):
 
 
 async def test_enrichment_outage_fails_the_poll_and_keeps_the_feed_unchanged(site):
-    world = make_world(enricher=FakeEnricher(fail=DependencyUnavailableError("spacy down")))
-    try:
-        site.feeds["e"] = ("rss2", items_from([story(300)], "e"))
-        fid = (
-            await run(
-                world, "feed.add", {"url": f"{site.base}/feeds/e", "poll_interval_seconds": 60}
-            )
-        ).result["feed_id"]
-        failed = await run(world, "feed.poll", {"feed_id": fid})
-        assert failed.status is Status.FAILED and failed.error.code == "DEPENDENCY_UNAVAILABLE"
-        st = world.repo.require_feed(fid).state
-        assert st.etag is None and st.body_sha256 is None and st.last_status == "error"
-        assert len(world.state.index) == 0
-        world.enricher.fail = None
-        ok = await run(world, "feed.poll", {"feed_id": fid, "force": True})
-        assert ok.result["new_articles"] == 1  # fetched again in full, not a 304
-    finally:
-        await world.http.stop()
+    world = make_world(site, enricher=FakeEnricher(fail=DependencyUnavailableError("spacy down")))
+    site.feeds["e"] = ("rss2", items_from([story(300)], "e"))
+    fid = (
+        await run(world, "feed.add", {"url": f"{site.base}/feeds/e", "poll_interval_seconds": 60})
+    ).result["feed_id"]
+    failed = await run(world, "feed.poll", {"feed_id": fid})
+    assert failed.status is Status.FAILED and failed.error.code == "DEPENDENCY_UNAVAILABLE"
+    st = world.repo.require_feed(fid).state
+    assert st.etag is None and st.body_sha256 is None and st.last_status == "error"
+    assert len(world.state.index) == 0
+    world.enricher.fail = None
+    ok = await run(world, "feed.poll", {"feed_id": fid, "force": True})
+    assert ok.result["new_articles"] == 1  # fetched again in full, not a 304
 
 
 async def test_scheduler_sends_due_polls_once_per_slot():
@@ -218,7 +213,6 @@ async def test_scheduler_sends_due_polls_once_per_slot():
     clock.advance(seconds=31)
     assert await sched.tick() == 1
     assert all(t == "feed.poll" for _, t, _ in sender.commands)
-    await world.http.stop()
 
 
 def test_canonical_urls():
@@ -268,4 +262,3 @@ async def test_scheduler_sends_a_purge_each_period():
     purges = [cid for cid, t, _ in sender.commands if t == "news.purge"]
     assert len(purges) == 2 and len(set(purges)) == 2
     assert await FeedScheduler(world.repo, sender, clock).tick() == 0  # no retention: no purge
-    await world.http.stop()

@@ -1,6 +1,6 @@
 """Issue 18 (feeds): every entry accounted for with a reason, HTML entities decoded, CDF read,
 a rate limit never shortens an error backoff, ``malformed`` and ``last_error`` consistent.
-Feeds served over real HTTP from 127.0.0.1 (the ``site`` fixture)."""
+Feeds served in process by the ``site`` fixture (no socket)."""
 
 from __future__ import annotations
 
@@ -155,21 +155,18 @@ async def test_cdf_feed_is_read(world, site):
 
 async def test_rate_limit_never_shortens_an_error_backoff(site):
     clock = FixedClock(datetime.now(UTC))
-    world = make_world(clock=clock, host_rate=1)
-    try:
-        fid = await add(world, f"{site.base}/malformed.xml")
-        assert (await poll(world, fid)).error.code == "FEED_MALFORMED"
-        st = world.repo.require_feed(fid).state
-        backoff_until = st.next_poll_at
-        assert backoff_until - clock.now() >= timedelta(seconds=120)
-        limited = await poll(world, fid, force=True)  # the host's budget (1/min) is spent
-        assert limited.result["status"] == "rate_limited"
-        st = world.repo.require_feed(fid).state
-        assert st.next_poll_at == backoff_until  # not now + retry_after (< 60 s)
-        assert st.last_status == "error" and st.last_error_code == "FEED_MALFORMED"
-        assert st.malformed and site.hits["malformed"] == 1
-    finally:
-        await world.http.stop()
+    world = make_world(site, clock=clock, host_rate=1)
+    fid = await add(world, f"{site.base}/malformed.xml")
+    assert (await poll(world, fid)).error.code == "FEED_MALFORMED"
+    st = world.repo.require_feed(fid).state
+    backoff_until = st.next_poll_at
+    assert backoff_until - clock.now() >= timedelta(seconds=120)
+    limited = await poll(world, fid, force=True)  # the host's budget (1/min) is spent
+    assert limited.result["status"] == "rate_limited"
+    st = world.repo.require_feed(fid).state
+    assert st.next_poll_at == backoff_until  # not now + retry_after (< 60 s)
+    assert st.last_status == "error" and st.last_error_code == "FEED_MALFORMED"
+    assert st.malformed and site.hits["malformed"] == 1
 
 
 async def test_malformed_flag_and_last_error_agree_after_unchanged_poll(world, site):

@@ -1,4 +1,4 @@
-"""Polling real-format feeds from a local HTTP server: formats, 304s, redirects, malformed
+"""Polling real-format feeds from a feed site (in process): formats, 304s, redirects, malformed
 XML, timeouts, Retry-After, the per-host rate limit, full text from the article page."""
 
 from __future__ import annotations
@@ -110,27 +110,24 @@ async def test_malformed_and_timeout_reported_without_stopping_the_others(world,
 
 async def test_backoff_doubles_per_failure_and_resets_on_success(site):
     clock = FixedClock(datetime.now(UTC))
-    world = make_world(clock=clock)
-    try:
-        fid = await add(world, f"{site.base}/malformed.xml")
-        delays = []
-        for _ in range(3):
-            await poll(world, fid)
-            st = feed_status(world, fid)
-            delays.append((st.next_poll_at - clock.now()).total_seconds())
-        assert st.consecutive_failures == 3
-        for n, delay in enumerate(delays, start=1):
-            assert 60 * 2**n <= delay <= 60 * 2**n * 1.1  # interval * 2^failures + <=10% jitter
-        site.feeds["fixed"] = ("rss2", items_from([story(50)], "fx"))
-        world.repo.save_feed(
-            world.repo.require_feed(fid).model_copy(update={"url": f"{site.base}/feeds/fixed"})
-        )
+    world = make_world(site, clock=clock)
+    fid = await add(world, f"{site.base}/malformed.xml")
+    delays = []
+    for _ in range(3):
         await poll(world, fid)
         st = feed_status(world, fid)
-        assert st.consecutive_failures == 0 and st.last_status == "ok"
-        assert (st.next_poll_at - clock.now()).total_seconds() == 60
-    finally:
-        await world.http.stop()
+        delays.append((st.next_poll_at - clock.now()).total_seconds())
+    assert st.consecutive_failures == 3
+    for n, delay in enumerate(delays, start=1):
+        assert 60 * 2**n <= delay <= 60 * 2**n * 1.1  # interval * 2^failures + <=10% jitter
+    site.feeds["fixed"] = ("rss2", items_from([story(50)], "fx"))
+    world.repo.save_feed(
+        world.repo.require_feed(fid).model_copy(update={"url": f"{site.base}/feeds/fixed"})
+    )
+    await poll(world, fid)
+    st = feed_status(world, fid)
+    assert st.consecutive_failures == 0 and st.last_status == "ok"
+    assert (st.next_poll_at - clock.now()).total_seconds() == 60
 
 
 async def test_retry_after_and_redirect(world, site):
@@ -148,20 +145,17 @@ async def test_retry_after_and_redirect(world, site):
 
 
 async def test_per_host_rate_limit_defers_without_a_request(site):
-    world = make_world(host_rate=2)
-    try:
-        site.feeds["a"] = ("rss2", items_from([story(70)], "ra"))
-        fid = await add(world, f"{site.base}/feeds/a")
-        assert (await poll(world, fid)).result["status"] == "ok"
-        assert (await poll(world, fid, force=True)).result["status"] in ("ok", "unchanged")
-        hits = site.hits["a"]
-        third = await poll(world, fid, force=True)
-        assert third.status is Status.COMPLETED
-        assert third.result["status"] == "rate_limited" and third.result["retry_after"] > 0
-        assert site.hits["a"] == hits  # no request was made
-        assert feed_status(world, fid).last_status == "rate_limited"
-    finally:
-        await world.http.stop()
+    world = make_world(site, host_rate=2)
+    site.feeds["a"] = ("rss2", items_from([story(70)], "ra"))
+    fid = await add(world, f"{site.base}/feeds/a")
+    assert (await poll(world, fid)).result["status"] == "ok"
+    assert (await poll(world, fid, force=True)).result["status"] in ("ok", "unchanged")
+    hits = site.hits["a"]
+    third = await poll(world, fid, force=True)
+    assert third.status is Status.COMPLETED
+    assert third.result["status"] == "rate_limited" and third.result["retry_after"] > 0
+    assert site.hits["a"] == hits  # no request was made
+    assert feed_status(world, fid).last_status == "rate_limited"
 
 
 async def test_tracking_parameters_do_not_make_a_new_article(world, site):
@@ -211,25 +205,22 @@ async def test_a_feed_changed_or_removed_during_its_poll_is_not_overwritten(site
             return await super().enrich(title, text, category=category)
 
     enricher = MeddlingEnricher()
-    world = make_world(enricher=enricher)
-    try:
-        site.feeds["m"] = ("rss2", items_from([story(95)], "m"))
-        site.feeds["n"] = ("rss2", items_from([story(96)], "n"))
-        fid = await add(world, f"{site.base}/feeds/m")
+    world = make_world(site, enricher=enricher)
+    site.feeds["m"] = ("rss2", items_from([story(95)], "m"))
+    site.feeds["n"] = ("rss2", items_from([story(96)], "n"))
+    fid = await add(world, f"{site.base}/feeds/m")
 
-        def slower():  # feed.add with a new interval while the poll runs
-            f = world.repo.require_feed(fid)
-            world.repo.save_feed(f.model_copy(update={"poll_interval_seconds": 600}))
-
-        enricher.action = slower
-        assert (await poll(world, fid)).result["status"] == "ok"
+    def slower():  # feed.add with a new interval while the poll runs
         f = world.repo.require_feed(fid)
-        assert f.poll_interval_seconds == 600 and f.state.last_status == "ok"
-        assert (f.state.next_poll_at - f.state.last_polled_at).total_seconds() == 600
+        world.repo.save_feed(f.model_copy(update={"poll_interval_seconds": 600}))
 
-        gone = await add(world, f"{site.base}/feeds/n")
-        enricher.action = lambda: world.repo.delete_feed(gone)
-        assert (await poll(world, gone)).result["new_articles"] == 1
-        assert world.repo.feed(gone) is None  # not resurrected by the poll's state write
-    finally:
-        await world.http.stop()
+    enricher.action = slower
+    assert (await poll(world, fid)).result["status"] == "ok"
+    f = world.repo.require_feed(fid)
+    assert f.poll_interval_seconds == 600 and f.state.last_status == "ok"
+    assert (f.state.next_poll_at - f.state.last_polled_at).total_seconds() == 600
+
+    gone = await add(world, f"{site.base}/feeds/n")
+    enricher.action = lambda: world.repo.delete_feed(gone)
+    assert (await poll(world, gone)).result["new_articles"] == 1
+    assert world.repo.feed(gone) is None  # not resurrected by the poll's state write
