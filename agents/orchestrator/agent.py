@@ -24,14 +24,14 @@ import orjson
 from pydantic import ValidationError as PydanticValidationError
 
 from agents.orchestrator.catalog import RegistryWorkerCatalog
+from agents.orchestrator.drive_events import EventDriveSender
 from agents.orchestrator.effects import EffectRunner
 from agents.orchestrator.engine import Effect, Engine, Limits
-from agents.orchestrator.faust_drive_sender import FaustDriveSender
 from agents.orchestrator.handlers import COMMANDS
 from agents.orchestrator.http import install_routes
 from agents.orchestrator.jwks_authenticator import JwksAuthenticator
 from agents.orchestrator.library import WorkflowLibrary
-from agents.orchestrator.ports import Authenticator
+from agents.orchestrator.ports import Authenticator, DriveSender
 from agents.orchestrator.service import OrchestratorService
 from agents.orchestrator.settings import OrchestratorSettings
 from agents.orchestrator.static_token_authenticator import StaticTokenAuthenticator
@@ -60,7 +60,8 @@ def register(app: faust.App, container: Container) -> WorkerRuntime:
         worker.command_sender(),
         worker.event_publisher(name=orchestrator_events_topic(container.settings.topic_prefix)),
     )
-    drive = container.provide("drive_sender", lambda: FaustDriveSender(drive_topic))
+    drive_events = worker.event_publisher("drive")  # the drive topic, as JSON keyed by request
+    drive = container.provide("drive_sender", lambda: EventDriveSender(drive_events))
     container.redis()  # readiness includes Redis, as for every worker
     container.manage(_Recovery(service, drive))
     _declare_timers(worker, service, drive, s.orchestrator_tick_seconds)
@@ -192,7 +193,7 @@ def _install_agents(
 
 
 def _declare_timers(
-    worker: Worker, service: OrchestratorService, drive: FaustDriveSender, interval: float
+    worker: Worker, service: OrchestratorService, drive: DriveSender, interval: float
 ) -> None:
     async def tick() -> None:
         for rid in service.due():
@@ -214,7 +215,7 @@ class _Recovery:
     """After table recovery: load the registry and the request index, and send every
     unfinished request a ``resume`` (its in-flight commands are sent again, same ids)."""
 
-    def __init__(self, service: OrchestratorService, drive: FaustDriveSender) -> None:
+    def __init__(self, service: OrchestratorService, drive: DriveSender) -> None:
         self.service = service
         self.drive = drive
 
