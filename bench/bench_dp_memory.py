@@ -57,7 +57,7 @@ def child(arena: bool, n: int, max_chunks: int) -> dict[str, float]:
     t0 = time.perf_counter()
     for path in files(n):
         try:
-            segments, _ = parse_flat_step("html", path.read_bytes(), 10**9)
+            segments, _, _ = parse_flat_step("html", path.read_bytes(), 10**9)
         except Exception:
             failed += 1
             continue

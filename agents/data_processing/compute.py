@@ -12,17 +12,29 @@ from __future__ import annotations
 import functools
 from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 from agents.data_processing.chunking import Chunker, Strategy
 from agents.data_processing.docx_loader import load_docx
-from agents.data_processing.formats import CorruptDocumentError, check_zip, decode_text
+from agents.data_processing.formats import (
+    ZIP_FORMATS,
+    CorruptDocumentError,
+    UnsupportedFormatError,
+    check_zip,
+    decode_text,
+)
 from agents.data_processing.html_loader import load_html
 from agents.data_processing.markdown_loader import load_markdown, load_text
 from agents.data_processing.model import Chunk, Segment
 from agents.data_processing.pdf_loader import PdfDocument
+from agents.data_processing.unstructured_loader import load_unstructured
+from enginedge_streams.documents import partition
 from enginedge_streams.documents.text import fold
 from enginedge_streams.errors import LimitExceededError, PermanentError
 
+#: Formats unstructured partitions (measured against our own loaders: docs/benchmarks.md).
+#: DOCX, HTML, Markdown and plain text keep the project's loaders: same coverage, faster.
+UNSTRUCTURED_FORMATS = frozenset({"xml", "eml", "epub", "odt", "rtf", "pptx", "xlsx", "csv"})
 _OPEN_PDFS: OrderedDict[tuple[str, int], PdfDocument] = OrderedDict()
 
 
@@ -59,25 +71,42 @@ def pdf_pages_step(path: str, max_pages: int, first: int, last: int) -> list[str
     return [pdf.page_text(i) for i in range(first, last)]
 
 
-def parse_flat(fmt: str, data: bytes) -> tuple[list[Segment], str | None]:
-    """Every non-paginated format, parsed at once (sizes are bounded by MAX_DOCUMENT_BYTES)."""
+def parse_flat(fmt: str, data: bytes) -> tuple[list[Segment], str | None, dict[str, Any]]:
+    """Every non-paginated format, parsed at once (sizes are bounded by MAX_DOCUMENT_BYTES).
+
+    (segments, title, info): ``info`` names the partitioner and, for unstructured,
+    the element categories it found.
+    """
+    if fmt in UNSTRUCTURED_FORMATS:
+        if not partition.available():
+            if fmt == "csv":
+                return load_text(decode_text(data)), None, {"partitioner": "enginedge"}
+            raise UnsupportedFormatError(
+                f"{fmt} needs unstructured: install the `documents` extra",
+                details={"format": fmt, "missing": "unstructured"},
+            )
+        text = decode_text(data) if fmt in ("md", "txt", "csv") else data
+        return load_unstructured(fmt, text)
+    own = {"partitioner": "enginedge"}
     if fmt == "docx":
-        return load_docx(data)
+        return (*load_docx(data), own)
     if fmt == "html":
-        return load_html(data)
+        return (*load_html(data), own)
     if fmt == "md":
-        return load_markdown(decode_text(data)), None
-    return load_text(decode_text(data)), None
+        return load_markdown(decode_text(data)), None, own
+    if fmt in ("txt", "csv"):  # CSV as text where unstructured is not installed
+        return load_text(decode_text(data)), None, own
+    raise UnsupportedFormatError(f"no loader for {fmt}")
 
 
 def parse_flat_step(
     fmt: str, data: bytes, max_unzipped_bytes: int
-) -> tuple[list[Segment], str | None]:
+) -> tuple[list[Segment], str | None, dict[str, Any]]:
     """Parse; a library's unexpected exception on a bad file is a CORRUPT_DOCUMENT, not a crash."""
-    if fmt == "docx":
+    if fmt in ZIP_FORMATS:
         check_zip(data, max_total=max_unzipped_bytes)
     try:
-        segments, title = parse_flat(fmt, data)
+        segments, title, info = parse_flat(fmt, data)
     except (PermanentError, LimitExceededError, MemoryError):
         raise
     except Exception as exc:  # e.g. python-docx InvalidXmlError, lxml errors on broken markup
@@ -85,7 +114,7 @@ def parse_flat_step(
             f"unreadable {fmt}: {type(exc).__name__}: {str(exc)[:200]}",
             details={"format": fmt, "error": type(exc).__name__},
         ) from None
-    return segments, (fold(title) if title else title)
+    return segments, (fold(title) if title else title), info
 
 
 def chunk_step(segments: list[Segment], strategy: Strategy, size: int, overlap: int) -> list[Chunk]:

@@ -8,35 +8,77 @@ own error code so a caller can tell an unsupported file from a broken one.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import PurePosixPath
 
 from enginedge_streams.documents.text import decode_bytes, fold
 from enginedge_streams.errors import LimitExceededError, PermanentError
 
-FORMATS = ("pdf", "docx", "txt", "html", "md")
+FORMATS = (
+    "pdf",
+    "docx",
+    "txt",
+    "html",
+    "md",
+    "xml",
+    "eml",
+    "epub",
+    "odt",
+    "rtf",
+    "pptx",
+    "xlsx",
+    "csv",
+)
+#: ZIP containers: the format and the entry that proves it.
+ZIP_FORMATS = {
+    "docx": "word/document.xml",
+    "pptx": "ppt/presentation.xml",
+    "xlsx": "xl/workbook.xml",
+    "epub": "META-INF/container.xml",
+    "odt": "content.xml",
+}
 MIME = {
     "application/pdf": "pdf",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/epub+zip": "epub",
+    "application/vnd.oasis.opendocument.text": "odt",
     "text/plain": "txt",
     "text/html": "html",
     "application/xhtml+xml": "html",
     "text/markdown": "md",
     "text/x-markdown": "md",
+    "application/xml": "xml",
+    "text/xml": "xml",
+    "message/rfc822": "eml",
+    "application/rtf": "rtf",
+    "text/rtf": "rtf",
+    "text/csv": "csv",
 }
 EXT = {
     ".pdf": "pdf",
     ".docx": "docx",
+    ".pptx": "pptx",
+    ".xlsx": "xlsx",
+    ".epub": "epub",
+    ".odt": "odt",
     ".txt": "txt",
     ".text": "txt",
     ".log": "txt",
-    ".csv": "txt",
+    ".csv": "csv",
     ".html": "html",
     ".htm": "html",
     ".xhtml": "html",
     ".md": "md",
     ".markdown": "md",
+    ".xml": "xml",
+    ".eml": "eml",
+    ".rtf": "rtf",
 }
+_MAIL_HEADER = re.compile(rb"^([A-Za-z][A-Za-z0-9-]{1,40}):[ \t]", re.MULTILINE)
+_MAIL_KEYS = {b"received", b"return-path", b"from", b"message-id", b"mime-version", b"delivered-to"}
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM")
 
 
@@ -72,15 +114,13 @@ def detect_format(data: bytes, filename: str | None, mime: str | None) -> str:
     if head.lstrip()[:5] == b"%PDF-":
         return "pdf"
     if head[:4] == b"PK\x03\x04":
-        if ext == ".docx" or MIME.get(mime) == "docx" or _zip_has(data, "word/document.xml"):
-            return "docx"
-        raise UnsupportedFormatError(f"a ZIP archive that is not a DOCX ({filename or mime})")
+        return _zip_format(data, ext, MIME.get(mime), filename or mime)
     if head.startswith(IMAGE_MAGIC):
         raise UnsupportedFormatError(
             "images are not documents: use ocr.process for an image", details={"kind": "image"}
         )
     declared = MIME.get(mime) or EXT.get(ext)
-    if declared in ("pdf", "docx"):
+    if declared == "pdf" or declared in ZIP_FORMATS:
         raise CorruptDocumentError(f"declared {declared} but the content is not a {declared} file")
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UnsupportedFormatError(
@@ -90,24 +130,57 @@ def detect_format(data: bytes, filename: str | None, mime: str | None) -> str:
         return declared
     if mime or ext:
         raise UnsupportedFormatError(f"unsupported type {mime or ext!r}")
+    return _sniff_text(head)
+
+
+def _sniff_text(head: bytes) -> str:
+    """A nameless text's format from its first bytes."""
     sniff = head.lstrip().lower()
     if sniff.startswith((b"<!doctype html", b"<html")):
         return "html"
+    if sniff.startswith(b"{\\rtf"):
+        return "rtf"
+    if sniff.startswith(b"<?xml"):
+        return "html" if b"<html" in sniff or b"<!doctype html" in sniff else "xml"
+    keys = {m.group(1).lower() for m in _MAIL_HEADER.finditer(head.split(b"\n\n", 1)[0])}
+    if len(keys) >= 3 and keys & _MAIL_KEYS:
+        return "eml"
     return "txt"
 
 
-def _zip_has(data: bytes, name: str) -> bool:
+def _zip_format(data: bytes, ext: str, declared: str | None, what: str | None) -> str:
+    """Which ZIP-based format: the extension or MIME type if the container agrees, else its
+    entries decide (an ODF/EPUB ``mimetype`` entry, the OOXML main part)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return name in zf.namelist()
-    except zipfile.BadZipFile:
-        return False
+            names = set(zf.namelist())
+            kind = (
+                zf.read("mimetype")[:64].decode("ascii", "replace") if "mimetype" in names else ""
+            )
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        if (EXT.get(ext) or declared) in ZIP_FORMATS:
+            raise CorruptDocumentError(f"not a readable ZIP container: {exc}") from None
+        raise UnsupportedFormatError(f"a ZIP archive of no supported document format ({what})")
+    found = [f for f, entry in ZIP_FORMATS.items() if entry in names]
+    if kind.startswith("application/epub"):
+        found = ["epub"]
+    elif kind.startswith("application/vnd.oasis.opendocument"):
+        found = ["odt"] if kind.endswith(".text") else []
+    else:
+        found = [f for f in found if f not in ("epub", "odt")]
+    wanted = EXT.get(ext) or declared
+    if wanted in found:
+        return wanted
+    if found:
+        return found[0]
+    raise UnsupportedFormatError(f"a ZIP archive of no supported document format ({what})")
 
 
 def check_zip(
     data: bytes, *, max_total: int, max_ratio: float = 200.0, max_entries: int = 5_000
 ) -> None:
-    """Refuse ZIP containers (DOCX) whose declared expansion is hostile, before reading them."""
+    """Refuse ZIP containers (DOCX, PPTX, XLSX, EPUB, ODT) whose declared expansion is hostile,
+    before reading them."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:

@@ -7,6 +7,7 @@ import os
 import tempfile
 from typing import Any
 
+from agents.data_processing import messages as m
 from agents.data_processing.compute import pdf_open_step
 from agents.data_processing.formats import (
     CorruptDocumentError,
@@ -14,16 +15,6 @@ from agents.data_processing.formats import (
     detect_format,
 )
 from agents.data_processing.ingest import IngestConfig, handle_ingest
-from agents.data_processing.messages import (
-    CollectionStats,
-    DeleteDocument,
-    GenerateEmbeddings,
-    GetDocument,
-    IngestDocument,
-    ListCollections,
-    ProcessOcr,
-    SearchDocuments,
-)
 from agents.data_processing.model import CollectionInfo
 from agents.data_processing.ports import DocumentSources, Embedder, Ocr, VectorStore
 from agents.data_processing.search import handle_search
@@ -46,7 +37,7 @@ def _collection(info: CollectionInfo) -> dict[str, Any]:
     }
 
 
-async def handle_get(cmd: GetDocument, *, store: VectorStore) -> dict[str, Any]:
+async def handle_get(cmd: m.GetDocument, *, store: VectorStore) -> dict[str, Any]:
     doc = await store.get_document(cmd.collection, cmd.document_id)
     if doc is None:
         raise NotFoundError(f"no document {cmd.document_id!r} in collection {cmd.collection!r}")
@@ -57,17 +48,17 @@ async def handle_get(cmd: GetDocument, *, store: VectorStore) -> dict[str, Any]:
     return out
 
 
-async def handle_delete(cmd: DeleteDocument, *, store: VectorStore) -> dict[str, Any]:
+async def handle_delete(cmd: m.DeleteDocument, *, store: VectorStore) -> dict[str, Any]:
     deleted = await store.delete_document(cmd.collection, cmd.document_id)
     return {"document_id": cmd.document_id, "collection": cmd.collection, "deleted": deleted}
 
 
-async def handle_list_collections(cmd: ListCollections, *, store: VectorStore) -> dict[str, Any]:
+async def handle_list_collections(cmd: m.ListCollections, *, store: VectorStore) -> dict[str, Any]:
     infos = await store.list_collections()
     return {"collections": [_collection(i) for i in infos], "store": store.name}
 
 
-async def handle_collection_stats(cmd: CollectionStats, *, store: VectorStore) -> dict[str, Any]:
+async def handle_collection_stats(cmd: m.CollectionStats, *, store: VectorStore) -> dict[str, Any]:
     info = await store.collection_stats(cmd.collection)
     if info is None:
         raise NotFoundError(f"no collection {cmd.collection!r}")
@@ -75,7 +66,7 @@ async def handle_collection_stats(cmd: CollectionStats, *, store: VectorStore) -
 
 
 async def handle_embed(
-    cmd: GenerateEmbeddings, *, embedder: Embedder, ctx: CommandContext
+    cmd: m.GenerateEmbeddings, *, embedder: Embedder, ctx: CommandContext
 ) -> dict[str, Any]:
     vectors = await embedder.embed(cmd.texts)
     ctx.add_usage(model=embedder.model_name)
@@ -88,7 +79,7 @@ async def handle_embed(
 
 
 async def handle_ocr(
-    cmd: ProcessOcr,
+    cmd: m.ProcessOcr,
     *,
     ocr: Ocr,
     sources: DocumentSources,
@@ -149,47 +140,51 @@ async def handle_ocr(
 COMMANDS = [
     CommandSpec(
         "document.ingest",
-        IngestDocument,
+        m.IngestDocument,
         handle_ingest,
         "Load a document (inline, URL or import path), OCR, chunk, embed and store it.",
     ),
     CommandSpec(
         "document.search",
-        SearchDocuments,
+        m.SearchDocuments,
         handle_search,
         "Vector, keyword or hybrid search in a collection.",
         read_only=True,
     ),
     CommandSpec(
-        "document.get", GetDocument, handle_get, "A document's record (and chunks).", read_only=True
+        "document.get",
+        m.GetDocument,
+        handle_get,
+        "A document's record (and chunks).",
+        read_only=True,
     ),
     CommandSpec(
-        "document.delete", DeleteDocument, handle_delete, "Remove a document and its vectors."
+        "document.delete", m.DeleteDocument, handle_delete, "Remove a document and its vectors."
     ),
     CommandSpec(
         "collection.list",
-        ListCollections,
+        m.ListCollections,
         handle_list_collections,
         "Every collection with counts.",
         read_only=True,
     ),
     CommandSpec(
         "collection.stats",
-        CollectionStats,
+        m.CollectionStats,
         handle_collection_stats,
         "Counts, bytes, formats and OCR pages of a collection.",
         read_only=True,
     ),
     CommandSpec(
         "embedding.generate",
-        GenerateEmbeddings,
+        m.GenerateEmbeddings,
         handle_embed,
         "Texts to vectors with the configured embedding model.",
         read_only=True,
     ),
     CommandSpec(
         "ocr.process",
-        ProcessOcr,
+        m.ProcessOcr,
         handle_ocr,
         "An image or image-only PDF to text with per-page confidence.",
     ),

@@ -22,6 +22,7 @@ from typing import Any
 
 from agents.data_processing import compute as steps
 from agents.data_processing.formats import (
+    FORMATS,
     EmptyDocumentError,
     UnsupportedFormatError,
     detect_format,
@@ -41,7 +42,7 @@ EMBED_SLICE = 256  # chunks embedded and stored per step (progress granularity)
 
 @dataclass(frozen=True)
 class IngestConfig:
-    supported_formats: frozenset[str] = frozenset({"pdf", "docx", "txt", "html", "md"})
+    supported_formats: frozenset[str] = frozenset(FORMATS)
     max_document_bytes: int = 50_000_000
     max_pages: int = 2_000
     max_unzipped_bytes: int = 200_000_000
@@ -109,6 +110,7 @@ async def handle_ingest(  # noqa: PLR0915 - one pipeline, read top to bottom
     pdf_path: str | None = None  # a PDF is parsed page batch by page batch from this file
     flat: list[Segment] = []
     title: str | None = None
+    parse_info: dict[str, Any] = {"partitioner": "pypdf"}
     tmp: list[str] = []
     with timings.stage("parse_ms"):
         if fmt == "pdf":
@@ -120,11 +122,11 @@ async def handle_ingest(  # noqa: PLR0915 - one pipeline, read top to bottom
                 _remove(tmp)
                 raise
         else:
-            flat, title = await compute.run(
+            flat, title, parse_info = await compute.run(
                 steps.parse_flat_step, fmt, data, cfg.max_unzipped_bytes
             )
             pages_total = 1
-    base_meta = {**cmd.metadata, "format": fmt}
+    base_meta = {**cmd.metadata, "format": fmt, "partitioner": parse_info["partitioner"]}
     if doc.filename:
         base_meta["filename"] = doc.filename
     owner = cmd.owner if cmd.owner is not None else ctx.user_id  # the command's user by default
@@ -254,6 +256,8 @@ async def handle_ingest(  # noqa: PLR0915 - one pipeline, read top to bottom
         "chunk_count": count,
         "pages": pages_total,
         "format": fmt,
+        "partitioner": parse_info["partitioner"],
+        "elements": parse_info.get("elements"),
         "filename": doc.filename,
         "bytes": len(data),
         "sha256": sha,

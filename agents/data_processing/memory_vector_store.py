@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.data_processing.collections import stats_of
 from agents.data_processing.model import ChunkRecord, CollectionInfo, DocumentRecord, Hit
 
 WORD = re.compile(r"[a-z0-9]+")
@@ -180,12 +181,7 @@ class InMemoryVectorStore:
 
     async def list_collections(self) -> list[CollectionInfo]:
         names = sorted({coll for coll, _ in self.documents})
-        out = []
-        for name in names:
-            info = await self.collection_stats(name)
-            if info is not None:
-                out.append(info)
-        return out
+        return await stats_of(names, self.collection_stats)
 
     async def collection_stats(self, collection: str) -> CollectionInfo | None:
         docs = [d for (coll, _), d in self.documents.items() if coll == collection]

@@ -24,6 +24,7 @@ from typing import Any, ParamSpec, TypeVar
 import numpy as np
 from psycopg import sql
 
+from agents.data_processing.collections import stats_of
 from agents.data_processing.model import (
     ChunkRecord,
     CollectionInfo,
@@ -327,12 +328,7 @@ class PgvectorVectorStore:
         async with self._conn() as conn:
             cur = await conn.execute(self.q("SELECT DISTINCT collection FROM {docs} ORDER BY 1"))
             names = [r[0] for r in await cur.fetchall()]
-        out = []
-        for name in names:
-            info = await self.collection_stats(name)
-            if info is not None:
-                out.append(info)
-        return out
+        return await stats_of(names, self.collection_stats)
 
     @_unavailable
     async def collection_stats(self, collection: str) -> CollectionInfo | None:

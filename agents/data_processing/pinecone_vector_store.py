@@ -21,6 +21,7 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from agents.data_processing.collections import info_from_records, stats_of
 from agents.data_processing.model import ChunkRecord, CollectionInfo, DocumentRecord, Hit
 from enginedge_streams.errors import ConfigError, DependencyUnavailableError, PermanentError
 
@@ -254,30 +255,13 @@ class PineconeVectorStore:
 
     async def list_collections(self) -> list[CollectionInfo]:
         stats = await self._call(self._index.describe_index_stats())
-        out = []
-        for name in sorted(n for n in stats.namespaces if n != REGISTRY):
-            info = await self.collection_stats(name)
-            if info is not None:
-                out.append(info)
-        return out
+        names = sorted(n for n in stats.namespaces if n != REGISTRY)
+        return await stats_of(names, self.collection_stats)
 
     async def collection_stats(self, collection: str) -> CollectionInfo | None:
         rows = await self._all(REGISTRY, {"collection": {"$eq": collection}})
-        if not rows:
-            return None
         records = [json.loads(v.metadata["record_json"]) for v in rows]
-        formats: dict[str, int] = {}
-        for rec in records:
-            formats[rec["format"]] = formats.get(rec["format"], 0) + 1
-        return CollectionInfo(
-            name=collection,
-            documents=len(records),
-            chunks=sum(int(r["chunk_count"]) for r in records),
-            dimension=self.dimension,
-            bytes=sum(int(r["bytes"]) for r in records),
-            ocr_pages=sum(int(r["ocr_pages"]) for r in records),
-            formats=dict(sorted(formats.items())),
-        )
+        return info_from_records(collection, records, self.dimension)
 
 
 def _scalar(value: Any) -> Any:

@@ -25,7 +25,9 @@ class DataProcessingSettings(EnvSettings):
         64, ge=0, le=4_096, description="Overlap (tokens) between `token` chunks."
     )
     supported_formats: str = Field(
-        "pdf,docx,txt,html,md", description="Document formats accepted by `document.ingest`."
+        ",".join(FORMATS),
+        description="Document formats accepted by `document.ingest` (xml, eml, epub, odt, rtf, "
+        "pptx, xlsx need the `documents` extra: unstructured).",
     )
     max_document_bytes: int = Field(
         50_000_000, ge=1_000, description="Largest document accepted (bytes), from any source."

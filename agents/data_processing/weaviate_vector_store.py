@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from agents.data_processing.collections import info_from_records, stats_of
 from agents.data_processing.model import ChunkRecord, CollectionInfo, DocumentRecord, Hit
 from enginedge_streams.errors import ConfigError, DependencyUnavailableError, PermanentError
 
@@ -360,30 +361,12 @@ class WeaviateVectorStore:
 
     async def list_collections(self) -> list[CollectionInfo]:
         rows = await self._get(self.doc_class, f"limit: {LIMIT}", "collection")
-        out = []
-        for name in sorted({r["collection"] for r in rows}):
-            info = await self.collection_stats(name)
-            if info is not None:
-                out.append(info)
-        return out
+        return await stats_of(sorted({r["collection"] for r in rows}), self.collection_stats)
 
     async def collection_stats(self, collection: str) -> CollectionInfo | None:
         reg = await self._registry(collection, None)
-        if not reg:
-            return None
-        records = [json.loads(r["record_json"]) for r in reg.values()]
-        formats: dict[str, int] = {}
-        for rec in records:
-            formats[rec["format"]] = formats.get(rec["format"], 0) + 1
-        return CollectionInfo(
-            name=collection,
-            documents=len(records),
-            chunks=sum(int(r["chunk_count"]) for r in records),
-            dimension=self.dimension,
-            bytes=sum(int(r["bytes"]) for r in records),
-            ocr_pages=sum(int(r["ocr_pages"]) for r in records),
-            formats=dict(sorted(formats.items())),
-        )
+        records = [json.loads(r["record_json"]) for r in (reg or {}).values()]
+        return info_from_records(collection, records, self.dimension)
 
 
 def _hit(row: dict[str, Any], score: float) -> Hit:

@@ -142,14 +142,10 @@ def _describe(waiter: asyncio.Future[Any]) -> tuple[str, str]:
     return "COMPLETED", note
 
 
-def _payload(  # noqa: PLR0917 - the CLI's options, in order
-    collection: str,
-    strategy: str,
-    chunk_size: int | None,
-    chunk_overlap: int | None,
-    meta: tuple[str, ...],
-    owner: str | None,
-) -> dict[str, Any]:
+def _payload(options: dict[str, Any]) -> dict[str, Any]:
+    """The part of every file's command that comes from the options (not from the file)."""
+    collection, strategy, owner = options["collection"], options["strategy"], options["owner"]
+    chunk_size, chunk_overlap, meta = options["chunk_size"], options["chunk_overlap"], options["meta"]
     metadata: dict[str, str] = {}
     for item in meta:
         key, sep, value = item.partition("=")
@@ -197,17 +193,12 @@ def _payload(  # noqa: PLR0917 - the CLI's options, in order
 )
 def ingest(  # noqa: PLR0917 - one parameter per option
     paths: tuple[str, ...],
-    collection: str,
-    strategy: str,
-    chunk_size: int | None,
-    chunk_overlap: int | None,
-    meta: tuple[str, ...],
-    owner: str | None,
     import_dir: str | None,
     inline: bool,
     concurrency: int,
     timeout: float,
     worker_url: str,
+    **options: Any,
 ) -> None:
     """Ingest files (or every supported file under directories) into COLLECTION."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -215,7 +206,7 @@ def ingest(  # noqa: PLR0917 - one parameter per option
     from enginedge_streams.client import BusClient, new_client_name
 
     files = collect(paths)
-    base = _payload(collection, strategy, chunk_size, chunk_overlap, meta, owner)
+    base = _payload(options)  # collection, strategy, chunk_size, chunk_overlap, meta, owner
     root = Path(import_dir) if import_dir else None
     for path in files:  # refuse before sending anything
         if root is not None and not inline and not path.resolve().is_relative_to(root.resolve()):

@@ -297,6 +297,7 @@ def config(markdown: bool, write_readme: str | None) -> None:
 
 
 cli.add_command(__import__("enginedge_streams.cli.ingest", fromlist=["ingest"]).ingest)
+cli.add_command(__import__("enginedge_streams.cli.search", fromlist=["search"]).search)
 __import__("enginedge_streams.cli.workflow", fromlist=["install"]).install(cli)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 
 from agents.data_processing.docx_loader import load_docx
@@ -22,6 +25,14 @@ from enginedge_streams.errors import LimitExceededError
 from tests.support import data_processing_samples as samples
 
 
+def _zip(entries: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, text in entries.items():
+            zf.writestr(name, text)
+    return buf.getvalue()
+
+
 @pytest.mark.parametrize(
     ("data", "name", "mime", "expected"),
     [
@@ -33,6 +44,37 @@ from tests.support import data_processing_samples as samples
         (b"plain words", "a.txt", None, "txt"),
         (b"plain words", None, None, "txt"),
         (b"<p>hi</p>", "page.htm", None, "html"),
+        (b"a,b\n1,2\n", "t.csv", None, "csv"),
+        (b"{\\rtf1\\ansi hello}", None, None, "rtf"),
+        (b"<?xml version='1.0'?><root><a>x</a></root>", None, None, "xml"),
+        (b"<?xml version='1.0'?>\n<!DOCTYPE html><html></html>", None, None, "html"),
+        (b"<root/>", "data.xml", None, "xml"),
+        (
+            b"Received: from a\nFrom: x@example.org\nTo: y@example.org\nSubject: hi\n\nbody",
+            None,
+            None,
+            "eml",
+        ),
+        (b"From: me\n\njust a note", None, None, "txt"),  # one header is not a mail
+        (
+            _zip({"mimetype": "application/epub+zip", "META-INF/container.xml": "<c/>"}),
+            None,
+            None,
+            "epub",
+        ),
+        (
+            _zip({"mimetype": "application/vnd.oasis.opendocument.text", "content.xml": "<c/>"}),
+            "x.odt",
+            None,
+            "odt",
+        ),
+        (_zip({"ppt/presentation.xml": "<p/>"}), "deck", None, "pptx"),
+        (
+            _zip({"xl/workbook.xml": "<w/>"}),
+            None,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
     ],
 )
 def test_detect_format(data, name, mime, expected):
@@ -45,7 +87,8 @@ def test_detect_format(data, name, mime, expected):
         (samples.text_image("hello"), "scan.png", UnsupportedFormatError),
         (b"PK\x03\x04" + b"\x00" * 40, "archive.zip", UnsupportedFormatError),
         (b"\x00\x01\x02binary", "blob.bin", UnsupportedFormatError),
-        (b"a,b", "sheet.xlsx", UnsupportedFormatError),
+        (b"a,b", "sheet.xlsx", CorruptDocumentError),  # declared xlsx, not a ZIP
+        (b"a,b", "sheet.ods", UnsupportedFormatError),
         (b"not a pdf at all", "fake.pdf", CorruptDocumentError),
     ],
 )
