@@ -118,7 +118,10 @@ def extract_pdf(data: bytes, limits: LayoutLimits) -> Extracted:
     """Positioned lines from the platform's layout mode (columns, cells, sizes, bold)."""
     doc = pdf_layout(data, max_pages=limits.max_pages)
     lines = []
-    for item in doc.lines:
+    running = running_lines(doc.lines) if doc.pages > 1 else set()
+    for i, item in enumerate(doc.lines):
+        if _shape(item.text) in running and not (item.page == 1 and i < 3):
+            continue  # a page header or footer (kept at the top of page 1: the name)
         line = _line(item.text, item.size, item.bold)
         line.x0 = item.x0
         line.cells = [c for c in (" ".join(cell.split()) for cell in item.cells) if c]
@@ -141,6 +144,24 @@ def extract_pdf(data: bytes, limits: LayoutLimits) -> Extracted:
         "text_characters": len(sizes),
     }
     return Extracted("pdf", lines, pages=doc.pages, layout=layout)
+
+
+def _shape(text: str) -> str:
+    return re.sub(r"\d+", "#", text.strip().lower())
+
+
+def running_lines(lines: list[Any]) -> set[str]:
+    """Page headers and footers ("February 10, 2026  Claud D. Park · Curriculum Vitae 2"):
+    the same line, page numbers aside, on two pages or more as one of a page's first or last
+    two lines."""
+    by_page: dict[int, list[str]] = {}
+    for line in lines:
+        by_page.setdefault(line.page, []).append(_shape(line.text))
+    seen: dict[str, int] = {}
+    for shapes in by_page.values():
+        for shape in set(shapes[:2] + shapes[-2:]):
+            seen[shape] = seen.get(shape, 0) + 1
+    return {shape for shape, n in seen.items() if n >= 2 and len(shape) > 3}
 
 
 # -- DOCX ---------------------------------------------------------------------------------

@@ -31,6 +31,9 @@ def split_entries(lines: list[Line]) -> list[tuple[list[Line], list[Line]]]:
     entries: list[tuple[list[Line], list[Line]]] = []
     head: list[Line] = []
     body: list[Line] = []
+    # entries that open with their dates ("1844-1846  Teacher, ..."): an undated line before
+    # one belongs to the entry above ("Business or sector ..."), or is a group label
+    date_first = sum(_opens_with_date(x) for x in lines if not x.bullet) >= 2
     for line in lines:
         if line.bullet:
             body.append(line)
@@ -42,15 +45,31 @@ def split_entries(lines: list[Line]) -> list[tuple[list[Line], list[Line]]]:
                 prev.text + joiner + line.text, prev.size, prev.bold, True, prev.style, prev.x0
             )
             continue
+        if body and date_first and head and not _opens_with_date(line):
+            head.append(line)  # a line after the bullets of a dated entry: still that entry
+            continue
         if body or (head and _starts_entry(line, head)):
             entries.append((head, body))
             head, body = [], []
+        elif date_first and head and _opens_with_date(line) and not _dated(head):
+            if entries:
+                entries[-1][0].extend(head)
+            head = []
         elif head and starts_with_date(line.text) and _group_labels(head):
             head = []  # "Teaching" above "1844–1846 Teacher, Lowood School": a group label
         head.append(line)
     if head or body:
         entries.append((head, body))
     return [(h, b) for h, b in entries if h or b]
+
+
+def _opens_with_date(line: Line) -> bool:
+    """ "1844-1846  Teacher, Lowood School": a date and then the entry (not a date alone)."""
+    return starts_with_date(line.text) and not _is_date(line.text)
+
+
+def _dated(head: list[Line]) -> bool:
+    return any(find_range(h.text) or find_single(h.text) for h in head)
 
 
 def _group_labels(head: list[Line]) -> bool:

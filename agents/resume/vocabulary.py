@@ -86,6 +86,13 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "publications": ("publications",),
     "languages": ("languages", "language knowledge", "language skills", "spoken languages"),
     "interests": ("interests", "hobbies"),
+    "activities": (
+        "activities",
+        "extracurricular activities",
+        "extracurricular activity",
+        "extra-curricular activities",
+        "leadership and activities",
+    ),
     "volunteering": ("volunteering", "volunteer experience", "volunteer work"),
 }
 HEADINGS = {name: section for section, names in SECTIONS.items() for name in names}
