@@ -53,7 +53,6 @@ async def worker_under_load(ctx: BenchContext, audio: bytes) -> Row:
         env={
             "INTERVIEW_EVALUATOR": "rules",
             "INTERVIEW_REPORT_RENDERER": "reportlab",
-            "INTERVIEW_ARTIFACT_DIR": str(ctx.tmp / "artifacts"),
         },
     )
     ok = Commands(await ctx.bus(), "interview", timeout=180)

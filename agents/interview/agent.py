@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import faust
@@ -22,7 +21,6 @@ from agents.interview.renderers import (
 )
 from agents.interview.repository import InterviewRepository
 from agents.interview.settings import InterviewSettings
-from enginedge_streams.adapters.filesystem_artifact_store import FilesystemArtifactStore
 from enginedge_streams.container import Container
 from enginedge_streams.errors import ConfigError
 from enginedge_streams.keyed_locks import KeyedLocks
@@ -65,14 +63,7 @@ def register(app: faust.App, container: Container) -> WorkerRuntime:
     repo = InterviewRepository(kv)
     clock = worker.clock()
     transcriber = container.manage(container.provide("transcriber", lambda: make_transcriber(s)))
-    artifacts = container.manage(
-        container.provide(
-            "artifacts",
-            lambda: FilesystemArtifactStore(
-                Path(s.interview_artifact_dir), retention_hours=s.interview_artifact_retention_hours
-            ),
-        )
-    )
+    artifacts = container.artifact_store()  # reportlab PDFs: the platform's (filesystem or S3)
     renderer = container.provide(
         "renderer",
         lambda: AutoReportRenderer(
@@ -92,7 +83,6 @@ def register(app: faust.App, container: Container) -> WorkerRuntime:
         "speech", lambda: BusSpeechAnalyzer(bus, timeout=s.interview_bus_timeout_seconds)
     )
     container.redis()  # readiness includes Redis, as for every worker
-    container.add_readiness("artifacts", artifacts.ready)
 
     async def stt_ready() -> tuple[bool, str]:
         loaded = getattr(transcriber, "loaded", lambda: True)()
@@ -121,6 +111,7 @@ def register(app: faust.App, container: Container) -> WorkerRuntime:
                 s.rule_weights(),
                 evaluator=s.interview_evaluator,
                 follow_up_min_coverage=s.interview_follow_up_min_coverage,
+                max_deviation=s.interview_llm_max_deviation,
             ),
         },
     )

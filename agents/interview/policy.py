@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from agents.interview.grade_validation import DEFAULT_MAX_DEVIATION
 from agents.interview.scoring import DEFAULT_RULE_WEIGHTS
 
 
@@ -12,6 +13,7 @@ class InterviewPolicy:
     rule_weights: dict[str, float]
     evaluator: str = "auto"
     follow_up_min_coverage: float = 0.3
+    max_deviation: int = DEFAULT_MAX_DEVIATION  # of an LLM grade from the rule score
 
 
 DEFAULT_POLICY = InterviewPolicy(dict(DEFAULT_RULE_WEIGHTS))

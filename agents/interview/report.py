@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.interview import scoring
+from agents.interview.grade_validation import DEFAULT_MAX_DEVIATION, GradeCheck, check_grade
 from agents.interview.model import Question, Session
 from agents.interview.ports import AnswerGrader
 
@@ -18,6 +19,7 @@ from agents.interview.ports import AnswerGrader
 class ReportPolicy:
     rule_weights: dict[str, float]
     evaluator: str = "auto"  # auto | llm | rules
+    max_deviation: int = DEFAULT_MAX_DEVIATION
 
 
 def answers_by_question(session: Session) -> dict[str, list[dict[str, Any]]]:
@@ -40,14 +42,43 @@ def outcome_of(session: Session, question_id: str) -> str:
 
 
 async def grade_with_llm(
-    grader: AnswerGrader, question: Question, answer: str
-) -> tuple[dict[str, Any] | None, str | None]:
+    grader: AnswerGrader,
+    question: Question,
+    answer: str,
+    rules: dict[str, Any],
+    *,
+    max_deviation: int = DEFAULT_MAX_DEVIATION,
+) -> GradeCheck:
+    """The model's grade, validated against the answer and the rule score (see
+    :mod:`agents.interview.grade_validation`); a failed call is ``LLM_UNAVAILABLE``."""
     try:
         raw = await grader.grade(scoring.grading_prompt(question, answer))
     except Exception as exc:  # the rule-based score stands in; the reason is reported
-        return None, f"{type(exc).__name__}: {exc}"
-    verdict = scoring.parse_grade(raw, answer)
-    return verdict, None if verdict else "the model's reply was not a usable JSON verdict"
+        return GradeCheck(None, "LLM_UNAVAILABLE", f"{type(exc).__name__}: {exc}")
+    return check_grade(raw, question, answer, rules, max_deviation=max_deviation)
+
+
+def apply_check(item: dict[str, Any], check: GradeCheck) -> None:
+    """Use a valid verdict, or keep the rule score and say why (``fallback_reason``)."""
+    verdict = check.verdict
+    if verdict is None:
+        item["fallback_reason"] = check.reason
+        item["fallback_detail"] = check.detail
+        if check.llm_score is not None:
+            item["llm_score"] = check.llm_score
+        if check.reason == "LLM_UNAVAILABLE":
+            item["llm_error"] = check.detail
+        return
+    item["score"] = verdict["score"]
+    item["evaluator"] = "llm"
+    item["evidence"] = [
+        verdict["evidence"],
+        *(e for e in item["evidence"] if e != verdict["evidence"]),
+    ][:2]
+    item["feedback"] = verdict["improvements"] or item["feedback"]
+    item["strengths"] = verdict["strengths"]
+    if verdict["justification"]:
+        item["justification"] = verdict["justification"]
 
 
 async def build(
@@ -100,20 +131,17 @@ async def build(
             )
             items.append(item)
             if use_llm and grader is not None:
-                jobs.append((item, q, text))
+                jobs.append((item, q, text, rules))
     if jobs:
         assert grader is not None
-        verdicts = await asyncio.gather(*(grade_with_llm(grader, q, t) for _, q, t in jobs))
-        for (item, _, _), (verdict, problem) in zip(jobs, verdicts, strict=True):
-            if verdict is None:
-                item["llm_error"] = problem
-                continue
-            item["score"] = verdict["score"]
-            item["evaluator"] = "llm"
-            if verdict["evidence"]:
-                item["evidence"] = [verdict["evidence"], *item["evidence"]][:2]
-            item["feedback"] = verdict["improvements"] or item["feedback"]
-            item["strengths"] = verdict["strengths"]
+        checks = await asyncio.gather(
+            *(
+                grade_with_llm(grader, q, t, r, max_deviation=policy.max_deviation)
+                for _, q, t, r in jobs
+            )
+        )
+        for (item, _, _, _), check in zip(jobs, checks, strict=True):
+            apply_check(item, check)
     phases = []
     rubric = session.template.rubric
     for plan in session.phases:

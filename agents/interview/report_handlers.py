@@ -40,7 +40,7 @@ async def handle_report(
             session,
             session_questions(repo, session),
             grader=grader,
-            policy=reports.ReportPolicy(policy.rule_weights, evaluator),
+            policy=reports.ReportPolicy(policy.rule_weights, evaluator, policy.max_deviation),
             evaluator=evaluator,
         )
         if cmd.pdf:

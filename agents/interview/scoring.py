@@ -9,7 +9,6 @@ per minute from the spaCy worker's speech analysis; pace only for audio).
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -152,40 +151,23 @@ def rule_score(
 
 
 def grading_prompt(question: Question, answer: str) -> str:
+    """The grading request. Its format line holds no value a model could echo as a verdict
+    (the old ``"evidence": "..."`` template came back as ``{"score": 0, "evidence": "100%"}``)."""
     concepts = ", ".join(c.split("|")[0] for c in question.expected_keywords) or "(none listed)"
+    star = (
+        "Use the STAR structure (situation, task, action, result) as a criterion.\n"
+        if question.phase == "behavioral"
+        else ""
+    )
     return (
-        "You grade one interview answer. Reply with JSON only, no prose:\n"
-        '{"score": <integer 0-100>, "evidence": "<an exact quote from the answer>", '
-        '"strengths": ["..."], "improvements": ["..."]}\n\n'
+        "Grade the candidate's answer to one interview question.\n"
         f"Phase: {question.phase}\nQuestion: {question.text}\n"
-        f"Concepts a strong answer covers: {concepts}\n"
-        f"{'Use the STAR structure (situation, task, action, result) as a criterion.' if question.phase == 'behavioral' else ''}\n"  # noqa: E501
+        f"Concepts a strong answer covers: {concepts}\n{star}"
+        "Reply with one JSON object and nothing else, with these keys:\n"
+        "score: an integer from 0 (no useful answer) to 100 (complete and correct);\n"
+        "evidence: one sentence copied word for word from the answer that best supports "
+        "the score;\n"
+        "justification: one sentence saying which concepts the answer covers or misses;\n"
+        "improvements: a list of at most two short strings.\n\n"
         f"Answer:\n{answer}\n"
     )
-
-
-def _norm(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
-
-
-def parse_grade(raw: str, answer: str) -> dict[str, Any] | None:
-    """The grader's verdict if it is usable: JSON with a 0-100 score; a quote not in the answer
-    is dropped (never reported as evidence)."""
-    m = re.search(r"\{.*\}", raw, re.DOTALL)
-    if not m:
-        return None
-    try:
-        data = json.loads(m.group(0))
-    except json.JSONDecodeError:
-        return None
-    score = data.get("score") if isinstance(data, dict) else None
-    if isinstance(score, bool) or not isinstance(score, int | float) or not 0 <= score <= 100:
-        return None
-    quote = data.get("evidence")
-    valid_quote = isinstance(quote, str) and len(quote) > 3 and _norm(quote) in _norm(answer)
-    return {
-        "score": round(float(score)),
-        "evidence": quote if valid_quote else None,
-        "strengths": [s for s in data.get("strengths", []) if isinstance(s, str)][:5],
-        "improvements": [s for s in data.get("improvements", []) if isinstance(s, str)][:5],
-    }

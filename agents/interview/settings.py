@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 
+from agents.interview.grade_validation import DEFAULT_MAX_DEVIATION
 from agents.interview.scoring import DEFAULT_RULE_WEIGHTS
 from enginedge_streams.settings import EnvSettings
 
@@ -39,6 +40,13 @@ class InterviewSettings(EnvSettings):
         "(the LLM when the assistant worker answers, rules otherwise or when its reply is "
         "unusable).",
     )
+    interview_llm_max_deviation: int = Field(
+        DEFAULT_MAX_DEVIATION,
+        ge=0,
+        le=100,
+        description="An LLM grade further than this from the rule score is refused "
+        "(`SCORE_FAR_FROM_RULES`) unless its justification disputes a named concept.",
+    )
     interview_llm_model: str = Field(
         "", description="Model asked to grade answers (empty: the assistant worker's default)."
     )
@@ -67,12 +75,6 @@ class InterviewSettings(EnvSettings):
     )
     interview_llm_timeout_seconds: float = Field(
         90.0, gt=0, le=900, description="Deadline of one grading call to the assistant worker."
-    )
-    interview_artifact_dir: str = Field(
-        "var/artifacts", description="Where reportlab report PDFs are stored (artifact store)."
-    )
-    interview_artifact_retention_hours: float = Field(
-        72.0, gt=0, description="Report PDFs older than this are deleted."
     )
 
     @field_validator("interview_rule_weights")

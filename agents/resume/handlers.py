@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.resume import bullets, evaluation, postings
+from agents.resume import bullets, evaluation, grounding, postings
 from agents.resume.compute import extract_step
 from agents.resume.documents import LayoutLimits, extract_text
 from agents.resume.evaluation import Gates
@@ -16,6 +16,7 @@ from agents.resume.messages import (
     EvaluateResume,
     ExtractPosting,
     GetStored,
+    GroundBullets,
     JobSource,
     MatchResume,
     ParseResume,
@@ -281,6 +282,29 @@ async def handle_get_posting(cmd: GetStored, *, store: DocumentStore) -> dict[st
     return record
 
 
+async def handle_ground_bullets(
+    cmd: GroundBullets,
+    *,
+    nlp: NlpClient,
+    gazetteer: SkillGazetteer,
+    store: DocumentStore,
+    policy: ResumePolicy,
+    compute: ComputePool = INLINE,
+) -> dict[str, Any]:
+    record = await resolve_resume(
+        cmd.resume, nlp=nlp, gazetteer=gazetteer, store=store, policy=policy, compute=compute
+    )
+    lines = [c for c in (grounding.clean_line(x) for x in cmd.rewritten) if c]
+    docs = await nlp.analyze_many(lines) if lines else []
+    terms = {
+        line: {h.text for h in gazetteer.find(line)}
+        | {str(e.get("text", "")) for e in doc.entities if e.get("label") in grounding.FACT_LABELS}
+        for line, doc in zip(lines, docs, strict=True)
+    }
+    out = grounding.ground(record, cmd.bullets, lines, terms=lambda t: terms.get(t, set()))
+    return {**out, "resume_id": record.get("resume_id"), "version": record.get("version")}
+
+
 COMMANDS = [
     CommandSpec(
         "resume.parse",
@@ -314,6 +338,14 @@ COMMANDS = [
         ExtractPosting,
         handle_extract_posting,
         "A job posting (text/HTML) -> title, seniority, salary, skills, years, education...",
+    ),
+    CommandSpec(
+        "resume.bullets.ground",
+        GroundBullets,
+        handle_ground_bullets,
+        "Rewritten bullets vs the source resume -> per bullet the rewrite or the original "
+        "(new facts, duplicates, other jobs' bullets refused) and why.",
+        read_only=True,
     ),
     CommandSpec(
         "resume.get",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -133,3 +134,19 @@ class GetStored(_Payload):
 
     id: str = Field(pattern=ID_RE)
     version: int | None = Field(None, ge=1)
+
+
+class GroundBullets(_Payload):
+    """`resume.bullets.ground`: rewritten bullets checked against the source resume; each
+    source bullet keeps its rewrite only if it adds no fact, repeats nothing and is not
+    another job's bullet."""
+
+    resume: ResumeRef
+    bullets: list[Annotated[str, Field(min_length=1, max_length=1_000)]] = Field(
+        max_length=50, description="The source bullets that were given to rewrite."
+    )
+    rewritten: list[Annotated[str, Field(max_length=2_000)]] = Field(
+        default_factory=list,
+        max_length=100,
+        description="The rewritten lines, e.g. the assistant's reply split into lines.",
+    )

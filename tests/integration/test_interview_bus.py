@@ -86,7 +86,6 @@ def workers(module_worker_factory, tmp_path_factory):
             "INTERVIEW_REPORT_RENDERER": "auto",
             "INTERVIEW_EVALUATOR": "auto",
             "INTERVIEW_LLM_TIMEOUT_SECONDS": str(LLM_TIMEOUT),
-            "INTERVIEW_ARTIFACT_DIR": str(root / "artifacts"),
             "INTERVIEW_TIMER_INTERVAL_SECONDS": "0.5",
             "MAX_CONCURRENCY": "4",
         },

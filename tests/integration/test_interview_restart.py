@@ -57,9 +57,8 @@ ENV = {
 
 
 @pytest.fixture(scope="module")
-def worker(module_worker_factory, tmp_path_factory):
-    env = {**ENV, "INTERVIEW_ARTIFACT_DIR": str(tmp_path_factory.mktemp("iv-artifacts"))}
-    return module_worker_factory("interview", env=env)
+def worker(module_worker_factory):
+    return module_worker_factory("interview", env=ENV)  # PDFs: the per-test artifact store
 
 
 async def call(bus: Any, ctype: str, payload: dict[str, Any], timeout: float = 60) -> Any:

@@ -134,14 +134,23 @@ async def test_resume_build_produces_a_pdf_artifact(workers, module_bus):
     )
     view = await finished(module_bus, view["request_id"], timeout=300)
     assert view["status"] == "completed", summary(view)
-    assert [s["status"] for s in view["steps"]] == ["completed"] * 5
+    assert [s["status"] for s in view["steps"]] == ["completed"] * 6
     out = view["output"]
+    checks = out["bullet_checks"]  # the assistant's rewrites, grounded in the resume
+    assert [c["final"] for c in checks] == out["improved_bullets"] and checks
+    for c in checks:
+        assert c["final"] == (c["rewrite"] if c["kept"] == "rewrite" else c["source"]), c
+        assert (c["kept"] == "rewrite") == (c["reason"] == "GROUNDED"), c
     pdf = out["pdf"]
     assert pdf["content_type"] == "application/pdf" and pdf["size"] > 1000
     assert out["missing_skills"]["required"] == ["rust"]
     assert isinstance(out["score"], int | float) and out["improved_bullets"]
     render = step(view, "render")["result"]
     assert "Jane Doe" in render["source"] and "Initech" in render["source"]
+    jobs = step(view, "ground")["result"]["experience"]
+    assert [len(job["bullets"]) for job in jobs] == [2, 1]  # each bullet stays in its job
+    flat = [b for job in jobs for b in job["bullets"]]
+    assert len(flat) == len(set(flat)) == 3  # one bullet per source bullet, no duplicate
     got = await module_bus.call(
         "latex", "latex.artifact.get", {"artifact_id": pdf["artifact_id"]}, timeout=60
     )

@@ -20,6 +20,7 @@ from agents.interview.renderers import (
     ReportlabReportRenderer,
 )
 from agents.interview.report import grade_with_llm, latex_source, tex
+from agents.interview.scoring import DEFAULT_RULE_WEIGHTS, rule_score
 from enginedge_streams.adapters.kafka_bus_caller import KafkaBusCaller
 from enginedge_streams.errors import DeadlineExceededError, DependencyUnavailableError
 from enginedge_streams.records import ErrorInfo, Result, Status
@@ -148,6 +149,10 @@ def test_tex_escapes_specials_keeps_latin1_and_reduces_other_scripts():
     assert source.count("\\end{document}") == 1
 
 
+def rules_of(question: Question, answer: str) -> dict[str, Any]:
+    return rule_score(question, answer, None, spoken=False, weights=dict(DEFAULT_RULE_WEIGHTS))
+
+
 async def test_a_grading_call_past_its_deadline_leaves_the_rule_score_with_the_reason():
     bus = ScriptedBus(
         {
@@ -160,8 +165,9 @@ async def test_a_grading_call_past_its_deadline_leaves_the_rule_score_with_the_r
     with pytest.raises(DependencyUnavailableError, match=r"did not answer assistant\.complete"):
         await grader.grade("prompt")
     question = Question(question_id="q1", phase="behavioral", text="Tell me about a conflict.")
-    verdict, problem = await grade_with_llm(grader, question, "an answer")
-    assert verdict is None and problem is not None and "within 3s" in problem
+    check = await grade_with_llm(grader, question, "an answer", rules_of(question, "an answer"))
+    assert check.verdict is None and check.reason == "LLM_UNAVAILABLE"
+    assert "within 3s" in check.detail
     assert bus.calls[-1][3] == 3.0  # the configured deadline is the call's timeout
 
 
@@ -170,5 +176,6 @@ async def test_a_failed_grading_call_is_reported_not_raised():
     bus = ScriptedBus({("llm", "assistant.complete"): (Status.FAILED, error)})
     grader = BusAnswerGrader(KafkaBusCaller(bus))
     question = Question(question_id="q1", phase="technical", text="Explain a hash map.")
-    verdict, problem = await grade_with_llm(grader, question, "an answer")
-    assert verdict is None and problem is not None and "RATE_LIMITED" in problem
+    check = await grade_with_llm(grader, question, "an answer", rules_of(question, "an answer"))
+    assert check.verdict is None and check.reason == "LLM_UNAVAILABLE"
+    assert "RATE_LIMITED" in check.detail

@@ -200,10 +200,17 @@ async def test_llm_grader_used_when_available_and_rules_when_reply_unusable(env,
         and beh["score"] == 88
         and beh["evidence"][0] == "we shipped on time"
     )
+    assert "fallback_reason" not in beh and beh["rule_score"] != 88
     bad = ScriptedGrader('{"score": 95, "evidence": "a quote the candidate never said"}')
     report2 = await report_by(bad, "r2")
     beh2 = next(q for q in report2["questions"] if q["outcome"] == "answered")
-    assert beh2["score"] == 95 and "never said" not in " ".join(beh2["evidence"])
+    assert beh2["evaluator"] == "rules" and beh2["score"] == beh2["rule_score"]
+    assert beh2["fallback_reason"] == "EVIDENCE_NOT_IN_ANSWER" and beh2["llm_score"] == 95
+    assert "never said" not in " ".join(beh2["evidence"])
+    echo = ScriptedGrader('{"score": 0, "evidence": "100%"}')  # issue 21: replaced a rule 88
+    beh3 = next(q for q in (await report_by(echo, "r3"))["questions"] if q["outcome"] == "answered")
+    assert beh3["evaluator"] == "rules" and beh3["fallback_reason"] == "EVIDENCE_TOO_SHORT"
+    assert report2["evaluator"] == "rules"
 
 
 @pytest.mark.parametrize("action", ["pause", "skip", "respond"])

@@ -195,6 +195,7 @@ def test_builtin_workflows_are_valid_against_the_real_workers():
         "parse",
         "evaluate",
         "improve",
+        "ground",
         "render",
         "compile",
     )
