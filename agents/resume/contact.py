@@ -10,6 +10,7 @@ largest name-shaped line (or cell) of the header, never "Curriculum Vitae" or a 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from typing import Any
 
@@ -146,6 +147,11 @@ def contact(header: list[Line], raw: str) -> dict[str, Any]:
 
 def find_name(header: list[Line]) -> str | None:
     """The largest name-shaped line or cell among the header's first lines."""
+    for line in header[:20]:  # a label column: "Name / Surname | Pythagoras"
+        cells = line.parts()
+        for label, value in itertools.pairwise(cells):
+            if norm_heading(label) in NAME_LABELS and 1 <= len(value.split()) <= 4:
+                return value.strip()
     best: tuple[float, int, str] | None = None
     for i, line in enumerate(header[:12]):
         for cell in line.parts():
@@ -155,6 +161,10 @@ def find_name(header: list[Line]) -> str | None:
                 if best is None or key[:2] > best[:2]:
                     best = key
     return best[2] if best else None
+
+
+NAME_LABELS = {"name", "name  surname", "name surname", "full name", "surname name", "nom"}
+NOT_NAME_WORDS = {"address", "street", "road", "avenue", "email", "phone", "page", "information"}
 
 
 def _unlabelled(text: str) -> str:
@@ -172,5 +182,7 @@ def looks_like_name(text: str) -> bool:
         return False
     key = norm_heading(text)
     if key in HEADINGS or key in NOT_NAMES or text.strip().lower() in NOT_NAMES:
+        return False
+    if {w.lower().strip(".,:") for w in words} & NOT_NAME_WORDS:
         return False
     return all(re.fullmatch(r"[A-Z][A-Za-z'’.-]*|[A-Z]\.?", w) for w in words) or text.isupper()

@@ -254,3 +254,22 @@ def test_apache_products_are_one_skill_with_their_bare_name():
     assert found("Pipelines in Apache Spark on Apache Kafka.") == ["spark", "kafka"]
     assert found("Pipelines in Spark on Kafka.") == ["spark", "kafka"]
     assert found("Queries in Hive.") == ["hive"]
+
+
+def test_name_from_a_label_column_and_never_an_address_or_a_cv_title():
+    from agents.resume.contact import find_name
+    from agents.resume.documents import Line
+
+    labelled = [
+        Line("Curriculum Vitae", 14.0),
+        Line("Home Address", 10.0),
+        Line("Name / Surname Pythagoras", 10.0, cells=["Name / Surname", "Pythagoras"]),
+    ]
+    assert find_name(labelled) == "Pythagoras"
+    header = [Line("Curriculum Vitae", 14.0), Line("Philipp Maier", 12.0), Line("Home Address")]
+    assert find_name(header) == "Philipp Maier"
+    big = [
+        Line("Ferndean House", 10.9),
+        Line("Jane Eyre   www.jeyre.me.uk", 35.7, cells=["Jane Eyre", "www.jeyre.me.uk"]),
+    ]
+    assert find_name(big) == "Jane Eyre"
