@@ -160,7 +160,9 @@ def _zip_format(data: bytes, ext: str, declared: str | None, what: str | None) -
     except (zipfile.BadZipFile, KeyError, OSError) as exc:
         if (EXT.get(ext) or declared) in ZIP_FORMATS:
             raise CorruptDocumentError(f"not a readable ZIP container: {exc}") from None
-        raise UnsupportedFormatError(f"a ZIP archive of no supported document format ({what})")
+        raise UnsupportedFormatError(
+            f"a ZIP archive of no supported document format ({what})"
+        ) from None
     found = [f for f, entry in ZIP_FORMATS.items() if entry in names]
     if kind.startswith("application/epub"):
         found = ["epub"]

@@ -35,5 +35,7 @@ def segments_from_blocks(blocks: list[Block]) -> tuple[list[Segment], str | None
     return out.finish(), title, info
 
 
-def load_unstructured(fmt: str, data: bytes | str) -> tuple[list[Segment], str | None, dict[str, Any]]:
+def load_unstructured(
+    fmt: str, data: bytes | str
+) -> tuple[list[Segment], str | None, dict[str, Any]]:
     return segments_from_blocks(partition(fmt, data))

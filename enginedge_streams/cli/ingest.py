@@ -28,7 +28,10 @@ import click
 
 from enginedge_streams.settings import Settings, load
 
-SUFFIXES = {".pdf", ".docx", ".txt", ".html", ".htm", ".md", ".markdown"}
+SUFFIXES = {
+    ".pdf", ".docx", ".txt", ".html", ".htm", ".xhtml", ".md", ".markdown", ".xml", ".eml",
+    ".epub", ".odt", ".rtf", ".pptx", ".xlsx", ".csv",
+}  # fmt: skip
 #: The worker's inline limit (1,400,000 base64 characters). Above ~700 KB the client sends the
 #: file by artifact reference (claim check): the bus caps a command at MAX_COMMAND_BYTES.
 INLINE_LIMIT = 1_050_000
@@ -145,7 +148,8 @@ def _describe(waiter: asyncio.Future[Any]) -> tuple[str, str]:
 def _payload(options: dict[str, Any]) -> dict[str, Any]:
     """The part of every file's command that comes from the options (not from the file)."""
     collection, strategy, owner = options["collection"], options["strategy"], options["owner"]
-    chunk_size, chunk_overlap, meta = options["chunk_size"], options["chunk_overlap"], options["meta"]
+    chunk_size, chunk_overlap = options["chunk_size"], options["chunk_overlap"]
+    meta = options["meta"]
     metadata: dict[str, str] = {}
     for item in meta:
         key, sep, value = item.partition("=")

