@@ -1,0 +1,60 @@
+"""``tests/unit`` does no I/O: a unit test that opens a network socket or starts a process
+fails (``UnitTestIOError``). Fetches go to ``RoutedHttpFetcher`` sites, pools to
+``InProcessComputePool``; an adapter against a real server or tool is an integration test.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).parent
+
+#: Known exceptions, folder by folder: these workers' unit folders still hold tests that run
+#: TeX, local model servers, pdftotext or an HTTP server on 127.0.0.1 (issue 17, being moved
+#: to tests/integration by their owners). Remove an entry once its folder is clean.
+IO_STILL_ALLOWED = (
+    "llm/",  # test_local_model.py (llama-server), test_provider_contract.py, test_wiring.py
+    "interview/",  # test_stt.py (faster-whisper, espeak-ng, sox), test_report_pdf.py (pdftotext)
+    "data_processing/",  # test_handlers.py (document server on 127.0.0.1)
+    "latex/",  # test_compile, _diagnostics, _full_profile, _limits, _processor_wiring,
+    # _sandbox, _templates, _warmup (bwrap/prlimit/latexmk, pdfinfo/pdftotext)
+)
+
+
+class UnitTestIOError(AssertionError):
+    pass
+
+
+def _refuse(what: str) -> Any:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise UnitTestIOError(
+            f"tests/unit does no I/O ({what}): move this test to tests/integration"
+        )
+
+    return refuse
+
+
+def _guard_inet(original: Any, what: str) -> Any:
+    def guarded(self: socket.socket, address: Any) -> Any:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            raise UnitTestIOError(f"tests/unit does no I/O ({what} {address!r})")
+        return original(self, address)
+
+    return guarded
+
+
+@pytest.fixture(autouse=True)
+def _no_io(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = Path(str(request.node.fspath)).resolve()
+    if path.relative_to(HERE).as_posix().startswith(IO_STILL_ALLOWED):
+        return
+    for name in ("connect", "connect_ex", "bind"):
+        monkeypatch.setattr(socket.socket, name, _guard_inet(getattr(socket.socket, name), name))
+    monkeypatch.setattr(subprocess.Popen, "__init__", _refuse("a subprocess"))
+    monkeypatch.setattr(os, "fork", _refuse("a forked process"))
