@@ -108,10 +108,28 @@ def links(raw: str) -> list[str]:
     return out
 
 
+#: A number as written in a contact block (8-15 digits), for numbers in no numbering plan
+#: libphonenumber knows (template resumes: "009-87654321").
+LOOSE_PHONE = re.compile(r"(?<![\w/.])\+?\(?\d[\d ().-]{6,18}\d(?![\w/])")
+
+
+def loose_phone(raw: str) -> str | None:
+    """The first phone-shaped number of the contact block (the text's first 400 characters),
+    when no valid number was found; never a date range or a year."""
+    for m in LOOSE_PHONE.finditer(raw[:CONTACT_BLOCK]):
+        text = m.group(0).strip()
+        digits = re.sub(r"\D", "", text)
+        if 8 <= len(digits) <= 15 and not re.search(
+            r"(1[89]|20)\d\d\s*[-–]\s*(1[89]|20)\d\d", text
+        ):
+            return text
+    return None
+
+
 def candidate_phone(raw: str) -> str | None:
     spans = phone_spans(raw)
     if not spans:
-        return None
+        return loose_phone(raw)
     first_email = EMAIL_RE.search(raw)
     if first_email is None:
         return spans[0][1]

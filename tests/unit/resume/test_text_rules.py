@@ -273,3 +273,11 @@ def test_name_from_a_label_column_and_never_an_address_or_a_cv_title():
         Line("Jane Eyre   www.jeyre.me.uk", 35.7, cells=["Jane Eyre", "www.jeyre.me.uk"]),
     ]
     assert find_name(big) == "Jane Eyre"
+
+
+def test_a_number_in_no_numbering_plan_is_the_phone_only_in_the_contact_block():
+    from agents.resume.contact import candidate_phone
+
+    assert candidate_phone("Ferndean House\n009-87654321\njeyre@ferndean.me.uk") == "009-87654321"
+    assert candidate_phone("Jane Roe\njane@example.com\nWorked 2016 - 2019") is None
+    assert candidate_phone("Jane Roe\n" + "x" * 500 + "\nref 009-87654321") is None
