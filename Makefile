@@ -87,6 +87,10 @@ format: setup ## Apply ruff's fixes and formatting
 bench: stack-up ## Run the benchmarks and print ratios (see docs/benchmarks.md)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+.PHONY: bench-documents
+bench-documents: stack-up ## Documents (issue 19): FAQ retrieval hit@1/hit@3/MRR per mode and the 300-HTML memory run
+	$(BIN)/python -m bench dp_retrieval dp_memory
+
 .PHONY: schemas
 schemas: setup ## Regenerate docs/schemas from the code
 	$(BIN)/enginedge schemas --out docs/schemas

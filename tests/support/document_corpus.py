@@ -16,7 +16,10 @@ No RTF file was found in a pinned package: RTF is not in the coverage figures.
 from __future__ import annotations
 
 import hashlib
+import io
+import re
 import subprocess
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,6 +118,30 @@ def deb(name: str) -> Path:
     subprocess.run(["dpkg-deb", "-x", str(package), str(tmp)], check=True, timeout=120)
     tmp.rename(out)
     return out
+
+
+_TAG = re.compile(rb"<[^>]*>")
+_WORD = re.compile(rb"[A-Za-z0-9]{2,}")
+
+
+def has_text(path: Path) -> bool:
+    """Whether a file holds any text at all, judged without our parsers: for a ZIP container
+    (DOCX, PPTX, XLSX, ODT, EPUB), any word outside tags in its XML/HTML parts; a file that
+    has none (python-docx ships several empty test documents) is rightly EMPTY_DOCUMENT."""
+    data = path.read_bytes()
+    if data[:4] != b"PK\x03\x04":
+        return bool(_WORD.search(data))
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            if info.filename.endswith((".xml", ".html", ".xhtml", ".htm")) and not any(
+                part in info.filename for part in ("[Content_Types]", "_rels/", "theme", "styles",
+                                                   "settings", "fontTable", "webSettings",
+                                                   "docProps/", "META-INF/", "manifest")
+            ):  # fmt: skip
+                body = _TAG.sub(b" ", zf.read(info))
+                if _WORD.search(body):
+                    return True
+    return False
 
 
 @dataclass(frozen=True)

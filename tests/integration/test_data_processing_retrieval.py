@@ -1,0 +1,50 @@
+"""Retrieval quality on questions and answers nobody here wrote: every 7th entry of the Debian
+FAQ and Python FAQ (tests/support/faq_retrieval.py), answers ingested through the real worker
+(pgvector, MiniLM), questions searched in vector, keyword and hybrid mode. The full set is
+`make bench-documents` (docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from tests.support.faq_retrieval import faq_entries, run_eval
+from tests.support.stack import ensure_stack
+
+pytestmark = pytest.mark.timeout(900)
+SCHEMA = f"itr_{uuid.uuid4().hex[:10]}"
+PG_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/enginedge")
+
+
+@pytest.fixture(scope="module")
+def entries():
+    return faq_entries()[::7]
+
+
+@pytest.fixture(scope="module")
+def faq_worker(module_worker_factory, entries):
+    ensure_stack("postgres")
+    worker = module_worker_factory(
+        "data_processing", env={"PGVECTOR_SCHEMA": SCHEMA, "DATABASE_URL": PG_URL}
+    )
+    yield worker
+    worker.stop()
+    import psycopg
+
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+
+
+async def test_faq_questions_find_their_answers(faq_worker, module_bus, entries, capsys):
+    scores = await run_eval(module_bus, entries, "faq")
+    with capsys.disabled():
+        print(f"\nFAQ retrieval, {len(entries)} questions:")
+        for mode, m in scores.items():
+            print(f"  {mode:8} hit@1 {m['hit@1']:.3f}  hit@3 {m['hit@3']:.3f}  MRR {m['mrr']:.3f}")
+    assert len(entries) >= 35
+    best = {k: max(scores["vector"][k], scores["keyword"][k]) for k in ("hit@3", "mrr")}
+    assert scores["vector"]["hit@3"] >= 0.5  # the model does find answers to real questions
+    assert scores["hybrid"]["mrr"] >= best["mrr"]
+    assert scores["hybrid"]["hit@3"] >= best["hit@3"]
