@@ -36,16 +36,15 @@ class RegistryWorkerCatalog:
         return self._commands[worker_type]
 
     def _load(self, worker_type: str) -> dict[str, type[BaseModel]] | None:
-        if worker_type in self.plugins:
-            path = self.plugins[worker_type]
-        elif worker_type in agents.REGISTRY:
-            path = agents.REGISTRY[worker_type].rsplit(".", 1)[0] + ".handlers"
-        else:
+        if worker_type not in self.plugins and worker_type not in agents.REGISTRY:
             return None
         try:
-            specs = list(importlib.import_module(path).COMMANDS)
+            if worker_type in self.plugins:
+                specs = list(importlib.import_module(self.plugins[worker_type]).COMMANDS)
+            else:
+                specs = agents.commands(worker_type)
         except Exception as exc:  # a worker whose module cannot load here: don't check its commands
-            log.warning("cannot list the commands of %s (%s): %s", worker_type, path, exc)
+            log.warning("cannot list the commands of %s: %s", worker_type, exc)
             return None
         out = {s.command_type: s.payload_model for s in SYSTEM_COMMANDS}
         for spec in specs:
