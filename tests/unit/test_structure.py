@@ -6,7 +6,8 @@
   neither with an import statement nor with a module path string (``import_module``,
   compute warm-up); the registry ``agents/__init__.py`` is the one way in, used by the
   composition root, the CLI and the docs generators only;
-* no module over ``MAX_LINES`` lines (the orchestrator's pure state machine may stay whole).
+* no module over ``MAX_LINES`` lines (the orchestrator's pure state machine may stay whole);
+* worker code imports Faust only in its wiring (``agent.py``, ``http.py``, ``faust_*.py``).
 
 An exception is an entry below with the file, why, and a ceiling: the file may shrink, never
 grow, and the entry goes when the file is fixed.
@@ -230,3 +231,28 @@ def test_no_module_over_the_line_limit():
         if rel not in ALLOWED_LONG and lines > ceiling:
             too_long[rel] = lines
     assert not too_long, f"modules over {MAX_LINES} lines (split them): {too_long}"
+
+
+#: Where a worker package may touch Faust: its wiring, its web routes, its Faust adapters.
+FAUST = ("faust", "mode", "aiokafka")
+
+
+def _is_wiring(path: Path) -> bool:
+    return path.name in ("agent.py", "http.py") or path.name.startswith("faust_")
+
+
+def test_worker_code_outside_the_wiring_imports_no_faust():
+    bad = []
+    for module, path in modules().items():
+        if not module.startswith("agents.") or _is_wiring(path):
+            continue
+        for node in ast.walk(tree(module)):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module]
+            bad += [
+                f"{_relative(module)}:{node.lineno} {n}" for n in names if n.split(".")[0] in FAUST
+            ]
+    assert not bad, f"Faust outside agent.py/http.py/faust_*.py: {bad}"
