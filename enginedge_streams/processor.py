@@ -16,22 +16,11 @@ tests. Guarantees:
   never needs its RUNNING record in the table: until a commit passes it,
   Kafka redelivers it after a crash. Until it is written, the record is kept
   in memory (:meth:`CommandProcessor.lookup` serves it).
-
-Pipelining: given a ``done`` callback, :meth:`CommandProcessor.handle_message`
-returns as soon as the command ran and its terminal record was handed to the
-producer; one completion task per processor then waits for the record's
-acknowledgement, publishes the result and calls ``done`` (the runtime marks the
-message finished and acks it only then). The agent's actor is free for the next
-command during the durability wait, and the guarantees are the same: the result
-goes out only after every state write is acknowledged, the offset is committed
-only after the result was handed to the producer, a duplicate arriving meanwhile
-gets the original's result.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -73,10 +62,6 @@ from enginedge_streams.result_bounds import bound_result, deadline_error, redact
 __all__ = ["CommandProcessor", "IncomingMessage"]
 
 log = logging.getLogger("enginedge.processor")
-
-#: Commands whose terminal record is being acknowledged at once (pipelined); an actor
-#: handing over one more waits. Bounds the messages held in memory while the broker is slow.
-MAX_SETTLING = 512
 
 
 @dataclass
@@ -137,28 +122,16 @@ class CommandProcessor(DeadLetterPath, RedrivePath):
         #: session expired - must not publish: the new owner runs the command.
         self.owns_partition: Callable[[int], bool] = lambda partition: True
         self.abandoned = 0
-        #: (recorded command, done callback) waiting for acknowledgement (pipelined path)
-        self._completions: asyncio.Queue[tuple[Recorded, Callable[[], None]]] | None = None
-        self._completer: asyncio.Task[None] | None = None
 
     # -- entry point ---------------------------------------------------------------
 
-    async def handle_message(
-        self, msg: IncomingMessage, done: Callable[[], None] | None = None
-    ) -> None:
-        """Process one raw message. Never raises.
-
-        Without ``done`` it returns once the result is published. With ``done``
-        it may return earlier (see the module doc): ``done`` is called once the
-        message is fully handled, never when the worker has to stop unacked.
-        """
+    async def handle_message(self, msg: IncomingMessage) -> None:
+        """Process one raw message. Never raises."""
         try:
             try:
                 command = decode_command(msg.value, max_bytes=self.max_command_bytes)
             except DecodeError as exc:
                 await self._dead_letter(msg, exc)
-                if done is not None:
-                    done()
                 return
             if msg.key != command.command_id.encode():
                 # Not keyed by its id (e.g. produced without a key): re-key it so
@@ -166,15 +139,8 @@ class CommandProcessor(DeadLetterPath, RedrivePath):
                 # Re-encoded, so an id the decoder generated (none in the message)
                 # travels with it instead of a new one being made on every delivery.
                 await self.sink.resubmit(command.command_id, encode_command(command))
-            elif done is None:
-                await self.execute(command, partition=msg.partition, offset=msg.offset)
-            else:
-                outcome = await self.record(command, partition=msg.partition, offset=msg.offset)
-                if isinstance(outcome, Recorded):
-                    await self._completion_queue().put((outcome, done))
-                    return
-            if done is not None:
-                done()
+                return
+            await self.execute(command, partition=msg.partition, offset=msg.offset)
         except Exception as exc:
             # Not a handler failure (those become FAILED results): the platform
             # itself could not record or publish. Acking would lose the command,
@@ -286,39 +252,6 @@ class CommandProcessor(DeadLetterPath, RedrivePath):
                 await self.sink.publish_result(result, reply_to=topic, encoded=encoded)
         self._remember(result)
         return result
-
-    # -- pipelined completion ----------------------------------------------------------
-
-    def _completion_queue(self) -> asyncio.Queue[tuple[Recorded, Callable[[], None]]]:
-        if self._completions is None:
-            self._completions = asyncio.Queue(MAX_SETTLING)
-        if self._completer is None or self._completer.done():
-            # A fresh context: the completer must not inherit one command's tracking.
-            self._completer = asyncio.get_running_loop().create_task(
-                self._complete(self._completions),
-                name=f"{self.worker_type}-completions",
-                context=contextvars.Context(),
-            )
-        return self._completions
-
-    async def _complete(self, queue: asyncio.Queue[tuple[Recorded, Callable[[], None]]]) -> None:
-        """Publish recorded commands in hand-over order, each once its writes are durable."""
-        while True:
-            recorded, done = await queue.get()
-            try:
-                await self.publish(recorded)
-            except Exception as exc:
-                await self._fatal(exc)  # the message stays unacked
-                return
-            done()
-
-    async def close(self) -> None:
-        """Stop the completion task (messages not yet acknowledged are redelivered)."""
-        task, self._completer = self._completer, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     # -- execution with the error policy ------------------------------------------
 

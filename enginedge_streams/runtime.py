@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from functools import partial
 from typing import Any
 
 import faust
@@ -216,11 +215,6 @@ class WorkerRuntime:
         if isinstance(consumer, CommitGuardConsumer):
             consumer.finished(message)
 
-    def done(self, event: Any) -> None:
-        """The processor is done with the event's message: finished, then acked."""
-        self.finished(event.message)
-        event.ack()
-
     def owns_partition(self, partition: int) -> bool:
         """Whether the requests topic's partition is assigned to this process right now
         (always, when no Kafka consumer runs, e.g. in an agent's test_context)."""
@@ -273,20 +267,19 @@ class WorkerRuntime:
         )
         async def process_commands(stream: Any) -> None:
             gate = runtime.gate
-            # Acks are ours: a message is acked when the processor calls done(), after its
-            # result was handed to the producer, which may be after this actor moved on.
-            stream.enable_acks = False
             async for event in stream.events():
                 if not runtime.started.is_set():
                     await runtime.started.wait()
                 msg = event.message
                 if not await gate.admit(msg.generation_id):
-                    event.ack()  # not finished: released, its offset is not committed here
-                    continue
+                    continue  # not finished: its offset is not committed here
+                # Held until the result is published (after its status record is
+                # acknowledged): at most MAX_CONCURRENCY commands between a handler's start
+                # and a durable terminal record, the bound on re-runs after a crash.
                 await processor.handle_message(
-                    IncomingMessage(msg.key, msg.value, msg.topic, msg.partition, msg.offset),
-                    done=partial(runtime.done, event),
+                    IncomingMessage(msg.key, msg.value, msg.topic, msg.partition, msg.offset)
                 )
+                runtime.finished(msg)
 
         @app.timer(interval=container.settings.redrive_interval_seconds)  # type: ignore[untyped-decorator]  # faust is untyped
         async def redrive() -> None:
@@ -351,7 +344,6 @@ class WorkerRuntime:
         log.info("%s worker started", self.worker_type, extra={"event": "started"})
 
     async def stop_components(self) -> None:
-        await self.processor.close()
         for component in reversed(self.container.components):
             try:
                 await component.stop()

@@ -14,8 +14,10 @@ import asyncio
 import base64
 import shutil
 import signal
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import orjson
 import pytest
@@ -252,7 +254,12 @@ DOC = (
 
 
 async def test_postgres_stopped_and_restarted_under_data_processing(broker, tmp_path):
-    pg = private_postgres(tmp_path)
+    # Not under tmp_path: PostgreSQL runs as its own user, and every pytest session that
+    # starts on the machine chmods /tmp/pytest-of-<user> back to 0700, which cut a running
+    # server off from its data directory (a PANIC at the shutdown checkpoint, then at the
+    # restart's recovery: "could not open file .../global/pg_control: Permission denied").
+    pg_root = Path(tempfile.mkdtemp(prefix="enginedge-rel-pg-"))
+    pg = private_postgres(pg_root)
     pg.start(timeout=120)
     oracle = Oracle(broker.address, REDIS_URL, prefix=f"p{uuid.uuid4().hex[:8]}.")
     oracle.worker_type = "data_processing"
@@ -341,6 +348,7 @@ async def test_postgres_stopped_and_restarted_under_data_processing(broker, tmp_
     finally:
         w.stop(timeout=20)
         pg.stop()
+        shutil.rmtree(pg_root, ignore_errors=True)
 
 
 async def test_wiped_rocksdb_rebuilds_to_a_consistent_table(broker, oracle, tmp_path):
