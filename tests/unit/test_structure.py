@@ -8,6 +8,8 @@
   composition root, the CLI and the docs generators only;
 * no module over ``MAX_LINES`` lines (the orchestrator's pure state machine may stay whole);
 * worker code imports Faust only in its wiring (``agent.py``, ``http.py``, ``faust_*.py``).
+* no worker package defines a Protocol of the same methods and parameters as a platform
+  port (``enginedge_streams/ports/``): a shared port is defined once.
 
 An exception is an entry below with the file, why, and a ceiling: the file may shrink, never
 grow, and the entry goes when the file is fixed.
@@ -256,3 +258,37 @@ def test_worker_code_outside_the_wiring_imports_no_faust():
                 f"{_relative(module)}:{node.lineno} {n}" for n in names if n.split(".")[0] in FAUST
             ]
     assert not bad, f"Faust outside agent.py/http.py/faust_*.py: {bad}"
+
+
+def _protocols(module: str) -> dict[str, frozenset[tuple[str, tuple[str, ...]]]]:
+    """Protocol classes of ``module``: name -> {(method, parameter names)}."""
+    found = {}
+    for node in tree(module).body:
+        if isinstance(node, ast.ClassDef) and any(
+            ast.unparse(b).endswith("Protocol") for b in node.bases
+        ):
+            found[node.name] = frozenset(
+                (f.name, tuple(a.arg for a in [*f.args.args, *f.args.kwonlyargs]))
+                for f in node.body
+                if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+            )
+    return found
+
+
+def test_no_worker_redefines_a_platform_port():
+    shared = {
+        shape: f"{_relative(m)}:{name}"
+        for m in modules()
+        if m.startswith("enginedge_streams.ports.")
+        for name, shape in _protocols(m).items()
+        if shape
+    }
+    copies = [
+        f"{_relative(m)}:{name} is {shared[shape]}"
+        for m in modules()
+        if m.startswith("agents.")
+        for name, shape in _protocols(m).items()
+        if shape in shared
+    ]
+    assert len(shared) >= 6, shared
+    assert not copies, f"ports defined twice (use the platform's): {copies}"
