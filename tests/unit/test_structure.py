@@ -37,9 +37,6 @@ KNOWN_LONG: dict[str, tuple[int, str]] = {
     # enginedge_streams/faust_patches.py: the Faust/aiokafka patches in one module (platform
     # issue); being split by its owner, still 556 lines.
     "enginedge_streams/faust_patches.py": (556, "Faust/aiokafka patches, split pending"),
-    # enginedge_streams/processor.py: dispatch after the redrive split; being trimmed by its
-    # owner, still 457 lines.
-    "enginedge_streams/processor.py": (457, "command processor, trim pending"),
 }
 
 #: The platform modules that may use the worker registry (``agents/__init__.py``): the
