@@ -122,24 +122,32 @@ def deb(name: str) -> Path:
 
 _TAG = re.compile(rb"<[^>]*>")
 _WORD = re.compile(rb"[A-Za-z0-9]{2,}")
+#: Office Open XML: the text runs a reader sees on pages and slides (charts and embedded
+#: objects are not document text: no text extractor here reads chart labels).
+_RUNS = re.compile(rb"<(?:w|a):t(?:\s[^>]*)?>([^<]*)</(?:w|a):t>")
+_OOXML_TEXT_PARTS = re.compile(r"^(word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml|"
+                               r"ppt/(slides|notesSlides)/\w+\.xml)$")  # fmt: skip
 
 
 def has_text(path: Path) -> bool:
-    """Whether a file holds any text at all, judged without our parsers: for a ZIP container
-    (DOCX, PPTX, XLSX, ODT, EPUB), any word outside tags in its XML/HTML parts; a file that
-    has none (python-docx ships several empty test documents) is rightly EMPTY_DOCUMENT."""
+    """Whether a file holds any text at all, judged without our parsers (python-docx and
+    python-pptx ship test files with no text, rightly EMPTY_DOCUMENT): Word and PowerPoint
+    text runs (``w:t``, ``a:t``) of the body, headers, footers, notes and slides; for other
+    ZIP containers (XLSX, ODT, EPUB) any word outside tags in their XML/HTML parts."""
     data = path.read_bytes()
     if data[:4] != b"PK\x03\x04":
         return bool(_WORD.search(data))
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        for info in zf.infolist():
-            if info.filename.endswith((".xml", ".html", ".xhtml", ".htm")) and not any(
-                part in info.filename for part in ("[Content_Types]", "_rels/", "theme", "styles",
-                                                   "settings", "fontTable", "webSettings",
-                                                   "docProps/", "META-INF/", "manifest")
-            ):  # fmt: skip
-                body = _TAG.sub(b" ", zf.read(info))
-                if _WORD.search(body):
+        names = zf.namelist()
+        if any(n.startswith(("word/", "ppt/")) for n in names):
+            runs = (m for n in names if _OOXML_TEXT_PARTS.match(n)
+                    for m in _RUNS.findall(zf.read(n)))  # fmt: skip
+            return any(_WORD.search(r) for r in runs)
+        for name in names:
+            if name.endswith((".xml", ".html", ".xhtml", ".htm")) and not name.startswith(
+                ("META-INF/", "_rels", "[Content_Types]", "docProps/", "xl/styles", "xl/theme")
+            ):
+                if _WORD.search(_TAG.sub(b" ", zf.read(name))):
                     return True
     return False
 
