@@ -35,6 +35,16 @@ def split_entries(lines: list[Line]) -> list[tuple[list[Line], list[Line]]]:
     # one belongs to the entry above ("Business or sector ..."), or is a group label
     date_first = sum(_opens_with_date(x) for x in lines if not x.bullet) >= 2
     for line in lines:
+        if head and not body and line.text[:1].islower() and not line.bullet:
+            prev = head[-1]  # a header line wrapped ("..., University" "of G-Town"; "Ger-" "many")
+            text = (
+                prev.text[:-1] + line.text
+                if prev.text.endswith("-")
+                else f"{prev.text} {line.text}"
+            )
+            cells = [*prev.parts()[:-1], text[len(" ".join(prev.parts()[:-1])) :].strip()]
+            head[-1] = Line(text, prev.size, prev.bold, False, prev.style, prev.x0, cells)
+            continue
         if line.bullet:
             body.append(line)
             continue
@@ -133,8 +143,8 @@ def header_parts(head: list[Line]) -> list[tuple[int, str]]:
                     continue
                 if multi and not is_title(seg) and not dated_first:
                     pieces = [seg.strip(" ,;:()")]
-                elif is_title(seg) and ", " in seg:
-                    pieces = [p.strip(" ,;:()") for p in seg.split(", ")]
+                elif is_title(seg) and _TITLE_THEN.match(seg):
+                    pieces = _title_then_employer(seg)
                 else:
                     pieces = _parts(seg)
                 out.extend((origin, p) for p in pieces if p)
@@ -144,6 +154,20 @@ def header_parts(head: list[Line]) -> list[tuple[int, str]]:
 def _is_date(text: str) -> bool:
     rng = find_range(text)
     return starts_with_date(text) and (rng is None or len(text) - (rng[2][1] - rng[2][0]) < 6)
+
+
+_TITLE_THEN = re.compile(r"(?P<title>[^,]+?)(?:,\s+|\s+at\s+(?:the\s+)?)(?P<rest>.+)")
+
+
+def _title_then_employer(seg: str) -> list[str]:
+    """ "Teacher, Lowood School, Lowood." / "Research Assistant at the Faculty of Economics,
+    University of G-Town": the title, then the employer with what follows it as one part."""
+    m = _TITLE_THEN.match(seg)
+    assert m is not None
+    title, rest = m.group("title").strip(" ,;:()"), m.group("rest").strip(" ,;:()")
+    if not is_title(title):
+        return _parts(seg)
+    return [title, *(_parts(rest) if is_location(rest) else [rest])]
 
 
 def _range_split(cell: str) -> list[tuple[str, bool]]:
