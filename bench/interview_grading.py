@@ -106,14 +106,15 @@ def metrics(rows: list[dict[str, Any]], key: str) -> dict[str, float]:
     }
 
 
-def interleaved(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One answer of each question in turn, so that a run cut short still spans them all."""
-    by_q: dict[str, list[dict[str, Any]]] = {}
+def interleaved(items: list[dict[str, Any]], key: str = "kind") -> list[dict[str, Any]]:
+    """One item of each ``key`` (kind of answer) in turn, so that a run cut short (a loaded
+    machine: minutes per reply) still spans strong, partial, weak and tricky answers."""
+    groups: dict[str, list[dict[str, Any]]] = {}
     for item in items:
-        by_q.setdefault(item["question_id"], []).append(item)
+        groups.setdefault(item[key], []).append(item)
     out: list[dict[str, Any]] = []
-    while any(by_q.values()):
-        out.extend(group.pop(0) for group in by_q.values() if group)
+    while any(groups.values()):
+        out.extend(group.pop(0) for group in groups.values() if group)
     return out
 
 
@@ -133,13 +134,13 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-async def run(url: str, max_deviation: int, verbose: bool) -> list[dict[str, Any]]:
+async def run(url: str, max_deviation: int, verbose: bool, skip: set[str]) -> list[dict[str, Any]]:
     data = json.loads(EVAL.read_text())
     bank = seeded_questions()
     caller = LlamaServerCaller(url)
     grader = BusAnswerGrader(caller, timeout=900)  # type: ignore[arg-type]
     rows = []
-    for item in interleaved(data["items"]):
+    for item in interleaved([i for i in data["items"] if i["id"] not in skip]):
         q, answer = bank[item["question_id"]], item["answer"]
         rules = rule_score(q, answer, None, spoken=False, weights=dict(DEFAULT_RULE_WEIGHTS))
         raw = await grader.grade(grading_prompt(q, answer))
@@ -164,6 +165,12 @@ async def run(url: str, max_deviation: int, verbose: bool) -> list[dict[str, Any
     return rows
 
 
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """Rows printed by ``-v`` (JSON lines; other lines ignored), the last of each id kept."""
+    rows = [json.loads(x) for x in path.read_text().splitlines() if x.startswith('{"id"')]
+    return list({r["id"]: r for r in rows}.values())
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", help="A running llama-server's /v1 URL (default: start one).")
@@ -173,13 +180,15 @@ async def main() -> None:
     parser.add_argument(
         "--rows", type=Path, help="Summarise the rows (JSON lines, from -v) of an earlier run."
     )
+    parser.add_argument(
+        "--skip", type=Path, help="Skip the items already in these rows (resume a cut run)."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="Print each row.")
     args = parser.parse_args()
     if args.rows:
-        lines = args.rows.read_text().splitlines()
-        rows = [json.loads(x) for x in lines if x.startswith('{"id"')]
-        print(json.dumps(summary(rows), indent=2))
+        print(json.dumps(summary(read_rows(args.rows)), indent=2))
         return
+    skip = {r["id"] for r in read_rows(args.skip)} if args.skip else set()
     server = None
     url = args.url
     if url is None:
@@ -190,7 +199,7 @@ async def main() -> None:
         await server.start()
         url = server.base_url
     try:
-        rows = await run(url, args.max_deviation, args.verbose)
+        rows = await run(url, args.max_deviation, args.verbose, skip)
     finally:
         if server is not None:
             await server.stop()

@@ -112,6 +112,7 @@ def register(app: faust.App, container: Container) -> WorkerRuntime:
                 evaluator=s.interview_evaluator,
                 follow_up_min_coverage=s.interview_follow_up_min_coverage,
                 max_deviation=s.interview_llm_max_deviation,
+                llm_model=s.interview_llm_model,
             ),
         },
     )

@@ -14,6 +14,7 @@ class InterviewPolicy:
     evaluator: str = "auto"
     follow_up_min_coverage: float = 0.3
     max_deviation: int = DEFAULT_MAX_DEVIATION  # of an LLM grade from the rule score
+    llm_model: str = ""  # INTERVIEW_LLM_MODEL: a chosen grader model (``auto`` then asks it)
 
 
 DEFAULT_POLICY = InterviewPolicy(dict(DEFAULT_RULE_WEIGHTS))

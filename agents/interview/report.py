@@ -13,6 +13,12 @@ from agents.interview import scoring
 from agents.interview.grade_validation import DEFAULT_MAX_DEVIATION, GradeCheck, check_grade
 from agents.interview.model import Question, Session
 from agents.interview.ports import AnswerGrader
+from agents.latex.escaping import escape
+
+#: What ``auto`` means when no grader model is chosen (``INTERVIEW_LLM_MODEL`` empty): the path
+#: that measured better with the local default model on our evaluation set
+#: (``python -m bench.interview_grading``; figures in docs/benchmarks.md).
+AUTO_OFFLINE = "rules"
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,10 @@ class ReportPolicy:
     rule_weights: dict[str, float]
     evaluator: str = "auto"  # auto | llm | rules
     max_deviation: int = DEFAULT_MAX_DEVIATION
+    llm_model: str = ""  # a chosen grader model: ``auto`` asks it (validated)
+
+    def auto_asks_llm(self) -> bool:
+        return bool(self.llm_model) or AUTO_OFFLINE == "llm"
 
 
 def answers_by_question(session: Session) -> dict[str, list[dict[str, Any]]]:
@@ -90,7 +100,10 @@ async def build(
     evaluator: str,
 ) -> dict[str, Any]:
     use_llm = evaluator == "llm" or (
-        evaluator == "auto" and grader is not None and await grader.available()
+        evaluator == "auto"
+        and policy.auto_asks_llm()
+        and grader is not None
+        and await grader.available()
     )
     answers = answers_by_question(session)
     items: list[dict[str, Any]] = []
@@ -178,22 +191,6 @@ async def build(
 
 # -- PDF ------------------------------------------------------------------------------------
 
-_TEX = {
-    "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
-    "$": r"\$",
-    "&": r"\&",
-    "#": r"\#",
-    "^": r"\textasciicircum{}",
-    "_": r"\_",
-    "%": r"\%",
-    "~": r"\textasciitilde{}",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-    "|": r"\textbar{}",
-}
-
 
 def _latin1(ch: str) -> str:
     """A character pdflatex prints with T1 fonts: Latin-1 as is, others by their base letters
@@ -205,8 +202,10 @@ def _latin1(ch: str) -> str:
 
 
 def tex(text: Any) -> str:
-    raw = "".join(ch if ch.isprintable() else " " if ch.isspace() else "" for ch in str(text))
-    return "".join(_TEX.get(ch, ch) for ch in "".join(_latin1(ch) for ch in raw))
+    """Text for the report's LaTeX: the LaTeX worker's escaping (specials, control characters,
+    white space) after the letters T1 fonts lack are replaced."""
+    raw = "".join(ch if ch.isprintable() or ch.isspace() else "" for ch in str(text))
+    return escape("".join(_latin1(ch) for ch in raw))
 
 
 def latex_source(report: dict[str, Any]) -> str:

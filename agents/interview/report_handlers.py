@@ -40,7 +40,9 @@ async def handle_report(
             session,
             session_questions(repo, session),
             grader=grader,
-            policy=reports.ReportPolicy(policy.rule_weights, evaluator, policy.max_deviation),
+            policy=reports.ReportPolicy(
+                policy.rule_weights, evaluator, policy.max_deviation, policy.llm_model
+            ),
             evaluator=evaluator,
         )
         if cmd.pdf:

@@ -37,8 +37,9 @@ class InterviewSettings(EnvSettings):
     interview_evaluator: Literal["auto", "llm", "rules"] = Field(
         "auto",
         description="Report evaluator: `llm` (assistant worker over the bus), `rules`, or `auto` "
-        "(the LLM when the assistant worker answers, rules otherwise or when its reply is "
-        "unusable).",
+        "(rules, which measured better than the local default model; the LLM when "
+        "INTERVIEW_LLM_MODEL names a grader model and the assistant worker answers). An LLM "
+        "grade that fails validation keeps the rule score (`fallback_reason`).",
     )
     interview_llm_max_deviation: int = Field(
         DEFAULT_MAX_DEVIATION,
@@ -48,7 +49,9 @@ class InterviewSettings(EnvSettings):
         "(`SCORE_FAR_FROM_RULES`) unless its justification disputes a named concept.",
     )
     interview_llm_model: str = Field(
-        "", description="Model asked to grade answers (empty: the assistant worker's default)."
+        "",
+        description="Model asked to grade answers (empty: the assistant worker's default, and "
+        "`auto` uses rules).",
     )
     interview_rule_weights: str = Field(
         "",

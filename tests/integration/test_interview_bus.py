@@ -85,6 +85,7 @@ def workers(module_worker_factory, tmp_path_factory):
         env={
             "INTERVIEW_REPORT_RENDERER": "auto",
             "INTERVIEW_EVALUATOR": "auto",
+            "INTERVIEW_LLM_MODEL": fake_llm.MODEL,  # a chosen grader model: auto uses the LLM
             "INTERVIEW_LLM_TIMEOUT_SECONDS": str(LLM_TIMEOUT),
             "INTERVIEW_TIMER_INTERVAL_SECONDS": "0.5",
             "MAX_CONCURRENCY": "4",
@@ -242,7 +243,9 @@ async def test_report_graded_by_the_llm_worker_and_rendered_by_the_latex_worker(
     assert [q["question_id"] for q in out["questions"]] == list(answers)
     for q in out["questions"]:  # the fake's deterministic verdict, quote kept as evidence
         text = answers[q["question_id"]]
-        assert q["evaluator"] == "llm" and q["score"] == fake_llm.expected_score(text)
+        assert q["evaluator"] == "llm" and q["score"] == fake_llm.expected_score(
+            text, q["question_id"]
+        )
         assert q["evidence"][0] == " ".join(text.split()[:5])
         assert q["strengths"] == ["fake-llm strength"]
         assert q["feedback"] == ["fake-llm improvement"]
@@ -283,5 +286,5 @@ async def test_an_answer_the_llm_worker_does_not_grade_in_time_is_scored_by_rule
         "did not answer assistant.complete" in problem or "DEADLINE_EXCEEDED" in problem
     )
     llm = by_eval["llm"]
-    assert llm["score"] == fake_llm.expected_score(answers[llm["question_id"]])
+    assert llm["score"] == fake_llm.expected_score(answers[llm["question_id"]], llm["question_id"])
     assert report.processing_ms < (LLM_TIMEOUT + 20) * 1000  # one deadline, not one per answer

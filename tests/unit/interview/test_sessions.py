@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -33,6 +34,7 @@ from tests.unit.interview.helpers import ctx
 
 pytestmark = pytest.mark.timeout(120)
 
+LLM_POLICY = replace(DEFAULT_POLICY, llm_model="scripted-grader")  # auto then asks the LLM
 GOOD = {
     "behavioral": "When I was working at Acme our team disagreed about the database. My task was to "
     "choose one. I decided to gather data and evidence, we listened to each other and reached a "
@@ -183,16 +185,20 @@ async def test_llm_grader_used_when_available_and_rules_when_reply_unusable(env,
         )
     )
 
-    async def report_by(grader: ScriptedGrader, command_id: str) -> dict[str, Any]:
+    async def report_by(
+        grader: ScriptedGrader, command_id: str, policy: Any = LLM_POLICY
+    ) -> dict[str, Any]:
         return await h.handle_report(
             MakeReport(session_id="s1"),
             **deps,
             grader=grader,
             renderer=ReportlabReportRenderer(InMemoryArtifactStore()),
-            policy=DEFAULT_POLICY,
+            policy=policy,
             ctx=ctx(command_id),
         )
 
+    offline = await report_by(grader, "r0", DEFAULT_POLICY)  # auto, no grader model: rules
+    assert offline["evaluator"] == "rules" and grader.prompts == []
     report = await report_by(grader, "r1")
     beh = next(q for q in report["questions"] if q["outcome"] == "answered")
     assert (
