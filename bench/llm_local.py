@@ -289,7 +289,7 @@ async def measure(model: str, args: argparse.Namespace) -> Result:
         res.rss_mib = status_kib(server._proc.pid, "VmHWM") / 1024
     finally:
         await server.stop()
-    if args.tasks:
+    if args.tasks or args.other:
         await agent_tasks(model, args, res)
     return res
 

@@ -12,10 +12,9 @@ from typing import Any
 
 from agents.llm.openai_chat_provider import (
     chat_response,
+    openai_style_kwargs,
     parse_arguments,
     stream_chunk,
-    to_openai_messages,
-    to_openai_tools,
 )
 from agents.llm.ports import ChatRequest, ChatResponse, StreamChunk, ToolCall
 from agents.llm.provider_errors import status_error, timeout_error, unreachable_error
@@ -35,17 +34,7 @@ class HuggingFaceChatProvider(SdkChatProvider):
             )
 
     def _kwargs(self, request: ChatRequest) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            "messages": to_openai_messages(request.messages),
-            "model": request.model,
-            "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
-        }
-        if request.tools:
-            kwargs["tools"] = to_openai_tools(request)
-        if request.stop:
-            kwargs["stop"] = list(request.stop)
-        return kwargs
+        return openai_style_kwargs(request)
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
         client = await self._ready()

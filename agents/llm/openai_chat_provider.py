@@ -61,6 +61,21 @@ def parse_arguments(raw: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"_value": value}
 
 
+def openai_style_kwargs(request: ChatRequest) -> dict[str, Any]:
+    """The chat-completion arguments every OpenAI-style API takes (OpenAI, Hugging Face)."""
+    kwargs: dict[str, Any] = {
+        "model": request.model,
+        "messages": to_openai_messages(request.messages),
+        "max_tokens": request.max_tokens,
+        "temperature": request.temperature,
+    }
+    if request.tools:
+        kwargs["tools"] = to_openai_tools(request)
+    if request.stop:
+        kwargs["stop"] = list(request.stop)
+    return kwargs
+
+
 def chat_response(
     completion: Any, request: ChatRequest, calls: tuple[ToolCall, ...], provider: str
 ) -> ChatResponse:
@@ -107,17 +122,8 @@ class OpenAIChatProvider(SdkChatProvider):
             )
 
     def _kwargs(self, request: ChatRequest) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            "model": request.model,
-            "messages": to_openai_messages(request.messages),
-            "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
-            "timeout": request.timeout_s,
-        }
-        if request.tools:
-            kwargs["tools"] = to_openai_tools(request)
-        if request.stop:
-            kwargs["stop"] = list(request.stop)
+        kwargs = openai_style_kwargs(request)
+        kwargs["timeout"] = request.timeout_s
         if request.grammar:  # an OpenAI-compatible llama.cpp server: constrained decoding
             kwargs["extra_body"] = {"grammar": request.grammar}
         return kwargs
