@@ -1,6 +1,7 @@
 """The orchestrator's tables: workflow requests (by request id) and worker instances.
 
-Both are RocksDB-backed and changelogged. A key lives in the partition Kafka's
+Both are RocksDB-backed and changelogged, seen by the orchestrator through the
+``KeyValueStore`` port (``tables.kv.FaustKeyValueStore``). A key lives in the partition Kafka's
 default partitioner gives it (``murmur2(key) % partitions``, as for a message
 keyed by it): the orchestrator's drive topic is keyed by request id, so the
 drive event of a request and its table row are in the same partition, and
@@ -12,7 +13,6 @@ agents), never from timers or web views.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import faust
@@ -45,26 +45,3 @@ def create_instance_table(app: faust.App, *, partitions: int) -> Any:
     return _create(
         app, INSTANCES_TABLE, partitions, "Worker instances seen on worker.status, by instance id."
     )
-
-
-class FaustBytesStore:
-    """The ``RequestStore`` / ``InstanceStore`` ports over one of these tables."""
-
-    def __init__(self, table: Any) -> None:
-        self.table = table
-
-    def get(self, key: str) -> bytes | None:
-        raw = self.table.get(key.encode())
-        return None if raw is None else bytes(raw)
-
-    def put(self, key: str, value: bytes) -> None:
-        self.table[key.encode()] = value
-
-    def delete(self, key: str) -> None:
-        if self.table.get(key.encode()) is not None:
-            del self.table[key.encode()]
-
-    def items(self) -> Iterator[tuple[str, bytes]]:
-        for key, value in list(self.table.items()):
-            if value is not None:
-                yield bytes(key).decode(), bytes(value)

@@ -43,7 +43,8 @@ from enginedge_streams.settings import load
 from enginedge_streams.topics import orchestrator_events_topic
 from enginedge_streams.worker import Worker
 from enginedge_streams.worker_registry import WorkerRegistry
-from tables.orchestrator import FaustBytesStore, create_instance_table, create_request_table
+from tables.kv import FaustKeyValueStore
+from tables.orchestrator import create_instance_table, create_request_table
 
 WORKER_TYPE = "orchestrator"
 PURGE_INTERVAL_S = 600.0
@@ -100,8 +101,8 @@ def build_service(
         library=library,
         catalog=catalog,
         engine=engine,
-        requests=FaustBytesStore(create_request_table(app, partitions=partitions)),
-        instances=FaustBytesStore(create_instance_table(app, partitions=partitions)),
+        requests=FaustKeyValueStore(create_request_table(app, partitions=partitions)),
+        instances=FaustKeyValueStore(create_instance_table(app, partitions=partitions)),
         registry=WorkerRegistry(
             missing_after_intervals=s.worker_missing_after_intervals,
             forget_after_s=s.worker_forget_seconds,

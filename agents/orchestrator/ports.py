@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,30 +31,6 @@ class WorkerCatalog(Protocol):
     def commands(self, worker_type: str) -> dict[str, type[BaseModel]] | None:
         """{command_type: payload model}; None when the worker's commands cannot be listed."""
         ...
-
-
-class RequestStore(Protocol):
-    """Workflow requests by id (JSON bytes in a table; written only inside stream iteration)."""
-
-    def get(self, request_id: str) -> bytes | None: ...
-
-    def put(self, request_id: str, value: bytes) -> None: ...
-
-    def delete(self, request_id: str) -> None: ...
-
-    def items(self) -> Iterator[tuple[str, bytes]]: ...
-
-
-class InstanceStore(Protocol):
-    """The worker registry's instances by instance id (JSON bytes)."""
-
-    def get(self, instance_id: str) -> bytes | None: ...
-
-    def put(self, instance_id: str, value: bytes) -> None: ...
-
-    def delete(self, instance_id: str) -> None: ...
-
-    def items(self) -> Iterator[tuple[str, bytes]]: ...
 
 
 class DriveSender(Protocol):

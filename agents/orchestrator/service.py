@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,9 +25,10 @@ from agents.orchestrator.expressions import ExpressionError, resolve
 from agents.orchestrator.library import WorkflowLibrary
 from agents.orchestrator.messages import StartWorkflow
 from agents.orchestrator.model import WorkflowRequest
-from agents.orchestrator.ports import InstanceStore, RequestStore, WorkerCatalog
+from agents.orchestrator.ports import WorkerCatalog
 from agents.orchestrator.settings import OrchestratorSettings
 from agents.orchestrator.validation import CompiledWorkflow
+from enginedge_streams.adapters.system_clock import SystemClock
 from enginedge_streams.errors import (
     LimitExceededError,
     NotFoundError,
@@ -36,7 +36,9 @@ from enginedge_streams.errors import (
     ValidationError,
 )
 from enginedge_streams.heartbeat import Heartbeat
-from enginedge_streams.records import Result, utcnow
+from enginedge_streams.ports.clock import Clock
+from enginedge_streams.ports.key_value_store import KeyValueStore
+from enginedge_streams.records import Result
 from enginedge_streams.worker_registry import InstanceRecord, WorkerRegistry
 
 log = logging.getLogger("enginedge.orchestrator")
@@ -66,11 +68,11 @@ class OrchestratorService:
         library: WorkflowLibrary,
         catalog: WorkerCatalog,
         engine: Engine,
-        requests: RequestStore,
-        instances: InstanceStore,
+        requests: KeyValueStore,  # workflow requests by id (JSON; written in stream iteration)
+        instances: KeyValueStore,  # the worker registry's instances by instance id (JSON)
         registry: WorkerRegistry,
         settings: OrchestratorSettings,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock | None = None,
     ) -> None:
         self.library = library
         self.catalog = catalog
@@ -79,7 +81,7 @@ class OrchestratorService:
         self.instances = instances
         self.registry = registry
         self.settings = settings
-        self.clock = clock
+        self.clock: Clock = clock or SystemClock()
         self.wake: dict[str, datetime] = {}
         self.waiting: dict[str, set[str]] = {}
         self.finished: dict[str, datetime] = {}
@@ -89,14 +91,14 @@ class OrchestratorService:
     def recover(self) -> list[str]:
         """Load the registry and the request index from the tables; the unfinished requests."""
         records = []
-        for iid, raw in self.instances.items():
+        for iid, raw in self.instances.scan(""):
             try:
                 records.append(InstanceRecord.model_validate_json(raw))
             except PydanticValidationError:
                 log.warning("ignoring an unreadable worker instance %s", iid)
         self.registry.load(records)
         unfinished = []
-        for rid, raw in self.requests.items():
+        for rid, raw in self.requests.scan(""):
             try:
                 req = WorkflowRequest.model_validate_json(raw)
             except PydanticValidationError:
@@ -117,7 +119,7 @@ class OrchestratorService:
         user_id: str | None = None,
         tenant_id: str | None = None,
     ) -> tuple[dict[str, Any], list[Effect]]:
-        now = self.clock()
+        now = self.clock.now()
         if cmd.definition is not None:
             if not self.settings.workflow_allow_inline:
                 raise PermanentError(
@@ -205,7 +207,7 @@ class OrchestratorService:
         self, request_id: str, reason: str, *, user_id: str | None = None
     ) -> tuple[dict[str, Any], list[Effect]]:
         req = self._owned(request_id, user_id)
-        now = self.clock()
+        now = self.clock.now()
         effects = self.engine.cancel(req, reason, now)
         if effects:
             effects = self._save(req, effects, now)
@@ -214,7 +216,7 @@ class OrchestratorService:
     def workers(
         self, *, include_gone: bool = False, worker_type: str | None = None
     ) -> list[dict[str, Any]]:
-        rows = self.registry.view(self.clock(), include_gone=include_gone)
+        rows = self.registry.view(self.clock.now(), include_gone=include_gone)
         return [r for r in rows if worker_type is None or r["worker_type"] == worker_type]
 
     def request_id_for(
@@ -242,7 +244,7 @@ class OrchestratorService:
         req = self._load(rid)
         if req is None:
             return []
-        now = self.clock()
+        now = self.clock.now()
         wf = self.library.snapshot(req.digest, req.definition)
         effects = self.engine.on_result(req, wf, result, now, self.liveness(now))
         if effects is None:
@@ -254,7 +256,7 @@ class OrchestratorService:
         if req is None:
             self._forget(request_id)
             return []
-        now = self.clock()
+        now = self.clock.now()
         if kind == "purge":
             if (
                 req.status.terminal
@@ -277,7 +279,7 @@ class OrchestratorService:
 
     def on_heartbeat(self, beat: Heartbeat) -> bool:
         """Record a heartbeat in the registry (and its table); forget long-gone instances."""
-        now = self.clock()
+        now = self.clock.now()
         record = self.registry.observe(beat, now)
         if record is not None:
             self.instances.put(beat.instance_id, record.model_dump_json().encode())
@@ -291,7 +293,7 @@ class OrchestratorService:
     def due(self, now: datetime | None = None) -> list[str]:
         """Requests to send a tick for: a deadline or retry is due, or a waited-for worker is
         live. Each is then left alone for a moment (the tick is on its way)."""
-        now = now or self.clock()
+        now = now or self.clock.now()
         out = []
         for rid, at in list(self.wake.items()):
             if at <= now:
@@ -307,7 +309,7 @@ class OrchestratorService:
         return out
 
     def purge_candidates(self, now: datetime | None = None) -> list[str]:
-        before = self._purge_before(now or self.clock())
+        before = self._purge_before(now or self.clock.now())
         return [rid for rid, at in self.finished.items() if at < before]
 
     def liveness(self, now: datetime) -> Liveness:

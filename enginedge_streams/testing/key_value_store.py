@@ -12,6 +12,7 @@ class InMemoryKeyValueStore:
     def __init__(self) -> None:
         self.data: dict[str, bytes] = {}
         self._keys: list[str] = []
+        self.writes = 0  # puts so far (a test can tell that nothing was written)
 
     def get(self, key: str) -> bytes | None:
         return self.data.get(key)
@@ -20,6 +21,7 @@ class InMemoryKeyValueStore:
         if key not in self.data:
             bisect.insort(self._keys, key)
         self.data[key] = bytes(value)
+        self.writes += 1
 
     def delete(self, key: str) -> None:
         if self.data.pop(key, None) is not None:

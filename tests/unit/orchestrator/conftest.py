@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.orchestrator.engine import Engine, Limits
-from agents.orchestrator.fakes import InMemoryBytesStore, ManualClock, StaticCatalog
+from agents.orchestrator.fakes import StaticCatalog
 from agents.orchestrator.library import WorkflowLibrary
 from agents.orchestrator.service import OrchestratorService
 from agents.orchestrator.settings import OrchestratorSettings
 from enginedge_streams.heartbeat import Heartbeat
 from enginedge_streams.records import ErrorInfo, Result, Status
 from enginedge_streams.system import Ping
+from enginedge_streams.testing.clock import FixedClock
+from enginedge_streams.testing.key_value_store import InMemoryKeyValueStore
 from enginedge_streams.worker_registry import WorkerRegistry
 
 
@@ -40,9 +43,9 @@ REPLY_TO = "worker.orchestrator.replies"
 
 class Harness:
     def __init__(self, **limits: Any) -> None:
-        self.clock = ManualClock()
-        self.requests = InMemoryBytesStore()
-        self.instances = InMemoryBytesStore()
+        self.clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
+        self.requests = InMemoryKeyValueStore()
+        self.instances = InMemoryKeyValueStore()
         self.settings = OrchestratorSettings()
         self.registry = WorkerRegistry()
         self.library = WorkflowLibrary(CATALOG)
@@ -66,7 +69,7 @@ class Harness:
                 version="test",
                 status=fields.pop("status", "idle"),
                 interval_seconds=fields.pop("interval_seconds", 10.0),
-                sent_at=fields.pop("sent_at", self.clock()),
+                sent_at=fields.pop("sent_at", self.clock.now()),
                 **fields,
             )
         )
@@ -92,8 +95,8 @@ class Harness:
                 status=status,
                 result=result,
                 error=error,
-                started_at=self.clock(),
-                finished_at=self.clock(),
+                started_at=self.clock.now(),
+                finished_at=self.clock.now(),
                 processing_ms=1.0,
                 attempts=1,
             )

@@ -229,22 +229,22 @@ def test_a_step_waits_for_a_live_worker_then_runs(h):
 
 
 def test_instances_go_missing_after_three_intervals_and_stopped_ones_at_once(h):
-    t0 = h.clock()
+    t0 = h.clock.now()
     h.beat("gamma", interval_seconds=10)
     h.clock.advance(29)
-    assert h.service.registry.why_not_live("gamma", h.clock()) is None
+    assert h.service.registry.why_not_live("gamma", h.clock.now()) is None
     h.clock.advance(2)
-    reason = h.service.registry.why_not_live("gamma", h.clock())
+    reason = h.service.registry.why_not_live("gamma", h.clock.now())
     assert reason is not None and "missing" in reason and t0.isoformat()[:19] in reason
     assert [
         w["state"] for w in h.service.workers(include_gone=True) if w["worker_type"] == "gamma"
     ] == ["missing"]
     assert all(w["worker_type"] != "gamma" for w in h.service.workers())
     h.beat("gamma", instance="gamma-2")
-    assert h.service.registry.why_not_live("gamma", h.clock()) is None
+    assert h.service.registry.why_not_live("gamma", h.clock.now()) is None
     h.clock.advance(1)
     h.beat("gamma", instance="gamma-2", status="stopping")
-    assert "stopped" in h.service.registry.why_not_live("gamma", h.clock())
+    assert "stopped" in h.service.registry.why_not_live("gamma", h.clock.now())
     h.beat("gamma", instance="gamma-2", sent_at=t0)  # an older beat arriving late: ignored
     assert h.service.registry.instances["gamma-2"].beat.status == "stopping"
 
