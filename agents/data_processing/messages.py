@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from enginedge_streams.base64_text import Base64Text
 
 MAX_INLINE_BASE64 = 1_400_000  # ~1 MB of document once decoded (the bus caps commands at 1 MB)
 MAX_QUERY = 4_000
@@ -40,18 +41,9 @@ def _check_metadata(value: dict[str, Any]) -> dict[str, Any]:
 
 class InlineSource(_Payload):
     kind: Literal["inline"] = "inline"
-    content_base64: str = Field(min_length=1, max_length=MAX_INLINE_BASE64)
+    content_base64: Base64Text = Field(min_length=1, max_length=MAX_INLINE_BASE64)
     filename: str = Field(min_length=1, max_length=255)
     mime_type: str | None = Field(None, max_length=200)
-
-    @field_validator("content_base64")
-    @classmethod
-    def _b64(cls, value: str) -> str:
-        try:
-            base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("not valid base64") from None
-        return value
 
     def content(self) -> bytes:
         return base64.b64decode(self.content_base64)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agents.interview.model import ID_RE, Candidate, Difficulty, Phase, Question, Template
+from enginedge_streams.base64_text import Base64Text
 
 MAX_AUDIO_BASE64 = 1_300_000  # ~950 KB decoded: the bus caps a command at 1 MB
 
@@ -67,17 +67,8 @@ class StartInterview(_Payload):
 
 
 class Audio(_Payload):
-    content_base64: str = Field(min_length=4, max_length=MAX_AUDIO_BASE64)
+    content_base64: Base64Text = Field(min_length=4, max_length=MAX_AUDIO_BASE64)
     format: Literal["wav", "mp3", "ogg", "webm", "flac", "m4a"] = "wav"
-
-    @field_validator("content_base64")
-    @classmethod
-    def _b64(cls, value: str) -> str:
-        try:
-            base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("not valid base64") from None
-        return value
 
     def content(self) -> bytes:
         return base64.b64decode(self.content_base64)

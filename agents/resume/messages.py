@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from enginedge_streams.base64_text import Base64Text
 
 MAX_TEXT = 200_000
 MAX_BASE64 = 1_300_000  # ~950 KB once decoded (the bus caps a command at 1 MB)
@@ -21,19 +22,9 @@ class ResumeSource(_Payload):
     """A resume as plain text, or a PDF/DOCX/TXT file in base64."""
 
     text: str | None = Field(None, min_length=1, max_length=MAX_TEXT)
-    content_base64: str | None = Field(None, min_length=4, max_length=MAX_BASE64)
+    content_base64: Base64Text | None = Field(None, min_length=4, max_length=MAX_BASE64)
     filename: str | None = Field(None, max_length=255, examples=["cv.pdf", "cv.docx"])
     mime_type: str | None = Field(None, max_length=200)
-
-    @field_validator("content_base64")
-    @classmethod
-    def _b64(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                base64.b64decode(value, validate=True)
-            except (binascii.Error, ValueError):
-                raise ValueError("not valid base64") from None
-        return value
 
     @model_validator(mode="after")
     def _one(self) -> ResumeSource:
