@@ -157,7 +157,7 @@ async def run(url: str, max_deviation: int, verbose: bool, skip: set[str]) -> li
             "reason": check.reason or "VALID",
             "seconds": round(caller.seconds[-1], 1),
             "load": round(os.getloadavg()[0], 1),
-            "reply": raw[:300],
+            "reply": raw,
         }
         rows.append(row)
         if verbose:

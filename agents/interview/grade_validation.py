@@ -21,7 +21,9 @@ A reply is used only when every check holds; the first that fails is the fallbac
    score, unless the reply's ``justification`` holds: it disputes a rule verdict on a named
    expected concept, i.e. a score *above* the rule score names (one of the synonyms of) a
    concept the rules counted missing, a score *below* it names a concept the rules counted
-   found.
+   found - and it names at most half of the question's concepts (Qwen2.5-Coder 1.5B recited
+   the prompt's whole list, "covers disagree, listen, data, compromise and result", to
+   justify 80 for an answer the rules scored 40: a recital disputes nothing).
 """
 
 from __future__ import annotations
@@ -103,10 +105,9 @@ def justification_holds(
 ) -> bool:
     """The justification disputes a rule verdict on a named concept (see the module doc)."""
     disputed = set(rules["concepts_missing"] if higher else rules["concepts_found"])
-    return any(
-        _names(justification, concept)
-        for concept in question.expected_keywords
-        if concept.split("|")[0].strip().lower() in disputed
+    named = [c for c in question.expected_keywords if _names(justification, c)]
+    return 2 * len(named) <= len(question.expected_keywords) and any(
+        c.split("|")[0].strip().lower() in disputed for c in named
     )
 
 

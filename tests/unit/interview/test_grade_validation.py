@@ -124,3 +124,19 @@ def test_a_higher_score_is_justified_only_by_a_concept_the_rules_missed():
         rules,
     )
     assert right.verdict is not None and right.verdict["score"] == score
+
+
+def test_a_justification_reciting_the_prompts_concept_list_disputes_nothing():
+    answer = (
+        "I once disagreed with a colleague about using a NoSQL database for a new service. I "
+        "thought Postgres was a better fit because our data was relational. We talked about it "
+        "for a while and in the end we went with Postgres. It worked out fine."
+    )
+    rules = rule_score(Q, answer, None, spoken=False, weights=dict(DEFAULT_RULE_WEIGHTS))
+    assert rules["score"] == 40 and "listen" in rules["concepts_missing"]
+    recital = (
+        "The answer covers the key concepts of disagree, listen, data, compromise, and result."
+    )
+    quote = "I thought Postgres was a better fit because our data was relational."
+    check = check_grade(reply(80, quote, justification=recital), Q, answer, rules)
+    assert check.reason == "SCORE_FAR_FROM_RULES"  # measured on the 1.5B model (issue 21)
