@@ -19,7 +19,7 @@ HERE = Path(__file__).parent
 #: TeX, local model servers, pdftotext or an HTTP server on 127.0.0.1 (issue 17, being moved
 #: to tests/integration by their owners). Remove an entry once its folder is clean.
 IO_STILL_ALLOWED = (
-    "llm/",  # test_local_model.py (llama-server), test_provider_contract.py, test_wiring.py
+    "llm/",  # test_provider_contract.py (fake provider servers), test_wiring.py (Kafka)
     "interview/",  # test_stt.py (faster-whisper, espeak-ng, sox), test_report_pdf.py (pdftotext)
     "data_processing/",  # test_handlers.py (document server on 127.0.0.1)
     "latex/",  # test_compile, _diagnostics, _full_profile, _limits, _processor_wiring,
