@@ -123,8 +123,11 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     for r in rows:
         reasons[r["reason"]] = reasons.get(r["reason"], 0) + 1
     seconds = [r["seconds"] for r in rows if r.get("seconds")]
+    middle = statistics.median(r["reference"] for r in rows) if rows else 0
+    baseline = [{**r, "constant": middle} for r in rows]  # one score for every answer
     return {
         "items": len(rows),
+        f"constant {middle:g} (baseline)": metrics(baseline, "constant"),
         "rules": metrics(rows, "rules"),
         "llm+validation": metrics(rows, "validated"),
         "llm raw (unparseable -> rule score)": metrics(rows, "llm_raw"),
