@@ -11,7 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -143,19 +150,26 @@ class Settings(EnvSettings):
         "what another wrote).",
     )
     artifact_store_dir: Path = Field(
-        Path("var/claim-checks"), description="Root of the filesystem artifact store."
+        Path("var/claim-checks"),
+        validation_alias=AliasChoices("artifact_store_dir", "artifact_dir"),
+        description="Root of the filesystem artifact store (`ARTIFACT_DIR`, its old name, "
+        "is still read; deprecated).",
     )
     artifact_store_retention_hours: float = Field(
         72.0,
         gt=0,
+        validation_alias=AliasChoices("artifact_store_retention_hours", "artifact_retention_hours"),
         description="Claim-check blobs, by-reference results and worker artifacts (PDFs) "
-        "expire after this.",
+        "expire after this (`ARTIFACT_RETENTION_HOURS`, its old name, is still read; "
+        "deprecated).",
     )
     artifact_store_max_total_mb: int = Field(
         2048,
         ge=0,
+        validation_alias=AliasChoices("artifact_store_max_total_mb", "artifact_max_total_mb"),
         description="Size budget of the artifact store (MiB; the oldest are evicted first by "
-        "its periodic purge; 0: none).",
+        "its periodic purge; 0: none; `ARTIFACT_MAX_TOTAL_MB`, its old name, is still read; "
+        "deprecated).",
     )
     claim_check_max_bytes: int = Field(
         64 * 1024 * 1024,

@@ -147,7 +147,7 @@ class KafkaService:
             capture_output=True,
         )
 
-    def start(self, timeout: float = 90.0) -> None:
+    def start(self, timeout: float = 240.0) -> None:
         self.install()
         props = self.configure()
         self.format(props)

@@ -11,6 +11,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+# croniter (imported by mode, so by faust) calls platform.architecture() at import time, which
+# runs `file`: import it here, before any test's guard, so a test that is first to import faust
+# does not fail on that import.
+import croniter  # noqa: F401
 import pytest
 
 HERE = Path(__file__).parent
