@@ -14,7 +14,7 @@ from enginedge_streams.documents.partition import available
 from tests.support.document_corpus import coverage_samples
 
 pytestmark = [
-    pytest.mark.timeout(600),
+    pytest.mark.timeout(900),
     pytest.mark.skipif(
         not available(), reason="the documents extra (unstructured) is not installed"
     ),
@@ -48,7 +48,7 @@ def test_partition_never_touches_the_network():
     env_clean = {k: v for k, v in __import__("os").environ.items()
                  if k not in ("DO_NOT_TRACK", "SCARF_NO_ANALYTICS")}  # fmt: skip
     proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=540, env=env_clean
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=840, env=env_clean
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     import json
