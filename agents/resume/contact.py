@@ -4,7 +4,8 @@
 Phones by Google's libphonenumber metadata (``phonenumbers``); a number labelled "Fax" is
 never the phone, and the candidate's number is the first one of the contact block (near the
 first e-mail address), so a referee's or a cover page's number is not taken. The name is the
-largest name-shaped line (or cell) of the header, never "Curriculum Vitae" or a heading.
+largest name-shaped line (or cell) of the header, never "Curriculum Vitae" or a heading; a
+design layout's name set as one word per line in a display size is joined (``split_name``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 from typing import Any
 
 from agents.resume.documents import Line
-from agents.resume.vocabulary import HEADINGS, norm_heading
+from agents.resume.vocabulary import HEADINGS, TITLE_WORDS, norm_heading
 
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 URL_RE = re.compile(
@@ -178,7 +179,54 @@ def find_name(header: list[Line]) -> str | None:
                 key = (line.size or 0.0, -i, part.strip())
                 if best is None or key[:2] > best[:2]:
                     best = key
+    split = split_name(header)
+    if split is not None and (best is None or split[:2] > best[:2]):
+        best = split
     return best[2] if best else None
+
+
+#: How close (pt) two lines' sizes are to count as one font size.
+SAME_SIZE = 0.5
+#: Private-use code points: icon fonts and glyphs without a Unicode mapping (not text).
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+_NAME_WORD = re.compile(r"[A-Z][a-z'’-]+|[A-Z][A-Z'’-]+")
+
+
+def split_name(header: list[Line]) -> tuple[float, int, str] | None:
+    """A name a design layout sets as two words on two lines ("Jules" / "Verne"): two
+    consecutive single capitalised words, on consecutive lines of the header's top, in the
+    header's largest font size (larger than the body's), neither a heading or a contact label.
+    Cells of icons or of glyphs without Unicode text between them are skipped."""
+    top = header[:6]
+    sizes = [line.size for line in header[:12] if line.size]
+    if len(sizes) < 2 or not top:
+        return None
+    largest = max(sizes)
+    if largest < min(sizes) + 2 * SAME_SIZE:  # no display size: one font for everything
+        return None
+    cells = [
+        (i, cell.strip())
+        for i, line in enumerate(top)
+        if line.size and line.size >= largest - SAME_SIZE
+        for cell in line.parts()
+        if cell.strip() and not _PRIVATE_USE.search(cell)
+    ]
+    for (i, first), (j, second) in itertools.pairwise(cells):
+        if j != i + 1 or not all(_name_word(w) for w in (first, second)):
+            continue
+        return (largest, -i, f"{first} {second}")
+    return None
+
+
+def _name_word(word: str) -> bool:
+    low = word.lower()
+    return (
+        bool(_NAME_WORD.fullmatch(word))
+        and norm_heading(word) not in HEADINGS
+        and low not in NOT_NAMES
+        and low not in NOT_NAME_WORDS
+        and low not in TITLE_WORDS
+    )
 
 
 NAME_LABELS = {"name", "name  surname", "name surname", "full name", "surname name", "nom"}

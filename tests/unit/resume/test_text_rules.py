@@ -281,3 +281,28 @@ def test_a_number_in_no_numbering_plan_is_the_phone_only_in_the_contact_block():
     assert candidate_phone("Ferndean House\n009-87654321\njeyre@ferndean.me.uk") == "009-87654321"
     assert candidate_phone("Jane Roe\njane@example.com\nWorked 2016 - 2019") is None
     assert candidate_phone("Jane Roe\n" + "x" * 500 + "\nref 009-87654321") is None
+
+
+def test_a_name_set_one_word_per_line_in_a_display_size_is_joined():
+    from agents.resume.contact import find_name
+    from agents.resume.documents import Line
+
+    # cv4tw's simple layout: "Jules" / "<tagline in an unmapped font>  Verne", body 10 pt
+    design = [
+        Line("Jules", 24.8),
+        Line("N\ue05f\ue066\ue055  Verne", 24.8, cells=["N\ue05f\ue066\ue055", "Verne"]),
+        Line("jules.verne@voyages.ext", 10.0),
+        Line("More than 50 novels written", 10.9),
+    ]
+    assert find_name(design) == "Jules Verne"
+    # not a name: a heading or a job title in the display size, one font for everything,
+    # words on lines that are not consecutive
+    assert find_name([Line("Jules", 24.8), Line("Experience", 24.8), Line("x", 10.0)]) is None
+    assert find_name([Line("Senior", 24.8), Line("Engineer", 24.8), Line("x", 10.0)]) is None
+    assert find_name([Line("Jules", 10.0), Line("Verne", 10.0), Line("x", 10.0)]) is None
+    spaced = [Line("Jules", 24.8), Line("2020", 10.0), Line("Verne", 24.8), Line("x", 10.0)]
+    assert find_name(spaced) is None
+    # a two-word name line in the same size still wins
+    assert find_name([Line("Jane Eyre", 24.8), Line("Novelist", 24.8), Line("x", 10)]) == (
+        "Jane Eyre"
+    )
