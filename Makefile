@@ -26,7 +26,6 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	@test -x $(BIN)/python -a -x $(BIN)/pip || $(PYTHON) -m venv --clear $(VENV)  # (re)made if a set-up was interrupted
 	$(BIN)/pip install -q --upgrade pip wheel
 	$(BIN)/pip install -q -e '.[all,dev]'
-	$(BIN)/pip install -q -e '.[documents]'  # apart: see the extra's note in setup.cfg
 	@touch $@
 
 .PHONY: stack-up

@@ -11,8 +11,8 @@ size budget, the oldest ones. A bucket lifecycle rule is the cheaper way to
 expire objects in production; ``purge`` keeps the behaviour of the other
 adapters without one.
 
-The SDK is ``aioboto3`` (a core dependency: every worker image can use it);
-the client is created on first use, never in the constructor.
+The SDK is ``aiobotocore``, botocore's asyncio port (a core dependency: every worker image
+can use it); the client is created on first use, never in the constructor.
 """
 
 from __future__ import annotations
@@ -92,14 +92,15 @@ class S3ArtifactStore(ArtifactStoreBase):
 
     async def _connect(self) -> tuple[Any, Any]:
         try:
-            import aioboto3
+            from aiobotocore.session import get_session
         except ImportError:  # pragma: no cover - an install without the core dependencies
-            raise ConfigError("ARTIFACT_STORE=s3 needs aioboto3: pip install aioboto3") from None
+            raise ConfigError(
+                "ARTIFACT_STORE=s3 needs aiobotocore: pip install aiobotocore"
+            ) from None
         from botocore.config import Config
 
         key_id, secret = self._credentials
-        session = aioboto3.Session()
-        cm = session.client(
+        cm = get_session().create_client(
             "s3",
             endpoint_url=self.endpoint_url,
             region_name=self.region,

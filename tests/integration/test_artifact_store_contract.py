@@ -1,7 +1,7 @@
 """One contract for every ``ArtifactStore`` adapter: in-memory, filesystem and S3.
 
 The S3 adapter runs against a real S3-protocol server (moto's server on
-127.0.0.1, started here), through aioboto3 and real HTTP requests.
+127.0.0.1, started here), through aiobotocore and real HTTP requests.
 """
 
 from __future__ import annotations

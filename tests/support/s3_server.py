@@ -1,7 +1,7 @@
 """A real S3-protocol server on 127.0.0.1 for tests: moto's server (``moto[server]``).
 
 It speaks the S3 REST protocol over HTTP, so the adapter under test goes
-through aioboto3/botocore, signing and all, exactly as against AWS or MinIO.
+through aiobotocore/botocore, signing and all, exactly as against AWS or MinIO.
 """
 
 from __future__ import annotations
