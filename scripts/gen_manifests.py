@@ -13,11 +13,22 @@ this script again; ``tests/deploy`` fails while a committed file differs.
 Writes docker/docker-compose.workers.dev.yml, manifests/**, monitoring/prometheus.yml
 (Compose) and monitoring/prometheus-kubernetes.yml. Hand-written: docker/Dockerfile,
 monitoring/alerts*.yml, the prometheus-adapter values and the Grafana dashboard.
+
+The latex worker's bubblewrap sandbox is an opt-in (docs/deployment.md, "The sandbox"):
+docker/docker-compose.latex-sandbox.yml (a Compose override) and the kustomize Component
+manifests/components/latex-sandbox/, both with the seccomp profile docker/seccomp-latex.json.
+That profile is derived from a container runtime's default profile, once, by
+
+    .venv/bin/python scripts/gen_manifests.py --seccomp-from /usr/share/containers/seccomp.json
+
+(docker/seccomp-latex.LICENSE says from which file and version); the normal run and
+--check leave it alone, so they work where that file is missing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import typing
 from dataclasses import dataclass, field
@@ -148,7 +159,16 @@ PROFILES: dict[str, Profile] = {
         },
         needs_postgres=True,
     ),
-    "latex": Profile(memory_request="2Gi", memory_limit="4Gi", cpu_limit="4", storage="10Gi"),
+    "latex": Profile(
+        memory_request="2Gi",
+        memory_limit="4Gi",
+        cpu_limit="4",
+        storage="10Gi",
+        # `auto`: bubblewrap where the container lets it run, else pdflatex/xelatex with TeX's
+        # own restrictions and no lualatex. The latex-sandbox Compose override and kustomize
+        # Component set `bwrap` with the container options the sandbox needs.
+        env={"LATEX_SANDBOX": "auto"},
+    ),
     "interview": Profile(
         memory_request="4Gi", memory_limit="8Gi", cpu_limit="4", min_replicas=1, max_replicas=1
     ),
@@ -846,6 +866,151 @@ def prometheus_kubernetes_config(ws: list[Worker]) -> dict[str, Any]:
     return _prometheus(workers, kafka_exporter)
 
 
+# -- the latex worker's sandbox (opt-in) ---------------------------------------------------------
+
+#: The seccomp profile of the sandboxed latex container, in the repository (Compose resolves
+#: `seccomp=` relative to the first Compose file's directory) and on the nodes, relative to the
+#: kubelet's seccomp root (`/var/lib/kubelet/seccomp` by default). A file name, no folder:
+#: podman kube play (4.3) keeps only the first path element of a `localhost/` profile.
+LATEX_SECCOMP = "docker/seccomp-latex.json"
+LATEX_SECCOMP_NODE = "enginedge-seccomp-latex.json"
+#: What bubblewrap does that a runtime's default profile allows only with CAP_SYS_ADMIN: it
+#: names its own UTS namespace (`--hostname`). setdomainname goes with it (same rule).
+SANDBOX_SYSCALLS = ("sethostname", "setdomainname")
+#: The node architectures the profile covers, with their 32-bit modes.
+SECCOMP_ARCHES = {"SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"}
+#: libseccomp-golang's names for them (the default profile's `includes.arches`).
+_ARCH_NAMES = {"amd64", "x86", "x32", "arm64", "arm"}
+
+
+def latex_seccomp_profile(default: dict[str, Any]) -> dict[str, Any]:
+    """A runtime's default seccomp profile made flat for the latex container, plus
+    SANDBOX_SYSCALLS.
+
+    The defaults (containers-common's, Docker's) are written in Docker's format, whose rules
+    depend on the container's capabilities (`includes`/`excludes`). Kubernetes' `Localhost`
+    profiles reach containerd as an OCI `LinuxSeccomp`, which has no such conditions: a rule
+    meant only for CAP_SYS_ADMIN would apply to everyone. So this resolves them for what the
+    worker has, no capabilities (the manifests drop ALL; uid 1001 has no effective ones):
+    rules that need a capability go, rules for its absence stay; per-architecture rules stay
+    for x86 and ARM (the runtimes skip names unknown to the node's architecture).
+    """
+    arches = [
+        arch
+        for entry in default["archMap"]
+        if entry["architecture"] in SECCOMP_ARCHES
+        for arch in (entry["architecture"], *entry.get("subArchitectures", []))
+    ]
+    rules: list[dict[str, Any]] = []
+    for rule in default["syscalls"]:
+        includes, excludes = rule.get("includes") or {}, rule.get("excludes") or {}
+        unknown = (set(includes) | set(excludes)) - {"caps", "arches"}
+        if unknown or excludes.get("arches"):
+            raise ValueError(f"cannot flatten a rule with {sorted(unknown) or 'excludes.arches'}")
+        if includes.get("caps"):
+            continue  # allowed only with a capability the worker does not have
+        if includes.get("arches") and not _ARCH_NAMES & set(includes["arches"]):
+            continue
+        names = [n for n in rule["names"] if n not in SANDBOX_SYSCALLS]
+        if not names:
+            continue
+        flat: dict[str, Any] = {"names": names, "action": rule["action"]}
+        if rule.get("args"):
+            flat["args"] = rule["args"]
+        if "errnoRet" in rule:
+            flat["errnoRet"] = rule["errnoRet"]
+        rules.append(flat)
+    rules.append({"names": list(SANDBOX_SYSCALLS), "action": "SCMP_ACT_ALLOW"})
+    profile: dict[str, Any] = {"defaultAction": default["defaultAction"]}
+    if "defaultErrnoRet" in default:
+        profile["defaultErrnoRet"] = default["defaultErrnoRet"]
+    return {**profile, "architectures": arches, "syscalls": rules}
+
+
+def compose_latex_sandbox() -> dict[str, Any]:
+    """A Compose override (Docker Engine) that runs lualatex's bubblewrap sandbox:
+
+        docker compose -f docker/docker-compose.workers.dev.yml \\
+                       -f docker/docker-compose.latex-sandbox.yml up
+
+    bubblewrap mounts a fresh /proc (refused while the runtime masks /proc paths:
+    `systempaths=unconfined`) and sets its hostname (the seccomp profile), and mounts its
+    root (refused by the docker-default AppArmor profile: `apparmor=unconfined`; Docker
+    ignores it where AppArmor is off). No capabilities: the sandbox is an unprivileged user
+    namespace. Podman: `unmask=/proc/*` instead of `systempaths=unconfined`.
+    """
+    return {
+        "services": {
+            "latex": {
+                "environment": {"LATEX_SANDBOX": "bwrap"},
+                "cap_drop": ["ALL"],
+                "security_opt": [
+                    "systempaths=unconfined",
+                    f"seccomp=./{Path(LATEX_SECCOMP).name}",
+                    "apparmor=unconfined",
+                    "no-new-privileges:true",
+                ],
+            }
+        }
+    }
+
+
+def kube_latex_sandbox() -> dict[str, list[dict[str, Any]]]:
+    """A kustomize Component (manifests/components/latex-sandbox) for the latex StatefulSet:
+
+    - `hostUsers: false`: a user-namespaced pod (Kubernetes >= 1.33 on a runtime and kernel
+      with idmapped mounts), which `procMount: Unmasked` requires;
+    - `procMount: Unmasked`: /proc without the masked paths, so bubblewrap can mount its own;
+    - a `Localhost` seccomp profile (docker/seccomp-latex.json, installed on every node
+      under the kubelet's seccomp root as LATEX_SECCOMP_NODE) that allows sethostname;
+    - LATEX_SANDBOX=bwrap in the worker's ConfigMap (a sandbox that cannot start makes the
+      worker unready instead of dropping lualatex).
+    """
+    latex = Worker("latex")
+    meta = {"name": latex.name, "namespace": NAMESPACE}
+    return {
+        "kustomization.yaml": [
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1alpha1",
+                "kind": "Component",
+                "patches": [{"path": "latex-sandbox.yaml"}],
+            }
+        ],
+        "latex-sandbox.yaml": [
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {**meta, "name": f"{latex.name}-config"},
+                "data": {"LATEX_SANDBOX": "bwrap"},
+            },
+            {
+                "apiVersion": "apps/v1",
+                "kind": "StatefulSet",
+                "metadata": meta,
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "hostUsers": False,
+                            "containers": [
+                                {
+                                    "name": "worker",
+                                    "securityContext": {
+                                        "procMount": "Unmasked",
+                                        "seccompProfile": {
+                                            "type": "Localhost",
+                                            "localhostProfile": LATEX_SECCOMP_NODE,
+                                        },
+                                    },
+                                }
+                            ],
+                        }
+                    }
+                },
+            },
+        ],
+    }
+
+
 # -- rendering -------------------------------------------------------------------------------
 
 
@@ -860,6 +1025,22 @@ def _dump(*docs: dict[str, Any], note: str = "") -> str:
 
 
 NOTES = {
+    "docker/docker-compose.latex-sandbox.yml": (
+        "# Opt-in: lualatex's bubblewrap sandbox in the latex container (Docker Engine; podman:\n"
+        '# unmask=/proc/* instead of systempaths=unconfined). docs/deployment.md, "The sandbox".\n'
+        "#   docker compose -f docker/docker-compose.workers.dev.yml \\\n"
+        "#                  -f docker/docker-compose.latex-sandbox.yml up -d\n"
+    ),
+    "manifests/components/latex-sandbox/kustomization.yaml": (
+        "# Opt-in: lualatex's bubblewrap sandbox in the latex pods. Not in\n"
+        "# ../../kustomization.yaml: add it to an overlay of your own (docs/deployment.md,\n"
+        '# "The sandbox"):\n'
+        "#   resources: [<path>/manifests]\n"
+        "#   components: [<path>/manifests/components/latex-sandbox]\n"
+        "# Needs Kubernetes >= 1.33 (user namespaces), and docker/seccomp-latex.json on every\n"
+        f"# node as <kubelet seccomp root>/{LATEX_SECCOMP_NODE}\n"
+        "# (the root is /var/lib/kubelet/seccomp by default).\n"
+    ),
     "secrets.template.yaml": (
         "# A TEMPLATE: never commit real values, and do not apply this file as it is (it is\n"
         "# not in kustomization.yaml, so `kubectl apply -k` cannot blank the real Secret).\n"
@@ -875,8 +1056,10 @@ NOTES = {
 def render() -> dict[str, str]:
     """Every generated file: repository-relative path -> content."""
     ws = workers()
+    sandbox = "docker/docker-compose.latex-sandbox.yml"
     files: dict[str, str] = {
         "docker/docker-compose.workers.dev.yml": _dump(compose(ws)),
+        sandbox: _dump(compose_latex_sandbox(), note=NOTES[sandbox]),
         "monitoring/prometheus.yml": _dump(prometheus_config(ws)),
         "monitoring/prometheus-kubernetes.yml": _dump(prometheus_kubernetes_config(ws)),
     }
@@ -888,6 +1071,10 @@ def render() -> dict[str, str]:
     for w in ws:
         files[f"manifests/workers/{w.name}.yaml"] = _dump(*worker_manifests(w))
         resources.append(f"workers/{w.name}.yaml")
+    if "latex" in {w.type for w in ws}:
+        for rel, docs in kube_latex_sandbox().items():
+            path = f"manifests/components/latex-sandbox/{rel}"
+            files[path] = _dump(*docs, note=NOTES.get(path, ""))
     files["manifests/kustomization.yaml"] = _dump(
         {
             "apiVersion": "kustomize.config.k8s.io/v1beta1",
@@ -913,7 +1100,17 @@ def stale(files: dict[str, str], root: Path = ROOT) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report stale files")
+    parser.add_argument(
+        "--seccomp-from",
+        type=Path,
+        metavar="PROFILE",
+        help=f"(re)write {LATEX_SECCOMP} from this default seccomp profile, then the rest",
+    )
     args = parser.parse_args()
+    if args.seccomp_from:
+        profile = latex_seccomp_profile(json.loads(args.seccomp_from.read_text()))
+        (ROOT / LATEX_SECCOMP).write_text(json.dumps(profile, indent=1) + "\n")
+        sys.stdout.write(f"wrote {LATEX_SECCOMP} from {args.seccomp_from}\n")
     files = render()
     outdated = stale(files)
     if args.check:

@@ -98,46 +98,45 @@ def check_result(worker_type: str, command_type: str, result: dict[str, Any]) ->
     return {}
 
 
-DEFAULT_SECCOMP = Path("/usr/share/containers/seccomp.json")
+#: The seccomp profile the repository ships for the sandboxed latex container (the Compose
+#: override and the kustomize Component use it; scripts/gen_manifests.py derives it).
+LATEX_SECCOMP = ROOT / "docker/seccomp-latex.json"
 
 
-def seccomp_with_sethostname() -> Path:
-    """podman's default seccomp profile, except that `sethostname` is allowed.
-
-    The default allows it only with CAP_SYS_ADMIN (which the worker does not have), and
-    bubblewrap names the sandbox's own UTS namespace (`--hostname`): `Can't set hostname
-    to tex: Operation not permitted`. Everything else stays as podman ships it.
-    """
-    profile = json.loads(DEFAULT_SECCOMP.read_text())
-    rules = []
-    for rule in profile["syscalls"]:
-        names = [n for n in rule["names"] if n != "sethostname"]
-        if names:
-            rules.append({**rule, "names": names})
-    rules.append({"names": ["sethostname"], "action": "SCMP_ACT_ALLOW"})
-    out = ROOT / "var/images/seccomp-sethostname.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({**profile, "syscalls": rules}, indent=1))
-    return out
+def subuid_range(user: str = "containers") -> bool:
+    """Whether rootful podman can give a container its own users (`--userns=auto`, what
+    podman makes of `hostUsers: false`): it takes them from this user's /etc/subuid range."""
+    try:
+        return any(line.split(":")[0] == user for line in Path("/etc/subuid").read_text().split())
+    except OSError:
+        return False
 
 
-def run_options(worker_type: str) -> list[str]:
+def run_options(worker_type: str, userns: bool = False) -> list[str]:
     """Extra `podman run` options of a worker's container.
 
-    latex: lualatex runs only inside bubblewrap, which needs (1) a /proc it may mount: the
-    runtime masks /proc paths and the kernel then refuses a fresh proc mount (`Can't mount
-    proc on /newroot/proc: Operation not permitted`), so they are unmasked; (2) `sethostname`
-    in the seccomp profile (see seccomp_with_sethostname). User namespaces themselves are
-    allowed by podman's default profile.
+    latex: the options of docker/docker-compose.latex-sandbox.yml (Docker) for podman, which
+    lualatex's bubblewrap sandbox needs: (1) a /proc it may mount: the runtime masks /proc
+    paths and the kernel then refuses a fresh proc mount (`Can't mount proc on
+    /newroot/proc: Operation not permitted`), so they are unmasked (Docker:
+    `systempaths=unconfined`); (2) `sethostname`, in the shipped seccomp profile (the
+    default allows it only with CAP_SYS_ADMIN: `Can't set hostname to tex`). No
+    capabilities, no privilege escalation: the sandbox is an unprivileged user namespace.
+    `userns`: in a user namespace of its own too, like the kustomize Component's pod
+    (`hostUsers: false`); on the host network that needs the host's /sys (read-only),
+    since a user namespace without its own network namespace may not mount sysfs.
     """
     if worker_type != "latex":
         return []
-    return [
-        "--security-opt",
-        "unmask=/proc/*",
-        "--security-opt",
-        f"seccomp={seccomp_with_sethostname()}",
+    options = [
+        "--cap-drop=ALL",
+        "--security-opt=no-new-privileges",
+        "--security-opt=unmask=/proc/*",
+        f"--security-opt=seccomp={LATEX_SECCOMP}",
     ]
+    if userns:
+        options += ["--userns=auto", "--volume=/sys:/sys:ro"]
+    return options
 
 
 #: What a worker refuses to start without (the Secret / Compose provide it in a deployment).
@@ -303,6 +302,8 @@ class WorkerContainer:
     volume: str
     name: str = field(default_factory=lambda: f"ee-deploy-{uuid.uuid4().hex[:8]}")
     env: dict[str, str] = field(default_factory=dict)
+    #: replaces run_options(worker_type) when set
+    options: list[str] | None = None
 
     @property
     def url(self) -> str:
@@ -330,7 +331,7 @@ class WorkerContainer:
             f"{self.volume}:{DATA_DIR}",
             "--stop-timeout",
             "60",
-            *run_options(self.worker_type),
+            *(run_options(self.worker_type) if self.options is None else self.options),
             *args,
             image(self.worker_type),
         )

@@ -21,7 +21,15 @@ cluster (docs/deployment.md lists them and what they leave unverified):
   `secretKeyRef` from a podman secret of the same name whose content is the Secret's
   `data` as a JSON object of base64 values (`podman secret create NAME file.json`);
 - Services, the HPA, PodDisruptionBudget, NetworkPolicy and Ingress are dropped (podman
-  has no such objects).
+  has no such objects);
+- kustomize Components (`--component latex-sandbox`, manifests/components/) are applied
+  here as strategic merge patches (merge(); tests/deploy/test_latex_sandbox.py checks the
+  result equals `kubectl kustomize`'s);
+- a container's `securityContext.seccompProfile` (podman 4.3 reads only the older
+  annotations) becomes `container.seccomp.security.alpha.kubernetes.io/<name>`, and its
+  `Localhost` profile is looked up under `podman kube play --seccomp-profile-root`
+  (seccomp_root() makes one from docker/); `procMount` and `hostUsers` have no podman
+  equivalent in kube play (podman 4.3 ignores them): PODMAN_PROC_UNMASK says what stands in.
 """
 
 from __future__ import annotations
@@ -77,15 +85,88 @@ def podman_secret(values: dict[str, str]) -> str:
     return json.dumps(local_secret(values)["data"])
 
 
-def worker_objects(worker_type: str, port: int) -> list[dict[str, Any]]:
-    """The worker's StatefulSet as a Deployment plus its PersistentVolumeClaim."""
-    name = worker_type.replace("_", "-")
-    (sts,) = [
-        d for d in _load(MANIFESTS / "workers" / f"{name}.yaml") if d["kind"] == "StatefulSet"
+def merge(base: Any, patch: Any) -> Any:
+    """A strategic merge patch as kustomize applies the ones here: maps merge key by key,
+    lists of named items (containers, env, volumes) merge by `name`, anything else is
+    replaced."""
+    if isinstance(base, dict) and isinstance(patch, dict):
+        out = copy.deepcopy(base)
+        for key, value in patch.items():
+            out[key] = merge(out[key], value) if key in out else copy.deepcopy(value)
+        return out
+    named = isinstance(base, list) and isinstance(patch, list)
+    if named and all(isinstance(x, dict) and "name" in x for x in [*base, *patch]):
+        out_list = copy.deepcopy(base)
+        where = {item["name"]: i for i, item in enumerate(out_list)}
+        for item in patch:
+            if item["name"] in where:
+                out_list[where[item["name"]]] = merge(out_list[where[item["name"]]], item)
+            else:
+                out_list.append(copy.deepcopy(item))
+        return out_list
+    return copy.deepcopy(patch)
+
+
+def with_components(docs: list[dict[str, Any]], components: list[str]) -> list[dict[str, Any]]:
+    """`docs` with the patches of manifests/components/<name> applied (by kind and name)."""
+    out = copy.deepcopy(docs)
+    for component in components:
+        root = MANIFESTS / "components" / component
+        (kustomization,) = _load(root / "kustomization.yaml")
+        for entry in kustomization.get("patches", []):
+            for patch in _load(root / entry["path"]):
+                key = (patch["kind"], patch["metadata"]["name"])
+                hits = [i for i, d in enumerate(out) if (d["kind"], d["metadata"]["name"]) == key]
+                for i in hits:
+                    out[i] = merge(out[i], patch)
+    return out
+
+
+#: SECCOMP_ANNOTATION + container name: the per-container seccomp annotation podman reads.
+SECCOMP_ANNOTATION = "container.seccomp.security.alpha.kubernetes.io/"
+
+
+def seccomp_root(directory: Path, components: list[str]) -> Path:
+    """A `--seccomp-profile-root` holding the components' Localhost profiles (taken from
+    docker/, where the repository ships them, by file name)."""
+    for component in components:
+        root = MANIFESTS / "components" / component
+        for patch_file in root.glob("*.yaml"):
+            for doc in _load(patch_file):
+                for profile in _localhost_profiles(doc):
+                    target = directory / profile
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shipped = ROOT / "docker" / profile.removeprefix("enginedge-")
+                    target.write_bytes(shipped.read_bytes())
+    return directory
+
+
+def _localhost_profiles(doc: dict[str, Any]) -> list[str]:
+    spec = doc.get("spec", {}).get("template", {}).get("spec", {})
+    contexts = [spec.get("securityContext") or {}]
+    contexts += [c.get("securityContext") or {} for c in spec.get("containers", [])]
+    return [
+        ctx["seccompProfile"]["localhostProfile"]
+        for ctx in contexts
+        if (ctx.get("seccompProfile") or {}).get("type") == "Localhost"
     ]
+
+
+def worker_objects(
+    worker_type: str, port: int, components: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """The worker's ConfigMaps, its StatefulSet as a Deployment, its PersistentVolumeClaim."""
+    name = worker_type.replace("_", "-")
+    docs = with_components(_load(MANIFESTS / "workers" / f"{name}.yaml"), components or [])
+    (sts,) = [d for d in docs if d["kind"] == "StatefulSet"]
+    config_maps = [d for d in docs if d["kind"] == "ConfigMap"]
     pod = copy.deepcopy(sts["spec"]["template"])
     spec = pod["spec"]
     spec["hostNetwork"] = True
+    # Kubernetes refuses hostUsers: false with hostNetwork, and podman (which honours
+    # hostUsers: false as --userns=auto) cannot mount /sys for the pod's infra container in
+    # a user namespace on the host network: the pod keeps the host's users here.
+    spec.pop("hostUsers", None)
     claims = []
     for template in sts["spec"].get("volumeClaimTemplates", []):
         claim_name = f"{template['metadata']['name']}-{name}-0"
@@ -103,7 +184,13 @@ def worker_objects(worker_type: str, port: int) -> list[dict[str, Any]]:
                 "persistentVolumeClaim": {"claimName": claim_name},
             }
         )
+    annotations = pod.setdefault("metadata", {}).setdefault("annotations", {})
     for container in spec["containers"]:
+        profile = (container.get("securityContext") or {}).get("seccompProfile") or {}
+        if profile.get("type") == "Localhost":
+            annotations[SECCOMP_ANNOTATION + container["name"]] = (
+                f"localhost/{profile['localhostProfile']}"
+            )
         # podman refuses port mappings with the host network: the ports go, and the
         # probes' named port `http` becomes its number.
         container.pop("ports", None)
@@ -116,22 +203,26 @@ def worker_objects(worker_type: str, port: int) -> list[dict[str, Any]]:
             if env["name"] == "WEB_HOST":
                 env.pop("valueFrom", None)
                 env["value"] = "127.0.0.1"
-    pod.setdefault("metadata", {}).setdefault("annotations", {})["prometheus.io/port"] = str(port)
+    annotations["prometheus.io/port"] = str(port)
     deployment = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": name, "labels": sts["metadata"]["labels"]},
         "spec": {"replicas": 1, "selector": sts["spec"]["selector"], "template": pod},
     }
-    return [*claims, deployment]
+    return [*config_maps, *claims, deployment]
 
 
 def play_file(
-    workers: dict[str, int], prefix: str, kafka: str, redis_url: str
+    workers: dict[str, int],
+    prefix: str,
+    kafka: str,
+    redis_url: str,
+    components: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     docs: list[dict[str, Any]] = [local_config(prefix, kafka, redis_url)]
     for worker_type, port in workers.items():
-        docs += worker_objects(worker_type, port)
+        docs += worker_objects(worker_type, port, components)
     return docs
 
 
@@ -149,9 +240,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--api-token", default="")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--secret-out", type=Path, required=True)
+    parser.add_argument(
+        "--component", action="append", default=[], help="e.g. latex-sandbox (repeatable)"
+    )
+    parser.add_argument(
+        "--seccomp-root", type=Path, help="write the components' Localhost profiles here"
+    )
     args = parser.parse_args(argv)
     ports = {w: args.first_port + i for i, w in enumerate(args.workers)}
-    args.out.write_text(dump(play_file(ports, args.prefix, args.kafka, args.redis)))
+    docs = play_file(ports, args.prefix, args.kafka, args.redis, args.component)
+    args.out.write_text(dump(docs))
+    if args.seccomp_root:
+        seccomp_root(args.seccomp_root, args.component)
     args.secret_out.write_text(podman_secret({"API_TOKEN": args.api_token}))
     return 0
 

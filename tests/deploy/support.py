@@ -40,7 +40,14 @@ def _parsed(path: Path, mtime_ns: int) -> tuple[dict[str, Any], ...]:
 
 
 def manifest_files() -> list[Path]:
-    return sorted(p for p in (ROOT / "manifests").rglob("*.yaml") if p.name != "kustomization.yaml")
+    """The applied manifests: kustomizations and the opt-in Components' patches (partial
+    objects, tests/deploy/test_latex_sandbox.py validates them patched) left out."""
+    root = ROOT / "manifests"
+    return sorted(
+        p
+        for p in root.rglob("*.yaml")
+        if p.name != "kustomization.yaml" and p.relative_to(root).parts[0] != "components"
+    )
 
 
 def manifests() -> list[tuple[Path, dict[str, Any]]]:

@@ -60,5 +60,11 @@ def test_kustomization_lists_every_manifest_but_the_secret_template():
         for p in (ROOT / "manifests").rglob("*.yaml")
         if p.name != "kustomization.yaml"
     }
+    # Opt-in kustomize Components: added by a user's overlay, never by the base.
+    files = {f for f in files if not f.startswith("components/")}
+    assert "components/latex-sandbox/latex-sandbox.yaml" in {
+        p.relative_to(ROOT / "manifests").as_posix()
+        for p in (ROOT / "manifests/components").rglob("*.yaml")
+    }
     assert resources == files - {"secrets.template.yaml"}
     assert all((ROOT / "manifests" / r).is_file() for r in resources)
