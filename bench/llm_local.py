@@ -138,6 +138,21 @@ def basic_arithmetic(n: int, seed: int = 7) -> list[dict[str, Any]]:
     return [{"question": it["question"], "answer": float(it["answer"])} for it in items]
 
 
+def time_intervals(n: int, seed: int = 11) -> list[dict[str, Any]]:
+    """Items of reasoning-gym's ``time_intervals``, task type ``date`` (days between two dates
+    in its own mixed formats, at most 100 days apart): tasks for the ``datetime`` tool."""
+    with zipfile.ZipFile(reasoning_gym_wheel()) as zf:
+        _stub_package(zf)
+        src = zf.read("reasoning_gym/arithmetic/time_intervals.py").decode()
+        src = src.replace("from ..coaching", "from reasoning_gym.coaching")
+        src = src.replace("from ..factory", "from reasoning_gym.factory")
+        mod = _load("rg_time_intervals", src.split("class TimeIntervalsCurriculum")[0])
+    config = mod.TimeIntervalsConfig(task_types=["date"], seed=seed, size=n)
+    dataset = mod.TimeIntervalsDataset(config)
+    items = [dataset[i] for i in range(n)]
+    return [{"question": it["question"], "answer": float(it["answer"].split()[0])} for it in items]
+
+
 # -- measuring -------------------------------------------------------------------------
 
 NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
@@ -272,24 +287,37 @@ async def measure(model: str, args: argparse.Namespace) -> Result:
                 t = (await chat(client, server.base_url, SPEED_PROMPT, 128))["timings"]
                 gen.append(t["predicted_per_second"])
                 pre.append(t["prompt_per_second"])
-            res.gen_tps, res.prompt_tps = statistics.median(gen), statistics.median(pre)
-            res.load = f"{min(loads):.1f}-{max(loads):.1f}"
-            for item in gsm_symbolic(args.qa) if args.qa else []:
+            if args.repeat:  # --repeat 0: no speed probe (a run for the other figures)
+                res.gen_tps, res.prompt_tps = statistics.median(gen), statistics.median(pre)
+                res.load = f"{min(loads):.1f}-{max(loads):.1f}"
+                if args.verbose:
+                    print(json.dumps({"model": model, "gen_tps": gen, "prompt_tps": pre,
+                                      "load": loads}), flush=True)  # fmt: skip
+            for i, item in enumerate(gsm_symbolic(args.qa) if args.qa else []):
+                if i < args.qa_skip:  # done in an earlier, cut run (its -v lines count)
+                    continue
                 res.qa_total += 1
+                started = time.perf_counter()
                 try:
                     out = await chat(client, server.base_url, item["question"] + QA_SUFFIX, 320)
                 except httpx.TimeoutException:  # a loaded machine: counted as wrong, reported
                     res.qa_timeouts += 1
                     continue
                 text = out["choices"][0]["message"]["content"] or ""
-                res.qa_right += right(last_number(text), item["answer"])
-                if args.verbose:
-                    print(json.dumps({"qa": item["answer"], "got": last_number(text)}), flush=True)
+                ok = right(last_number(text), item["answer"])
+                res.qa_right += ok
+                if args.verbose:  # the raw reply, so a cut run still counts
+                    print(json.dumps({"model": model, "qa": i, "answer": item["answer"],
+                                      "got": last_number(text), "right": ok,
+                                      "load": os.getloadavg()[0],
+                                      "s": round(time.perf_counter() - started, 1),
+                                      "tokens": out.get("usage", {}).get("completion_tokens"),
+                                      "reply": text}), flush=True)  # fmt: skip
         assert server._proc is not None
         res.rss_mib = status_kib(server._proc.pid, "VmHWM") / 1024
     finally:
         await server.stop()
-    if args.tasks or args.other:
+    if args.tasks or args.other or args.dates:
         await agent_tasks(model, args, res)
     return res
 
@@ -303,7 +331,12 @@ def task_sets(args: argparse.Namespace) -> dict[str, list[tuple[str, tuple[str, 
                                   "").strip(), ("calculator",), item["answer"])
         for item in basic_arithmetic(args.tasks)
     ]  # fmt: skip
-    return {"calculator": calc, "other tools": OTHER_TASKS[: args.other]}
+    dates: list[tuple[str, tuple[str, ...], float]] = [
+        (item["question"], ("datetime",), item["answer"]) for item in time_intervals(args.dates)
+    ]
+    sets = {"calculator": calc, "datetime (time_intervals)": dates}
+    sets["other tools (ours)"] = OTHER_TASKS[: args.other]
+    return {name: tasks for name, tasks in sets.items() if tasks}
 
 
 async def agent_tasks(model: str, args: argparse.Namespace, res: Result) -> None:
@@ -343,10 +376,12 @@ async def agent_tasks(model: str, args: argparse.Namespace, res: Result) -> None
                     agent.right += ok
                     agent.with_calls += ok and any(s.ok for s in run.steps)
                     if args.verbose:
-                        print(json.dumps({"protocol": protocol, "task": task, "answer": answer,
+                        print(json.dumps({"model": model, "set": set_name, "protocol": protocol,
+                                          "task": task, "answer": answer, "right": ok,
                                           "final": run.final_answer, "stop": run.stop_reason,
                                           "load": os.getloadavg()[0],
                                           "s": round(time.perf_counter() - started, 1),
+                                          "call_replies": run.call_replies,
                                           "unparsed": run.unparsed_call_replies,
                                           "steps": [(s.tool, s.args, s.ok) for s in run.steps]}),
                               flush=True)  # fmt: skip
@@ -388,8 +423,16 @@ async def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--qa", type=int, default=100, help="gsm_symbolic items per model")
+    parser.add_argument(
+        "--qa-skip", type=int, default=0, help="skip the first N items (resume a cut run)"
+    )
     parser.add_argument("--tasks", type=int, default=10, help="calculator tasks per model")
-    parser.add_argument("--other", type=int, default=len(OTHER_TASKS), help="other-tool tasks")
+    parser.add_argument(
+        "--dates", type=int, default=10, help="datetime tasks (reasoning-gym time_intervals)"
+    )
+    parser.add_argument(
+        "--other", type=int, default=len(OTHER_TASKS), help="other-tool tasks (ours)"
+    )
     parser.add_argument(
         "--protocols", default="grammar,tools", help="local tool protocols to compare, same run"
     )
