@@ -3,6 +3,9 @@
 Targets (issue 16): throughput >= 0.8x a bare Faust agent, CPU per command
 <= 2x and p99 latency <= 2x the bare Faust agent's, in the same run. The raw
 loop is reported for scale (no Faust agent comes near it: docs/benchmarks.md).
+A third reference, the bare agent plus the minimum the per-command guarantees
+need (bench/faust_reference_durable.py), shows what those guarantees cost on
+Faust's own layers before anything of ours.
 
 All run on the same broker with the same partition count, in one run:
 
@@ -274,6 +277,24 @@ async def run(ctx: BenchContext) -> list[Row]:
     finally:
         _stop(faust_ref)
 
+    # Third reference: the bare agent plus the minimum our guarantees need (a dedupe
+    # read, a durable terminal record in a RocksDB table with its changelog, the
+    # result sent after the changelog record is acknowledged): what any Faust
+    # agent with these guarantees pays before our platform's own costs.
+    dref_req, dref_res = f"{ctx.prefix}frefd.requests", f"{ctx.prefix}frefd.results"
+    await _create([dref_req, dref_res])
+    durable_ref = _python(
+        ["-m", "faust", "-A", "bench.faust_reference_durable", "worker", "-l", "warn"],
+        {"BENCH_PREFIX": ctx.prefix, "PORT": "6097", "BENCH_DATADIR": str(ctx.tmp / "frefd")},
+    )
+    try:
+        await asyncio.sleep(15)  # join the group, recover the (empty) table
+        dref_tput, dref_lat, dref_cpu = await measure(
+            dref_req, dref_res, n, loop_n, durable_ref.pid
+        )
+    finally:
+        _stop(durable_ref)
+
     # Ours: a worker answering system.ping (status table, idempotency, metrics, logs).
     worker = ctx.worker("spacy", env={"MAX_CONCURRENCY": "8", "TOPIC_PARTITIONS": str(PARTITIONS)})
     ours_tput, ours_lat, ours_cpu = await measure(
@@ -353,6 +374,65 @@ async def run(ctx: BenchContext) -> list[Row]:
             "<= 2x",
         )
     )
+    guarantee = "bare Faust agent + dedupe read + acked RocksDB/changelog record (ours column)"
+    rows.append(
+        Row(
+            "minimal-guarantee agent throughput vs bare Faust agent",
+            dref_tput,
+            faust_tput,
+            "cmd/s",
+            "(reported)",
+            guarantee,
+        )
+    )
+    rows.append(
+        Row(
+            "minimal-guarantee agent CPU per command vs bare Faust agent",
+            dref_cpu,
+            faust_cpu,
+            "ms",
+            "(reported)",
+            guarantee,
+        )
+    )
+    rows.append(
+        Row(
+            "minimal-guarantee agent latency p99 vs bare Faust agent",
+            percentile(dref_lat, 99) * 1000,
+            percentile(faust_lat, 99) * 1000,
+            "ms",
+            "(reported)",
+            guarantee,
+        )
+    )
+    rows.append(
+        Row(
+            "no-op throughput vs minimal-guarantee agent",
+            ours_tput,
+            dref_tput,
+            "cmd/s",
+            "(reported)",
+            "what our platform adds on top of the guarantees' minimum",
+        )
+    )
+    rows.append(
+        Row(
+            "CPU per no-op command vs minimal-guarantee agent",
+            ours_cpu,
+            dref_cpu,
+            "ms",
+            "(reported)",
+        )
+    )
+    rows.append(
+        Row(
+            "no-op latency p99 vs minimal-guarantee agent",
+            percentile(ours_lat, 99) * 1000,
+            percentile(dref_lat, 99) * 1000,
+            "ms",
+            "(reported)",
+        )
+    )
     costs: dict[str, list[float]] = {"guarded": [], "python": []}
     for _ in range(5):
         for kind, values in costs.items():
@@ -386,7 +466,8 @@ async def drain(which: str, n: int, concurrency: int = 8) -> tuple[float, float]
     The driver only reads results while it runs (no producing competes with the
     process), and every fetch finds a full backlog: what is left is the cost of
     the process's own per-command work. ``which``: ``ours`` (a spacy worker) or
-    ``faust`` (the bare agent). ``python -m bench.bench_bus drain ours 3000 8``.
+    ``faust`` (the bare agent) or ``durable`` (the minimal-guarantee agent).
+    ``python -m bench.bench_bus drain ours 3000 8``.
     """
     import tempfile
     from pathlib import Path
@@ -394,7 +475,7 @@ async def drain(which: str, n: int, concurrency: int = 8) -> tuple[float, float]
     from tests.support.workers import WorkerProcess
 
     prefix = f"d{uuid.uuid4().hex[:8]}."
-    base = "worker.spacy" if which == "ours" else "fref"
+    base = {"ours": "worker.spacy", "faust": "fref", "durable": "frefd"}[which]
     requests, results = f"{prefix}{base}.requests", f"{prefix}{base}.results"
     await _create([requests, results])
     driver = Driver(requests, results)
@@ -414,8 +495,9 @@ async def drain(which: str, n: int, concurrency: int = 8) -> tuple[float, float]
         worker.start(wait=False)
         pid, stop = worker.pid, worker.stop
     else:
+        module = "bench.faust_reference" + ("_durable" if which == "durable" else "")
         proc = _python(
-            ["-m", "faust", "-A", "bench.faust_reference", "worker", "-l", "warn"],
+            ["-m", "faust", "-A", module, "worker", "-l", "warn"],
             {"BENCH_PREFIX": prefix, "PORT": "6098", **env},
         )
         pid, stop = proc.pid, lambda: _stop(proc)
@@ -437,7 +519,7 @@ async def drain(which: str, n: int, concurrency: int = 8) -> tuple[float, float]
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "drain":  # drain ours|faust N [MAX_CONCURRENCY]
+    if sys.argv[1] == "drain":  # drain ours|faust|durable N [MAX_CONCURRENCY]
         rate, cpu = asyncio.run(
             drain(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else 8)
         )
