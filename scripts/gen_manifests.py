@@ -42,6 +42,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import agents  # noqa: E402
+from agents.data_processing.formats import FORMATS as DOCUMENT_FORMATS  # noqa: E402
 from enginedge_streams.safe_http import HttpSettings  # noqa: E402
 from enginedge_streams.settings import (  # noqa: E402
     BUS_MAX_MESSAGE_BYTES,
@@ -149,7 +150,8 @@ PROFILES: dict[str, Profile] = {
             "EMBEDDING_PROVIDER": "local",
             "DEFAULT_CHUNK_SIZE": "1000",
             "DEFAULT_CHUNK_OVERLAP": "200",
-            "SUPPORTED_FORMATS": "pdf,docx,txt,html,md",
+            # Every format the image reads (its `documents` extra: docker/requirements.py).
+            "SUPPORTED_FORMATS": ",".join(DOCUMENT_FORMATS),
             "PINECONE_INDEX_NAME": "enginedge-chunks",
             "WEAVIATE_URL": "",
         },

@@ -68,8 +68,25 @@ COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+#: A format only `unstructured` (the image's `documents` extra) partitions.
+DEPLOY_CSV = b"city,engineers\nLisbon,12\nBerlin,7\n"
+
 #: A second command for some workers (after the first, same container).
 MORE_COMMANDS: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    # The documents extra in the image: CSV goes through unstructured, offline.
+    "data_processing": [
+        (
+            "document.ingest",
+            {
+                "source": {
+                    "kind": "inline",
+                    "content_base64": base64.b64encode(DEPLOY_CSV).decode(),
+                    "filename": "engineers.csv",
+                },
+                "collection": f"deploy{uuid.uuid4().hex[:8]}",
+            },
+        )
+    ],
     # lualatex runs only inside bubblewrap, on the font cache the image built.
     "latex": [
         (
@@ -91,6 +108,10 @@ def check_result(worker_type: str, command_type: str, result: dict[str, Any]) ->
         assert body["provider"] == "local", body  # no API key in the container
         assert body["text"].strip() and body["usage"]["completion_tokens"] > 0, body
         return {"local_model": body["model"], "completion_ms": result.get("processing_ms")}
+    if worker_type == "data_processing" and command_type == "document.ingest":
+        assert body["format"] == "csv" and body["partitioner"] == "unstructured", body
+        assert body["chunk_count"] >= 1, body
+        return {"csv_ingest_ms": result.get("processing_ms")}
     if worker_type == "latex" and body.get("engine") == "lualatex":
         # One engine pass: the font cache built into the image was used, not rebuilt.
         assert body["passes"] == 1, body
