@@ -166,11 +166,9 @@ def contact(header: list[Line], raw: str) -> dict[str, Any]:
 
 def find_name(header: list[Line]) -> str | None:
     """The largest name-shaped line or cell among the header's first lines."""
-    for line in header[:20]:  # a label column: "Name / Surname | Pythagoras"
-        cells = line.parts()
-        for label, value in itertools.pairwise(cells):
-            if norm_heading(label) in NAME_LABELS and 1 <= len(value.split()) <= 4:
-                return value.strip()
+    labelled = labelled_name(header)
+    if labelled is not None:
+        return labelled
     best: tuple[float, int, str] | None = None
     for i, line in enumerate(header[:12]):
         for cell in line.parts():
@@ -183,6 +181,17 @@ def find_name(header: list[Line]) -> str | None:
     if split is not None and (best is None or split[:2] > best[:2]):
         best = split
     return best[2] if best else None
+
+
+def labelled_name(lines: list[Line]) -> str | None:
+    """A label column's name ("Name / Surname | Pythagoras") among the first 20 lines; also
+    looked for in the first section when the header has no name ("About me" above a table)."""
+    for line in lines[:20]:
+        cells = line.parts()
+        for label, value in itertools.pairwise(cells):
+            if norm_heading(label) in NAME_LABELS and 1 <= len(value.split()) <= 4:
+                return value.strip()
+    return None
 
 
 #: How close (pt) two lines' sizes are to count as one font size.

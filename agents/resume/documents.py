@@ -166,6 +166,34 @@ def running_lines(lines: list[Any]) -> set[str]:
 
 # -- DOCX ---------------------------------------------------------------------------------
 
+#: A table of this many rows or more is a grid read row by row (a label or date column beside
+#: its content); fewer rows are a page layout (a sidebar beside the main column) read column
+#: by column.
+GRID_ROWS = 3
+
+
+def row_lines(cells: list[list[Line]]) -> list[Line]:
+    """One grid row as lines: the k-th lines of its cells side by side, as the cells of one
+    line (the way a PDF line keeps a wide gap), so "Name | Joe Bloggs" stays one line."""
+    filled = [[line for line in cell if line.text] for cell in cells]
+    out = []
+    for k in range(max((len(cell) for cell in filled), default=0)):
+        side = [cell[k] for cell in filled if k < len(cell)]
+        if len(side) == 1:
+            out.append(side[0])
+            continue
+        sizes = [line.size for line in side if line.size]
+        joined = Line(
+            " ".join(line.text for line in side),
+            max(sizes) if sizes else None,
+            all(line.bold for line in side),
+            side[0].bullet,
+            side[0].style,
+        )
+        joined.cells = [line.text for line in side]
+        out.append(joined)
+    return out
+
 
 def extract_docx(data: bytes, limits: LayoutLimits) -> Extracted:
     document = open_docx(data, max_unzipped_bytes=limits.max_unzipped_bytes)
@@ -174,6 +202,20 @@ def extract_docx(data: bytes, limits: LayoutLimits) -> Extracted:
     header_text = header_paragraphs(document)
     for text in header_text:
         lines.append(_line(text))
+
+    def para_lines(para: Any) -> list[Line]:
+        """A paragraph's lines: a soft line break (Shift+Enter, ``<w:br/>``) starts a new line
+        ("Egg Inspector" / "Eggs and Ham, Co."), except inside a list item (one bullet)."""
+        line = para_line(para)
+        pieces = [piece for piece in para.text.split("\n") if piece.strip()]
+        if line.bullet or len(pieces) < 2:
+            return [line]
+        out = []
+        for piece in pieces:
+            part = _line(fold(piece), line.size, line.bold, line.style)
+            part.cells = [c for c in (" ".join(p.split()) for p in piece.split("\t")) if c]
+            out.append(part)
+        return out
 
     def para_line(para: Any) -> Line:
         runs = [r for r in para.runs if r.text.strip()]
@@ -198,16 +240,21 @@ def extract_docx(data: bytes, limits: LayoutLimits) -> Extracted:
     wide_tables = 0
     for item in body(document):
         if not isinstance(item, Table):
-            lines.append(para_line(item))
+            lines.extend(para_lines(item))
             continue
         if item.columns >= 2:
             wide_tables += 1
-        for column in range(item.columns):  # a layout table, read column by column
+        if len(item.rows) >= GRID_ROWS:  # a grid ("Name | Joe", "2008 - 2010 | Engineer, ...")
+            for row in item.rows:
+                table_cells += len(row)
+                lines.extend(row_lines([[x for p in cell for x in para_lines(p)] for cell in row]))
+            continue
+        for column in range(item.columns):  # a page layout table, read column by column
             for row in item.rows:
                 if column >= len(row):
                     continue
                 table_cells += 1
-                lines.extend(para_line(p) for p in row[column])
+                lines.extend(x for p in row[column] for x in para_lines(p))
     images = len(document.inline_shapes)
     total_chars = sum(n for _, n in sizes) or 1
     tiny_chars = sum(n for pt, n in sizes if pt < limits.tiny_font_pt)

@@ -12,6 +12,7 @@ separators; the title is the part with a job-title word.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from agents.resume.contact import LOCATION_RE, links
@@ -20,14 +21,22 @@ from agents.resume.documents import Line
 from agents.resume.vocabulary import DEGREE_RE, INSTITUTION_RE, TITLE_WORDS
 
 STATE_LOCATION_RE = re.compile(r"\b([A-Z][a-zA-Z]+(?: [A-Z][a-zA-Z]+)*, [A-Z]{2})\b")
-SEPARATORS = re.compile(r"\s+(?:\||—|–|-|@|at|·|•)\s+|\s*[|•·]\s*|,\s+(?=[A-Z])")
+#: ", " before a capital separates parts, except a company's legal form ("Eggs and Ham, Co.")
+SEPARATORS = re.compile(
+    r"\s+(?:\||—|–|-|@|at|·|•)\s+|\s*[|•·]\s*"
+    r"|,\s+(?=[A-Z])(?!(?:Co|Inc|Ltd|LLC|LLP|GmbH|Corp|PLC|SA|AG)\b)"
+)
 LEADING_DATE = re.compile(
     r"^\W*(?:since\s+|from\s+)?(?:\w+\.?\s+)?(?:\d{1,2}/)?(?:1[89]|20)\d{2}\b", re.I
 )
 
 
-def split_entries(lines: list[Line]) -> list[tuple[list[Line], list[Line]]]:
-    """(header lines, bullet/description lines) per entry."""
+def split_entries(
+    lines: list[Line], opens: Callable[[str], bool] | None = None
+) -> list[tuple[list[Line], list[Line]]]:
+    """(header lines, bullet/description lines) per entry. ``opens``: a line that starts an
+    entry when the dated header above already has one (a job title, a degree), for entries
+    written without bullets between them ("Egg Inspector / Eggs and Ham, Co. / 2013 - 2014")."""
     entries: list[tuple[list[Line], list[Line]]] = []
     head: list[Line] = []
     body: list[Line] = []
@@ -58,7 +67,7 @@ def split_entries(lines: list[Line]) -> list[tuple[list[Line], list[Line]]]:
         if body and date_first and head and not _opens_with_date(line):
             head.append(line)  # a line after the bullets of a dated entry: still that entry
             continue
-        if body or (head and _starts_entry(line, head)):
+        if body or (head and _starts_entry(line, head, opens)):
             entries.append((head, body))
             head, body = [], []
         elif date_first and head and _opens_with_date(line) and not _dated(head):
@@ -101,12 +110,14 @@ def starts_with_date(text: str) -> bool:
     return bool(LEADING_DATE.match(text)) and (find_range(text) or find_single(text)) is not None
 
 
-def _starts_entry(line: Line, head: list[Line]) -> bool:
+def _starts_entry(line: Line, head: list[Line], opens: Callable[[str], bool] | None) -> bool:
     """A header line that starts a new entry (an entry has one date)."""
     head_dated = any(find_range(h.text) or find_single(h.text) for h in head)
     if not head_dated:
         return False
     if starts_with_date(line.text):
+        return True
+    if opens is not None and opens(line.text) and any(opens(h.text) for h in head):
         return True
     return any(find_range(h.text) for h in head) and find_range(line.text) is not None
 
@@ -239,9 +250,17 @@ def prose_job(text: str) -> dict[str, Any] | None:
     }
 
 
+def _title_line(text: str) -> bool:
+    return is_title(text) and len(text.split()) <= 6 and find_range(text) is None
+
+
+def _degree_line(text: str) -> bool:
+    return bool(DEGREE_RE.match(text)) and find_range(text) is None
+
+
 def experience(lines: list[Line]) -> list[dict[str, Any]]:
     out = []
-    for head, body in split_entries(lines):
+    for head, body in split_entries(lines, _title_line):
         if not head:  # a list of sentences, one job each
             jobs = [job for job in map(prose_job, (b.text for b in body)) if job]
             if jobs:
@@ -281,7 +300,7 @@ def experience(lines: list[Line]) -> list[dict[str, Any]]:
 def education(lines: list[Line]) -> list[dict[str, Any]]:
     out = []
     groups = []
-    for head, body in split_entries(lines):
+    for head, body in split_entries(lines, _degree_line):
         if head:
             groups.append(head + body)
         else:  # one bullet per degree

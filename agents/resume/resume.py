@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from agents.resume import parsing
+from agents.resume.contact import labelled_name
 from agents.resume.documents import Extracted
 from agents.resume.ports import NlpClient, SkillGazetteer
 
@@ -43,6 +44,8 @@ async def parse(
     raw = extracted.text
     parts = parsing.split_sections(extracted.lines, body_size(extracted))
     contact = parsing.contact(parts.header, raw)
+    if contact["name"] is None and parts.order:  # "About me" / "Name | Joe Bloggs" below it
+        contact["name"] = labelled_name(parts.sections[parts.order[0]])
     if contact["name"] is None and parts.header:
         header = "\n".join(line.text for line in parts.header[:4])
         (doc,) = await nlp.analyze_many([header])

@@ -58,6 +58,9 @@ DENY = {
     "sports",
     "art",
     "construction",
+    "line",  # "Address Line 1"
+    "fair",  # a language level
+    "ham",
     "did",
     "go to",
     "indeed",

