@@ -228,6 +228,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def latex_image() -> str:
+    chosen = [w.strip() for w in os.environ.get("DEPLOY_WORKERS", "latex").split(",")]
+    if "latex" not in chosen:
+        pytest.skip("latex is not in DEPLOY_WORKERS")
     assert podman_available()
     from tests.support.stack import ensure_stack
 
