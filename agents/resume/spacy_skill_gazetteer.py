@@ -227,7 +227,9 @@ VENDOR_PREFIXES = ("apache",)
 def aliases(entries: list[str]) -> dict[str, str]:
     """ "apache spark" -> "spark" wherever the list has both: one canonical skill, so a resume
     saying "Spark" matches a posting asking for "Apache Spark". Derived from the skills list
-    itself (skill-extractor ships no alias table)."""
+    itself: skill-extractor ships no alias table, skillNer downloads its EMSI database at run
+    time, and the packaged ESCO / O*NET lists (``laiser``) have no "Spark" alias
+    (docs/benchmarks.md ``## resume``)."""
     known = set(entries)
     out = {}
     for entry in entries:
