@@ -26,8 +26,6 @@ IO_STILL_ALLOWED = (
     "llm/",  # test_provider_contract.py (fake provider servers), test_wiring.py (Kafka)
     "interview/",  # test_stt.py (faster-whisper, espeak-ng, sox), test_report_pdf.py (pdftotext)
     "data_processing/",  # test_handlers.py (document server on 127.0.0.1)
-    "latex/",  # test_compile, _diagnostics, _full_profile, _limits, _processor_wiring,
-    # _sandbox, _templates, _warmup (bwrap/prlimit/latexmk, pdfinfo/pdftotext)
 )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from agents.latex.diagnostics import parse_bibtex_output, parse_log
 from agents.latex.handlers import CompilePolicy, handle_compile
 from agents.latex.messages import CompileDocument, InputFile
 from enginedge_streams.errors import PermanentError
@@ -197,30 +196,3 @@ async def test_bibtex_syntax_error_is_reported_with_its_line(runner, store):
         errors = out["errors"]
     bib_errors = [e for e in errors if e["kind"] == "bibtex_error"]
     assert bib_errors and bib_errors[0]["file"] == "refs.bib" and bib_errors[0]["line"] >= 1
-
-
-def test_parse_multiline_package_warning_and_overfull_box():
-    log = lines(
-        "(./main.tex",
-        "Package hyperref Warning: Token not allowed in a PDF string (Unicode):",
-        "(hyperref)                removing `math shift' on input line 7.",
-        "Overfull \\hbox (12.3pt too wide) in paragraph at lines 10--12",
-        ")",
-    )
-    d = parse_log(log)
-    pkg, box = d.warnings
-    assert pkg.kind == "package_warning" and pkg.line == 7 and pkg.extra["package"] == "hyperref"
-    assert "removing `math shift'" in pkg.message
-    assert box.kind == "overfull_box" and box.line == 10 and box.file == "main.tex"
-    assert d.errors == []
-
-
-def test_bibtex_output_parser():
-    out = lines(
-        "I was expecting a `,' or a `}'---line 2 of file refs.bib",
-        " : @book{b title",
-        "I couldn't open database file nothere.bib",
-    )
-    found = parse_bibtex_output(out)
-    assert [(d.file, d.line) for d in found] == [("refs.bib", 2), (None, None)]
-    assert all(d.suggestion for d in found)

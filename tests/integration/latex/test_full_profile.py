@@ -12,7 +12,8 @@ import pytest
 
 from agents.latex.handlers import CompilePolicy, handle_compile
 from agents.latex.messages import CompileDocument, InputFile
-from tests.unit.latex.conftest import context, pdf_text
+from tests.integration.latex.conftest import pdf_text
+from tests.unit.latex.conftest import context
 
 FULL = ("IEEEtran.cls", "biblatex.sty", "algpseudocode.sty", "tracklang.sty", "datetime2.sty")
 

@@ -11,7 +11,8 @@ import pytest
 from agents.latex.handlers import CompilePolicy, handle_compile
 from agents.latex.messages import CompileDocument
 from enginedge_streams.errors import LimitExceededError, PermanentError
-from tests.unit.latex.conftest import context, pdf_pages
+from tests.integration.latex.conftest import pdf_pages
+from tests.unit.latex.conftest import context
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -101,11 +102,6 @@ async def test_latex_testpage_compiles_with_its_answers_supplied(runner, store, 
     assert "more" in exc.value.details["errors"][0]["message"]
 
 
-def test_terminal_input_is_one_line_per_answer():
-    with pytest.raises(ValueError, match="one line"):
-        CompileDocument(main=doc("x"), terminal_input=["a4paper\n\\input{/etc/passwd}"])
-
-
 async def test_a_failed_compile_returns_the_pdf_tex_produced_as_partial(runner, store, tmp_path):
     main = doc("Before the error.\n\\undefinedcommand\n\\newpage After it.")
     with pytest.raises(PermanentError) as exc:
@@ -141,25 +137,3 @@ async def test_the_page_limit_holds_for_every_engine(engine, runner, store):
             runner, store, doc(SHIPOUT_LOOP), engine=engine, policy=CompilePolicy(max_pages=5)
         )
     assert exc.value.code == "PAGE_LIMIT_EXCEEDED" and "stopped at page 6" in exc.value.message
-
-
-def test_the_log_page_counter_reads_a_growing_log_in_pieces(tmp_path):
-    from agents.latex.tex_outcome import LogPages as _LogPages
-
-    log = tmp_path / "main.log"
-    text = (
-        b"(./main.tex Applying: [2015/01/01] fix [1{/var/lib/texmf/fonts/map/pdftex.map}] [2] "
-        + b"".join(b"[%d] " % n for n in range(3, 1001))
-        + b"Overfull \\hbox []\\OT1/cmr/m/n/10 x [1001\n<img.png>] [1002.3] "
-    )
-    counter = _LogPages(log)
-    assert counter.update() == 0  # no log yet
-    for end in range(0, len(text) + 997, 997):  # TeX's buffered writes, cut anywhere
-        log.write_bytes(text[:end])
-        counter.update()
-    assert counter.update() == 1000  # the last bytes wait: a marker may be cut there
-    log.write_bytes(text + b"\nOutput written on main.pdf (1002 pages, 123456 bytes).\n")
-    assert counter.update() == 1002
-    pad = b"\nTranscript written on main.log and some more text.\n"
-    log.write_bytes(b"[1] [2] " + pad)  # the next engine pass rewrote the log
-    assert counter.update() == 2

@@ -6,7 +6,6 @@ alone (LATEX_SANDBOX=none), so each layer is shown to hold by itself.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 import uuid
@@ -17,9 +16,9 @@ import pytest
 
 from agents.latex.handlers import CompilePolicy, handle_compile
 from agents.latex.messages import CompileDocument
-from agents.latex.sandbox import child_env
 from enginedge_streams.errors import LimitExceededError, PermanentError
-from tests.unit.latex.conftest import context, make_runner, pdf_text
+from tests.integration.latex.conftest import make_runner, pdf_text
+from tests.unit.latex.conftest import context
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -169,29 +168,6 @@ async def test_lualatex_lua_cannot_touch_the_host(runner, store, tmp_path, monke
     assert not marker.exists()  # it could only write into the sandbox's private /tmp
     assert "ENV:nil" in text and "s3cr3t" not in text
     assert "EXEC:nil" in text or "EXEC:false" in text
-
-
-def test_child_environment_is_built_from_scratch(monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-never-in-tex")
-    env = child_env("/work", "/work/.texmf-var")
-    assert env["shell_escape"] == "f" and env["openin_any"] == "p" and env["openout_any"] == "p"
-    assert "OPENAI_API_KEY" not in env and "sk-never-in-tex" not in env.values()
-    assert set(env) <= {
-        "PATH",
-        "HOME",
-        "TMPDIR",
-        "LANG",
-        "LC_ALL",
-        "TEXMFVAR",
-        "TEXMFOUTPUT",
-        "shell_escape",
-        "openin_any",
-        "openout_any",
-        "max_print_line",
-        "error_line",
-        "half_error_line",
-    }
-    assert os.environ.get("OPENAI_API_KEY") == "sk-never-in-tex"
 
 
 async def test_memory_limit_stops_the_engine_with_a_clear_error(tex_cache, tmp_path, store):

@@ -13,7 +13,7 @@ import pytest
 
 import agents.latex.latexmk_tex_runner as module
 from agents.latex.ports import CompileJob
-from tests.unit.latex.conftest import make_runner
+from tests.integration.latex.conftest import make_runner
 
 pytestmark = [
     pytest.mark.timeout(180),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agents.latex import diagnostics, suggestions
-from agents.latex.diagnostics import parse_log
+from agents.latex.diagnostics import parse_bibtex_output, parse_log
 
 LOGS = Path(__file__).parent / "logs"
 
@@ -115,3 +115,34 @@ def test_suggestions_do_not_import_diagnostics():
     assert "x.sty is not installed" in (
         suggestions.suggest("missing_file", {"missing": "x.sty"}) or ""
     )
+
+
+def lines(*body: str) -> str:
+    return "\n".join(body) + "\n"
+
+
+def test_parse_multiline_package_warning_and_overfull_box():
+    log = lines(
+        "(./main.tex",
+        "Package hyperref Warning: Token not allowed in a PDF string (Unicode):",
+        "(hyperref)                removing `math shift' on input line 7.",
+        "Overfull \\hbox (12.3pt too wide) in paragraph at lines 10--12",
+        ")",
+    )
+    d = parse_log(log)
+    pkg, box = d.warnings
+    assert pkg.kind == "package_warning" and pkg.line == 7 and pkg.extra["package"] == "hyperref"
+    assert "removing `math shift'" in pkg.message
+    assert box.kind == "overfull_box" and box.line == 10 and box.file == "main.tex"
+    assert d.errors == []
+
+
+def test_bibtex_output_parser():
+    out = lines(
+        "I was expecting a `,' or a `}'---line 2 of file refs.bib",
+        " : @book{b title",
+        "I couldn't open database file nothere.bib",
+    )
+    found = parse_bibtex_output(out)
+    assert [(d.file, d.line) for d in found] == [("refs.bib", 2), (None, None)]
+    assert all(d.suggestion for d in found)

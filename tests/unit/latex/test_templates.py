@@ -1,4 +1,5 @@
-"""Templates: every one renders and compiles; user values are escaped, never executed."""
+"""Templates: user values are escaped, never executed; listing, validation, large sources (no TeX
+run: the compiles of every template are in tests/integration/latex/test_templates.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ from agents.latex.escaping import escape, lines, paragraphs
 from agents.latex.handlers import CompilePolicy, handle_template_list, handle_template_render
 from agents.latex.messages import ListTemplates, RenderTemplate
 from enginedge_streams.errors import NotFoundError, ValidationError
-from tests.unit.latex.conftest import context, pdf_text
-
-pytestmark = pytest.mark.timeout(120)
+from tests.unit.latex.conftest import context
+from tests.unit.latex.test_compile_requests import tex
 
 ATTACKS = [
     "\\input{/etc/passwd}",
@@ -45,57 +45,6 @@ def test_no_value_survives_as_a_command(attack):
         assert token not in value_free
 
 
-async def test_injection_attempts_are_printed_literally(runner, store, tmp_path):
-    values = {"title": "Safe?", "body": "\n\n".join(ATTACKS)}
-    out = await handle_template_render(
-        RenderTemplate(template="article", values=values, compile=True),
-        tex=runner,
-        artifacts=store,
-        policy=CompilePolicy(),
-        ctx=context(),
-    )
-    _, pdf = await store.get(out["compile"]["artifact"]["artifact_id"])
-    text = pdf_text(pdf, tmp_path)
-    assert "\\input{/etc/passwd}" in text and "root:" not in text
-    assert "\\immediate\\write18{touch /tmp/pwned}" in text
-    assert "^^5cinput" in text and "\\end{document}" in text
-    assert not [w for w in out["compile"]["warnings"] if w["kind"] == "shell_escape_blocked"]
-
-
-@pytest.mark.parametrize("name", sorted(templates.TEMPLATES))
-async def test_every_template_compiles_with_its_example(name, runner, store, tmp_path):
-    example = templates.TEMPLATES[name].example
-    out = await handle_template_render(
-        RenderTemplate(template=name, values=example, compile=True),
-        tex=runner,
-        artifacts=store,
-        policy=CompilePolicy(),
-        ctx=context(),
-    )
-    assert out["source"].startswith("\\documentclass")
-    result = out["compile"]
-    assert result["artifact"]["pages"] >= 1 and result["artifact"]["filename"] == f"{name}.pdf"
-    _, pdf = await store.get(result["artifact"]["artifact_id"])
-    text = " ".join(pdf_text(pdf, tmp_path).split())
-    first_value = next(v for v in example.values() if isinstance(v, str))
-    assert first_value in text
-
-
-async def test_xelatex_variant_uses_fontspec(runner, store, tmp_path):
-    values = {"name": "Zoë Ångström", "skills": ["Ünïcode"]}
-    out = await handle_template_render(
-        RenderTemplate(template="resume", values=values, compile=True, engine="xelatex"),
-        tex=runner,
-        artifacts=store,
-        policy=CompilePolicy(),
-        ctx=context(),
-    )
-    assert "\\usepackage{fontspec}" in out["source"]
-    _, pdf = await store.get(out["compile"]["artifact"]["artifact_id"])
-    text = pdf_text(pdf, tmp_path)
-    assert "Zoë Ångström" in text and "Ünïcode" in text
-
-
 async def test_list_and_validation():
     listing = (await handle_template_list(ListTemplates()))["templates"]
     assert {t["name"] for t in listing} == {"article", "report", "letter", "resume", "cv", "beamer"}
@@ -111,10 +60,11 @@ async def test_list_and_validation():
         templates.render("article", {"title": "x" * 301})
 
 
-async def test_huge_rendered_source_goes_to_an_artifact_not_the_result(runner, store):
+async def test_huge_rendered_source_goes_to_an_artifact_not_the_result(store):
     # Escaping expands `\` 16-fold: 150 kB of values would make a ~2.4 MB source.
     sections = [{"heading": f"S{i}", "body": "\\" * 15_000} for i in range(10)]
     values = {"title": "Big", "sections": sections}
+    runner = tex()
     out = await handle_template_render(
         RenderTemplate(template="article", values=values),
         tex=runner,
@@ -126,3 +76,4 @@ async def test_huge_rendered_source_goes_to_an_artifact_not_the_result(runner, s
     ref = out["source_artifact"]
     info, data = await store.get(ref["artifact_id"])
     assert info.content_type == "application/x-tex" and data.count(b"\\textbackslash{}") == 150_000
+    assert runner.jobs == []  # not compiled: only rendered
