@@ -24,7 +24,6 @@ HERE = Path(__file__).parent
 #: to tests/integration by their owners). Remove an entry once its folder is clean.
 IO_STILL_ALLOWED = (
     "llm/",  # test_provider_contract.py (fake provider servers), test_wiring.py (Kafka)
-    "interview/",  # test_stt.py (faster-whisper, espeak-ng, sox), test_report_pdf.py (pdftotext)
     "data_processing/",  # test_handlers.py (document server on 127.0.0.1)
 )
 

@@ -8,9 +8,11 @@
 from __future__ import annotations
 
 import base64
+import io
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from agents.interview.bus_adapters import BusAnswerGrader
 from agents.interview.model import Question
@@ -25,7 +27,6 @@ from enginedge_streams.adapters.kafka_bus_caller import KafkaBusCaller
 from enginedge_streams.errors import DeadlineExceededError, DependencyUnavailableError
 from enginedge_streams.records import ErrorInfo, Result, Status
 from enginedge_streams.testing.artifact_store import InMemoryArtifactStore
-from tests.support.pdf_text import pdf_text
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -83,6 +84,11 @@ def renderer(bus: ScriptedBus, store: InMemoryArtifactStore, mode: str = "auto")
         mode=mode,
         probe_timeout=0.1,
     )
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The PDF's text, read in process (tests/support/pdf_text.py runs poppler's pdftotext)."""
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 async def stored_pdf(store: InMemoryArtifactStore, out: dict[str, Any]) -> bytes:
