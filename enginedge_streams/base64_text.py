@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StringConstraints
 
 
 def valid_base64(value: str) -> str:
@@ -19,3 +19,17 @@ def valid_base64(value: str) -> str:
 
 #: ``content_base64: Base64Text = Field(...)``: a string that decodes as strict base64.
 Base64Text = Annotated[str, AfterValidator(valid_base64)]
+
+
+def base64_text(min_length: int, max_length: int) -> Any:
+    """Base64 text whose length limits are checked before it is decoded.
+
+    Use it where the field is optional (``base64_text(4, N) | None``): on a union, pydantic
+    applies a ``Field(max_length=...)`` only after the validators have run (and reports
+    ``too_long``), so a huge value would be decoded before it is refused.
+    """
+    return Annotated[
+        str,
+        StringConstraints(min_length=min_length, max_length=max_length),
+        AfterValidator(valid_base64),
+    ]

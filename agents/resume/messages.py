@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from enginedge_streams.base64_text import Base64Text
+from enginedge_streams.base64_text import base64_text
 
 MAX_TEXT = 200_000
 MAX_BASE64 = 1_300_000  # ~950 KB once decoded (the bus caps a command at 1 MB)
@@ -22,7 +22,7 @@ class ResumeSource(_Payload):
     """A resume as plain text, or a PDF/DOCX/TXT file in base64."""
 
     text: str | None = Field(None, min_length=1, max_length=MAX_TEXT)
-    content_base64: Base64Text | None = Field(None, min_length=4, max_length=MAX_BASE64)
+    content_base64: base64_text(4, MAX_BASE64) | None = None  # type: ignore[valid-type]
     filename: str | None = Field(None, max_length=255, examples=["cv.pdf", "cv.docx"])
     mime_type: str | None = Field(None, max_length=200)
 
