@@ -23,7 +23,6 @@ HERE = Path(__file__).parent
 #: TeX, local model servers, pdftotext or an HTTP server on 127.0.0.1 (issue 17, being moved
 #: to tests/integration by their owners). Remove an entry once its folder is clean.
 IO_STILL_ALLOWED = (
-    "llm/",  # test_provider_contract.py (fake provider servers), test_wiring.py (Kafka)
     "data_processing/",  # test_handlers.py (document server on 127.0.0.1)
 )
 

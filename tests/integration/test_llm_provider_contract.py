@@ -16,13 +16,13 @@ from agents.llm.fakes import ScriptedChatProvider, tool_call_reply
 from agents.llm.huggingface_chat_provider import HuggingFaceChatProvider
 from agents.llm.openai_chat_provider import OpenAIChatProvider
 from agents.llm.ports import ChatMessage, ChatRequest, ToolSpec
-from agents.llm.provider_errors import retry_after_seconds
 from enginedge_streams.errors import (
     DependencyUnavailableError,
     PermanentError,
     RateLimitedError,
     RetryableError,
 )
+from tests.support.fake_llm_server import FakeLlmServer
 from tests.support.workers import free_port
 
 pytestmark = pytest.mark.timeout(60)
@@ -37,6 +37,14 @@ CALC = ToolSpec(
         "required": ["expression"],
     },
 )
+
+
+@pytest.fixture(scope="module")
+def llm_server():
+    """A fake OpenAI/Anthropic server on 127.0.0.1, shared by the module's tests."""
+    server = FakeLlmServer().start()
+    yield server
+    server.stop()
 
 
 def make(kind: str, url: str, timeout_s: float = 10.0):
@@ -214,13 +222,6 @@ async def test_openai_embeddings(llm_server):
     with pytest.raises(RetryableError):
         await p.embed(["x"], model=f"e500-{uuid.uuid4().hex[:6]}")
     await p.stop()
-
-
-def test_retry_after_parsing():
-    assert retry_after_seconds({"retry-after": "3"}) == 3.0
-    assert retry_after_seconds({"retry-after-ms": "1500"}) == 1.5
-    assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
-    assert retry_after_seconds({}) is None
 
 
 async def test_bad_request_is_permanent(llm_server):
