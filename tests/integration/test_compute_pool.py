@@ -134,10 +134,12 @@ async def test_cancelling_the_caller_kills_the_step(pool):
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    # Both children free again within a moment (the spinning one was stopped).
+    # Both children free again long before the 30 s step would have ended (the spinning one
+    # was stopped; its replacement is a new spawned interpreter, which takes seconds to start
+    # on a loaded machine).
     t0 = time.monotonic()
     await asyncio.gather(*(pool.run(spin, 0.2) for _ in range(2)))
-    assert time.monotonic() - t0 < 3.0
+    assert time.monotonic() - t0 < 15.0
 
 
 async def test_stop_leaves_no_child_behind():
