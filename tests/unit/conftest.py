@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-from pathlib import Path
 from typing import Any
 
 # croniter (imported by mode, so by faust) calls platform.architecture() at import time, which
@@ -16,15 +15,6 @@ from typing import Any
 # does not fail on that import.
 import croniter  # noqa: F401
 import pytest
-
-HERE = Path(__file__).parent
-
-#: Known exceptions, folder by folder: these workers' unit folders still hold tests that run
-#: TeX, local model servers, pdftotext or an HTTP server on 127.0.0.1 (issue 17, being moved
-#: to tests/integration by their owners). Remove an entry once its folder is clean.
-IO_STILL_ALLOWED = (
-    "data_processing/",  # test_handlers.py (document server on 127.0.0.1)
-)
 
 
 class UnitTestIOError(AssertionError):
@@ -50,10 +40,7 @@ def _guard_inet(original: Any, what: str) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def _no_io(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = Path(str(request.node.fspath)).resolve()
-    if path.relative_to(HERE).as_posix().startswith(IO_STILL_ALLOWED):
-        return
+def _no_io(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("connect", "connect_ex", "bind"):
         monkeypatch.setattr(socket.socket, name, _guard_inet(getattr(socket.socket, name), name))
     monkeypatch.setattr(subprocess.Popen, "__init__", _refuse("a subprocess"))

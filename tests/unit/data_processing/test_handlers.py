@@ -4,7 +4,6 @@ get/delete/collections, embeddings, OCR, and failures with specific codes."""
 from __future__ import annotations
 
 import pytest
-from aiohttp import web
 
 from agents.data_processing.formats import (
     CorruptDocumentError,
@@ -33,9 +32,11 @@ from agents.data_processing.messages import (
     SearchDocuments,
 )
 from agents.data_processing.model import Hit
+from agents.data_processing.safe_http_document_sources import SafeHttpDocumentSources
 from agents.data_processing.search import fuse, handle_search
 from enginedge_streams.errors import NotFoundError, PermanentError
-from enginedge_streams.safe_http import UrlRefusedError
+from enginedge_streams.safe_http import HttpResponse, UrlRefusedError
+from enginedge_streams.testing.http_fetcher import HttpRequest, RoutedHttpFetcher
 from tests.support import data_processing_samples as samples
 from tests.unit.data_processing.conftest import inline, make_ctx
 
@@ -171,42 +172,34 @@ async def test_ingest_from_import_dir_and_refused_paths(deps, tmp_path):
         await ingest(deps, link)
 
 
-@pytest.fixture
-async def doc_server(aiohttp_unused_port=None):
-    from tests.support.workers import free_port
-
-    async def handler(request):
-        if request.path == "/big":
-            return web.Response(body=b"x" * 3_000_000, content_type="text/plain")
-        if request.path == "/missing":
-            return web.Response(status=404)
-        return web.Response(body=samples.MARKDOWN.encode(), content_type="text/markdown")
-
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+DOCS = "https://docs.example.org"
 
 
-async def test_ingest_by_url_through_the_safe_http_client(deps, doc_server):
-    cmd = IngestDocument.model_validate(
-        {"source": {"kind": "url", "url": f"{doc_server}/docs/handbook"}}
-    )
+async def doc_site(request: HttpRequest) -> HttpResponse:
+    if request.path == "/big":
+        return HttpResponse(200, {"Content-Type": "text/plain"}, b"x" * 3_000_000, request.url)
+    if request.path == "/missing":
+        return HttpResponse(404, {}, b"", request.url)
+    headers = {"Content-Type": "text/markdown"}
+    return HttpResponse(200, headers, samples.MARKDOWN.encode(), request.url)
+
+
+async def test_ingest_by_url_through_the_http_fetcher(deps):
+    # The fetcher in process keeps the safe HTTP client's policy, body limit and redirects;
+    # SafeHttpClient against a real server is tests/integration/test_safe_http_client.py.
+    http = RoutedHttpFetcher({DOCS: doc_site})
+    deps["sources"] = SafeHttpDocumentSources(http, None)  # type: ignore[arg-type]
+    cmd = IngestDocument.model_validate({"source": {"kind": "url", "url": f"{DOCS}/docs/handbook"}})
     out, _ = await ingest(deps, cmd)
     assert out["format"] == "md" and out["filename"] == "handbook" and out["chunk_count"] == 4
-    big = IngestDocument.model_validate({"source": {"kind": "url", "url": f"{doc_server}/big"}})
+    big = IngestDocument.model_validate({"source": {"kind": "url", "url": f"{DOCS}/big"}})
     with pytest.raises(DocumentTooLargeError):
         await ingest(deps, big)
-    missing = IngestDocument.model_validate(
-        {"source": {"kind": "url", "url": f"{doc_server}/missing"}}
-    )
+    missing = IngestDocument.model_validate({"source": {"kind": "url", "url": f"{DOCS}/missing"}})
     with pytest.raises(PermanentError) as info:
         await ingest(deps, missing)
     assert info.value.code == "DOCUMENT_FETCH_FAILED"
+    assert [r.path for r in http.requests] == ["/docs/handbook", "/big", "/missing"]
 
 
 async def test_url_to_private_address_is_refused_by_the_platform_policy(deps):
