@@ -68,8 +68,11 @@ def split_entries(
             head.append(line)  # a line after the bullets of a dated entry: still that entry
             continue
         if body or (head and _starts_entry(line, head, opens)):
+            carry: list[Line] = []
+            if not body and _dated_line(line):
+                carry, head = _next_entrys_lines(head)
             entries.append((head, body))
-            head, body = [], []
+            head, body = carry, []
         elif date_first and head and _opens_with_date(line) and not _dated(head):
             if entries:
                 entries[-1][0].extend(head)
@@ -80,6 +83,33 @@ def split_entries(
     if head or body:
         entries.append((head, body))
     return [(h, b) for h, b in entries if h or b]
+
+
+def _dated_line(line: Line) -> bool:
+    return (find_range(line.text) or find_single(line.text)) is not None
+
+
+def _next_entrys_lines(head: list[Line]) -> tuple[list[Line], list[Line]]:
+    """(lines that open the next entry, the rest of ``head``): in entries written "Company /
+    Title + dates" without bullets, the undated lines after this entry's dated line are the next
+    entry's company ("Danggeun Market Inc. / SRE Feb. 2021 - Mar. 2021 / Kasa / Founding ...")."""
+    dated = [i for i, h in enumerate(head) if _dated_line(h)]
+    if not dated or dated[-1] == 0 or _dated_line(head[0]) or dated[-1] == len(head) - 1:
+        return [], head
+    rest = head[dated[-1] + 1 :]
+    shape = len(head[0].parts())
+    if not all(len(h.parts()) == shape and _label_like(h.text) for h in rest):
+        return [], head  # a description line of this entry ("Teaching all grades.")
+    return rest, head[: dated[-1] + 1]
+
+
+_LEGAL_FORM_END = re.compile(r"\b(?:Inc|Ltd|Co|Corp|LLC|GmbH|S\.A|PLC)\.$")
+
+
+def _label_like(text: str) -> bool:
+    """A company or place line, not a sentence: a few words, no full stop but a legal form's."""
+    text = text.strip()
+    return len(text.split()) <= 8 and (not text.endswith(".") or bool(_LEGAL_FORM_END.search(text)))
 
 
 def _opens_with_date(line: Line) -> bool:

@@ -31,7 +31,7 @@ TARGETS = {
     "education": 0.8,
 }
 #: What the parser reaches on this set today (right answers per field): a drop fails.
-FLOORS = {"name": 15, "email": 16, "phone": 15, "sections": 60, "jobs": 49, "education": 18}
+FLOORS = {"name": 15, "email": 16, "phone": 15, "sections": 60, "jobs": 51, "education": 18}
 
 
 @pytest.fixture(scope="module")

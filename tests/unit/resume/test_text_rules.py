@@ -393,3 +393,34 @@ async def test_a_labelled_name_below_an_about_me_heading():
     lines += [Line("Name Joe Bloggs", cells=["Name", "Joe Bloggs"]), Line("Phone 3208578573")]
     record = await parse(Extracted("docx", lines), gazetteer=NoSkills(), nlp=InProcessNlpClient())
     assert record["contact"]["name"] == "Joe Bloggs"
+
+
+def test_a_company_line_after_a_job_without_bullets_opens_the_next_job():
+    from agents.resume.documents import Line
+    from agents.resume.parsing import experience
+
+    def line(*cells: str) -> Line:
+        return Line(" ".join(cells), cells=list(cells))
+
+    jobs = experience(
+        [
+            line("Danggeun Market Inc.", "Seoul, S.Korea"),
+            line("Site Reliability Engineer", "Feb. 2021 - Mar. 2021"),
+            line("Kasa", "Seoul, S.Korea"),
+            line("Founding Member & Director", "Jun. 2018 - Jan. 2021"),
+        ]
+    )
+    assert [(j["company"], j["start"]) for j in jobs] == [
+        ("Danggeun Market Inc.", "2021-02"),
+        ("Kasa", "2018-06"),
+    ]
+    # a description line of the job above stays there
+    jobs = experience(
+        [
+            line("Teaching"),
+            line("Teacher, Lowood School, Lowood.", "1844–1846"),
+            line("Teaching all grades."),
+            line("Governess, Thornfield Hall.", "1846–1847"),
+        ]
+    )
+    assert [(j["title"], j["start"]) for j in jobs] == [("Teacher", "1844"), ("Governess", "1846")]
