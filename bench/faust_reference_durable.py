@@ -56,12 +56,12 @@ app = faust.App(
 )
 requests = app.topic(f"{PREFIX}frefd.requests")
 results = app.topic(f"{PREFIX}frefd.results")
-records = app.Table("records", default=None, partitions=4, key_type=bytes, value_type=bytes)
+records: Any = app.Table("records", default=None, partitions=4, key_type=bytes, value_type=bytes)
 
 
 @app.agent(requests, concurrency=int(os.environ.get("MAX_CONCURRENCY", "8")))
 async def reply(stream: Any) -> None:
-    store = records.data  # the RocksDB store: the event's partition, no mapping layers
+    store: Any = records.data  # the RocksDB store: the event's partition, no mapping layers
     async for event in stream.events():
         stored = store._get(event.key)
         if stored is not None:  # a duplicate: its stored result again, not a re-run
