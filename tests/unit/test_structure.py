@@ -33,13 +33,7 @@ MAX_LINES = 450
 ALLOWED_LONG = {"agents/orchestrator/engine.py": "the orchestrator's pure state machine"}
 
 #: Known violations in areas being reworked elsewhere: path -> (line ceiling, owner/why).
-KNOWN_LONG: dict[str, tuple[int, str]] = {
-    # enginedge_streams/faust_patches.py: every Faust/mode/aiokafka patch in one module (issue
-    # 17 and the platform issue ask for one place); owned by the bus/platform work, not split
-    # in the seam work: 556 lines. Split it (e.g. one module per patched library) and remove
-    # this entry.
-    "enginedge_streams/faust_patches.py": (556, "Faust/aiokafka patches, split pending"),
-}
+KNOWN_LONG: dict[str, tuple[int, str]] = {}
 
 #: The platform modules that may use the worker registry (``agents/__init__.py``): the
 #: composition root, the CLI and the generators of the docs that list every worker.
