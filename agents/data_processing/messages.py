@@ -103,7 +103,9 @@ class SearchDocuments(_Payload):
     collection: str = Field("default", pattern=NAME_RE)
     top_k: int = Field(5, ge=1, le=100)
     mode: Literal["vector", "keyword", "hybrid"] = "hybrid"
-    alpha: float = Field(0.5, ge=0.0, le=1.0, description="Hybrid weight of the vector score.")
+    alpha: float = Field(
+        0.8, ge=0.0, le=1.0, description="Hybrid weight of the vector score (search.py)."
+    )
     filter: dict[str, Any] = Field(
         default_factory=dict,
         description="Equality on metadata (a list means any of), plus `document_id`, `owner`.",

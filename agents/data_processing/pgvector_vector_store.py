@@ -5,7 +5,9 @@ One schema (``PGVECTOR_SCHEMA``) holds ``documents`` and ``chunks_<dim>``
 vectors). Vectors are searched through an HNSW index (cosine) with pgvector's
 iterative index scan, so metadata filters do not starve the result list;
 keyword search uses a stored ``tsvector`` (English configuration, GIN index)
-with OR semantics over the query's lexemes, ranked by ``ts_rank_cd``.
+with OR semantics over the query's lexemes, ranked by Okapi BM25 (IDF counted
+through the GIN index). ``ts_rank_cd`` before had no IDF: words common to every
+chunk outranked rare ones and repeating a phrase kept raising the score.
 
 A document is replaced inside one transaction (advisory-locked per
 document): old chunks deleted, new ones streamed in with COPY, the document
@@ -307,19 +309,17 @@ class PgvectorVectorStore:
     async def search_keyword(
         self, collection: str, query: str, top_k: int, filters: dict[str, Any]
     ) -> list[Hit]:
+        """Okapi BM25 (k1 = 1.2, b = 0.75, as the in-memory store) over the stored ``tsvector``.
+
+        The query's lexemes (English configuration, stop words dropped) are OR-ed; each
+        lexeme's document frequency is counted through the GIN index over the filtered
+        chunks, a chunk's term frequency and length (non-stop-word tokens) come from its
+        ``tsvector`` positions, the average length from the matching chunks."""
         where, params = _where(collection, filters)
         async with self._conn() as conn:
             cur = await conn.execute(
-                self.q(
-                    """WITH q AS (SELECT replace(plainto_tsquery('english', %s)::text, '&', '|')
-                                  ::tsquery AS query)
-                       SELECT {cols}, ts_rank_cd(tsv, q.query) AS score FROM {chunks}, q
-                       WHERE {where} AND tsv @@ q.query
-                       ORDER BY score DESC, document_id, chunk_index LIMIT %s""",
-                    cols=sql.SQL(_SELECT),
-                    where=where,
-                ),
-                (query, *params, top_k),
+                self.q(_BM25, cols=sql.SQL(_SELECT), where=where),
+                (query, *params, *params, *params, top_k),
             )
             return [_hit(row) for row in await cur.fetchall()]
 
@@ -352,6 +352,28 @@ class PgvectorVectorStore:
             ocr_pages=sum(int(r[4]) for r in rows),
             formats={r[0]: int(r[1]) for r in sorted(rows)},
         )
+
+
+#: Okapi BM25 in SQL. ``quote(lexeme)``: the lexeme as a quoted tsquery operand (quotes and
+#: backslashes doubled), written out twice below.
+_BM25 = r"""WITH terms AS (SELECT DISTINCT lexeme FROM unnest(to_tsvector('english', %s))),
+    q AS (SELECT string_agg('''' || replace(replace(lexeme, '\', '\\'), '''', '''''') || '''',
+                            ' | ')::tsquery AS query FROM terms),
+    idf AS (
+        SELECT t.lexeme, ln(1 + (n.n - d.df + 0.5) / (d.df + 0.5)) AS idf
+        FROM terms t, (SELECT count(*) AS n FROM {chunks} WHERE {where}) n,
+        LATERAL (SELECT count(*) AS df FROM {chunks} WHERE {where} AND tsv @@ (
+            '''' || replace(replace(t.lexeme, '\', '\\'), '''', '''''') || '''')::tsquery) d),
+    cand AS (
+        SELECT {cols}, tsv, (SELECT sum(cardinality(positions)) FROM unnest(tsv)) AS len
+        FROM {chunks}, q WHERE {where} AND tsv @@ q.query),
+    avg_len AS (SELECT greatest(avg(len), 1) AS v FROM cand)
+    SELECT {cols}, s.score FROM cand, avg_len, LATERAL (
+        SELECT sum(idf.idf * cardinality(u.positions) * 2.2
+                   / (cardinality(u.positions) + 1.2 * (0.25 + 0.75 * cand.len / avg_len.v)))
+               AS score
+        FROM unnest(cand.tsv) u JOIN idf ON idf.lexeme = u.lexeme) s
+    ORDER BY s.score DESC, document_id, chunk_index LIMIT %s"""
 
 
 def _where(collection: str, filters: dict[str, Any]) -> tuple[sql.Composable, list[Any]]:

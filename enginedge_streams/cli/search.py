@@ -68,7 +68,7 @@ def search_payload(  # noqa: PLR0917 - the CLI's options, in order
     default="hybrid",
     show_default=True,
 )
-@click.option("--alpha", default=0.5, show_default=True, type=click.FloatRange(0.0, 1.0))
+@click.option("--alpha", default=0.8, show_default=True, type=click.FloatRange(0.0, 1.0))
 @click.option("--where", multiple=True, help="Metadata filter key=value (repeatable).")
 @click.option("--json", "as_json", is_flag=True, default=False, help="Print the whole result.")
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait.")

@@ -15,7 +15,6 @@ from tests.support.stack import ensure_stack
 
 pytestmark = pytest.mark.timeout(900)
 SCHEMA = f"itr_{uuid.uuid4().hex[:10]}"
-CV_ALPHA = 0.95  # the fusion weight 2-fold cross-validation picked on the full set (bench)
 PG_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/enginedge")
 
 
@@ -39,7 +38,7 @@ def faq_worker(module_worker_factory, entries):
 
 
 async def test_faq_questions_find_their_answers(faq_worker, module_bus, entries, capsys):
-    scores = await run_eval(module_bus, entries, "faq", alpha=CV_ALPHA)
+    scores = await run_eval(module_bus, entries, "faq")  # hybrid at the worker's default alpha
     with capsys.disabled():
         print(f"\nFAQ retrieval, {len(entries)} questions:")
         for mode in ("vector", "keyword", "hybrid"):
@@ -47,7 +46,9 @@ async def test_faq_questions_find_their_answers(faq_worker, module_bus, entries,
             print(f"  {mode:8} hit@1 {m['hit@1']:.3f}  hit@3 {m['hit@3']:.3f}  MRR {m['mrr']:.3f}")
     assert len(entries) >= 35
     assert scores["vector"]["hit@3"] >= 0.5  # the model does find answers to real questions
-    # Fusion never does worse than its weaker list and adds the vector list's answers to it.
-    # (On the full set hybrid stays just below vector: docs/benchmarks.md, dp_retrieval.)
-    assert scores["hybrid"]["mrr"] > scores["keyword"]["mrr"]
-    assert scores["hybrid"]["hit@3"] >= scores["keyword"]["hit@3"]
+    assert scores["keyword"]["hit@3"] >= 0.5  # BM25 (ts_rank_cd without IDF reached 0.41)
+    # The target: hybrid never below the better of the two lists (full set, with
+    # cross-validated weights: docs/benchmarks.md, dp_retrieval).
+    for metric in ("hit@1", "hit@3", "mrr"):
+        better = max(scores["vector"][metric], scores["keyword"][metric])
+        assert scores["hybrid"][metric] >= better, (metric, scores)

@@ -129,7 +129,7 @@ def ensure_paths() -> tuple[Path, Path]:
 
 
 MODES = ("vector", "keyword", "hybrid")
-ALPHAS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+ALPHAS = tuple(round(0.05 * i, 2) for i in range(6, 20))  # 0.3 .. 0.95 (1.0 = vector alone)
 LIST_DEPTH = 100  # each single-mode list, as the worker's hybrid fuses (its N is max(4k, 20))
 
 
@@ -158,27 +158,26 @@ def fused_ranks(
 
 def choose_alpha(
     lists: list[tuple[list[Any], list[Any]]], entries: list[Entry]
-) -> tuple[float, dict[str, float]]:
-    """The vector weight of the fusion, by 2-fold cross-validation over the two FAQs: each
-    FAQ's best alpha (MRR) is scored on the other; the alpha kept is the one whose held-out
-    MRR, averaged over both folds, is best. Returns it and each fold's held-out MRR."""
-    folds = sorted({e.source.split("/")[0] for e in entries})
-    held: dict[float, list[float]] = {a: [] for a in ALPHAS}
+) -> dict[str, float]:
+    """The vector weight of the fusion by 2-fold cross-validation over the two FAQs: for each
+    FAQ, the alpha with the best MRR on the *other* FAQ's recorded lists (ties: the smaller).
+    Returns {FAQ: the alpha its questions are answered with}; no FAQ's own questions choose
+    its weight."""
+    folds = sorted({_fold(e) for e in entries})
     picked: dict[str, float] = {}
     for fold in folds:
-        train = [i for i, e in enumerate(entries) if not e.source.startswith(fold)]
-        test = [i for i, e in enumerate(entries) if e.source.startswith(fold)]
+        train = [i for i, e in enumerate(entries) if _fold(e) != fold]
 
-        def mrr(idx: list[int], alpha: float) -> float:
+        def mrr(alpha: float, idx: list[int] = train) -> float:
             sub = [lists[i] for i in idx]
             return metrics(fused_ranks(sub, [entries[i].doc_id for i in idx], alpha))["mrr"]
 
-        best = max(ALPHAS, key=lambda a: (mrr(train, a), -a))
-        picked[fold] = best
-        for a in ALPHAS:
-            held[a].append(mrr(test, a))
-    alpha = max(ALPHAS, key=lambda a: (sum(held[a]) / len(held[a]), -a))
-    return alpha, {f"picked on not-{f}": a for f, a in picked.items()}
+        picked[fold] = max(ALPHAS, key=lambda a: (mrr(a), -a))
+    return picked
+
+
+def _fold(e: Entry) -> str:
+    return e.source.split("/")[0]
 
 
 async def run_eval(
@@ -191,8 +190,10 @@ async def run_eval(
     tune: bool = False,
 ) -> dict[str, Any]:
     """Ingest every answer through the real worker, ask every question in vector and keyword
-    mode (lists recorded), then in hybrid mode with ``alpha`` (None: the worker's default;
-    ``tune``: chosen by :func:`choose_alpha` on the recorded lists first)."""
+    mode (lists recorded), then in hybrid mode with ``alpha`` (None: the worker's default), or
+    with ``tune``: each FAQ's questions with the alpha :func:`choose_alpha` picked on the
+    other FAQ's recorded lists (``folds``; ``grid``: every alpha on the whole set, for the
+    record only)."""
     import asyncio
     import base64
 
@@ -216,7 +217,9 @@ async def run_eval(
         for e in entries
     ))  # fmt: skip
 
-    async def results(mode: str, top_k: int, alpha: float | None) -> list[list[dict[str, Any]]]:
+    async def results(
+        mode: str, top_k: int, alpha: float | None, asked: list[Entry]
+    ) -> list[list[dict[str, Any]]]:
         async def one(e: Entry) -> list[dict[str, Any]]:
             payload: dict[str, Any] = {"collection": collection, "query": e.question,
                                        "mode": mode, "top_k": top_k}  # fmt: skip
@@ -225,20 +228,29 @@ async def run_eval(
             found: list[dict[str, Any]] = (await call("document.search", payload))["results"]
             return found
 
-        return list(await asyncio.gather(*(one(e) for e in entries)))
+        return list(await asyncio.gather(*(one(e) for e in asked)))
 
     ids = [e.doc_id for e in entries]
     out: dict[str, Any] = {}
     recorded = {}
     for mode in ("vector", "keyword"):
-        recorded[mode] = await results(mode, LIST_DEPTH, None)
+        recorded[mode] = await results(mode, LIST_DEPTH, None, entries)
         out[mode] = metrics([document_rank(r, d) for r, d in zip(recorded[mode], ids, strict=True)])
     pairs = [(_hits(v), _hits(k)) for v, k in zip(recorded["vector"], recorded["keyword"],
                                                     strict=True)]  # fmt: skip
     if tune:
-        alpha, out["folds"] = choose_alpha(pairs, entries)
+        out["folds"] = choose_alpha(pairs, entries)
         out["grid"] = {a: metrics(fused_ranks(pairs, ids, a)) for a in ALPHAS}
+        ranks: dict[str, int | None] = {}
+        for fold, fold_alpha in out["folds"].items():  # through the worker: the figure reported
+            part = [e for e in entries if _fold(e) == fold]
+            found = await results("hybrid", 30, fold_alpha, part)
+            ranks |= {
+                e.doc_id: document_rank(r, e.doc_id) for r, e in zip(found, part, strict=True)
+            }
+        out["hybrid"] = metrics([ranks[d] for d in ids])
+        return out
     out["alpha"] = alpha
-    hybrid = await results("hybrid", 30, alpha)  # through the worker: the figure reported
+    hybrid = await results("hybrid", 30, alpha, entries)  # through the worker
     out["hybrid"] = metrics([document_rank(r, d) for r, d in zip(hybrid, ids, strict=True)])
     return out

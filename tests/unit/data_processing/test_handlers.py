@@ -21,6 +21,7 @@ from agents.data_processing.handlers import (
     handle_ocr,
 )
 from agents.data_processing.ingest import handle_ingest
+from agents.data_processing.memory_vector_store import InMemoryVectorStore
 from agents.data_processing.messages import (
     CollectionStats,
     DeleteDocument,
@@ -31,7 +32,7 @@ from agents.data_processing.messages import (
     ProcessOcr,
     SearchDocuments,
 )
-from agents.data_processing.model import Hit
+from agents.data_processing.model import ChunkRecord, DocumentRecord, Hit
 from agents.data_processing.safe_http_document_sources import SafeHttpDocumentSources
 from agents.data_processing.search import fuse, handle_search
 from enginedge_streams.errors import NotFoundError, PermanentError
@@ -231,7 +232,7 @@ async def test_search_modes_filters_and_hybrid_scores(deps):
     assert kw["results"][0]["document_id"] == "deploy" and kw["results"][0]["keyword_score"] > 0
     hy = await search(deps, query="redeploy previous image", mode="hybrid", alpha=0.3)
     top = hy["results"][0]
-    assert top["document_id"] == "deploy" and "reciprocal rank fusion" in hy["formula"]
+    assert top["document_id"] == "deploy" and "convex combination" in hy["formula"]
     assert 0 < top["score"] <= 1 and [r["score"] for r in hy["results"]] == sorted(
         (r["score"] for r in hy["results"]), reverse=True
     )
@@ -247,25 +248,44 @@ def _hit(cid, score):
     return Hit(cid, cid.split("#")[0], "c", int(cid.split("#")[1]), cid, score, None, [], 0, 1, {})
 
 
-def test_fuse_is_reciprocal_rank_fusion_with_missing_components():
-    vec = [_hit("a#0", 0.9), _hit("b#0", 0.5), _hit("c#0", -0.2)]
+def test_fuse_is_a_convex_combination_of_best_normalised_scores():
+    vec = [_hit("a#0", 0.9), _hit("b#0", 0.45), _hit("c#0", -0.18)]
     kw = [_hit("b#0", 4.0), _hit("d#0", 2.0)]
     fused = fuse(vec, kw, alpha=0.5, top_k=10)
     scores = {h.chunk_id: s for h, s, _, _ in fused}
-    assert scores["b#0"] == pytest.approx(61 * (0.5 / 62 + 0.5 / 61))  # rank 2 and rank 1
-    assert scores["a#0"] == pytest.approx(0.5)  # rank 1 in one list only
-    assert scores["d#0"] == pytest.approx(61 * 0.5 / 62)
-    assert scores["c#0"] == pytest.approx(61 * 0.5 / 63)  # a negative cosine still has a rank
+    assert scores["b#0"] == pytest.approx(0.5 * 0.5 + 0.5 * 1.0)  # half the best cosine, best BM25
+    assert scores["a#0"] == pytest.approx(0.5)  # in one list only: nothing from the other
+    assert scores["d#0"] == pytest.approx(0.25)
+    assert scores["c#0"] == pytest.approx(0.5 * -0.2)  # a negative cosine stays below 0
     assert [h.chunk_id for h, *_ in fused] == ["b#0", "a#0", "d#0", "c#0"]
     assert [h.chunk_id for h, *_ in fuse(vec, kw, alpha=1.0, top_k=1)] == ["a#0"]
     assert fuse(vec, kw, alpha=1.0, top_k=10)[0][1] == pytest.approx(1.0)
+    assert fuse(vec, [], alpha=0.8, top_k=1)[0][1] == pytest.approx(0.8)  # no keyword match
 
 
-def test_an_outlier_keyword_score_cannot_swamp_the_vector_list():
-    # "spam#0" repeats the query's words: a huge BM25 score, but far down the vector list.
-    vec = [_hit("right#0", 0.8)] + [_hit(f"v{i}#0", 0.5) for i in range(20)] + [_hit("spam#0", 0.1)]
-    kw = [_hit("spam#0", 1000.0), _hit("right#0", 1.0)]
-    assert [h.chunk_id for h, *_ in fuse(vec, kw, alpha=0.5, top_k=2)] == ["right#0", "spam#0"]
+async def test_a_chunk_repeating_the_query_cannot_swamp_the_vector_list():
+    # The case: one phrase repeated many times. BM25 saturates in the term
+    # frequency and divides by length, so the repeated chunk's keyword score stays within
+    # reach of the right chunk's, and the vector side keeps the right chunk first.
+    store = InMemoryVectorStore()
+    right = "To roll back, redeploy the previous image and restart the service afterwards."
+    spam = " ".join(["redeploy previous image"] * 200)
+    for i, text in enumerate((right, spam)):
+        doc = f"d{i}"
+        record = ChunkRecord(f"{doc}#0", doc, "c", 0, text, [1.0], 0, len(text), None, [])
+        await store.replace_document(_document(doc), _batches([record]))
+    kw = await store.search_keyword("c", "redeploy previous image", 10, {})
+    assert kw[0].document_id == "d1" and kw[1].score / kw[0].score > 0.5  # bounded, not 200x
+    vec = [_hit("d0#0", 0.62), _hit("d1#0", 0.35)]  # MiniLM-like cosines: the right one higher
+    assert [h.document_id for h, *_ in fuse(vec, kw, alpha=0.8, top_k=2)] == ["d0", "d1"]
+
+
+def _document(doc_id):
+    return DocumentRecord(doc_id, "c", None, "text", None, {}, 1, 1, 0, 1, "", "m", "v", "")
+
+
+async def _batches(records):
+    yield records
 
 
 async def test_get_delete_collections_and_stats(deps):
