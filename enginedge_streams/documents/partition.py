@@ -114,6 +114,8 @@ def partition(fmt: str, data: bytes | str) -> list[Block]:
         elements = fn(text=text) if fmt != "csv" else fn(file=io.BytesIO(text.encode()))
     elif fmt == "eml":
         elements = fn(file=io.BytesIO(_bytes(data)), process_attachments=False)
+    elif fmt == "epub":
+        elements = _epub_elements(fn, _bytes(data))
     else:
         elements = fn(file=io.BytesIO(_bytes(data)))
     blocks: list[Block] = []
@@ -129,6 +131,26 @@ def partition(fmt: str, data: bytes | str) -> list[Block]:
             Block(category, text, getattr(meta, "category_depth", None), meta.page_number)
         )
     return blocks
+
+
+def _epub_elements(fn: Any, data: bytes) -> list[Any]:
+    """unstructured's EPUB partitioner (pandoc); where pandoc refuses the book, its spine's
+    XHTML documents partitioned as HTML (:mod:`enginedge_streams.documents.epub`)."""
+    try:
+        return list(fn(file=io.BytesIO(data)))
+    except Exception as pandoc_error:
+        import importlib
+
+        from enginedge_streams.documents.epub import EpubError, spine_documents
+
+        html: Any = importlib.import_module(PARTITIONERS["html"][0]).partition_html
+        elements: list[Any] = []
+        try:
+            for _, xhtml in spine_documents(data):
+                elements.extend(html(file=io.BytesIO(xhtml)))
+        except EpubError as exc:
+            raise EpubError(f"{exc} (pandoc: {str(pandoc_error)[:200]})") from None
+        return elements
 
 
 def _bytes(data: bytes | str) -> bytes:

@@ -22,10 +22,12 @@ pytestmark = [
 
 
 def test_partition_never_touches_the_network():
-    picks = {}
+    # Up to three files per format: the first that partitions counts (pandoc refuses some of
+    # Debian's live-manual EPUBs: "No entry on path", a per-file CORRUPT_DOCUMENT in the worker).
+    picks: dict[str, list[str]] = {}
     for s in coverage_samples():
-        if s.fmt in ("pptx", "eml", "epub", "odt") and s.fmt not in picks:
-            picks[s.fmt] = s.path
+        if s.fmt in ("pptx", "eml", "epub", "odt") and len(picks.setdefault(s.fmt, [])) < 3:
+            picks[s.fmt].append(str(s.path))
     assert set(picks) == {"pptx", "eml", "epub", "odt"}
     script = textwrap.dedent(
         f"""
@@ -38,8 +40,15 @@ def test_partition_never_touches_the_network():
         socket.socket.connect_ex = lambda self, address: attempts.append(str(address)) or 111
         from enginedge_streams.documents.partition import partition
         out = {{}}
-        for fmt, path in {dict((k, str(v)) for k, v in picks.items())!r}.items():
-            out[fmt] = sorted({{b.category for b in partition(fmt, open(path, "rb").read())}})
+        for fmt, paths in {picks!r}.items():
+            out[fmt] = []
+            for path in paths:
+                try:
+                    blocks = partition(fmt, open(path, "rb").read())
+                except Exception:
+                    continue
+                out[fmt] = sorted({{b.category for b in blocks}})
+                break
         text = "Installation\\n\\nRun the installer and follow the steps it shows on the screen."
         out["txt"] = [b.category for b in partition("txt", text)]
         print(json.dumps({{"attempts": attempts, "categories": out}}))
@@ -58,4 +67,3 @@ def test_partition_never_touches_the_network():
     cats = report["categories"]
     assert all(cats[f] for f in ("pptx", "eml", "epub", "odt"))
     assert cats["txt"] == ["Title", "NarrativeText"]  # the spaCy-based classification ran
-
