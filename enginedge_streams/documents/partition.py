@@ -116,6 +116,8 @@ def partition(fmt: str, data: bytes | str) -> list[Block]:
         elements = fn(file=io.BytesIO(_bytes(data)), process_attachments=False)
     elif fmt == "epub":
         elements = _epub_elements(fn, _bytes(data))
+    elif fmt == "pptx":  # speaker notes are the author's text too (searchable, chunked)
+        elements = fn(file=io.BytesIO(_bytes(data)), include_slide_notes=True)
     else:
         elements = fn(file=io.BytesIO(_bytes(data)))
     blocks: list[Block] = []

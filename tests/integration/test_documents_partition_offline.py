@@ -67,3 +67,21 @@ def test_partition_never_touches_the_network():
     cats = report["categories"]
     assert all(cats[f] for f in ("pptx", "eml", "epub", "odt"))
     assert cats["txt"] == ["Title", "NarrativeText"]  # the spaCy-based classification ran
+
+
+def test_pptx_speaker_notes_are_text():
+    import io
+
+    from pptx import Presentation
+
+    from enginedge_streams.documents.partition import partition
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = "Quarterly results"
+    slide.notes_slide.notes_text_frame.text = "Mention the churn figure before the forecast."
+    out = io.BytesIO()
+    deck.save(out)
+    texts = [b.text for b in partition("pptx", out.getvalue())]
+    assert "Quarterly results" in texts
+    assert any("churn figure" in t for t in texts), texts
