@@ -10,6 +10,7 @@ bus to the real tool worker: the calculator, and the date tool's schema with an 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 
@@ -123,18 +124,24 @@ async def test_agent_calls_the_date_tool_on_the_tool_worker_in_a_parseable_call(
         "llm",
         "assistant.run_agent",
         {"task": "How many days are there from 2024-01-15T00:00:00 to 2024-03-01T00:00:00?",
-         "tools": ["datetime"], "temperature": 0, "max_steps": 1, "max_tokens": 96},
-        timeout=500,  # its long tool schema makes a slow first prompt on a loaded machine
+         "tools": ["datetime"], "temperature": 0, "max_steps": 1, "max_tokens": 192},
+        # its long tool schema makes a slow first prompt on a loaded machine; 192 tokens: with
+        # the module's earlier prompts in llama-server's cache the 0.5B wrote every optional
+        # field (zones included) and a 96-token cap cut the call mid-string (unparsed)
+        timeout=500,
     )  # fmt: skip
     assert r.status is Status.COMPLETED, r.error
     out = r.result
-    assert out["protocol"] == "grammar" and out["unparsed_call_replies"] == 0
+    assert out["protocol"] == "grammar" and out["unparsed_call_replies"] == 0, out
     step = out["steps"][0]
     assert step["tool"] == "datetime" and step["args"]["operation"] in ("now", "convert", "diff")
     # it reached the tool worker: a result, or that worker's own reason for refusing the
     # arguments (the grammar fixes the shape, not the 0.5B's choice of fields)
-    if step["ok"]:
-        assert step["args"]["operation"] != "diff" or step["observation"]["days"] == 46, step
+    if step["ok"] and step["args"]["operation"] == "diff":
+        # the tool worker's answer to the arguments the model wrote (which dates the 0.5B
+        # copies from the task is the model's quality: bench.llm_local measures that)
+        start, end = (datetime.fromisoformat(step["args"][k]) for k in ("start", "end"))
+        assert step["observation"]["days"] == (end - start).total_seconds() / 86400, step
     else:
         assert step["error"]["code"] in (
             "INVALID_TOOL_ARGS",
