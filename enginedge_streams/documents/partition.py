@@ -104,11 +104,8 @@ def partition(fmt: str, data: bytes | str) -> list[Block]:
 
     Library errors propagate: the caller maps them to its own reason codes.
     """
-    import importlib
-
     setup_offline()
-    module, name = PARTITIONERS[fmt]
-    fn: Any = getattr(importlib.import_module(module), name)
+    fn = _partitioner(fmt)
     if fmt in _TEXT_FORMATS:
         text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
         elements = fn(text=text) if fmt != "csv" else fn(file=io.BytesIO(text.encode()))
@@ -141,11 +138,9 @@ def _epub_elements(fn: Any, data: bytes) -> list[Any]:
     try:
         return list(fn(file=io.BytesIO(data)))
     except Exception as pandoc_error:
-        import importlib
-
         from enginedge_streams.documents.epub import EpubError, spine_documents
 
-        html: Any = importlib.import_module(PARTITIONERS["html"][0]).partition_html
+        html = _partitioner("html")
         elements: list[Any] = []
         try:
             for _, xhtml in spine_documents(data):
@@ -153,6 +148,14 @@ def _epub_elements(fn: Any, data: bytes) -> list[Any]:
         except EpubError as exc:
             raise EpubError(f"{exc} (pandoc: {str(pandoc_error)[:200]})") from None
         return elements
+
+
+def _partitioner(fmt: str) -> Any:
+    """unstructured's partition function for ``fmt`` (imported on first use)."""
+    import importlib
+
+    module, name = PARTITIONERS[fmt]
+    return getattr(importlib.import_module(module), name)
 
 
 def _bytes(data: bytes | str) -> bytes:
