@@ -6,6 +6,9 @@ llama-server parses, plus the same JSON written as text, ``tool_call_text``);
 otherwise a text protocol with a worked example is used and parsed:
 ``Thought: ... Action: <tool> Action Input: {json}`` or ``Final Answer: ...``.
 Every tool call is one step; the loop stops at a final answer or ``max_steps``.
+A call repeated with the same arguments is not run again: its earlier result (or
+refusal) goes back, and when every call of a reply is such a repeat the model is
+asked for its answer without tools.
 Tool call ids derive from the command id, the step and the call itself, so a
 re-run of the same command re-uses the tool worker's stored results.
 """
@@ -24,7 +27,7 @@ from agents.llm.agent_prompts import ANSWER_NOW, GRAMMAR, REMINDER, first_messag
 from agents.llm.gateway import ChatOutcome, LlmGateway
 from agents.llm.model_registry import ModelInfo
 from agents.llm.ports import ChatMessage, ChatResponse, ToolResult, ToolRunner, ToolSpec
-from agents.llm.tool_call_text import extract_tool_calls, looks_like_call
+from agents.llm.tool_call_text import extract_tool_calls, looks_like_call, operation_names
 from agents.llm.tool_grammar import (
     answer_grammar,
     template_calls,
@@ -152,6 +155,7 @@ class AgentLoop:
     #: ``tools`` (llama-server's OpenAI ``tools``, no grammar; the earlier protocol)
     local_protocol: str = GRAMMAR
     _params: dict[str, set[str]] = field(default_factory=dict)
+    _operations: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     async def run(
         self,
@@ -176,8 +180,10 @@ class AgentLoop:
             for t in specs
             if t.parameters.get("additionalProperties") is False
         }
+        self._operations = operation_names(specs)
         reminded = answer_now = False
-        done: dict[str, ToolResult] = {}
+        done: dict[str, ToolResult] = {}  # successful calls by (tool, arguments)
+        refused: dict[str, ToolResult] = {}  # refused calls by (tool, arguments)
         while len(run.steps) < max_steps and run.model_calls <= 2 * max_steps + 1:
             self._fit(messages, budget)
             outcome = await self.gateway.chat(
@@ -207,17 +213,24 @@ class AgentLoop:
                         ChatMessage("assistant", reply.text, tool_calls=reply.tool_calls)
                     )
                 answer_now = await self._run_calls(
-                    run, reply, messages, allowed, max_steps, done, template=template
+                    run, reply, messages, allowed, max_steps, (done, refused), template=template
                 )
                 if answer_now:
                     messages.append(ChatMessage("user", ANSWER_NOW))
                 continue
             if native:
                 run.final_answer, run.stop_reason = reply.text.strip(), "final_answer"
-                if answer_now and extract_tool_calls(reply.text, allowed, prefix="-") and done:
-                    # still a call after being told to answer: the tool's result is the answer
-                    run.final_answer = observation_text(list(done.values())[-1])
-                    run.stop_reason = "tool_result"
+                still_calling = reply.tool_calls or extract_tool_calls(
+                    reply.text, allowed, prefix="-", operations=self._operations
+                )
+                if answer_now and still_calling:
+                    # still a call after being told to answer: the last tool result is the
+                    # answer, or (every call refused) there is none
+                    if done:
+                        run.final_answer = observation_text(list(done.values())[-1])
+                        run.stop_reason = "tool_result"
+                    else:
+                        run.final_answer, run.stop_reason = None, "refused_calls"
                 return run
             reminded = await self._text_reply(run, reply, messages, allowed, reminded)
             if run.final_answer is not None or run.stop_reason != "max_steps":
@@ -263,14 +276,18 @@ class AgentLoop:
         messages: list[ChatMessage],
         allowed: set[str],
         max_steps: int,
-        done: dict[str, ToolResult],
+        seen: tuple[dict[str, ToolResult], dict[str, ToolResult]],
         *,
         template: bool = False,
     ) -> bool:
-        """Run the reply's calls; True when every one repeated an earlier successful call.
+        """Run the reply's calls; True when every one repeated an earlier call.
 
-        The results go back as ``tool`` messages, or (``template``) as one user turn of
-        ``<tool_response>`` blocks, as the model's chat template renders them."""
+        ``seen`` holds the earlier successful and refused calls by (tool, arguments):
+        a repeat is answered from there, not run again (a refusal with a note that the
+        same call was refused before). The results go back as ``tool`` messages, or
+        (``template``) as one user turn of ``<tool_response>`` blocks, as the model's
+        chat template renders them."""
+        done, refused = seen
         repeats = 0
         observations = []
         for call in reply.tool_calls:
@@ -279,12 +296,24 @@ class AgentLoop:
             key = json.dumps([call.name, args], sort_keys=True)
             if key in done:
                 result, repeats = done[key], repeats + 1
+            elif key in refused:
+                before = refused[key]
+                result, repeats = (
+                    ToolResult(
+                        False,
+                        None,
+                        before.error_code,
+                        f"{before.error_message} (the same call was refused before: change "
+                        "its arguments or answer without it)",
+                    ),
+                    repeats + 1,
+                )
             elif len(run.steps) >= max_steps:
                 result = ToolResult(False, None, "MAX_STEPS", "step budget exhausted")
             else:
                 result = await self._step(run, reply.text, call.name, args, allowed)
-                if result.ok:
-                    done[key] = result
+                if result.ok or not result.retryable:
+                    (done if result.ok else refused)[key] = result
             observations.append(observation_text(result))
             if not template:
                 messages.append(
@@ -296,7 +325,10 @@ class AgentLoop:
 
     def _calls_in_text(self, run: AgentRun, reply: ChatResponse, allowed: set[str]) -> ChatResponse:
         calls = extract_tool_calls(
-            reply.text, allowed, prefix=f"{self.command_id}.m{run.model_calls}"
+            reply.text,
+            allowed,
+            prefix=f"{self.command_id}.m{run.model_calls}",
+            operations=self._operations,
         )
         if not calls:
             return reply

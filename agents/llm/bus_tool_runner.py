@@ -54,4 +54,10 @@ class BusToolRunner:
         outcome = await self.caller.call_outcome(TOOL_WORKER, command, timeout=timeout)
         if outcome.ok:
             return ToolResult(True, outcome.result.get("result"))
-        return ToolResult(False, None, outcome.code or "FAILED", outcome.message or "tool failed")
+        return ToolResult(
+            False,
+            None,
+            outcome.code or "FAILED",
+            outcome.message or "tool failed",
+            retryable=outcome.retryable or outcome.code == "DEADLINE_EXCEEDED",
+        )

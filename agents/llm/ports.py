@@ -112,6 +112,7 @@ class ToolResult:
     output: Any = None
     error_code: str | None = None
     error_message: str | None = None
+    retryable: bool = False  # a transient refusal (timeout, rate limit): the same call may pass
 
 
 class ToolRunner(Protocol):

@@ -14,7 +14,7 @@ from agents.llm.llamacpp_chat_provider import local_model_available
 from agents.llm.model_registry import ModelRegistry
 from agents.llm.ports import ChatResponse, ToolCall, ToolResult, ToolSpec
 from agents.llm.tiktoken_token_counter import TiktokenTokenCounter
-from agents.llm.tool_call_text import extract_tool_calls
+from agents.llm.tool_call_text import extract_tool_calls, operation_names
 from enginedge_streams.errors import PermanentError
 from enginedge_streams.testing.fakes import InMemoryRateLimiter
 
@@ -153,3 +153,85 @@ async def test_a_call_written_as_json_text_runs_the_tool():
     )  # fmt: skip
     assert tools.calls == 1 and run.text_tool_calls == 1 and run.final_answer == "6"
     assert "<tool_call>" in provider.requests[0].messages[0].content  # the worked example
+
+
+DATES = ToolSpec(
+    "datetime",
+    "dates",
+    {
+        "type": "object",
+        "properties": {"operation": {"enum": ["now", "convert", "diff"]}, "start": {}, "end": {}},
+    },
+)
+
+
+def test_a_call_naming_a_tools_operation_is_read_as_that_tools_call():
+    # the 1.5B answered datetime tasks in prose quoting {"name": "diff", ...}
+    text = (
+        "To find the interval I call the tool:\n```json\n"
+        '{"name": "diff", "arguments": {"start": "2024-01-15", "end": "2024-03-01"}}\n```'
+    )
+    ops = operation_names([DATES, CALC])
+    assert ops == {"now": ("datetime", "operation"), "convert": ("datetime", "operation"),
+                   "diff": ("datetime", "operation")}  # fmt: skip
+    calls = extract_tool_calls(text, {"datetime"}, prefix="c", operations=ops)
+    assert [(c.name, c.arguments) for c in calls] == [
+        ("datetime", {"operation": "diff", "start": "2024-01-15", "end": "2024-03-01"})
+    ]
+    # not offered, or the arguments name another operation: not a call
+    assert extract_tool_calls(text, {"calculator"}, prefix="c", operations=ops) == ()
+    other = '{"name": "diff", "arguments": {"operation": "now"}}'
+    assert extract_tool_calls(other, {"datetime"}, prefix="c", operations=ops) == ()
+    # without the mapping, the earlier reading
+    assert extract_tool_calls(text, {"datetime"}, prefix="c") == ()
+
+
+def test_an_enum_value_shared_by_two_tools_maps_to_neither():
+    a = ToolSpec("a", "", {"properties": {"mode": {"enum": ["run", "x"]}}})
+    b = ToolSpec("b", "", {"properties": {"kind": {"enum": ["run", "a"]}}})
+    assert operation_names([a, b]) == {"x": ("a", "mode")}  # "a" is a tool's own name
+
+
+class RefusingTools(Tools):
+    def __init__(self, retryable=False):
+        super().__init__()
+        self.retryable = retryable
+
+    async def execute(self, tool, args, *, call_id, budget_key, timeout):
+        self.calls += 1
+        return ToolResult(False, None, "TOOL_ARGS_INVALID", "not ISO 8601", self.retryable)
+
+
+async def test_a_refused_call_repeated_is_not_run_again_and_the_answer_is_asked():
+    # the bench saw the same refused `convert` sent four times until max_steps
+    call = ToolCall("x", "calculator", {"expression": "10/08/2843"})
+    provider = ScriptedChatProvider(
+        [ChatResponse("", "m", 1, 1, tool_calls=(call,))] * 2 + [ChatResponse("67", "m", 1, 1)],
+        name="local",
+    )
+    tools = RefusingTools()
+    gw = gateway(provider)
+    run = await AgentLoop(gw, tools, "cmd-3").run(
+        "days?", gw.resolve("qwen2.5-coder-1.5b-instruct"), [CALC],
+        max_steps=4, max_tokens=64, temperature=0,
+    )  # fmt: skip
+    assert tools.calls == 1 and len(run.steps) == 1 and not run.steps[0].ok
+    assert run.final_answer == "67" and run.stop_reason == "final_answer"
+    second = provider.requests[2].messages
+    assert "refused before" in second[-2].content  # the repeat's observation says so
+    assert provider.requests[2].tools == () and "final answer" in second[-1].content
+
+
+async def test_a_transient_refusal_may_be_tried_again():
+    call = ToolCall("x", "calculator", {"expression": "2*3"})
+    provider = ScriptedChatProvider(
+        [ChatResponse("", "m", 1, 1, tool_calls=(call,))] * 2 + [ChatResponse("6", "m", 1, 1)],
+        name="local",
+    )
+    tools = RefusingTools(retryable=True)
+    gw = gateway(provider)
+    run = await AgentLoop(gw, tools, "cmd-4").run(
+        "2*3?", gw.resolve("qwen2.5-coder-1.5b-instruct"), [CALC],
+        max_steps=4, max_tokens=64, temperature=0,
+    )  # fmt: skip
+    assert tools.calls == 2 and len(run.steps) == 2
