@@ -192,21 +192,52 @@ async def chat(client: httpx.AsyncClient, url: str, prompt: str, max_tokens: int
     return out
 
 
+class InProcessWorkers:
+    """What a bus tool calls, answered in process by the real worker's handler: the spaCy
+    worker's ``nlp.analyze`` on its default pipeline (the bus itself is in the tests)."""
+
+    def __init__(self) -> None:
+        from agents.spacy.settings import SpacySettings
+        from agents.spacy.spacy_nlp import SpacyNlpEngine
+
+        self.nlp = SpacyNlpEngine(SpacySettings().spacy_model)
+
+    async def call(
+        self, worker: str, command: str, payload: dict[str, Any], *, timeout: float
+    ) -> Any:
+        from agents.spacy.handlers import handle_analyze
+        from agents.spacy.messages import AnalyzeText
+
+        if (worker, command) != ("spacy", "nlp.analyze"):
+            raise ValueError(f"{worker} {command}: not served in the bench")
+        await self.nlp.start()
+        return await asyncio.wait_for(
+            handle_analyze(AnalyzeText.model_validate(payload), nlp=self.nlp), timeout
+        )
+
+
 class OfflineToolRunner:
     """The agent tool worker's offline tools run in process, their arguments checked against
     the tool's JSON Schema first as the tool worker does (the bus path is in the tests)."""
+
+    workers: InProcessWorkers | None = None  # one spaCy pipeline for every bus-tool task
 
     def __init__(self, names: tuple[str, ...] = ("calculator",)) -> None:
         from agents.agent_tool.tools.calculator import CalculatorTool
         from agents.agent_tool.tools.datetime_tool import DateTimeTool
         from agents.agent_tool.tools.json_query import JsonQueryTool
+        from agents.agent_tool.tools.nlp_analyze import NlpAnalyzeTool
 
         every: dict[str, Any] = {
-            "calculator": CalculatorTool(),
-            "datetime": DateTimeTool(),
-            "json_query": JsonQueryTool(),
+            "calculator": CalculatorTool,
+            "datetime": DateTimeTool,
+            "json_query": JsonQueryTool,
         }
-        self.tools = {n: every[n] for n in names}
+        self.tools = {n: every[n]() for n in names if n in every}
+        if "nlp_analyze" in names:
+            if OfflineToolRunner.workers is None:
+                OfflineToolRunner.workers = InProcessWorkers()
+            self.tools["nlp_analyze"] = NlpAnalyzeTool(OfflineToolRunner.workers, 60.0)  # type: ignore[arg-type]
 
     async def list_tools(self) -> list[ToolSpec]:
         return [ToolSpec(n, t.description, t.args_schema) for n, t in self.tools.items()]
@@ -229,8 +260,11 @@ class OfflineToolRunner:
             return ToolResult(False, None, "TOOL_ERROR", str(exc))
 
 
+#: A task: (task, tools offered, the exact number, or a text the answer must contain).
+Task = tuple[str, tuple[str, ...], float | str]
+
 #: Tasks for the other offline tools: (task, tools offered, the exact answer).
-OTHER_TASKS: list[tuple[str, tuple[str, ...], float]] = [
+OTHER_TASKS: list[Task] = [
     ("How many days are there from 2024-01-15T00:00:00 to 2024-03-01T00:00:00?", ("datetime",), 46),
     ("How many days are there from 2023-12-25T00:00:00 to 2024-02-29T00:00:00?", ("datetime",), 66),
     ("How many hours are there from 2024-06-01T08:00:00 to 2024-06-03T20:00:00? Answer in hours.",
@@ -241,6 +275,29 @@ OTHER_TASKS: list[tuple[str, tuple[str, ...], float]] = [
     ('In the JSON document {"people": [{"name": "Ann", "age": 31}, {"name": "Bob", "age": 45}]}, '
      "how old is Bob? Use json_query.", ("json_query",), 45),
 ]  # fmt: skip
+
+#: Tasks for a tool answered by another worker (``nlp_analyze``: the spaCy worker), ours.
+NLP_TASKS: list[Task] = [
+    ("Use nlp_analyze to find the organisation named in: 'Tim Cook said on Monday that Apple "
+     "will open a new campus in Austin.' Answer with the organisation's name only.",
+     ("nlp_analyze",), "Apple"),
+    ("Use nlp_analyze to find the city named in: 'The European Central Bank left its rates "
+     "unchanged at its meeting in Frankfurt on Thursday.' Answer with the city only.",
+     ("nlp_analyze",), "Frankfurt"),
+    ("How many sentences does nlp_analyze find in: 'It rained all morning. We stayed inside. "
+     "The match was cancelled at noon.'? Answer with the number.", ("nlp_analyze",), 3),
+    ("Use nlp_analyze to find the person named in: 'In 1911 Marie Curie received the Nobel "
+     "Prize in Chemistry.' Answer with the person's name only.", ("nlp_analyze",), "Marie Curie"),
+    ("Use nlp_analyze on: 'The treaty was signed in Paris on 3 September 1783 by delegates of "
+     "Britain and the United States.' Which date entity does it find? Answer with the date.",
+     ("nlp_analyze",), "1783"),
+]  # fmt: skip
+
+
+def task_right(final: str | None, answer: float | str) -> bool:
+    if isinstance(answer, str):
+        return answer.lower() in (final or "").lower()
+    return right(last_number(final or ""), answer)
 
 
 @dataclass
@@ -317,7 +374,7 @@ async def measure(model: str, args: argparse.Namespace) -> Result:
         res.rss_mib = status_kib(server._proc.pid, "VmHWM") / 1024
     finally:
         await server.stop()
-    if args.tasks or args.other or args.dates:
+    if args.tasks or args.other or args.dates or args.nlp:
         await agent_tasks(model, args, res)
     return res
 
@@ -325,17 +382,18 @@ async def measure(model: str, args: argparse.Namespace) -> Result:
 QA_SUFFIX = " Think step by step, then give the final number on the last line as '#### <number>'."
 
 
-def task_sets(args: argparse.Namespace) -> dict[str, list[tuple[str, tuple[str, ...], float]]]:
-    calc: list[tuple[str, tuple[str, ...], float]] = [
+def task_sets(args: argparse.Namespace) -> dict[str, list[Task]]:
+    calc: list[Task] = [
         (item["question"].replace("Put your final answer after '=' without additional text.",
                                   "").strip(), ("calculator",), item["answer"])
         for item in basic_arithmetic(args.tasks)
     ]  # fmt: skip
-    dates: list[tuple[str, tuple[str, ...], float]] = [
+    dates: list[Task] = [
         (item["question"], ("datetime",), item["answer"]) for item in time_intervals(args.dates)
     ]
-    sets = {"calculator": calc, "datetime (time_intervals)": dates}
+    sets: dict[str, list[Task]] = {"calculator": calc, "datetime (time_intervals)": dates}
     sets["other tools (ours)"] = OTHER_TASKS[: args.other]
+    sets["nlp_analyze, the spaCy worker's (ours)"] = NLP_TASKS[: args.nlp]
     return {name: tasks for name, tasks in sets.items() if tasks}
 
 
@@ -372,7 +430,7 @@ async def agent_tasks(model: str, args: argparse.Namespace, res: Result) -> None
                     agent.bad_calls += sum(1 for s in run.steps if not s.ok)
                     agent.call_replies += run.call_replies
                     agent.unparsed += run.unparsed_call_replies
-                    ok = right(last_number(run.final_answer or ""), answer)
+                    ok = task_right(run.final_answer, answer)
                     agent.right += ok
                     agent.with_calls += ok and any(s.ok for s in run.steps)
                     if args.verbose:
@@ -387,6 +445,9 @@ async def agent_tasks(model: str, args: argparse.Namespace, res: Result) -> None
                               flush=True)  # fmt: skip
     finally:
         await provider.stop()
+        if OfflineToolRunner.workers is not None:
+            await OfflineToolRunner.workers.nlp.stop()
+            OfflineToolRunner.workers = None
 
 
 def table(results: list[Result], args: argparse.Namespace) -> str:
@@ -432,6 +493,9 @@ async def main() -> None:
     )
     parser.add_argument(
         "--other", type=int, default=len(OTHER_TASKS), help="other-tool tasks (ours)"
+    )
+    parser.add_argument(
+        "--nlp", type=int, default=len(NLP_TASKS), help="nlp_analyze tasks (ours; spaCy in process)"
     )
     parser.add_argument(
         "--protocols", default="grammar,tools", help="local tool protocols to compare, same run"
