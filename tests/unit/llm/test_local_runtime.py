@@ -114,6 +114,15 @@ def gateway(provider):
     )
 
 
+async def run_local(provider, tools, command_id, task):
+    """One agent run of the 1.5B default on ``CALC`` with a scripted local provider."""
+    gw = gateway(provider)
+    return await AgentLoop(gw, tools, command_id).run(
+        task, gw.resolve("qwen2.5-coder-1.5b-instruct"), [CALC],
+        max_steps=4, max_tokens=64, temperature=0,
+    )  # fmt: skip
+
+
 async def test_a_repeated_call_is_not_run_again_and_the_answer_is_asked_without_tools():
     call = ToolCall("x", "calculator", {"expression": "2*3"})
     provider = ScriptedChatProvider(
@@ -125,11 +134,7 @@ async def test_a_repeated_call_is_not_run_again_and_the_answer_is_asked_without_
         name="local",
     )
     tools = Tools()
-    gw = gateway(provider)
-    run = await AgentLoop(gw, tools, "cmd-1").run(
-        "2*3?", gw.resolve("qwen2.5-coder-1.5b-instruct"), [CALC],
-        max_steps=4, max_tokens=64, temperature=0,
-    )  # fmt: skip
+    run = await run_local(provider, tools, "cmd-1", "2*3?")
     assert tools.calls == 1 and len(run.steps) == 1
     assert run.final_answer == "6" and run.stop_reason == "final_answer"
     last = provider.requests[-1]
@@ -146,11 +151,7 @@ async def test_a_call_written_as_json_text_runs_the_tool():
         name="local",
     )  # fmt: skip
     tools = Tools()
-    gw = gateway(provider)
-    run = await AgentLoop(gw, tools, "cmd-2").run(
-        "2*3?", gw.resolve("qwen2.5-coder-1.5b-instruct"), [CALC],
-        max_steps=4, max_tokens=64, temperature=0,
-    )  # fmt: skip
+    run = await run_local(provider, tools, "cmd-2", "2*3?")
     assert tools.calls == 1 and run.text_tool_calls == 1 and run.final_answer == "6"
     assert "<tool_call>" in provider.requests[0].messages[0].content  # the worked example
 
@@ -210,11 +211,7 @@ async def test_a_refused_call_repeated_is_not_run_again_and_the_answer_is_asked(
         name="local",
     )
     tools = RefusingTools()
-    gw = gateway(provider)
-    run = await AgentLoop(gw, tools, "cmd-3").run(
-        "days?", gw.resolve("qwen2.5-coder-1.5b-instruct"), [CALC],
-        max_steps=4, max_tokens=64, temperature=0,
-    )  # fmt: skip
+    run = await run_local(provider, tools, "cmd-3", "days?")
     assert tools.calls == 1 and len(run.steps) == 1 and not run.steps[0].ok
     assert run.final_answer == "67" and run.stop_reason == "final_answer"
     second = provider.requests[2].messages
@@ -229,9 +226,5 @@ async def test_a_transient_refusal_may_be_tried_again():
         name="local",
     )
     tools = RefusingTools(retryable=True)
-    gw = gateway(provider)
-    run = await AgentLoop(gw, tools, "cmd-4").run(
-        "2*3?", gw.resolve("qwen2.5-coder-1.5b-instruct"), [CALC],
-        max_steps=4, max_tokens=64, temperature=0,
-    )  # fmt: skip
+    run = await run_local(provider, tools, "cmd-4", "2*3?")
     assert tools.calls == 2 and len(run.steps) == 2
