@@ -295,6 +295,8 @@ NLP_TASKS: list[Task] = [
 
 
 def task_right(final: str | None, answer: float | str) -> bool:
+    if (final or "").startswith("ERROR "):  # a tool's refusal echoed (its text may hold the number)
+        return False
     if isinstance(answer, str):
         return answer.lower() in (final or "").lower()
     return right(last_number(final or ""), answer)
