@@ -16,6 +16,14 @@ planner caches one plan per shape: the worker stayed at 3.7 GB resident after
 ingesting 300 HTML files. Off, memory returns to the allocator after each run
 (``bench/bench_dp_memory.py`` measures both in the same run; figures in
 docs/benchmarks.md). ``memory_arena=True`` restores onnxruntime's defaults.
+
+Without the arena each run allocates its activations afresh, so the peak is
+that of the runs in flight: one run at a time (a lock; both use the same
+``threads`` cores, so two at once were no faster), and at most
+``max_batch_tokens`` padded word pieces per run (16 texts of 256, 128 of 32).
+Measured on Node.js's longest chunks: two documents embedded at once peaked
+at 1,584 MiB, one after the other 969 MiB, and with the token budget 656 MiB,
+in the same time.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ log = logging.getLogger("enginedge.data_processing.embedder")
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 MAX_TOKENS = 256
+MAX_BATCH_TOKENS = 4_096  # padded word pieces per run: the activations' size
 
 
 def _package_dir(name: str) -> Path:
@@ -63,14 +72,21 @@ class MinilmOnnxEmbedder:
     dimension = 384
 
     def __init__(
-        self, *, batch_size: int = 32, threads: int = 2, memory_arena: bool = False
+        self,
+        *,
+        batch_size: int = 32,
+        threads: int = 2,
+        memory_arena: bool = False,
+        max_batch_tokens: int = MAX_BATCH_TOKENS,
     ) -> None:
         self.batch_size = batch_size
         self.memory_arena = memory_arena
         self.threads = threads
+        self.max_batch_tokens = max_batch_tokens
         self._session: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
+        self._run_lock = threading.Lock()  # one model run at a time (bounded activations)
 
     def loaded(self) -> bool:
         return self._session is not None
@@ -110,17 +126,21 @@ class MinilmOnnxEmbedder:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for lo in range(0, len(order), self.batch_size):
             idx = order[lo : lo + self.batch_size]
-            out[idx] = self._run([texts[i] for i in idx])
+            encodings = self._tokenizer.encode_batch([texts[i] for i in idx])  # padded alike
+            per_run = max(1, self.max_batch_tokens // max(1, len(encodings[0].ids)))
+            for start in range(0, len(idx), per_run):
+                part = slice(start, start + per_run)
+                out[idx[part]] = self._run(encodings[part])
         return out
 
-    def _run(self, texts: list[str]) -> Vectors:
-        encodings = self._tokenizer.encode_batch(texts)
+    def _run(self, encodings: list[Any]) -> Vectors:
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feeds["token_type_ids"] = np.zeros_like(ids)
-        hidden = self._session.run(None, feeds)[0]
+        with self._run_lock:
+            hidden = self._session.run(None, feeds)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

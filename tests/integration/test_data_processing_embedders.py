@@ -43,6 +43,20 @@ async def test_minilm_batching_and_order_do_not_change_vectors(minilm):
     assert (await minilm.embed([])).shape == (0, 384)
 
 
+async def test_minilm_token_budget_and_concurrent_callers_do_not_change_vectors(minilm):
+    import asyncio
+
+    texts = [f"{'kafka stream ' * (i % 7 + 1)}number {i}" for i in range(24)]
+    texts.append("a long passage about partitions " * 60)  # 256 word pieces: alone per run
+    reference = await minilm.embed(texts)
+    small = MinilmOnnxEmbedder(batch_size=8, max_batch_tokens=64)  # 1-4 texts per run
+    small.load()
+    # two documents at once: their runs take turns on the one session
+    first, second = await asyncio.gather(small.embed(texts), small.embed(texts[::-1]))
+    assert np.abs(first - reference).max() < 1e-4
+    assert np.abs(second[::-1] - reference).max() < 1e-4
+
+
 async def test_minilm_truncates_long_inputs(minilm):
     v = await minilm.embed(["word " * 5000])
     assert v.shape == (1, 384) and np.isfinite(v).all()
