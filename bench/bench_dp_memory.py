@@ -12,18 +12,28 @@ Two child processes, same run, same files: the embedder with onnxruntime's
 defaults (CPU arena + memory patterns on: the old options) and with both off
 (the new default). Reported: peak resident set (VmHWM) and resident set when
 idle after the last file (VmRSS), in MiB.
+
+Then the real data processing worker (``worker``: a Faust worker on the local
+stack, PostgreSQL for the vectors) ingests the same files over the bus, two
+documents in flight as ``enginedge ingest`` sends them, by path from its
+``IMPORT_DIR``; its process's VmHWM, and its VmRSS 30 s after the last result,
+against the issue's targets (the compute pool's children, which parse, are
+reported apart).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
-from bench.common import BenchContext, Row
+from bench.common import BenchContext, Row, tree_kib
 
 DOCS = Path("/usr/share/doc")
 BIG = DOCS / "nodejs/api/all.html"
@@ -97,15 +107,100 @@ def measure(arena: bool, n: int, max_chunks: int) -> dict[str, float]:
     return result
 
 
-async def run(ctx: BenchContext) -> list[Row]:
-    import asyncio
+def _status_kib(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return float(line.split()[1])
+    return 0.0
 
+
+async def worker_figures(ctx: BenchContext, paths: list[Path]) -> dict[str, float]:
+    """The data processing worker ingesting ``paths`` over the bus, 2 in flight."""
+    import psycopg
+
+    from tests.support.stack import ensure_stack
+
+    ensure_stack("postgres")
+    import_dir = ctx.tmp / "import"
+    import_dir.mkdir(parents=True, exist_ok=True)
+    names = []
+    for i, path in enumerate(paths):  # flat, unique names: many are index.html
+        names.append(f"{i:03d}_{path.name}")
+        shutil.copyfile(path, import_dir / names[-1])
+    schema = f"bench_m_{uuid.uuid4().hex[:8]}"
+    worker = ctx.worker(
+        "data_processing",
+        env={"PGVECTOR_SCHEMA": schema, "MAX_CONCURRENCY": "2", "IMPORT_DIR": str(import_dir)},
+    )
+    bus = await ctx.bus()
+    gate = asyncio.Semaphore(2)
+    peak_between = 0.0
+    failed = chunks = 0
+
+    async def ingest(name: str) -> None:
+        nonlocal failed, chunks, peak_between
+        async with gate:
+            r = await bus.call(
+                "data_processing",
+                "document.ingest",
+                {"source": {"kind": "path", "path": name}, "collection": "mem"},
+                timeout=3600,
+            )
+        if r.status.value == "COMPLETED":
+            chunks += int((r.result or {}).get("chunk_count", 0))
+        else:
+            failed += 1
+        peak_between = max(peak_between, _status_kib(worker.pid, "VmRSS"))
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(ingest(name) for name in names))
+    seconds = time.perf_counter() - t0
+    await asyncio.sleep(30)
+    out = {
+        "peak_mib": _status_kib(worker.pid, "VmHWM") / 1024,
+        "idle_mib": _status_kib(worker.pid, "VmRSS") / 1024,
+        "children_idle_mib": (tree_kib(worker.pid, "VmRSS") - _status_kib(worker.pid, "VmRSS"))
+        / 1024,
+        "max_rss_at_a_result_mib": peak_between / 1024,
+        "chunks": chunks,
+        "failed": failed,
+        "seconds": seconds,
+    }
+    ctx.record_peak(worker)
+    worker.stop(timeout=30)
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/enginedge", autocommit=True) as c:
+        c.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    return out
+
+
+async def run(ctx: BenchContext) -> list[Row]:
     n = 40 if ctx.quick else 300
     max_chunks = 200 if ctx.quick else 100_000
     old = await asyncio.to_thread(measure, True, n, max_chunks)
     new = await asyncio.to_thread(measure, False, n, max_chunks)
     note = f"{n} HTML files, {int(new['chunks'])} chunks embedded, {int(new['failed'])} failed"
+    w = await worker_figures(ctx, files(n) if not ctx.quick else files(n)[:-1])
+    w_note = (
+        f"the worker over the bus: {int(w['chunks'])} chunks stored, {int(w['failed'])} failed, "
+        f"{w['seconds']:.0f} s; compute children idle {w['children_idle_mib']:.0f} MiB"
+    )
     return [
+        Row(
+            "data processing worker: peak RSS (VmHWM) vs the target",
+            w["peak_mib"],
+            1536,
+            "MiB",
+            "<= 1x",
+            w_note,
+        ),
+        Row(
+            "data processing worker: RSS 30 s after the last file vs the target",
+            w["idle_mib"],
+            600,
+            "MiB",
+            "<= 1x",
+            f"highest RSS read at a result: {w['max_rss_at_a_result_mib']:.0f}",
+        ),
         Row(
             "embedder peak RSS (VmHWM): arena+patterns off vs on",
             new["peak_mib"],
