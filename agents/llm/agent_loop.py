@@ -88,6 +88,12 @@ def observation_text(result: ToolResult) -> str:
     return text if len(text) <= OBSERVATION_CHARS else text[:OBSERVATION_CHARS] + " [truncated]"
 
 
+def _refused_again(before: ToolResult) -> ToolResult:
+    """The observation for a call repeated after its refusal (it is not sent again)."""
+    note = "the same call was refused before: change its arguments or answer without it"
+    return replace(before, error_message=f"{before.error_message} ({note})")
+
+
 @dataclass
 class Step:
     step: int
@@ -297,17 +303,7 @@ class AgentLoop:
             if key in done:
                 result, repeats = done[key], repeats + 1
             elif key in refused:
-                before = refused[key]
-                result, repeats = (
-                    ToolResult(
-                        False,
-                        None,
-                        before.error_code,
-                        f"{before.error_message} (the same call was refused before: change "
-                        "its arguments or answer without it)",
-                    ),
-                    repeats + 1,
-                )
+                result, repeats = _refused_again(refused[key]), repeats + 1
             elif len(run.steps) >= max_steps:
                 result = ToolResult(False, None, "MAX_STEPS", "step budget exhausted")
             else:

@@ -59,5 +59,5 @@ class BusToolRunner:
             None,
             outcome.code or "FAILED",
             outcome.message or "tool failed",
-            retryable=outcome.retryable or outcome.code == "DEADLINE_EXCEEDED",
+            retryable=outcome.retryable,  # the bus caller marks a missed deadline retryable
         )
